@@ -1,0 +1,66 @@
+// Per-frame face metadata: what every analysis reads and writes, and what the JSON output
+// contract (engine/json.h, README "JSON output") serialises.
+//
+// One FrameFaces per video frame; one Face per tracked person. Optional parts are
+// std::optional / empty and are omitted from JSON when absent, so an element that runs only
+// tracking writes no "emotion" key. Later analyses may add fields; the names in the JSON
+// contract never change.
+//
+// Threading: plain values; copy them between threads.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fg {
+
+inline constexpr int kMeshLandmarks = 468;
+
+struct Box {
+  float x = 0, y = 0, w = 0, h = 0;  // frame pixels, top-left origin
+  friend bool operator==(const Box&, const Box&) = default;
+};
+
+struct HeadPose {
+  float yaw = 0, pitch = 0, roll = 0;  // degrees
+  std::optional<std::array<float, 3>> translation;  // camera frame, same unit as the fit
+  friend bool operator==(const HeadPose&, const HeadPose&) = default;
+};
+
+struct Emotion {
+  std::string label;
+  std::map<std::string, float> scores;  // class name -> probability
+  friend bool operator==(const Emotion&, const Emotion&) = default;
+};
+
+struct Vitals {
+  float bpm = 0;
+  float snr = 0;         // dB
+  float confidence = 0;  // 0..1
+  friend bool operator==(const Vitals&, const Vitals&) = default;
+};
+
+struct Face {
+  int64_t id = -1;  // stable track id; -1 = untracked
+  Box box;
+  float score = 0;
+  // 468 x (x, y, z) in frame pixels (z in the same scale as x); empty when no mesh was run.
+  std::vector<std::array<float, 3>> landmarks;
+  std::optional<HeadPose> pose;
+  std::optional<Emotion> emotion;
+  std::optional<Vitals> vitals;
+  std::map<std::string, float> blendshapes;  // ARKit names -> 0..1
+  friend bool operator==(const Face&, const Face&) = default;
+};
+
+struct FrameFaces {
+  int64_t pts_ns = -1;  // presentation timestamp; -1 = none
+  std::vector<Face> faces;
+  friend bool operator==(const FrameFaces&, const FrameFaces&) = default;
+};
+
+}  // namespace fg

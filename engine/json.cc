@@ -1,0 +1,165 @@
+#include "engine/json.h"
+
+#include <nlohmann/json.hpp>
+
+namespace fg {
+
+using nlohmann::json;
+
+std::string ToJsonLine(const FrameFaces& frame) {
+  json faces = json::array();
+  for (const Face& f : frame.faces) {
+    json jf = {{"id", f.id}, {"box", {f.box.x, f.box.y, f.box.w, f.box.h}}, {"score", f.score}};
+    if (!f.landmarks.empty()) {
+      json lm = json::array();
+      for (const auto& p : f.landmarks) lm.push_back({p[0], p[1], p[2]});
+      jf["landmarks"] = std::move(lm);
+    }
+    if (f.pose) {
+      jf["pose"] = {{"yaw", f.pose->yaw}, {"pitch", f.pose->pitch}, {"roll", f.pose->roll}};
+      if (f.pose->translation) {
+        const auto& t = *f.pose->translation;
+        jf["pose"]["translation"] = {t[0], t[1], t[2]};
+      }
+    }
+    if (f.emotion) jf["emotion"] = {{"label", f.emotion->label}, {"scores", f.emotion->scores}};
+    if (f.vitals)
+      jf["vitals"] = {
+          {"bpm", f.vitals->bpm}, {"snr", f.vitals->snr}, {"confidence", f.vitals->confidence}};
+    if (!f.blendshapes.empty()) jf["blendshapes"] = f.blendshapes;
+    faces.push_back(std::move(jf));
+  }
+  json j = {{"pts", frame.pts_ns}, {"faces", std::move(faces)}};
+  return j.dump();
+}
+
+namespace {
+// Reads a number at j[key] into *out; names the path on error.
+template <class T>
+bool Num(const json& j, const char* key, const std::string& path, T* out, std::string* err) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) {
+    *err = path + "." + key + ": missing or not a number";
+    return false;
+  }
+  *out = it->get<T>();
+  return true;
+}
+
+bool Floats(const json& j, size_t n, const std::string& path, float* out, std::string* err) {
+  if (!j.is_array() || j.size() != n) {
+    *err = path + ": expected an array of " + std::to_string(n) + " numbers";
+    return false;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!j[i].is_number()) {
+      *err = path + "[" + std::to_string(i) + "]: not a number";
+      return false;
+    }
+    out[i] = j[i].get<float>();
+  }
+  return true;
+}
+}  // namespace
+
+std::optional<FrameFaces> FromJsonLine(std::string_view line, std::string* error) {
+  std::string scratch;
+  std::string* err = error ? error : &scratch;
+  json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    *err = "not a JSON object";
+    return std::nullopt;
+  }
+  FrameFaces frame;
+  if (!Num(j, "pts", "frame", &frame.pts_ns, err)) return std::nullopt;
+  auto fit = j.find("faces");
+  if (fit == j.end() || !fit->is_array()) {
+    *err = "frame.faces: missing or not an array";
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < fit->size(); ++i) {
+    const json& jf = (*fit)[i];
+    const std::string path = "faces[" + std::to_string(i) + "]";
+    if (!jf.is_object()) {
+      *err = path + ": not an object";
+      return std::nullopt;
+    }
+    Face f;
+    float box[4];
+    if (!Num(jf, "id", path, &f.id, err) || !Num(jf, "score", path, &f.score, err))
+      return std::nullopt;
+    if (!jf.contains("box") || !Floats(jf["box"], 4, path + ".box", box, err)) {
+      if (!jf.contains("box")) *err = path + ".box: missing";
+      return std::nullopt;
+    }
+    f.box = {box[0], box[1], box[2], box[3]};
+    if (auto lm = jf.find("landmarks"); lm != jf.end()) {
+      if (!lm->is_array()) {
+        *err = path + ".landmarks: not an array";
+        return std::nullopt;
+      }
+      for (size_t k = 0; k < lm->size(); ++k) {
+        std::array<float, 3> p;
+        if (!Floats((*lm)[k], 3, path + ".landmarks[" + std::to_string(k) + "]", p.data(), err))
+          return std::nullopt;
+        f.landmarks.push_back(p);
+      }
+    }
+    if (auto jp = jf.find("pose"); jp != jf.end()) {
+      HeadPose p;
+      if (!Num(*jp, "yaw", path + ".pose", &p.yaw, err) ||
+          !Num(*jp, "pitch", path + ".pose", &p.pitch, err) ||
+          !Num(*jp, "roll", path + ".pose", &p.roll, err))
+        return std::nullopt;
+      if (auto t = jp->find("translation"); t != jp->end()) {
+        std::array<float, 3> tr;
+        if (!Floats(*t, 3, path + ".pose.translation", tr.data(), err)) return std::nullopt;
+        p.translation = tr;
+      }
+      f.pose = p;
+    }
+    if (auto je = jf.find("emotion"); je != jf.end()) {
+      Emotion e;
+      auto lab = je->find("label");
+      auto sc = je->find("scores");
+      if (lab == je->end() || !lab->is_string() || sc == je->end() || !sc->is_object()) {
+        *err = path + ".emotion: needs a string label and an object of scores";
+        return std::nullopt;
+      }
+      e.label = lab->get<std::string>();
+      for (const auto& [k, v] : sc->items()) {
+        if (!v.is_number()) {
+          *err = path + ".emotion.scores." + k + ": not a number";
+          return std::nullopt;
+        }
+        e.scores[k] = v.get<float>();
+      }
+      f.emotion = std::move(e);
+    }
+    if (auto jv = jf.find("vitals"); jv != jf.end()) {
+      Vitals v;
+      if (!Num(*jv, "bpm", path + ".vitals", &v.bpm, err) ||
+          !Num(*jv, "snr", path + ".vitals", &v.snr, err) ||
+          !Num(*jv, "confidence", path + ".vitals", &v.confidence, err))
+        return std::nullopt;
+      f.vitals = v;
+    }
+    if (auto jb = jf.find("blendshapes"); jb != jf.end()) {
+      if (!jb->is_object()) {
+        *err = path + ".blendshapes: not an object";
+        return std::nullopt;
+      }
+      for (const auto& [k, v] : jb->items()) {
+        if (!v.is_number()) {
+          *err = path + ".blendshapes." + k + ": not a number";
+          return std::nullopt;
+        }
+        f.blendshapes[k] = v.get<float>();
+      }
+    }
+    frame.faces.push_back(std::move(f));
+  }
+  return frame;
+}
+
+}  // namespace fg

@@ -1,0 +1,29 @@
+// The JSON output contract: one JSON object per frame, one line each (JSON Lines).
+//
+//   {"pts": <ns>, "faces": [{"id", "box": [x,y,w,h], "score",
+//     "landmarks": [[x,y,z],...], "pose": {"yaw","pitch","roll"},
+//     "emotion": {"label","scores":{...}}, "vitals": {"bpm","snr","confidence"},
+//     "blendshapes": {"jawOpen", ...}}]}
+//
+// Absent parts are omitted. Keys are never renamed; new keys may be added. Readers must
+// ignore keys they do not know. Floats are written with enough digits to round-trip.
+//
+// Threading: free functions, reentrant.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/face.h"
+
+namespace fg {
+
+// One line of JSON, no trailing newline.
+std::string ToJsonLine(const FrameFaces& frame);
+
+// Parses one line written by ToJsonLine (or by a newer version: unknown keys are ignored).
+// On error returns nullopt and sets *error to a message naming the key that is wrong.
+std::optional<FrameFaces> FromJsonLine(std::string_view line, std::string* error);
+
+}  // namespace fg
