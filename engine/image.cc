@@ -63,7 +63,7 @@ int ImageView::MinStride(PixelFormat format, int width, int plane) {
   return 0;
 }
 
-int ImageView::PlaneRows(PixelFormat format, int height, int plane) {
+int ImageView::PlaneRows(PixelFormat /*format*/, int height, int plane) {
   if (plane == 0) return height;
   return (height + 1) / 2;
 }
