@@ -16,17 +16,6 @@ constexpr std::array<std::pair<PixelFormat, std::string_view>, 7> kNames{{
     {PixelFormat::kI420, "i420"},
 }};
 
-inline uint8_t Clamp8(int v) { return static_cast<uint8_t>(std::clamp(v, 0, 255)); }
-
-// BT.601 limited range, integer arithmetic (16.16 fixed point).
-inline Rgb8 YuvToRgb(int y, int u, int v) {
-  const int c = (y - 16) * 76309;  // 1.164 * 65536
-  const int d = u - 128;
-  const int e = v - 128;
-  return Rgb8{Clamp8((c + 104597 * e + 32768) >> 16),
-              Clamp8((c - 25675 * d - 53279 * e + 32768) >> 16),
-              Clamp8((c + 132201 * d + 32768) >> 16)};
-}
 }  // namespace
 
 std::string_view PixelFormatName(PixelFormat f) {
@@ -93,22 +82,14 @@ std::optional<std::string> ImageView::Wrap(PixelFormat format, int width, int he
 }
 
 Rgb8 ImageView::At(int x, int y) const {
-  const uint8_t* row = planes[0] + static_cast<std::ptrdiff_t>(y) * strides[0];
   switch (format) {
-    case PixelFormat::kRGB: return {row[3 * x], row[3 * x + 1], row[3 * x + 2]};
-    case PixelFormat::kBGR: return {row[3 * x + 2], row[3 * x + 1], row[3 * x]};
-    case PixelFormat::kRGBA: return {row[4 * x], row[4 * x + 1], row[4 * x + 2]};
-    case PixelFormat::kBGRA: return {row[4 * x + 2], row[4 * x + 1], row[4 * x]};
-    case PixelFormat::kGRAY8: return {row[x], row[x], row[x]};
-    case PixelFormat::kNV12: {
-      const uint8_t* uv = planes[1] + static_cast<std::ptrdiff_t>(y / 2) * strides[1];
-      return YuvToRgb(row[x], uv[2 * (x / 2)], uv[2 * (x / 2) + 1]);
-    }
-    case PixelFormat::kI420: {
-      const uint8_t* u = planes[1] + static_cast<std::ptrdiff_t>(y / 2) * strides[1];
-      const uint8_t* v = planes[2] + static_cast<std::ptrdiff_t>(y / 2) * strides[2];
-      return YuvToRgb(row[x], u[x / 2], v[x / 2]);
-    }
+    case PixelFormat::kRGB: return AtAs<PixelFormat::kRGB>(x, y);
+    case PixelFormat::kBGR: return AtAs<PixelFormat::kBGR>(x, y);
+    case PixelFormat::kRGBA: return AtAs<PixelFormat::kRGBA>(x, y);
+    case PixelFormat::kBGRA: return AtAs<PixelFormat::kBGRA>(x, y);
+    case PixelFormat::kGRAY8: return AtAs<PixelFormat::kGRAY8>(x, y);
+    case PixelFormat::kNV12: return AtAs<PixelFormat::kNV12>(x, y);
+    case PixelFormat::kI420: return AtAs<PixelFormat::kI420>(x, y);
   }
   return {0, 0, 0};
 }

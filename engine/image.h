@@ -58,10 +58,46 @@ struct ImageView {
   // One pixel as 8-bit RGB. YUV formats use BT.601 limited range (what V4L2 cameras and
   // most decoders deliver unless colorimetry says otherwise). Coordinates must be in range.
   Rgb8 At(int x, int y) const;
+  // The same with the format known at compile time: for inner loops that dispatch on the
+  // format once (see engine/tracking/crop.cc). F must equal `format`.
+  template <PixelFormat F>
+  Rgb8 AtAs(int x, int y) const;
   // Bilinear sample at a sub-pixel position (pixel centres at integer + 0.5 convention is
   // NOT used: pixel (0,0) is at 0.0); positions outside the frame clamp to the border.
   // Returns floating RGB in [0,255].
   std::array<float, 3> Bilinear(float x, float y) const;
 };
+
+namespace detail {
+inline uint8_t Clamp8(int v) { return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v)); }
+// BT.601 limited range, integer arithmetic (16.16 fixed point).
+inline Rgb8 YuvToRgb(int y, int u, int v) {
+  const int c = (y - 16) * 76309;  // 1.164 * 65536
+  const int d = u - 128;
+  const int e = v - 128;
+  return Rgb8{Clamp8((c + 104597 * e + 32768) >> 16),
+              Clamp8((c - 25675 * d - 53279 * e + 32768) >> 16),
+              Clamp8((c + 132201 * d + 32768) >> 16)};
+}
+}  // namespace detail
+
+template <PixelFormat F>
+inline Rgb8 ImageView::AtAs(int x, int y) const {
+  const uint8_t* row = planes[0] + static_cast<std::ptrdiff_t>(y) * strides[0];
+  if constexpr (F == PixelFormat::kRGB) return {row[3 * x], row[3 * x + 1], row[3 * x + 2]};
+  if constexpr (F == PixelFormat::kBGR) return {row[3 * x + 2], row[3 * x + 1], row[3 * x]};
+  if constexpr (F == PixelFormat::kRGBA) return {row[4 * x], row[4 * x + 1], row[4 * x + 2]};
+  if constexpr (F == PixelFormat::kBGRA) return {row[4 * x + 2], row[4 * x + 1], row[4 * x]};
+  if constexpr (F == PixelFormat::kGRAY8) return {row[x], row[x], row[x]};
+  if constexpr (F == PixelFormat::kNV12) {
+    const uint8_t* uv = planes[1] + static_cast<std::ptrdiff_t>(y / 2) * strides[1];
+    return detail::YuvToRgb(row[x], uv[2 * (x / 2)], uv[2 * (x / 2) + 1]);
+  }
+  if constexpr (F == PixelFormat::kI420) {
+    const uint8_t* u = planes[1] + static_cast<std::ptrdiff_t>(y / 2) * strides[1];
+    const uint8_t* v = planes[2] + static_cast<std::ptrdiff_t>(y / 2) * strides[2];
+    return detail::YuvToRgb(row[x], u[x / 2], v[x / 2]);
+  }
+}
 
 }  // namespace fg

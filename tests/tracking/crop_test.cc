@@ -1,0 +1,124 @@
+// Crop sampling from every pixel format through affine maps.
+#include "engine/tracking/crop.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "engine/tracking/blazeface.h"
+
+namespace fg {
+namespace {
+
+// A w x h test frame in every format, built from one RGB pattern (YUV via BT.601).
+struct Frames {
+  int w, h;
+  std::vector<uint8_t> rgb, bgr, rgba, bgra, gray, y, uv, u, v;
+  std::vector<ImageView> views;
+  Frames(int w_, int h_) : w(w_), h(h_) {
+    const int cw = (w + 1) / 2, ch = (h + 1) / 2;
+    rgb.resize(3 * w * h), bgr.resize(3 * w * h), rgba.resize(4 * w * h), bgra.resize(4 * w * h);
+    gray.resize(w * h), y.resize(w * h), uv.resize(2 * cw * ch), u.resize(cw * ch), v.resize(cw * ch);
+    for (int j = 0; j < h; ++j)
+      for (int i = 0; i < w; ++i) {
+        const uint8_t r = static_cast<uint8_t>(7 * i + 3 * j), g = static_cast<uint8_t>(200 - 2 * i),
+                      b = static_cast<uint8_t>(11 * j);
+        const int k = j * w + i;
+        rgb[3 * k] = r, rgb[3 * k + 1] = g, rgb[3 * k + 2] = b;
+        bgr[3 * k] = b, bgr[3 * k + 1] = g, bgr[3 * k + 2] = r;
+        rgba[4 * k] = r, rgba[4 * k + 1] = g, rgba[4 * k + 2] = b, rgba[4 * k + 3] = 255;
+        bgra[4 * k] = b, bgra[4 * k + 1] = g, bgra[4 * k + 2] = r, bgra[4 * k + 3] = 255;
+        gray[k] = r;
+        y[k] = static_cast<uint8_t>(16 + (65.738 * r + 129.057 * g + 25.064 * b) / 256);
+      }
+    for (int j = 0; j < ch; ++j)
+      for (int i = 0; i < cw; ++i) {
+        const int k = (2 * j) * w + 2 * i;
+        const double r = rgb[3 * k], g = rgb[3 * k + 1], b = rgb[3 * k + 2];
+        u[j * cw + i] = uv[2 * (j * cw + i)] = static_cast<uint8_t>(128 + (-37.945 * r - 74.494 * g + 112.439 * b) / 256);
+        v[j * cw + i] = uv[2 * (j * cw + i) + 1] = static_cast<uint8_t>(128 + (112.439 * r - 94.154 * g - 18.285 * b) / 256);
+      }
+    auto add = [&](PixelFormat f, std::array<const uint8_t*, 3> p, std::array<int, 3> s) {
+      ImageView iv;
+      EXPECT_FALSE(ImageView::Wrap(f, w, h, p, s, &iv).has_value());
+      views.push_back(iv);
+    };
+    add(PixelFormat::kRGB, {rgb.data()}, {3 * w});
+    add(PixelFormat::kBGR, {bgr.data()}, {3 * w});
+    add(PixelFormat::kRGBA, {rgba.data()}, {4 * w});
+    add(PixelFormat::kBGRA, {bgra.data()}, {4 * w});
+    add(PixelFormat::kGRAY8, {gray.data()}, {w});
+    add(PixelFormat::kNV12, {y.data(), uv.data()}, {w, 2 * cw});
+    add(PixelFormat::kI420, {y.data(), u.data(), v.data()}, {w, cw, cw});
+  }
+};
+
+// With the identity map every output pixel is exactly one frame pixel, in every format,
+// equal to what ImageView::At reads (whose own conversions are tested in image_test).
+TEST(Crop, IdentityMapReadsEachPixelInEveryFormat) {
+  Frames fr(9, 7);  // odd sizes
+  std::vector<float> out(9 * 7 * 3);
+  for (const ImageView& v : fr.views) {
+    SampleCrop(v, Affine2D{}, 9, 7, CropNorm::kUnit, CropChannels::kRgb, out.data());
+    for (int j = 0; j < 7; ++j)
+      for (int i = 0; i < 9; ++i) {
+        const Rgb8 p = v.At(i, j);
+        const float* o = &out[3 * (j * 9 + i)];
+        EXPECT_FLOAT_EQ(o[0], p.r / 255.0f) << PixelFormatName(v.format) << " " << i << "," << j;
+        EXPECT_FLOAT_EQ(o[1], p.g / 255.0f) << PixelFormatName(v.format);
+        EXPECT_FLOAT_EQ(o[2], p.b / 255.0f) << PixelFormatName(v.format);
+      }
+  }
+}
+
+TEST(Crop, SignedNormAndGrayAndOutsideIsBlack) {
+  Frames fr(4, 4);
+  const ImageView& rgb = fr.views[0];
+  std::vector<float> out(6 * 6);
+  Affine2D shift;  // output (i, j) reads frame (i - 1, j - 1): a 1-pixel black border
+  shift.c = -1;
+  shift.f = -1;
+  SampleCrop(rgb, shift, 6, 6, CropNorm::kSigned, CropChannels::kGray, out.data());
+  EXPECT_FLOAT_EQ(out[0], -1.0f) << "outside the frame reads black";
+  const Rgb8 p = rgb.At(0, 0);
+  const float g = 0.2989f * p.r + 0.5870f * p.g + 0.1140f * p.b;
+  EXPECT_NEAR(out[1 * 6 + 1], g / 127.5f - 1.0f, 1e-6);
+}
+
+TEST(Crop, SquareCropRotatesCounterClockwise) {
+  // Lay a 2x2 output square on the centre of a 4x4 frame, rotated 90 degrees counter-
+  // clockwise on screen: its top-left corner moves to the bottom-left, so output (0,0) reads
+  // the bottom-left pixel of the central square.
+  Frames fr(4, 4);
+  const ImageView& rgb = fr.views[0];
+  const float pi = std::acos(-1.0f);
+  Affine2D m = Affine2D::SquareCrop(2.0f, 2.0f, 2.0f, pi / 2, 2);
+  std::vector<float> out(2 * 2 * 3);
+  SampleCrop(rgb, m, 2, 2, CropNorm::kUnit, CropChannels::kRgb, out.data());
+  const Rgb8 tr = rgb.At(1, 2);  // bottom-left pixel of the central 2x2 square
+  EXPECT_NEAR(out[0] * 255, tr.r, 1e-3);
+  EXPECT_NEAR(out[1] * 255, tr.g, 1e-3);
+  auto back = m.Inverse().Apply(m.Apply(0.3f, 1.7f)[0], m.Apply(0.3f, 1.7f)[1]);
+  EXPECT_NEAR(back[0], 0.3f, 1e-5);
+  EXPECT_NEAR(back[1], 1.7f, 1e-5);
+}
+
+TEST(Crop, LetterboxMapsFrameIntoTheSquare) {
+  LetterBox lb = LetterBox::Fit(640, 480, 256);
+  EXPECT_FLOAT_EQ(lb.scale, 0.4f);
+  EXPECT_FLOAT_EQ(lb.pad_x, 0.0f);
+  EXPECT_FLOAT_EQ(lb.pad_y, 32.0f);
+  auto p = lb.ToFrame().Apply(128, 32);
+  EXPECT_NEAR(p[0], 320, 1e-4);
+  EXPECT_NEAR(p[1], 0, 1e-4);
+  Detection d;
+  d.box = {100, 60, 40, 40};
+  Detection f = lb.MapToFrame(d);
+  EXPECT_NEAR(f.box.x, 250, 1e-3);
+  EXPECT_NEAR(f.box.y, 70, 1e-3);
+  EXPECT_NEAR(f.box.w, 100, 1e-3);
+}
+
+}  // namespace
+}  // namespace fg
