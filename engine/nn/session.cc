@@ -1,0 +1,65 @@
+#include "engine/nn/session.h"
+
+#include "engine/nn/loader.h"
+#include "engine/nn/reference_backend.h"
+#include "engine/nn/shape_inference.h"
+#if FG_HAVE_XNNPACK
+#include "engine/nn/xnnpack/xnnpack_backend.h"
+#endif
+
+namespace fg::nn {
+
+std::vector<std::string> AvailableBackends() {
+#if FG_HAVE_XNNPACK
+  return {"xnnpack", "reference"};
+#else
+  return {"reference"};
+#endif
+}
+
+std::unique_ptr<Backend> MakeBackend(std::string_view name, int threads) {
+  if (name == "auto") name = AvailableBackends().front();
+  if (name == "reference") return std::make_unique<ReferenceBackend>();
+#if FG_HAVE_XNNPACK
+  if (name == "xnnpack") return std::make_unique<XnnpackBackend>(threads);
+#else
+  (void)threads;
+#endif
+  return nullptr;
+}
+
+Result<std::unique_ptr<Session>> Session::Open(const std::string& model_json,
+                                               std::string_view backend, int threads) {
+  std::unique_ptr<Session> s(new Session());
+  s->backend_ = MakeBackend(backend, threads);
+  if (!s->backend_)
+    return Status::Error(model_json + ": backend '" + std::string(backend) +
+                         "' is not available in this build");
+  Result<Model> m = LoadModel(model_json);
+  if (!m.ok()) return m.status();
+  s->model_ = std::make_unique<Model>(std::move(m).value());
+  const std::vector<Shape> shapes = NativeInputShapes(*s->model_);
+  Result<std::unique_ptr<Plan>> plan = s->backend_->Prepare(*s->model_, shapes);
+  if (!plan.ok()) return plan.status();
+  s->plan_ = std::move(plan).value();
+  s->ctx_ = s->plan_->NewContext();
+  for (const Shape& sh : s->plan_->input_shapes()) {
+    // The inner vectors' storage stays put when the outer vector grows (moves keep it).
+    s->inputs_.emplace_back(static_cast<size_t>(NumElements(sh)), 0.0f);
+    s->in_bufs_.push_back({s->inputs_.back().data(), s->inputs_.back().size()});
+  }
+  for (const Shape& sh : s->plan_->output_shapes()) {
+    s->outputs_.emplace_back(static_cast<size_t>(NumElements(sh)), 0.0f);
+    s->out_bufs_.push_back({s->outputs_.back().data(), s->outputs_.back().size()});
+  }
+  return s;
+}
+
+const float* Session::output(std::string_view name) const {
+  const int i = model_->FindOutput(name);
+  return i < 0 ? nullptr : outputs_[i].data();
+}
+
+Status Session::Run() { return plan_->Run(in_bufs_, out_bufs_, *ctx_); }
+
+}  // namespace fg::nn

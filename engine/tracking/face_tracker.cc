@@ -1,0 +1,238 @@
+#include "engine/tracking/face_tracker.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "engine/tracking/crop.h"
+#include "engine/tracking/head_pose.h"
+
+namespace fg {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double Ms(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+constexpr int kDetSize = 256;
+constexpr int kMeshSize = 192;
+// FaceMesh landmark indices of the outer eye corners (subject's right, left).
+constexpr int kRightEyeOuter = 33, kLeftEyeOuter = 263;
+
+Box BoundingBox(const std::vector<std::array<float, 3>>& lm) {
+  float x0 = 1e30f, y0 = 1e30f, x1 = -1e30f, y1 = -1e30f;
+  for (const auto& p : lm) {
+    x0 = std::min(x0, p[0]), y0 = std::min(y0, p[1]);
+    x1 = std::max(x1, p[0]), y1 = std::max(y1, p[1]);
+  }
+  return {x0, y0, x1 - x0, y1 - y0};
+}
+}  // namespace
+
+std::unique_ptr<FaceTracker> FaceTracker::Create(const TrackerOptions& opts, std::string* error) {
+  std::unique_ptr<FaceTracker> t(new FaceTracker());
+  t->opts_ = opts;
+  auto det = nn::Session::Open(opts.models_dir + "/blazeface.json", opts.backend);
+  if (!det.ok()) return *error = det.status().message(), nullptr;
+  auto mesh = nn::Session::Open(opts.models_dir + "/facemesh.json", opts.backend);
+  if (!mesh.ok()) return *error = mesh.status().message(), nullptr;
+  t->detector_ = std::move(det).value();
+  t->mesh_ = std::move(mesh).value();
+  auto canonical = LoadCanonicalFace(opts.models_dir + "/" + kCanonicalFaceFile, error);
+  if (!canonical) return nullptr;
+  t->canonical_ = std::move(*canonical);
+
+  // The detector's four outputs are told apart by shape (their names carry no meaning).
+  const auto& dm = t->detector_->model();
+  for (int i = 0; i < t->detector_->num_outputs(); ++i) {
+    const nn::Shape& s = t->detector_->output_shape(i);
+    const int64_t rows = s.size() >= 2 ? s[s.size() - 2] : 0, cols = s.empty() ? 0 : s.back();
+    if (rows == 512 && cols == 1) t->det_l16_ = i;
+    if (rows == 512 && cols == 16) t->det_r16_ = i;
+    if (rows == 384 && cols == 1) t->det_l32_ = i;
+    if (rows == 384 && cols == 16) t->det_r32_ = i;
+  }
+  if (t->det_l16_ < 0 || t->det_r16_ < 0 || t->det_l32_ < 0 || t->det_r32_ < 0 ||
+      t->detector_->input_shape(0) != nn::Shape{1, kDetSize, kDetSize, 3}) {
+    *error = dm.path + ": not the 256x256 BlazeFace model (expected outputs [1,512,1], [1,512,16], [1,384,1], [1,384,16])";
+    return nullptr;
+  }
+  t->mesh_points_ = t->mesh_->output_index("output_mesh");
+  t->mesh_flag_ = t->mesh_->output_index("output_faceflag");
+  if (t->mesh_points_ < 0 || t->mesh_flag_ < 0 ||
+      t->mesh_->input_shape(0) != nn::Shape{1, kMeshSize, kMeshSize, 3}) {
+    *error = t->mesh_->model().path + ": not the 192x192 FaceMesh model (outputs output_mesh, output_faceflag)";
+    return nullptr;
+  }
+  return t;
+}
+
+void FaceTracker::Reset() {
+  tracks_.clear();
+  frame_count_ = 0;
+}
+
+std::vector<Detection> FaceTracker::Detect(const ImageView& frame) {
+  const LetterBox lb = LetterBox::Fit(frame.width, frame.height, kDetSize);
+  SampleCrop(frame, lb.ToFrame(), kDetSize, kDetSize, CropNorm::kSigned, CropChannels::kRgb,
+             detector_->input(0));
+  std::vector<Detection> dets;
+  if (!detector_->Run().ok()) return dets;
+  decoder_.Decode(detector_->output(det_l16_), detector_->output(det_r16_),
+                  detector_->output(det_l32_), detector_->output(det_r32_),
+                  opts_.min_detection_score, &dets);
+  WeightedNms(dets, opts_.nms_iou, opts_.max_faces);
+  for (auto& d : dets) d = lb.MapToFrame(d);
+  return dets;
+}
+
+FaceTracker::Crop FaceTracker::CropFromDetection(const Detection& d) const {
+  Crop c;
+  c.cx = d.box.x + 0.5f * d.box.w;
+  c.cy = d.box.y + 0.5f * d.box.h;
+  c.side = std::max(d.box.w, d.box.h) * opts_.crop_scale;
+  // Keypoint 0 is the subject's right eye (image left), 1 the left eye.
+  const auto& r = d.keypoints[0];
+  const auto& l = d.keypoints[1];
+  c.angle = std::atan2(-(l[1] - r[1]), l[0] - r[0]);
+  return c;
+}
+
+FaceTracker::Crop FaceTracker::CropFromLandmarks(const std::vector<std::array<float, 3>>& lm) const {
+  Crop c;
+  const auto& r = lm[kRightEyeOuter];
+  const auto& l = lm[kLeftEyeOuter];
+  c.angle = std::atan2(-(l[1] - r[1]), l[0] - r[0]);
+  // The bounding box is taken in the face's own (rotated) frame, so a rolled face does not
+  // get an inflated crop.
+  const float cs = std::cos(c.angle), sn = std::sin(c.angle);
+  float u0 = 1e30f, v0 = 1e30f, u1 = -1e30f, v1 = -1e30f;
+  for (const auto& p : lm) {
+    const float u = cs * p[0] - sn * p[1], v = sn * p[0] + cs * p[1];
+    u0 = std::min(u0, u), u1 = std::max(u1, u), v0 = std::min(v0, v), v1 = std::max(v1, v);
+  }
+  const float uc = 0.5f * (u0 + u1), vc = 0.5f * (v0 + v1);
+  c.cx = cs * uc + sn * vc;
+  c.cy = -sn * uc + cs * vc;
+  c.side = std::max(u1 - u0, v1 - v0) * opts_.crop_scale;
+  return c;
+}
+
+bool FaceTracker::RunMesh(const ImageView& frame, Track& t, double t_s) {
+  const auto c0 = Clock::now();
+  const Affine2D m = Affine2D::SquareCrop(t.crop.cx, t.crop.cy, t.crop.side, t.crop.angle, kMeshSize);
+  SampleCrop(frame, m, kMeshSize, kMeshSize, CropNorm::kUnit, CropChannels::kRgb, mesh_->input(0));
+  const auto c1 = Clock::now();
+  const bool ok = mesh_->Run().ok();
+  const auto c2 = Clock::now();
+  timings_.crop_ms += Ms(c0, c1);
+  timings_.mesh_ms += Ms(c1, c2);
+  if (!ok) return false;
+  t.presence = mesh_->output(mesh_flag_)[0];
+  if (!(t.presence >= opts_.min_presence)) return false;
+  const float* p = mesh_->output(mesh_points_);
+  const float zscale = t.crop.side / static_cast<float>(kMeshSize);
+  t.landmarks.resize(kMeshLandmarks);
+  for (int i = 0; i < kMeshLandmarks; ++i) {
+    const auto xy = m.Apply(p[3 * i], p[3 * i + 1]);
+    t.landmarks[i] = {xy[0], xy[1], p[3 * i + 2] * zscale};
+  }
+  const auto c3 = Clock::now();
+  if (opts_.smoothing) {
+    const auto& r = t.landmarks[kRightEyeOuter];
+    const auto& l = t.landmarks[kLeftEyeOuter];
+    const float iod = std::hypot(l[0] - r[0], l[1] - r[1]);
+    t.smoother.Filter(t_s, iod, t.landmarks);
+  }
+  timings_.smooth_ms += Ms(c3, Clock::now());
+  return true;
+}
+
+FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
+  timings_ = TrackerTimings{};
+  const double t_s = pts_ns >= 0 ? static_cast<double>(pts_ns) * 1e-9
+                                 : static_cast<double>(frame_count_) / 30.0;
+  FrameFaces out;
+  out.pts_ns = pts_ns;
+
+  int active = 0;
+  bool any_lost = false;
+  for (const Track& t : tracks_) {
+    if (t.lost)
+      any_lost = true;
+    else
+      ++active;
+  }
+  const bool detect = active == 0 || any_lost || frame_count_ % opts_.detect_interval == 0;
+  if (detect && frame.width >= 2 && frame.height >= 2) {
+    const auto d0 = Clock::now();
+    dets_ = Detect(frame);
+    timings_.detect_ms = Ms(d0, Clock::now());
+    timings_.detector_ran = true;
+    for (const Detection& d : dets_) {
+      // Already tracked? Then the tracker's own crop is better than the detector's.
+      bool tracked = false;
+      for (const Track& t : tracks_)
+        if (!t.lost && IoU(t.last_box, d.box) > 0.3f) tracked = true;
+      if (tracked) continue;
+      // A lost track nearby takes its id back.
+      Track* revive = nullptr;
+      float best = 0.2f;
+      for (Track& t : tracks_)
+        if (t.lost && IoU(t.last_box, d.box) > best) best = IoU(t.last_box, d.box), revive = &t;
+      if (revive) {
+        revive->lost = false;
+        revive->lost_frames = 0;
+        revive->crop = CropFromDetection(d);
+        revive->smoother.Reset();
+        continue;
+      }
+      int now_active = 0;
+      for (const Track& t : tracks_) now_active += !t.lost;
+      if (now_active >= opts_.max_faces) continue;
+      Track t;
+      t.id = next_id_++;
+      t.crop = CropFromDetection(d);
+      t.last_box = d.box;
+      t.smoother = LandmarkSmoother(opts_.smoothing_params);
+      tracks_.push_back(std::move(t));
+    }
+  }
+
+  for (Track& t : tracks_) {
+    if (t.lost) continue;
+    if (!RunMesh(frame, t, t_s)) {
+      t.lost = true;
+      t.lost_frames = 0;
+      continue;
+    }
+    t.last_box = BoundingBox(t.landmarks);
+    t.crop = CropFromLandmarks(t.landmarks);
+  }
+  // Two tracks that converged on one face: keep the older id.
+  for (size_t i = 0; i < tracks_.size(); ++i)
+    for (size_t j = i + 1; j < tracks_.size(); ++j)
+      if (!tracks_[i].lost && !tracks_[j].lost && IoU(tracks_[i].last_box, tracks_[j].last_box) > 0.5f)
+        tracks_[j].lost = true, tracks_[j].lost_frames = opts_.grace_frames;
+  // Age lost tracks; forget them after the grace period.
+  for (Track& t : tracks_)
+    if (t.lost) ++t.lost_frames;
+  std::erase_if(tracks_, [&](const Track& t) { return t.lost && t.lost_frames > opts_.grace_frames; });
+
+  const auto p0 = Clock::now();
+  for (const Track& t : tracks_) {
+    if (t.lost) continue;
+    Face f;
+    f.id = t.id;
+    f.box = t.last_box;
+    f.score = t.presence;
+    f.landmarks = t.landmarks;
+    f.pose = FitHeadPose(canonical_, t.landmarks, frame.width, frame.height).pose;
+    out.faces.push_back(std::move(f));
+  }
+  timings_.pose_ms = Ms(p0, Clock::now());
+  ++frame_count_;
+  return out;
+}
+
+}  // namespace fg

@@ -1,0 +1,114 @@
+// FaceTracker: faces in, per frame: box, stable id, 468-point 3D mesh, head pose.
+//
+//   frame ──► [detector: BlazeFace 256, letterboxed] ─ only when needed ─┐
+//     │                                                                   ▼
+//     └────► [per track: crop rotated by the eye line ─► FaceMesh 192] ─► landmarks
+//                   ▲                                                     │
+//                   └──────── next frame's crop comes from the landmarks ◄┘
+//
+// The detector runs when no face is tracked, while a track is lost (to recover it within
+// a frame or two), and every `detect_interval` frames to pick up new people. Everything
+// else is one FaceMesh call per face. A track whose face-presence score falls below
+// `min_presence` is "lost": its id is kept for `grace_frames` frames, and a detection that
+// overlaps its last box takes the id back, so a brief occlusion does not create a new
+// person. Landmarks are smoothed with a One Euro filter in face-size units.
+//
+// Crops follow MediaPipe's face pipeline: a square around the detection (or the landmark
+// bounding box), scaled by `crop_scale`, rotated so the eye line is level (eye keypoints
+// of the detector, or landmarks 33 and 263), sampled bilinearly from the original frame
+// format (engine/tracking/crop.h).
+//
+// Coordinates: frame pixels, continuous (pixel (0,0) covers [0,1) x [0,1)), y down; z in
+// the same scale as x, smaller = nearer the camera (FaceMesh's convention).
+//
+// Threading: thread-compatible: one tracker per stream. Process() does not allocate once
+// the number of faces is steady.
+//
+// Example:
+//   fg::TrackerOptions o;  o.models_dir = "~/.cache/facegraph/models";
+//   auto t = fg::FaceTracker::Create(o, &err);       // err names the model file on failure
+//   fg::FrameFaces faces = t->Process(view, pts_ns);
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/face.h"
+#include "engine/geometry/canonical_face.h"
+#include "engine/image.h"
+#include "engine/nn/session.h"
+#include "engine/tracking/blazeface.h"
+#include "engine/tracking/one_euro.h"
+
+namespace fg {
+
+struct TrackerOptions {
+  std::string models_dir;          // holds blazeface.json, facemesh.json, the canonical face
+  std::string backend = "auto";    // "auto", "xnnpack", "reference"
+  int max_faces = 4;
+  int detect_interval = 15;        // frames between detector runs while all tracks are fine
+  float min_detection_score = 0.5f;
+  float nms_iou = 0.3f;
+  float min_presence = 0.5f;       // FaceMesh face-presence threshold
+  int grace_frames = 15;           // a lost id is kept this long
+  float crop_scale = 1.5f;         // crop side / face box side (MediaPipe: 1.5)
+  bool smoothing = true;
+  OneEuroParams smoothing_params{.min_cutoff = 0.5, .beta = 5.0, .d_cutoff = 1.0};
+};
+
+// Where the time goes, per stage, for the last Process() call (milliseconds).
+struct TrackerTimings {
+  double detect_ms = 0, crop_ms = 0, mesh_ms = 0, smooth_ms = 0, pose_ms = 0;
+  bool detector_ran = false;
+};
+
+class FaceTracker {
+ public:
+  static std::unique_ptr<FaceTracker> Create(const TrackerOptions& opts, std::string* error);
+
+  FrameFaces Process(const ImageView& frame, int64_t pts_ns);
+  const TrackerTimings& timings() const { return timings_; }
+  const TrackerOptions& options() const { return opts_; }
+  // Runs the detector alone on a frame (frame pixels, after NMS).
+  std::vector<Detection> Detect(const ImageView& frame);
+  void Reset();
+
+ private:
+  struct Crop {
+    float cx = 0, cy = 0, side = 0, angle = 0;  // frame pixels; radians, CCW on screen
+  };
+  struct Track {
+    int64_t id = 0;
+    Crop crop;
+    bool lost = false;
+    int lost_frames = 0;
+    Box last_box;
+    float presence = 0;
+    std::vector<std::array<float, 3>> landmarks;
+    LandmarkSmoother smoother;
+  };
+
+  FaceTracker() = default;
+  Crop CropFromDetection(const Detection& d) const;
+  Crop CropFromLandmarks(const std::vector<std::array<float, 3>>& lm) const;
+  bool RunMesh(const ImageView& frame, Track& t, double t_s);
+
+  TrackerOptions opts_;
+  std::unique_ptr<nn::Session> detector_, mesh_;
+  BlazeFaceDecoder decoder_{256};
+  CanonicalFace canonical_;
+  std::vector<Track> tracks_;
+  std::vector<Detection> dets_;  // scratch, reused
+  int64_t next_id_ = 1;
+  int64_t frame_count_ = 0;
+  TrackerTimings timings_;
+  // Output indices, resolved at load.
+  int det_l16_ = -1, det_r16_ = -1, det_l32_ = -1, det_r32_ = -1;
+  int mesh_points_ = -1, mesh_flag_ = -1;
+};
+
+}  // namespace fg
