@@ -132,11 +132,12 @@ bool FaceTracker::RunMesh(const ImageView& frame, Track& t, double t_s) {
   if (!(t.presence >= opts_.min_presence)) return false;
   const float* p = mesh_->output(mesh_points_);
   const float zscale = t.crop.side / static_cast<float>(kMeshSize);
-  t.landmarks.resize(kMeshLandmarks);
+  t.raw.resize(kMeshLandmarks);
   for (int i = 0; i < kMeshLandmarks; ++i) {
     const auto xy = m.Apply(p[3 * i], p[3 * i + 1]);
-    t.landmarks[i] = {xy[0], xy[1], p[3 * i + 2] * zscale};
+    t.raw[i] = {xy[0], xy[1], p[3 * i + 2] * zscale};
   }
+  t.landmarks = t.raw;  // same size every frame: no allocation after the first
   const auto c3 = Clock::now();
   if (opts_.smoothing) {
     const auto& r = t.landmarks[kRightEyeOuter];
@@ -207,7 +208,7 @@ FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
       continue;
     }
     t.last_box = BoundingBox(t.landmarks);
-    t.crop = CropFromLandmarks(t.landmarks);
+    t.crop = CropFromLandmarks(t.raw);
   }
   // Two tracks that converged on one face: keep the older id.
   for (size_t i = 0; i < tracks_.size(); ++i)

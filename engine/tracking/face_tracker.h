@@ -11,7 +11,9 @@
 // else is one FaceMesh call per face. A track whose face-presence score falls below
 // `min_presence` is "lost": its id is kept for `grace_frames` frames, and a detection that
 // overlaps its last box takes the id back, so a brief occlusion does not create a new
-// person. Landmarks are smoothed with a One Euro filter in face-size units.
+// person. Reported landmarks are smoothed with a One Euro filter in face-size units; the
+// next crop comes from the unsmoothed ones (as in MediaPipe), since a crop that lags the
+// face feeds back into the mesh and makes a still face sway.
 //
 // Crops follow MediaPipe's face pipeline: a square around the detection (or the landmark
 // bounding box), scaled by `crop_scale`, rotated so the eye line is level (eye keypoints
@@ -57,7 +59,7 @@ struct TrackerOptions {
   int grace_frames = 15;           // a lost id is kept this long
   float crop_scale = 1.5f;         // crop side / face box side (MediaPipe: 1.5)
   bool smoothing = true;
-  OneEuroParams smoothing_params{.min_cutoff = 0.5, .beta = 5.0, .d_cutoff = 1.0};
+  OneEuroParams smoothing_params{.min_cutoff = 1.0, .beta = 10.0, .d_cutoff = 1.0};
 };
 
 // Where the time goes, per stage, for the last Process() call (milliseconds).
@@ -88,7 +90,8 @@ class FaceTracker {
     int lost_frames = 0;
     Box last_box;
     float presence = 0;
-    std::vector<std::array<float, 3>> landmarks;
+    std::vector<std::array<float, 3>> raw;        // this frame's mesh: the next crop comes from it
+    std::vector<std::array<float, 3>> landmarks;  // smoothed: what is reported
     LandmarkSmoother smoother;
   };
 

@@ -12,7 +12,7 @@ double Alpha(double cutoff, double dt) {
 }
 }  // namespace
 
-double OneEuroFilter::Filter(double t, double x) {
+double OneEuroFilter::Filter(double t, double x, double speed_unit) {
   if (!initialised_) {
     initialised_ = true;
     t_prev_ = t;
@@ -25,7 +25,7 @@ double OneEuroFilter::Filter(double t, double x) {
   const double dx = (x - x_prev_) / dt;
   const double a_d = Alpha(p_.d_cutoff, dt);
   const double dx_hat = a_d * dx + (1 - a_d) * dx_prev_;
-  const double cutoff = p_.min_cutoff + p_.beta * std::abs(dx_hat);
+  const double cutoff = p_.min_cutoff + p_.beta * std::abs(dx_hat) / speed_unit;
   const double a = Alpha(cutoff, dt);
   const double x_hat = a * x + (1 - a) * x_prev_;
   t_prev_ = t;
@@ -39,8 +39,7 @@ void LandmarkSmoother::Filter(double t, float scale, std::vector<std::array<floa
   const double s = scale > 1e-6f ? scale : 1.0;
   for (size_t i = 0; i < points.size(); ++i)
     for (int k = 0; k < 3; ++k)
-      // Filter in face-size units so beta does not depend on the distance to the camera.
-      points[i][k] = static_cast<float>(filters_[3 * i + k].Filter(t, points[i][k] / s) * s);
+      points[i][k] = static_cast<float>(filters_[3 * i + k].Filter(t, points[i][k], s));
 }
 
 }  // namespace fg

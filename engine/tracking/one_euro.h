@@ -30,7 +30,9 @@ class OneEuroFilter {
  public:
   explicit OneEuroFilter(OneEuroParams p = {}) : p_(p) {}
   // t in seconds, strictly increasing; a repeated or older timestamp returns the last value.
-  double Filter(double t, double x);
+  // The speed that raises the cut-off is divided by `speed_unit` (e.g. the face size in
+  // pixels, so that beta is in face sizes per second).
+  double Filter(double t, double x, double speed_unit = 1.0);
   void Reset() { initialised_ = false; }
 
  private:
@@ -41,7 +43,9 @@ class OneEuroFilter {
 
 // Smooths a whole landmark set (e.g. 468 x 3) with one filter per coordinate. The speed
 // term is scale-invariant: speeds are divided by `scale` (the face size in pixels, e.g. the
-// inter-ocular distance) so the same parameters work for near and far faces.
+// inter-ocular distance) so the same parameters work for near and far faces. (Only the speed
+// is scaled: the positions themselves are filtered in pixels, so a noisy scale estimate does
+// not leak into them.)
 class LandmarkSmoother {
  public:
   explicit LandmarkSmoother(OneEuroParams p = {}) : p_(p) {}
