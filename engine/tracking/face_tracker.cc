@@ -19,6 +19,15 @@ constexpr int kMeshSize = 192;
 // FaceMesh landmark indices of the outer eye corners (subject's right, left).
 constexpr int kRightEyeOuter = 33, kLeftEyeOuter = 263;
 
+// Eyelid contours of the mesh (upper 7 points, lower 9), per eye, in the order of the Iris
+// model's first 16 contour points (lower 0..8, upper 9..15).
+constexpr int kRightEyelid[16] = {33, 7, 163, 144, 145, 153, 154, 155, 133,   // lower
+                                  246, 161, 160, 159, 158, 157, 173};         // upper
+constexpr int kLeftEyelid[16] = {263, 249, 390, 373, 374, 380, 381, 382, 362,
+                                 466, 388, 387, 386, 385, 384, 398};
+constexpr int kIrisSize = 64;
+constexpr int kIrisContour = 71, kIrisPoints = 5;
+
 Box BoundingBox(const std::vector<std::array<float, 3>>& lm) {
   float x0 = 1e30f, y0 = 1e30f, x1 = -1e30f, y1 = -1e30f;
   for (const auto& p : lm) {
@@ -56,6 +65,16 @@ std::unique_ptr<FaceTracker> FaceTracker::Create(const TrackerOptions& opts, std
       t->detector_->input_shape(0) != nn::Shape{1, kDetSize, kDetSize, 3}) {
     *error = dm.path + ": not the 256x256 BlazeFace model (expected outputs [1,512,1], [1,512,16], [1,384,1], [1,384,16])";
     return nullptr;
+  }
+  if (opts.iris) {
+    auto iris = nn::Session::Open(opts.models_dir + "/iris.json", opts.backend);
+    if (!iris.ok()) return *error = iris.status().message(), nullptr;
+    t->iris_ = std::move(iris).value();
+    if (t->iris_->input_shape(0) != nn::Shape{1, kIrisSize, kIrisSize, 3} ||
+        nn::NumElements(t->iris_->output_shape(0)) != 3 * (kIrisContour + kIrisPoints)) {
+      *error = t->iris_->model().path + ": not the 64x64 Iris model (76 points out)";
+      return nullptr;
+    }
   }
   t->mesh_points_ = t->mesh_->output_index("output_mesh");
   t->mesh_flag_ = t->mesh_->output_index("output_faceflag");
@@ -137,6 +156,7 @@ bool FaceTracker::RunMesh(const ImageView& frame, Track& t, double t_s) {
     const auto xy = m.Apply(p[3 * i], p[3 * i + 1]);
     t.raw[i] = {xy[0], xy[1], p[3 * i + 2] * zscale};
   }
+  if (iris_) RunIris(frame, t);
   t.landmarks = t.raw;  // same size every frame: no allocation after the first
   const auto c3 = Clock::now();
   if (opts_.smoothing) {
@@ -147,6 +167,48 @@ bool FaceTracker::RunMesh(const ImageView& frame, Track& t, double t_s) {
   }
   timings_.smooth_ms += Ms(c3, Clock::now());
   return true;
+}
+
+void FaceTracker::RunIris(const ImageView& frame, Track& t) {
+  const auto c0 = Clock::now();
+  std::array<std::array<float, 3>, kIrisPoints> iris_pts[2];
+  for (int eye = 0; eye < 2; ++eye) {  // 0: subject's left (image right), 1: subject's right
+    const int* lid = eye == 0 ? kLeftEyelid : kRightEyelid;
+    const auto& a = t.raw[lid[0]];  // outer corner
+    const auto& b = t.raw[lid[8]];  // inner corner
+    const float cx = 0.5f * (a[0] + b[0]), cy = 0.5f * (a[1] + b[1]);
+    const float side = 2.3f * std::hypot(b[0] - a[0], b[1] - a[1]);
+    Affine2D m = Affine2D::SquareCrop(cx, cy, side, t.crop.angle, kIrisSize);
+    // The model is trained on the subject's right eye (the image's left): mirror the other
+    // one (crop x -> kIrisSize - x). Checked in tracker_reference_test: with the other
+    // choice the refined eyelids land ~12 px from the mesh's own.
+    if (eye == 0) {
+      m.c += m.a * kIrisSize, m.a = -m.a;
+      m.f += m.d * kIrisSize, m.d = -m.d;
+    }
+    SampleCrop(frame, m, kIrisSize, kIrisSize, CropNorm::kUnit, CropChannels::kRgb, iris_->input(0));
+    if (!iris_->Run().ok()) return;
+    const float* o = iris_->output(0);
+    const float zscale = side / static_cast<float>(kIrisSize);
+    auto to_frame = [&](int k) {
+      const auto xy = m.Apply(o[3 * k], o[3 * k + 1]);
+      return std::array<float, 3>{xy[0], xy[1], o[3 * k + 2] * zscale};
+    };
+    for (int k = 0; k < 16; ++k) {
+      const auto p = to_frame(k);
+      t.raw[lid[k]] = {p[0], p[1], 0.5f * (p[2] + t.raw[lid[k]][2])};
+    }
+    for (int k = 0; k < kIrisPoints; ++k) iris_pts[eye][k] = to_frame(kIrisContour + k);
+  }
+  // Iris depth: the eye's own depth (the model's z is relative to the eye crop).
+  t.raw.resize(kMeshLandmarks + 2 * kIrisPoints);
+  for (int eye = 0; eye < 2; ++eye) {
+    const int* lid = eye == 0 ? kLeftEyelid : kRightEyelid;
+    const float z = 0.5f * (t.raw[lid[4]][2] + t.raw[lid[12]][2]);
+    for (int k = 0; k < kIrisPoints; ++k)
+      t.raw[kMeshLandmarks + eye * kIrisPoints + k] = {iris_pts[eye][k][0], iris_pts[eye][k][1], z};
+  }
+  timings_.iris_ms += Ms(c0, Clock::now());
 }
 
 FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {

@@ -20,6 +20,13 @@
 // of the detector, or landmarks 33 and 263), sampled bilinearly from the original frame
 // format (engine/tracking/crop.h).
 //
+// Iris (option `iris`, off by default): each eye is cropped (a square 2.3x the eye-corner
+// distance, rotated with the face; the subject's left eye mirrored, since the model is
+// trained on right eyes) and run through the Iris model. Its eyelid contour
+// replaces the mesh's 16 eyelid points per eye, and its 5 iris points per eye are appended:
+// landmarks 468-472 are the iris of the eye on the image's right (the subject's left),
+// 473-477 the other one; the first of each five is the iris centre (Human 3.3.6's layout).
+//
 // Coordinates: frame pixels, continuous (pixel (0,0) covers [0,1) x [0,1)), y down; z in
 // the same scale as x, smaller = nearer the camera (FaceMesh's convention).
 //
@@ -59,12 +66,13 @@ struct TrackerOptions {
   int grace_frames = 15;           // a lost id is kept this long
   float crop_scale = 1.5f;         // crop side / face box side (MediaPipe: 1.5)
   bool smoothing = true;
+  bool iris = false;               // run the Iris model on both eyes (see RunIris)
   OneEuroParams smoothing_params{.min_cutoff = 1.0, .beta = 10.0, .d_cutoff = 1.0};
 };
 
 // Where the time goes, per stage, for the last Process() call (milliseconds).
 struct TrackerTimings {
-  double detect_ms = 0, crop_ms = 0, mesh_ms = 0, smooth_ms = 0, pose_ms = 0;
+  double detect_ms = 0, crop_ms = 0, mesh_ms = 0, iris_ms = 0, smooth_ms = 0, pose_ms = 0;
   bool detector_ran = false;
 };
 
@@ -99,9 +107,10 @@ class FaceTracker {
   Crop CropFromDetection(const Detection& d) const;
   Crop CropFromLandmarks(const std::vector<std::array<float, 3>>& lm) const;
   bool RunMesh(const ImageView& frame, Track& t, double t_s);
+  void RunIris(const ImageView& frame, Track& t);
 
   TrackerOptions opts_;
-  std::unique_ptr<nn::Session> detector_, mesh_;
+  std::unique_ptr<nn::Session> detector_, mesh_, iris_;
   BlazeFaceDecoder decoder_{256};
   CanonicalFace canonical_;
   std::vector<Track> tracks_;

@@ -141,6 +141,57 @@ TEST_P(TrackerReference, MatchesHuman) {
   EXPECT_LE(mean, large ? 1.5 : 3.0) << name << ": mean landmark distance to Human's mesh";
 }
 
+// Iris on: the iris centres and the refined eyelids against Human's 478-point mesh.
+TEST(TrackerReferenceIris, IrisCentresMatchHuman) {
+  for (const std::string name : {"astronaut", "astronaut_wide", "astronaut_flip"}) {
+    std::ifstream in(std::string(FG_SOURCE_DIR) + "/tests/data/tracking/" + name + ".iris.json");
+    ASSERT_TRUE(in) << name;
+    const auto ref = nlohmann::json::parse(in);
+    // The iris run records only Human's truncated mesh (Math.trunc of positive pixel
+    // coordinates): the true value lies in [m, m + 1), so compare with m + 0.5.
+    const auto& hm = ref["faces"][0]["mesh"];
+    ASSERT_EQ(hm.size(), 478u);
+    const Picture pic = Build(name);
+    TrackerOptions o;
+    o.models_dir = nn::testing::ModelsDir();
+    o.iris = true;
+    std::string err;
+    auto tracker = FaceTracker::Create(o, &err);
+    ASSERT_TRUE(tracker) << err;
+    ImageView view;
+    ASSERT_FALSE(ImageView::Wrap(PixelFormat::kRGB, pic.w, pic.h, {pic.rgb.data()}, {3 * pic.w}, &view));
+    FrameFaces ff = tracker->Process(view, 0);
+    ASSERT_EQ(ff.faces.size(), 1u);
+    const auto& lm = ff.faces[0].landmarks;
+    ASSERT_EQ(lm.size(), 478u);
+    // The refined eyelids must agree with the mesh's own (a mirrored eye would put them
+    // ~12 px off): same picture, iris off.
+    TrackerOptions plain = o;
+    plain.iris = false;
+    auto t2 = FaceTracker::Create(plain, &err);
+    ASSERT_TRUE(t2) << err;
+    const auto mesh_only = t2->Process(view, 0).faces.at(0).landmarks;
+    for (const auto& lid : {std::vector<int>{33, 7, 163, 144, 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173},
+                            std::vector<int>{263, 249, 390, 373, 374, 380, 381, 382, 362, 466, 388, 387, 386, 385, 384, 398}}) {
+      double d = 0;
+      for (int i : lid) d += std::hypot(lm[i][0] - mesh_only[i][0], lm[i][1] - mesh_only[i][1]) / lid.size();
+      EXPECT_LE(d, 1.5) << name << ": refined eyelid starting at landmark " << lid[0];
+    }
+    auto dist = [&](int i) {
+      return std::hypot(lm[i][0] - (hm[i][0].get<double>() + 0.5), lm[i][1] - (hm[i][1].get<double>() + 0.5));
+    };
+    double iris_sum = 0;
+    for (int i = 468; i < 478; ++i) iris_sum += dist(i);
+    std::printf("[ %s iris ] centres %.2f / %.2f px, 10 iris points mean %.2f px\n", name.c_str(),
+                dist(468), dist(473), iris_sum / 10);
+    // Tolerances: the 1.5 px for the mean over the 10 iris points; 2.5 px for each
+    // centre alone (one point, compared with a value truncated to whole pixels).
+    EXPECT_LE(dist(468), 2.5) << name;
+    EXPECT_LE(dist(473), 2.5) << name;
+    EXPECT_LE(iris_sum / 10, 1.5) << name;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(StillImages, TrackerReference,
                          ::testing::Values("astronaut", "astronaut_wide", "astronaut_small",
                                            "astronaut_flip", "no_face"));
