@@ -65,7 +65,8 @@ class Plan {
   virtual const std::vector<Shape>& input_shapes() const = 0;
   virtual const std::vector<Shape>& output_shapes() const = 0;
 
-  // Allocates everything Run needs for one stream.
+  // Allocates everything Run needs for one stream. Returns null (never throws) when that
+  // memory cannot be had.
   virtual std::unique_ptr<RunContext> NewContext() const = 0;
 
   // inputs[i] / outputs[i] correspond to Model::inputs[i] / Model::outputs[i]; each count

@@ -19,31 +19,50 @@ std::string ShapeToString(const Shape& shape) {
 
 std::string_view DTypeName(DType t) {
   switch (t) {
-    case DType::kFloat32: return "float32";
-    case DType::kInt32: return "int32";
+    case DType::kFloat32:
+      return "float32";
+    case DType::kInt32:
+      return "int32";
   }
   return "?";
 }
 
 std::string_view OpName(OpType op) {
   switch (op) {
-    case OpType::kIdentity: return "Identity";
-    case OpType::kConv2D: return "Conv2D";
-    case OpType::kDepthwiseConv2D: return "DepthwiseConv2D";
-    case OpType::kAdd: return "Add";
-    case OpType::kMul: return "Mul";
-    case OpType::kMinimum: return "Minimum";
-    case OpType::kMaximum: return "Maximum";
-    case OpType::kRelu: return "Relu";
-    case OpType::kPrelu: return "Prelu";
-    case OpType::kSigmoid: return "Sigmoid";
-    case OpType::kSoftmax: return "Softmax";
-    case OpType::kMaxPool: return "MaxPool";
-    case OpType::kPad: return "Pad";
-    case OpType::kReshape: return "Reshape";
-    case OpType::kMean: return "Mean";
-    case OpType::kConcat: return "Concat";
-    case OpType::kMatMul: return "MatMul";
+    case OpType::kIdentity:
+      return "Identity";
+    case OpType::kConv2D:
+      return "Conv2D";
+    case OpType::kDepthwiseConv2D:
+      return "DepthwiseConv2D";
+    case OpType::kAdd:
+      return "Add";
+    case OpType::kMul:
+      return "Mul";
+    case OpType::kMinimum:
+      return "Minimum";
+    case OpType::kMaximum:
+      return "Maximum";
+    case OpType::kRelu:
+      return "Relu";
+    case OpType::kPrelu:
+      return "Prelu";
+    case OpType::kSigmoid:
+      return "Sigmoid";
+    case OpType::kSoftmax:
+      return "Softmax";
+    case OpType::kMaxPool:
+      return "MaxPool";
+    case OpType::kPad:
+      return "Pad";
+    case OpType::kReshape:
+      return "Reshape";
+    case OpType::kMean:
+      return "Mean";
+    case OpType::kConcat:
+      return "Concat";
+    case OpType::kMatMul:
+      return "MatMul";
   }
   return "?";
 }
@@ -61,6 +80,8 @@ static int FindIo(const std::vector<IoSpec>& v, std::string_view name) {
 }
 
 int Model::FindInput(std::string_view name_or_alias) const { return FindIo(inputs, name_or_alias); }
-int Model::FindOutput(std::string_view name_or_alias) const { return FindIo(outputs, name_or_alias); }
+int Model::FindOutput(std::string_view name_or_alias) const {
+  return FindIo(outputs, name_or_alias);
+}
 
 }  // namespace fg::nn

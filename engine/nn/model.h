@@ -10,8 +10,9 @@
 //              already float32 / int32) and one activation per compute node.
 //   nodes[]    compute nodes only (no Const, no Placeholder), in a valid execution order
 //              (every input is a graph input, a constant, or an earlier node's output).
-//   inputs[] / outputs[]  the graph's interface, from the model's "signature" block when
-//              present, else the Placeholder nodes and the unconsumed Identity nodes.
+//   inputs[] / outputs[]  the graph's interface, in TF.js order: from the model's "signature"
+//              block (or userDefinedMetadata.signature) when present, else the Placeholder
+//              nodes and the unconsumed Identity nodes in file order.
 //
 // Int32 constants that only parameterise an op (Reshape's shape, Mean's axes, Pad's
 // paddings, ConcatV2's axis) are folded into the node's typed fields below and are NOT
@@ -80,7 +81,7 @@ enum class Padding { kValid, kSame, kExplicit };
 enum class Activation { kNone, kRelu, kRelu6, kPrelu };
 
 struct Tensor {
-  std::string name;   // the producing node's name (TF "name:0" without ":0")
+  std::string name;  // the producing node's name (TF "name:0" without ":0")
   DType dtype = DType::kFloat32;
   // Shape inferred at load for batch 1 (for constants: the manifest shape). Backends
   // re-infer for their actual input shapes with InferShapes (shape_inference.h).
@@ -99,7 +100,7 @@ struct ConvParams {
   // Only for Padding::kExplicit (from explicit_paddings); SAME/VALID are resolved per input
   // size by shape inference (SAME: pad_before = total / 2, the rest after, as TF).
   int pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
-  bool has_bias = false;              // inputs[2] is the bias [out_c]
+  bool has_bias = false;                      // inputs[2] is the bias [out_c]
   Activation activation = Activation::kNone;  // kPrelu: the last input is alpha (out_c elems)
 };
 
@@ -112,26 +113,26 @@ struct PoolParams {
 
 struct MatMulParams {
   bool transpose_a = false, transpose_b = false;
-  bool has_bias = false;              // inputs[2] is the bias [n]
+  bool has_bias = false;                      // inputs[2] is the bias [n]
   Activation activation = Activation::kNone;  // kPrelu: the last input is alpha (n elems)
 };
 
 struct Node {
-  std::string name;      // TF node name, used in every error message
-  std::string tf_op;     // the op as written in model.json ("AddV2", "_FusedConv2D", ...)
+  std::string name;   // TF node name, used in every error message
+  std::string tf_op;  // the op as written in model.json ("AddV2", "_FusedConv2D", ...)
   OpType op = OpType::kIdentity;
   std::vector<int> inputs;  // indices into Model::tensors (float tensors only; see above)
   int output = -1;          // index into Model::tensors
 
   // Typed attributes; only the ones for `op` are meaningful.
-  ConvParams conv;            // kConv2D, kDepthwiseConv2D
-  PoolParams pool;            // kMaxPool
-  MatMulParams matmul;        // kMatMul
-  std::vector<int> axes;      // kMean: non-negative, sorted, unique
-  bool keep_dims = false;     // kMean
-  int axis = 0;               // kConcat: non-negative
+  ConvParams conv;                         // kConv2D, kDepthwiseConv2D
+  PoolParams pool;                         // kMaxPool
+  MatMulParams matmul;                     // kMatMul
+  std::vector<int> axes;                   // kMean: non-negative, sorted, unique
+  bool keep_dims = false;                  // kMean
+  int axis = 0;                            // kConcat: non-negative
   std::vector<int> pad_before, pad_after;  // kPad: one entry per input dimension
-  Shape new_shape;            // kReshape: as written in the model (may hold one -1)
+  Shape new_shape;                         // kReshape: as written in the model (may hold one -1)
 };
 
 // One graph input or output.
@@ -143,7 +144,7 @@ struct IoSpec {
 };
 
 struct Model {
-  std::string path;   // the model.json it came from (or a label), for error messages
+  std::string path;  // the model.json it came from (or a label), for error messages
   std::vector<Tensor> tensors;
   std::vector<Node> nodes;
   std::vector<IoSpec> inputs;

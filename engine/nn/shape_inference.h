@@ -31,7 +31,8 @@ struct Window1D {
 // TF rules: VALID out = ceil((in - eff_k + 1) / stride); SAME out = ceil(in / stride),
 // total = max((out - 1) * stride + eff_k - in, 0), before = total / 2 (floor), after = rest;
 // EXPLICIT uses the given pads. eff_k = (k - 1) * dilation + 1. Returns false (and leaves
-// *w unspecified) when the window does not fit (out would be < 1) or a value is invalid.
+// *w unspecified) when the window does not fit (out would be < 1) or a value is invalid
+// (non-positive, or in / eff_k / stride / a pad above 2^24).
 bool ComputeWindow(Padding padding, int in, int kernel, int stride, int dilation,
                    int explicit_before, int explicit_after, Window1D* w);
 

@@ -41,7 +41,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit on purpose
+  Result(T value) : value_(std::move(value)) {}       // NOLINT: implicit on purpose
   Result(Status error) : status_(std::move(error)) {  // NOLINT: implicit on purpose
     if (status_.ok()) status_ = Status::Error("internal: Result built from an ok Status");
   }
@@ -50,6 +50,8 @@ class Result {
   const T& value() const& { return *value_; }
   T& value() & { return *value_; }
   T&& value() && { return std::move(*value_); }
+  const T& operator*() const& { return *value_; }
+  T& operator*() & { return *value_; }
   const T* operator->() const { return &*value_; }
   T* operator->() { return &*value_; }
 

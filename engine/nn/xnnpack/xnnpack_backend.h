@@ -20,7 +20,8 @@
 // interface requires. Run never allocates, parses or logs.
 // Lifetime: Model > Plan > RunContext. The first context reuses the runtimes built (and
 // validated) in Prepare, so the weights of the first stream are packed at load; every later
-// context packs its own copy.
+// context packs its own copy (this XNNPACK has no shared weights cache). NewContext returns
+// nullptr only when memory runs out (the same runtimes were already built once in Prepare).
 //
 // Errors: everything is checked in Prepare; a failing xnn_define_* or runtime creation is
 // reported naming the model file, the node, its op and the XNNPACK status.

@@ -1,0 +1,158 @@
+#include "plugins/gstfacebase.h"
+
+#include <array>
+#include <string>
+#include <utility>
+
+GST_DEBUG_CATEGORY_STATIC(gst_face_base_debug);
+#define GST_CAT_DEFAULT gst_face_base_debug
+
+namespace {
+
+constexpr std::array<std::pair<GstVideoFormat, fg::PixelFormat>, 7> kFormats{{
+    {GST_VIDEO_FORMAT_RGB, fg::PixelFormat::kRGB},
+    {GST_VIDEO_FORMAT_BGR, fg::PixelFormat::kBGR},
+    {GST_VIDEO_FORMAT_RGBA, fg::PixelFormat::kRGBA},
+    {GST_VIDEO_FORMAT_BGRA, fg::PixelFormat::kBGRA},
+    {GST_VIDEO_FORMAT_GRAY8, fg::PixelFormat::kGRAY8},
+    {GST_VIDEO_FORMAT_NV12, fg::PixelFormat::kNV12},
+    {GST_VIDEO_FORMAT_I420, fg::PixelFormat::kI420},
+}};
+
+struct GstFaceBasePrivate {
+  fg::PixelFormat format;  // chosen in set_info, read by the frame path (same thread)
+};
+
+}  // namespace
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE(GstFaceBase, gst_face_base, GST_TYPE_VIDEO_FILTER)
+
+std::optional<fg::PixelFormat> gst_face_base_engine_format(GstVideoFormat format) {
+  for (const auto& [gst, engine] : kFormats)
+    if (gst == format) return engine;
+  return std::nullopt;
+}
+
+namespace {
+
+GstFaceBasePrivate* Priv(GstFaceBase* self) {
+  return static_cast<GstFaceBasePrivate*>(gst_face_base_get_instance_private(self));
+}
+
+// Sink pad probe: sees each CAPS event before the pad's accept-caps check refuses it, so a
+// refused format becomes a bus ERROR naming this element and the format rather than a bare
+// "not-negotiated" from some upstream element.
+GstPadProbeReturn ReportRefusedCaps(GstPad* pad, GstPadProbeInfo* info, gpointer user_data) {
+  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
+  GstCaps* caps = nullptr;
+  gst_event_parse_caps(event, &caps);
+  GstCaps* templ = gst_pad_get_pad_template_caps(pad);
+  const bool ok = gst_caps_can_intersect(caps, templ);
+  gst_caps_unref(templ);
+  if (ok) return GST_PAD_PROBE_OK;
+
+  auto* self = GST_FACE_BASE(user_data);
+  const GstStructure* s = gst_caps_get_size(caps) > 0 ? gst_caps_get_structure(caps, 0) : nullptr;
+  const gchar* format = s ? gst_structure_get_string(s, "format") : nullptr;
+  gchar* what = format ? g_strdup_printf("video format %s", format) : gst_caps_to_string(caps);
+  GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+                    ("%s: %s is not supported (supported: RGB, BGR, RGBA, BGRA, GRAY8, NV12, "
+                     "I420 in system memory)",
+                     GST_ELEMENT_NAME(self), what),
+                    ("refused caps: %" GST_PTR_FORMAT, caps));
+  g_free(what);
+  return GST_PAD_PROBE_OK;  // the pad itself refuses the event (not-negotiated)
+}
+
+gboolean SetInfo(GstVideoFilter* filter, GstCaps* /*incaps*/, GstVideoInfo* in_info,
+                 GstCaps* /*outcaps*/, GstVideoInfo* /*out_info*/) {
+  auto* self = GST_FACE_BASE(filter);
+  const auto format = gst_face_base_engine_format(GST_VIDEO_INFO_FORMAT(in_info));
+  if (!format) {
+    // Unreachable through the pad template; kept so a template edit cannot go unnoticed.
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+                      ("%s: video format %s is not supported", GST_ELEMENT_NAME(self),
+                       GST_VIDEO_INFO_NAME(in_info)),
+                      (nullptr));
+    return FALSE;
+  }
+  Priv(self)->format = *format;
+  GST_DEBUG_OBJECT(self, "configured for %s %dx%d", GST_VIDEO_INFO_NAME(in_info),
+                   GST_VIDEO_INFO_WIDTH(in_info), GST_VIDEO_INFO_HEIGHT(in_info));
+  auto* klass = GST_FACE_BASE_GET_CLASS(self);
+  return klass->configure ? klass->configure(self, in_info, *format) : TRUE;
+}
+
+// Replaces GstVideoFilter's transform_ip: that one maps READWRITE whenever the element is not
+// in passthrough, which would copy shared memory although analyses never write pixels.
+GstFlowReturn TransformIp(GstBaseTransform* trans, GstBuffer* buffer) {
+  auto* self = GST_FACE_BASE(trans);
+  auto* filter = GST_VIDEO_FILTER(trans);
+  if (G_UNLIKELY(!filter->negotiated)) {
+    GST_ELEMENT_ERROR(self, CORE, NOT_IMPLEMENTED,
+                      ("%s: received a buffer before caps were negotiated", GST_ELEMENT_NAME(self)),
+                      (nullptr));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  // NO_REF: the frame must not hold a second ref, or the buffer would stop being writable
+  // and process() could not attach metadata.
+  GstVideoFrame frame;
+  if (!gst_video_frame_map(&frame, &filter->in_info, buffer,
+                           static_cast<GstMapFlags>(GST_MAP_READ | static_cast<int>(GST_VIDEO_FRAME_MAP_FLAG_NO_REF)))) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+                      ("%s: could not map a %s frame", GST_ELEMENT_NAME(self),
+                       GST_VIDEO_INFO_NAME(&filter->in_info)),
+                      ("buffer %" GST_PTR_FORMAT, buffer));
+    return GST_FLOW_ERROR;
+  }
+  std::array<const uint8_t*, 3> planes{};
+  std::array<int, 3> strides{};
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(&frame) && p < planes.size(); ++p) {
+    planes[p] = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, p));
+    strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE(&frame, p);
+  }
+  fg::ImageView view;
+  GstFlowReturn ret = GST_FLOW_OK;
+  if (auto err = fg::ImageView::Wrap(Priv(self)->format, GST_VIDEO_FRAME_WIDTH(&frame),
+                                     GST_VIDEO_FRAME_HEIGHT(&frame), planes, strides, &view)) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("%s: bad frame layout", GST_ELEMENT_NAME(self)),
+                      ("%s", err->c_str()));
+    ret = GST_FLOW_ERROR;
+  } else {
+    ret = GST_FACE_BASE_GET_CLASS(self)->process(self, view, buffer);
+  }
+  gst_video_frame_unmap(&frame);
+  return ret;
+}
+
+}  // namespace
+
+static void gst_face_base_class_init(GstFaceBaseClass* klass) {
+  GST_DEBUG_CATEGORY_INIT(gst_face_base_debug, "facebase", 0, "facegraph analysis base class");
+  auto* element_class = GST_ELEMENT_CLASS(klass);
+  auto* trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+  auto* filter_class = GST_VIDEO_FILTER_CLASS(klass);
+
+  // Subclasses inherit these templates (GstElementClass copies them in base_init).
+  GstCaps* caps = gst_caps_from_string(GST_FACE_BASE_CAPS);
+  gst_element_class_add_pad_template(element_class,
+                                     gst_pad_template_new("sink", GST_PAD_SINK, GST_PAD_ALWAYS, caps));
+  gst_element_class_add_pad_template(element_class,
+                                     gst_pad_template_new("src", GST_PAD_SRC, GST_PAD_ALWAYS, caps));
+  gst_caps_unref(caps);
+
+  trans_class->transform_ip = TransformIp;
+  filter_class->set_info = SetInfo;
+  klass->configure = nullptr;
+  klass->process = nullptr;
+  gst_type_mark_as_plugin_api(GST_TYPE_FACE_BASE, static_cast<GstPluginAPIFlags>(0));
+}
+
+static void gst_face_base_init(GstFaceBase* self) {
+  auto* trans = GST_BASE_TRANSFORM(self);
+  gst_base_transform_set_in_place(trans, TRUE);
+  gst_base_transform_set_passthrough(trans, FALSE);
+  gst_pad_add_probe(GST_BASE_TRANSFORM_SINK_PAD(trans), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+                    ReportRefusedCaps, self, nullptr);
+}

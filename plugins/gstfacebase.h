@@ -1,0 +1,60 @@
+// GstFaceBase: the abstract base of every facegraph analysis element.
+//
+// It owns what all of them share, so each element stays a thin adapter over engine code:
+//   - caps: raw video in every engine format (RGB, BGR, RGBA, BGRA, GRAY8, NV12, I420), any
+//     size (odd widths and heights included), system memory, any strides. Anything else is
+//     refused when the CAPS event arrives, with a bus ERROR naming the element and the format
+//     (caps query negotiation already steers upstream towards these formats).
+//   - configuration per caps: set_info maps the GstVideoFormat to fg::PixelFormat once and
+//     calls the subclass's configure(); the frame path only reads what was stored.
+//   - mapping: each frame is mapped read-only (GstVideoFrame, honouring GstVideoMeta strides
+//     and offsets) and wrapped in an fg::ImageView without copying a pixel, then handed to
+//     process().
+//
+// Pixels are never written: video leaves exactly as it came in. The transform is in place and
+// not in passthrough mode, so the buffer given to process() is writable (GstBaseTransform
+// makes a shallow copy, buffer struct only, when it is shared) and analyses can attach a
+// GstFaceGraphMeta. The read-only map means shared memory (tee, imagefreeze) is never copied.
+//
+// Threading: configure() and process() run on the streaming thread. Subclasses keep their
+// engine objects in a std::unique_ptr<Impl> created in start() and reset in stop().
+//
+// Example subclass (see gstfacejson.cc):
+//   G_DEFINE_TYPE(GstFaceJson, gst_face_json, GST_TYPE_FACE_BASE)
+//   static GstFlowReturn Process(GstFaceBase* base, const fg::ImageView& view, GstBuffer* b);
+//   ... klass->process = Process;
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/video/gstvideofilter.h>
+#include <gst/video/video.h>
+
+#include <optional>
+
+#include "engine/image.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_FACE_BASE (gst_face_base_get_type())
+G_DECLARE_DERIVABLE_TYPE(GstFaceBase, gst_face_base, GST, FACE_BASE, GstVideoFilter)
+
+struct _GstFaceBaseClass {
+  GstVideoFilterClass parent_class;
+
+  // Optional. Called once per caps on the streaming thread, after the format was mapped.
+  // Return FALSE (after posting an error) to refuse the caps.
+  gboolean (*configure)(GstFaceBase* self, const GstVideoInfo* info, fg::PixelFormat format);
+
+  // Required. Called once per frame on the streaming thread. `view` points into the mapped
+  // buffer and is valid only during the call; `buffer` is writable (metadata may be added,
+  // pixels must not be written).
+  GstFlowReturn (*process)(GstFaceBase* self, const fg::ImageView& view, GstBuffer* buffer);
+};
+
+G_END_DECLS
+
+// The engine format for a GStreamer video format, or nullopt when the engine has none.
+std::optional<fg::PixelFormat> gst_face_base_engine_format(GstVideoFormat format);
+
+// The caps every GstFaceBase element accepts on both pads (as a caps string).
+#define GST_FACE_BASE_CAPS GST_VIDEO_CAPS_MAKE("{ RGB, BGR, RGBA, BGRA, GRAY8, NV12, I420 }")

@@ -1,0 +1,30 @@
+// facejson: writes the face results of every frame as one JSON line (the JSON output contract,
+// engine/json.h) and passes the video through unchanged.
+//
+// Input/output: raw video in any GstFaceBase format (RGB, BGR, RGBA, BGRA, GRAY8, NV12, I420).
+// Per frame it writes fg::ToJsonLine of the buffer's GstFaceGraphMeta, or {"pts":..,"faces":[]}
+// when the buffer has none; "pts" is always the buffer's PTS in ns (-1 when it has none).
+// Each line is flushed as it is written, so `tail -f` shows frames as they happen.
+//
+// Properties:
+//   location  file to write ("-" or empty: stdout). Default "-". Settable in NULL/READY only.
+//             The file is opened (truncated) on READY->PAUSED; failure to open fails the state
+//             change with a RESOURCE/OPEN_WRITE error naming the path and the reason.
+//
+// Threading: the file is owned by the streaming thread between start() and stop().
+//
+//   gst-launch-1.0 videotestsrc num-buffers=3 ! facejson location=/tmp/faces.jsonl ! fakesink
+#pragma once
+
+#include <gst/gst.h>
+
+#include "plugins/gstfacebase.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_FACE_JSON (gst_face_json_get_type())
+G_DECLARE_FINAL_TYPE(GstFaceJson, gst_face_json, GST, FACE_JSON, GstFaceBase)
+
+GST_ELEMENT_REGISTER_DECLARE(facejson);
+
+G_END_DECLS

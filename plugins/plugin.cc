@@ -1,0 +1,17 @@
+// The GStreamer plugin "facegraph": registers the elements, nothing else. Each element is a
+// thin adapter in gst<elem>.{h,cc}; the shared base class is gstfacebase.h.
+//
+//   GST_PLUGIN_PATH=build/plugins gst-inspect-1.0 facegraph
+#include <gst/gst.h>
+
+#include "plugins/gstfacejson.h"
+
+static gboolean plugin_init(GstPlugin* plugin) {
+  gboolean ok = FALSE;
+  ok |= GST_ELEMENT_REGISTER(facejson, plugin);
+  return ok;
+}
+
+GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, facegraph,
+                  "Real-time face analytics (facegraph engine)", plugin_init, FG_VERSION,
+                  GST_LICENSE_UNKNOWN, "facegraph", "facegraph")

@@ -1,0 +1,298 @@
+// facejson through GstHarness: event order, caps for every engine format (odd sizes too),
+// refusal of other formats, byte-identical pass-through, JSON lines that match the attached
+// GstFaceGraphMeta, and failure to open the output file.
+#include <gst/check/gstharness.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "engine/json.h"
+#include "plugins/gstfacemeta.h"
+#include "tests/plugins/gst_test_env.h"
+
+namespace {
+
+std::string Caps(const std::string& format, int w, int h) {
+  return "video/x-raw,format=" + format + ",width=" + std::to_string(w) +
+         ",height=" + std::to_string(h) + ",framerate=30/1";
+}
+
+// A buffer of the caps' size filled with a known pattern, stamped with pts.
+GstBuffer* PatternBuffer(const std::string& caps_str, GstClockTime pts) {
+  GstCaps* caps = gst_caps_from_string(caps_str.c_str());
+  GstVideoInfo info;
+  EXPECT_TRUE(gst_video_info_from_caps(&info, caps)) << caps_str;
+  gst_caps_unref(caps);
+  GstBuffer* buf = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr);
+  GstMapInfo map;
+  gst_buffer_map(buf, &map, GST_MAP_WRITE);
+  for (gsize i = 0; i < map.size; ++i) map.data[i] = static_cast<guint8>(i * 31 + 7);
+  gst_buffer_unmap(buf, &map);
+  GST_BUFFER_PTS(buf) = pts;
+  GST_BUFFER_DURATION(buf) = GST_SECOND / 30;
+  return buf;
+}
+
+bool SameBytes(GstBuffer* a, GstBuffer* b) {
+  GstMapInfo ma, mb;
+  gst_buffer_map(a, &ma, GST_MAP_READ);
+  gst_buffer_map(b, &mb, GST_MAP_READ);
+  const bool same = ma.size == mb.size && std::equal(ma.data, ma.data + ma.size, mb.data);
+  gst_buffer_unmap(a, &ma);
+  gst_buffer_unmap(b, &mb);
+  return same;
+}
+
+fg::FrameFaces SampleFaces(int64_t pts) {
+  fg::FrameFaces f;
+  f.pts_ns = pts;
+  fg::Face a;
+  a.id = 7;
+  a.box = {10.5f, 20.25f, 64.f, 80.f};
+  a.score = 0.97f;
+  a.landmarks = {{1.f, 2.f, -0.5f}, {3.125f, 4.f, 0.25f}};
+  a.pose = fg::HeadPose{12.f, -3.5f, 0.75f, std::array<float, 3>{0.1f, 0.2f, 55.f}};
+  a.emotion = fg::Emotion{"happy", {{"happy", 0.8f}, {"neutral", 0.2f}}};
+  a.vitals = fg::Vitals{72.5f, 6.f, 0.9f};
+  a.blendshapes = {{"jawOpen", 0.125f}, {"eyeBlinkLeft", 0.5f}};
+  fg::Face b;
+  b.id = 8;
+  b.box = {100.f, 5.f, 20.f, 22.f};
+  b.score = 0.5f;
+  f.faces = {a, b};
+  return f;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+class FaceJsonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fgtest::InitGstOnce();
+    dir_ = fgtest::MakeTempDir();
+    out_ = dir_ + "/faces.jsonl";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  // A harness on facejson writing to out_ (so test output stays clean).
+  GstHarness* NewHarness() {
+    GstElement* e = gst_element_factory_make("facejson", nullptr);
+    g_object_set(e, "location", out_.c_str(), nullptr);
+    GstHarness* h = gst_harness_new_with_element(e, "sink", "src");
+    gst_object_unref(e);
+    return h;
+  }
+  std::string dir_, out_;
+};
+
+TEST_F(FaceJsonTest, EventsReachTheSrcSideInOrder) {
+  GstHarness* h = NewHarness();
+  gst_harness_set_src_caps_str(h, Caps("RGB", 33, 17).c_str());
+  ASSERT_EQ(gst_harness_push(h, PatternBuffer(Caps("RGB", 33, 17), 0)), GST_FLOW_OK);
+  const GstEventType expected[] = {GST_EVENT_STREAM_START, GST_EVENT_CAPS, GST_EVENT_SEGMENT};
+  for (GstEventType type : expected) {
+    GstEvent* e = gst_harness_pull_event(h);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(GST_EVENT_TYPE(e), type)
+        << "got " << GST_EVENT_TYPE_NAME(e) << ", want " << gst_event_type_get_name(type);
+    gst_event_unref(e);
+  }
+  gst_buffer_unref(gst_harness_pull(h));
+  gst_harness_teardown(h);
+}
+
+// Every engine format, odd and even sizes: caps accepted, frames byte-identical, one JSON line
+// per frame with the buffer's pts.
+class FaceJsonFormatTest
+    : public FaceJsonTest,
+      public ::testing::WithParamInterface<std::tuple<std::string, int, int>> {};
+
+TEST_P(FaceJsonFormatTest, AcceptsAndPassesFramesThroughUnchanged) {
+  const auto& [format, w, h_px] = GetParam();
+  const std::string caps = Caps(format, w, h_px);
+  SCOPED_TRACE("caps " + caps);
+  GstHarness* h = NewHarness();
+  gst_harness_set_src_caps_str(h, caps.c_str());
+  for (int i = 0; i < 3; ++i) {
+    GstBuffer* in = PatternBuffer(caps, i * GST_SECOND / 30);
+    GstBuffer* expected = gst_buffer_copy_deep(in);
+    ASSERT_EQ(gst_harness_push(h, in), GST_FLOW_OK);
+    GstBuffer* out = gst_harness_pull(h);
+    ASSERT_NE(out, nullptr);
+    EXPECT_TRUE(SameBytes(out, expected)) << "frame " << i;
+    EXPECT_EQ(GST_BUFFER_PTS(out), GST_BUFFER_PTS(expected));
+    gst_buffer_unref(out);
+    gst_buffer_unref(expected);
+  }
+  GstCaps* out_caps = gst_pad_get_current_caps(h->sinkpad);
+  ASSERT_NE(out_caps, nullptr);
+  GstCaps* want = gst_caps_from_string(caps.c_str());
+  EXPECT_TRUE(gst_caps_is_equal(out_caps, want));
+  gst_caps_unref(want);
+  gst_caps_unref(out_caps);
+  gst_harness_teardown(h);
+
+  const auto lines = Lines(fgtest::ReadFile(out_));
+  ASSERT_EQ(lines.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    std::string err;
+    auto parsed = fg::FromJsonLine(lines[i], &err);
+    ASSERT_TRUE(parsed) << err << " in line " << lines[i];
+    EXPECT_EQ(parsed->pts_ns, static_cast<int64_t>(i * GST_SECOND / 30));
+    EXPECT_TRUE(parsed->faces.empty());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EngineFormats, FaceJsonFormatTest,
+    ::testing::Combine(::testing::Values("RGB", "BGR", "RGBA", "BGRA", "GRAY8", "NV12", "I420"),
+                       ::testing::Values(33, 64), ::testing::Values(17, 48)),
+    [](const auto& info) {
+      return std::get<0>(info.param) + "_" + std::to_string(std::get<1>(info.param)) + "x" +
+             std::to_string(std::get<2>(info.param));
+    });
+
+TEST_F(FaceJsonTest, RefusesOtherFormatsNamingElementAndFormat) {
+  GstHarness* h = NewHarness();
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  // Sticky events are stored even when refused; the refusal shows on the first push.
+  gst_harness_set_src_caps_str(h, Caps("YUY2", 32, 16).c_str());
+  EXPECT_EQ(gst_harness_push(h, PatternBuffer(Caps("YUY2", 32, 16), 0)),
+            GST_FLOW_NOT_NEGOTIATED);
+  const std::string errors = fgtest::DrainErrors(bus);
+  EXPECT_NE(errors.find("YUY2"), std::string::npos) << errors;
+  EXPECT_NE(errors.find(GST_ELEMENT_NAME(h->element)), std::string::npos) << errors;
+  gst_element_set_bus(h->element, nullptr);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+}
+
+TEST_F(FaceJsonTest, RefusedInCapsQueriesToo) {
+  GstElement* e = gst_element_factory_make("facejson", nullptr);
+  GstPad* sink = gst_element_get_static_pad(e, "sink");
+  GstCaps* yuy2 = gst_caps_from_string(Caps("YUY2", 32, 16).c_str());
+  GstCaps* nv12 = gst_caps_from_string(Caps("NV12", 33, 17).c_str());
+  EXPECT_FALSE(gst_pad_query_accept_caps(sink, yuy2));
+  EXPECT_TRUE(gst_pad_query_accept_caps(sink, nv12));
+  gst_caps_unref(yuy2);
+  gst_caps_unref(nv12);
+  gst_object_unref(sink);
+  gst_object_unref(e);
+}
+
+TEST_F(FaceJsonTest, JsonLinesMatchTheMeta) {
+  const std::string caps = Caps("NV12", 33, 17);
+  GstHarness* h = NewHarness();
+  gst_harness_set_src_caps_str(h, caps.c_str());
+  std::vector<fg::FrameFaces> expected;
+  for (int i = 0; i < 4; ++i) {
+    const GstClockTime pts = i * GST_SECOND / 30;
+    GstBuffer* buf = PatternBuffer(caps, pts);
+    fg::FrameFaces faces;
+    faces.pts_ns = static_cast<int64_t>(pts);
+    if (i % 2 == 0) {  // every other frame carries results; the others write "faces": []
+      faces = SampleFaces(static_cast<int64_t>(pts));
+      faces.faces[0].id += i;
+      gst_buffer_add_face_graph_meta(buf)->faces = faces;
+    }
+    expected.push_back(faces);
+    ASSERT_EQ(gst_harness_push(h, buf), GST_FLOW_OK);
+    GstBuffer* out = gst_harness_pull(h);
+    const GstFaceGraphMeta* meta = gst_buffer_get_face_graph_meta(out);
+    if (i % 2 == 0) {
+      ASSERT_NE(meta, nullptr) << "the meta must travel downstream";
+      EXPECT_EQ(meta->faces, faces);
+    } else {
+      EXPECT_EQ(meta, nullptr);
+    }
+    gst_buffer_unref(out);
+  }
+  // The buffer's pts is the truth even when the meta says otherwise; no pts writes -1.
+  {
+    GstBuffer* buf = PatternBuffer(caps, GST_CLOCK_TIME_NONE);
+    gst_buffer_add_face_graph_meta(buf)->faces = SampleFaces(12345);
+    fg::FrameFaces want = SampleFaces(-1);
+    expected.push_back(want);
+    ASSERT_EQ(gst_harness_push(h, buf), GST_FLOW_OK);
+    gst_buffer_unref(gst_harness_pull(h));
+  }
+  // Each line is flushed as written: readable before the element stops.
+  EXPECT_EQ(Lines(fgtest::ReadFile(out_)).size(), expected.size());
+  gst_harness_teardown(h);
+
+  const auto lines = Lines(fgtest::ReadFile(out_));
+  ASSERT_EQ(lines.size(), expected.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::string err;
+    auto parsed = fg::FromJsonLine(lines[i], &err);
+    ASSERT_TRUE(parsed) << err << " in line " << i << ": " << lines[i];
+    EXPECT_EQ(*parsed, expected[i]) << "line " << i << ": " << lines[i];
+  }
+}
+
+TEST_F(FaceJsonTest, LocationChangesWhileStreamingApplyAtTheNextStart) {
+  const std::string caps = Caps("GRAY8", 33, 17);
+  GstHarness* h = NewHarness();
+  gst_harness_set_src_caps_str(h, caps.c_str());
+  const std::string other = dir_ + "/other.jsonl";
+  for (int i = 0; i < 20; ++i) {
+    // Property writes race the streaming thread; the open file must not change.
+    g_object_set(h->element, "location", (i % 2 ? other : out_).c_str(), nullptr);
+    ASSERT_EQ(gst_harness_push(h, PatternBuffer(caps, i * GST_MSECOND)), GST_FLOW_OK);
+    gst_buffer_unref(gst_harness_pull(h));
+  }
+  gchar* location = nullptr;
+  g_object_get(h->element, "location", &location, nullptr);
+  EXPECT_EQ(std::string(location), other);
+  g_free(location);
+  gst_harness_teardown(h);
+  EXPECT_EQ(Lines(fgtest::ReadFile(out_)).size(), 20u);
+  EXPECT_FALSE(g_file_test(other.c_str(), G_FILE_TEST_EXISTS));
+}
+
+TEST_F(FaceJsonTest, DefaultLocationIsStdout) {
+  GstElement* e = gst_element_factory_make("facejson", nullptr);
+  ASSERT_NE(e, nullptr);
+  gchar* location = nullptr;
+  g_object_get(e, "location", &location, nullptr);
+  EXPECT_STREQ(location, "-");
+  g_free(location);
+  gst_object_unref(e);
+}
+
+TEST_F(FaceJsonTest, UnwritableLocationFailsTheStateChangeNamingThePath) {
+  const std::string path = dir_ + "/no/such/dir/faces.jsonl";
+  GstElement* e = gst_element_factory_make("facejson", nullptr);
+  g_object_set(e, "location", path.c_str(), nullptr);
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(e, bus);
+  EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  ASSERT_NE(msg, nullptr);
+  GError* err = nullptr;
+  gst_message_parse_error(msg, &err, nullptr);
+  EXPECT_TRUE(g_error_matches(err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE))
+      << err->message;
+  EXPECT_NE(std::string(err->message).find(path), std::string::npos) << err->message;
+  EXPECT_NE(std::string(err->message).find("No such file"), std::string::npos) << err->message;
+  g_clear_error(&err);
+  gst_message_unref(msg);
+  gst_element_set_state(e, GST_STATE_NULL);
+  gst_element_set_bus(e, nullptr);
+  gst_object_unref(bus);
+  gst_object_unref(e);
+}
+
+}  // namespace

@@ -1,0 +1,62 @@
+#include "tests/plugins/gst_test_env.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "plugins/gstfacejson.h"
+
+namespace fgtest {
+namespace {
+
+gboolean RegisterElements(GstPlugin* plugin) {
+  return GST_ELEMENT_REGISTER(facejson, plugin);
+}
+
+}  // namespace
+
+void InitGstOnce() {
+  static bool done = false;
+  if (done) return;
+  done = true;
+  gst_init(nullptr, nullptr);
+  ASSERT_TRUE(gst_plugin_register_static(GST_VERSION_MAJOR, GST_VERSION_MINOR, "facegraph",
+                                         "facegraph elements (statically registered for tests)",
+                                         RegisterElements, "0", GST_LICENSE_UNKNOWN, "facegraph",
+                                         "facegraph", "facegraph"));
+}
+
+std::string DrainErrors(GstBus* bus) {
+  std::string out;
+  while (GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
+    GError* err = nullptr;
+    gchar* debug = nullptr;
+    gst_message_parse_error(msg, &err, &debug);
+    out += std::string(GST_MESSAGE_SRC_NAME(msg)) + ": " + err->message + " [" +
+           (debug ? debug : "") + "]\n";
+    g_clear_error(&err);
+    g_free(debug);
+    gst_message_unref(msg);
+  }
+  return out;
+}
+
+std::string MakeTempDir() {
+  GError* err = nullptr;
+  gchar* dir = g_dir_make_tmp("facegraph-test-XXXXXX", &err);
+  EXPECT_NE(dir, nullptr) << (err ? err->message : "");
+  std::string s = dir ? dir : "/tmp";
+  g_free(dir);
+  g_clear_error(&err);
+  return s;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace fgtest

@@ -1,0 +1,469 @@
+// facegraph: runs a graph file (a GStreamer pipeline in gst-launch syntax) and reports where
+// the time went.
+//
+// Usage:
+//   facegraph run FILE [--verbose] [--fatal-warnings]
+//   facegraph check FILE          parse and link only (no state change); exit 0 or 2
+//
+// Graph files: gst-launch syntax; lines whose first character is '#' are comments; the
+// remaining lines are joined with spaces. Every occurrence of $FACEGRAPH_OUT or
+// ${FACEGRAPH_OUT} is replaced by the environment variable FACEGRAPH_OUT (default "out");
+// when the file uses it, that directory is created. Relative paths are relative to the
+// current directory. Graph files contain no quoting, so they also run without this tool:
+//
+//   export FACEGRAPH_OUT=out; mkdir -p "$FACEGRAPH_OUT"
+//   GST_PLUGIN_PATH=build/plugins gst-launch-1.0 -e $(grep -v '^#' graphs/demo.gst | envsubst '$FACEGRAPH_OUT')
+//
+// Plugins: the facegraph plugin is found without GST_PLUGIN_PATH: the runner scans
+// $FACEGRAPH_PLUGIN_DIR when set, else the build's plugin directory (compiled in). Both add to
+// whatever GST_PLUGIN_PATH and the system paths provide.
+//
+// Exit status:
+//   0    the pipeline reached end-of-stream
+//   1    a bus ERROR (printed with the element that posted it and its debug text), a failed
+//        state change, or (with --fatal-warnings) a bus WARNING
+//   2    usage error, unreadable graph file, parse error or missing element / failed link
+//   130  interrupted (SIGINT): EOS is sent and awaited for up to 5 s so files are finalised
+//
+// At the end it prints per-element latency to stderr, upstream elements first: for every
+// element with a sink and a src pad, the time from a buffer entering a sink pad to the buffer
+// with the same running time (PTS mapped through the pad's segment, so encoders that re-stamp
+// PTS still match) leaving a src pad. Pad probes take one uncontended lock per buffer and
+// remember at most 256 buffers in flight per element; median and p99 are over the last 4096
+// buffers (fg::LatencyWindow), with buffer counts in and out. Elements whose input has no
+// timestamps (decoders fed by filesrc) show counts only. All of the runner's own output goes to stderr, so
+// a graph may write JSON to stdout.
+#include <gst/gst.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine/graph/latency.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitInterrupted = 130;
+constexpr auto kEosTimeout = std::chrono::seconds(5);
+constexpr size_t kLatencyWindow = 4096;
+constexpr size_t kMaxInFlight = 256;  // PTS remembered per element between sink and src
+
+volatile std::sig_atomic_t g_interrupts = 0;
+
+void OnSigint(int) { g_interrupts = g_interrupts + 1; }
+
+int Usage() {
+  std::fprintf(stderr,
+               "usage: facegraph run FILE [--verbose] [--fatal-warnings]\n"
+               "       facegraph check FILE\n"
+               "Runs a GStreamer graph file (gst-launch syntax, '#' comment lines).\n"
+               "$FACEGRAPH_OUT in the file is replaced by $FACEGRAPH_OUT (default: out).\n");
+  return kExitUsage;
+}
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Reads FILE, drops comment lines, joins the rest and substitutes $FACEGRAPH_OUT.
+bool LoadGraph(const std::string& path, std::string* description, std::string* out_dir,
+               bool* uses_out, std::string* error) {
+  std::ifstream in(path);
+  if (!in) {
+    *error = std::string("cannot read: ") + std::strerror(errno);
+    return false;
+  }
+  std::string line, text;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line[0] == '#') continue;
+    text += line;
+    text += ' ';
+  }
+  const char* env = std::getenv("FACEGRAPH_OUT");
+  *out_dir = (env && *env) ? env : "out";
+  *uses_out = false;
+  for (const std::string token : {"${FACEGRAPH_OUT}", "$FACEGRAPH_OUT"}) {
+    for (size_t pos = 0; (pos = text.find(token, pos)) != std::string::npos;) {
+      text.replace(pos, token.size(), *out_dir);
+      pos += out_dir->size();
+      *uses_out = true;
+    }
+  }
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    *error = "no pipeline in the file (only comments or blank lines)";
+    return false;
+  }
+  *description = text;
+  return true;
+}
+
+// Adds the facegraph plugin directory to the registry, independent of GST_PLUGIN_PATH.
+void ScanPluginDir(bool verbose) {
+  const char* env = std::getenv("FACEGRAPH_PLUGIN_DIR");
+  const std::string dir = (env && *env) ? env : FG_PLUGIN_DIR;
+  if (!g_file_test(dir.c_str(), G_FILE_TEST_IS_DIR)) {
+    if (verbose) std::fprintf(stderr, "facegraph: plugin directory %s not found\n", dir.c_str());
+    return;
+  }
+  gst_registry_scan_path(gst_registry_get(), dir.c_str());
+  if (verbose) std::fprintf(stderr, "facegraph: plugins from %s\n", dir.c_str());
+}
+
+// ---- Per-element latency (pad probes) -----------------------------------------------------
+
+struct ElementLatency {
+  std::string name;
+  std::mutex mu;                                        // sink and src probes may race
+  std::deque<std::pair<GstClockTime, int64_t>> entered;  // (running time, ns) unmatched
+  uint64_t in = 0, out = 0;
+  int64_t first_in_ns = -1;  // when the first buffer arrived: orders the table upstream first
+  fg::LatencyWindow window{kLatencyWindow};
+};
+
+class LatencyProbes {
+ public:
+  // Attaches to every non-bin element of the pipeline with a sink and a src pad, and to pads
+  // that appear later (demuxers).
+  void Attach(GstBin* pipeline) {
+    GstIterator* it = gst_bin_iterate_recurse(pipeline);
+    GValue item = G_VALUE_INIT;
+    while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+      auto* element = GST_ELEMENT(g_value_get_object(&item));
+      if (!GST_IS_BIN(element) && element->numsinkpads > 0 &&
+          (element->numsrcpads > 0 || ProducesPads(element))) {
+        auto stats = std::make_unique<ElementLatency>();
+        stats->name = GST_ELEMENT_NAME(element);
+        ElementLatency* s = stats.get();
+        stats_.push_back(std::move(stats));
+        for (GList* l = element->pads; l; l = l->next) AddProbe(GST_PAD(l->data), s);
+        g_signal_connect(element, "pad-added", G_CALLBACK(OnPadAdded), s);
+      }
+      g_value_reset(&item);
+    }
+    g_value_unset(&item);
+    gst_iterator_free(it);
+  }
+
+  void Print() const {
+    if (std::none_of(stats_.begin(), stats_.end(), [](const auto& s) {
+          std::lock_guard<std::mutex> lock(s->mu);
+          return s->in > 0;
+        }))
+      return;  // nothing flowed (e.g. the graph failed to start): no table
+    std::vector<ElementLatency*> order;
+    for (const auto& s : stats_) order.push_back(s.get());
+    std::stable_sort(order.begin(), order.end(), [](ElementLatency* a, ElementLatency* b) {
+      std::scoped_lock lock(a->mu, b->mu);
+      return std::make_pair(a->first_in_ns < 0, a->first_in_ns) <
+             std::make_pair(b->first_in_ns < 0, b->first_in_ns);
+    });
+    std::fprintf(stderr, "facegraph: latency per element (sink pad -> src pad, same running time):\n");
+    std::fprintf(stderr, "  %-24s %8s %8s %8s %11s %11s\n", "element", "in", "out", "matched",
+                 "median ms", "p99 ms");
+    for (ElementLatency* s : order) {
+      std::lock_guard<std::mutex> lock(s->mu);
+      const fg::LatencySummary sum = s->window.Snapshot();
+      if (sum.count == 0) {
+        std::fprintf(stderr, "  %-24s %8llu %8llu %8s %11s %11s\n", s->name.c_str(),
+                     static_cast<unsigned long long>(s->in),
+                     static_cast<unsigned long long>(s->out), "0", "-", "-");
+      } else {
+        std::fprintf(stderr, "  %-24s %8llu %8llu %8llu %11.3f %11.3f\n", s->name.c_str(),
+                     static_cast<unsigned long long>(s->in),
+                     static_cast<unsigned long long>(s->out),
+                     static_cast<unsigned long long>(sum.count), sum.p50_ms, sum.p99_ms);
+      }
+    }
+  }
+
+ private:
+  static bool ProducesPads(GstElement* element) {
+    for (const GList* l = gst_element_class_get_pad_template_list(GST_ELEMENT_GET_CLASS(element));
+         l; l = l->next)
+      if (GST_PAD_TEMPLATE_DIRECTION(l->data) == GST_PAD_SRC) return true;
+    return false;
+  }
+
+  static void OnPadAdded(GstElement*, GstPad* pad, gpointer data) {
+    AddProbe(pad, static_cast<ElementLatency*>(data));
+  }
+
+  // One per probed pad. `segment` is written and read only by the thread streaming through
+  // that pad (events and buffers of a pad are serialised), so it needs no lock.
+  struct PadState {
+    ElementLatency* element;
+    GstSegment segment;
+  };
+
+  static void AddProbe(GstPad* pad, ElementLatency* s) {
+    auto* state = new PadState{s, {}};
+    gst_segment_init(&state->segment, GST_FORMAT_UNDEFINED);
+    const bool sink = GST_PAD_DIRECTION(pad) == GST_PAD_SINK;
+    gst_pad_add_probe(pad,
+                      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
+                                                   GST_PAD_PROBE_TYPE_BUFFER_LIST |
+                                                   GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                      sink ? OnSink : OnSrc, state,
+                      [](gpointer p) { delete static_cast<PadState*>(p); });
+  }
+
+  // Buffers are matched by running time, not raw PTS: encoders re-stamp (GstVideoEncoder adds
+  // 1000 h to PTS and moves the segment by as much), the running time stays the same.
+  static GstClockTime Key(const PadState* st, GstBuffer* b) {
+    if (!GST_BUFFER_PTS_IS_VALID(b)) return GST_CLOCK_TIME_NONE;
+    if (st->segment.format != GST_FORMAT_TIME) return GST_BUFFER_PTS(b);
+    return gst_segment_to_running_time(&st->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(b));
+  }
+
+  // Returns true when the probe saw an event (handled here) rather than buffers.
+  static bool TrackSegment(PadState* st, GstPadProbeInfo* info) {
+    if (!(info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM)) return false;
+    GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+    if (GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT) gst_event_copy_segment(event, &st->segment);
+    return true;
+  }
+
+  template <class F>
+  static void ForEachBuffer(GstPadProbeInfo* info, F f) {
+    if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+      f(GST_PAD_PROBE_INFO_BUFFER(info));
+    } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+      GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
+      for (guint i = 0; i < gst_buffer_list_length(list); ++i) f(gst_buffer_list_get(list, i));
+    }
+  }
+
+  static GstPadProbeReturn OnSink(GstPad*, GstPadProbeInfo* info, gpointer data) {
+    auto* st = static_cast<PadState*>(data);
+    if (TrackSegment(st, info)) return GST_PAD_PROBE_OK;
+    ElementLatency* s = st->element;
+    const int64_t now = NowNs();
+    std::lock_guard<std::mutex> lock(s->mu);
+    ForEachBuffer(info, [&](GstBuffer* b) {
+      ++s->in;
+      if (s->first_in_ns < 0) s->first_in_ns = now;
+      const GstClockTime key = Key(st, b);
+      if (!GST_CLOCK_TIME_IS_VALID(key)) return;
+      if (s->entered.size() == kMaxInFlight) s->entered.pop_front();
+      s->entered.emplace_back(key, now);
+    });
+    return GST_PAD_PROBE_OK;
+  }
+
+  static GstPadProbeReturn OnSrc(GstPad*, GstPadProbeInfo* info, gpointer data) {
+    auto* st = static_cast<PadState*>(data);
+    if (TrackSegment(st, info)) return GST_PAD_PROBE_OK;
+    ElementLatency* s = st->element;
+    const int64_t now = NowNs();
+    std::lock_guard<std::mutex> lock(s->mu);
+    ForEachBuffer(info, [&](GstBuffer* b) {
+      ++s->out;
+      const GstClockTime key = Key(st, b);
+      if (!GST_CLOCK_TIME_IS_VALID(key)) return;
+      auto it = std::find_if(s->entered.begin(), s->entered.end(),
+                             [&](const auto& e) { return e.first == key; });
+      if (it == s->entered.end()) return;
+      s->window.Record(static_cast<double>(now - it->second) / 1e6);
+      s->entered.erase(it);
+    });
+    return GST_PAD_PROBE_OK;
+  }
+
+  std::vector<std::unique_ptr<ElementLatency>> stats_;
+};
+
+// ---- Running -------------------------------------------------------------------------------
+
+// Prints an ERROR or WARNING message with the element that posted it.
+void PrintMessage(const std::string& file, GstMessage* msg) {
+  GError* err = nullptr;
+  gchar* debug = nullptr;
+  const char* kind = "error";
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+    gst_message_parse_error(msg, &err, &debug);
+  } else {
+    gst_message_parse_warning(msg, &err, &debug);
+    kind = "warning";
+  }
+  gchar* path = GST_MESSAGE_SRC(msg) ? gst_object_get_path_string(GST_MESSAGE_SRC(msg))
+                                     : g_strdup("(unknown)");
+  std::fprintf(stderr, "facegraph: %s: %s from element %s (%s): %s\n", file.c_str(), kind,
+               GST_MESSAGE_SRC_NAME(msg), path, err ? err->message : "(no message)");
+  if (debug && *debug) std::fprintf(stderr, "  debug: %s\n", debug);
+  g_free(path);
+  g_clear_error(&err);
+  g_free(debug);
+}
+
+struct Options {
+  std::string command;
+  std::string file;
+  bool verbose = false;
+  bool fatal_warnings = false;
+};
+
+int Run(const Options& opt) {
+  std::string description, out_dir, error;
+  bool uses_out = false;
+  if (!LoadGraph(opt.file, &description, &out_dir, &uses_out, &error)) {
+    std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(), error.c_str());
+    return kExitUsage;
+  }
+  ScanPluginDir(opt.verbose);
+  if (opt.verbose) std::fprintf(stderr, "facegraph: pipeline: %s\n", description.c_str());
+
+  GError* parse_error = nullptr;
+  GstElement* pipeline = gst_parse_launch_full(description.c_str(), nullptr,
+                                               GST_PARSE_FLAG_FATAL_ERRORS, &parse_error);
+  if (!pipeline || parse_error) {
+    std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(),
+                 parse_error ? parse_error->message : "could not build the pipeline");
+    g_clear_error(&parse_error);
+    if (pipeline) gst_object_unref(pipeline);
+    return kExitUsage;
+  }
+  if (!GST_IS_PIPELINE(pipeline)) {  // a single element: wrap it so it has a bus and clock
+    GstElement* bin = gst_pipeline_new(nullptr);
+    gst_bin_add(GST_BIN(bin), pipeline);
+    pipeline = bin;
+  }
+  if (opt.command == "check") {
+    gst_object_unref(pipeline);
+    std::fprintf(stderr, "facegraph: %s: ok\n", opt.file.c_str());
+    return kExitOk;
+  }
+  if (uses_out && g_mkdir_with_parents(out_dir.c_str(), 0755) != 0) {
+    std::fprintf(stderr, "facegraph: %s: cannot create output directory %s: %s\n",
+                 opt.file.c_str(), out_dir.c_str(), std::strerror(errno));
+    gst_object_unref(pipeline);
+    return kExitError;
+  }
+
+  LatencyProbes probes;
+  probes.Attach(GST_BIN(pipeline));
+
+  struct sigaction sa {};
+  sa.sa_handler = OnSigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+
+  GstBus* bus = gst_element_get_bus(pipeline);
+  int status = -1;
+  if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    // The reason is on the bus (e.g. a device or file that cannot be opened).
+    // The first error is the cause; later ones (e.g. "state change failed") follow from it.
+    bool printed = false;
+    while (GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
+      if (!printed || opt.verbose) PrintMessage(opt.file, msg);
+      gst_message_unref(msg);
+      printed = true;
+    }
+    if (!printed)
+      std::fprintf(stderr, "facegraph: %s: the pipeline failed to start\n", opt.file.c_str());
+    status = kExitError;
+  }
+
+  int64_t eos_deadline = -1;  // set once EOS was sent after SIGINT
+  int seen_interrupts = 0;
+  while (status < 0) {
+    if (g_interrupts != seen_interrupts) {
+      seen_interrupts = g_interrupts;
+      if (eos_deadline < 0) {
+        std::fprintf(stderr, "facegraph: interrupted, sending EOS (Ctrl-C again to stop now)\n");
+        gst_element_send_event(pipeline, gst_event_new_eos());
+        eos_deadline =
+            NowNs() + std::chrono::duration_cast<std::chrono::nanoseconds>(kEosTimeout).count();
+      } else {
+        status = kExitInterrupted;
+        break;
+      }
+    }
+    if (eos_deadline >= 0 && NowNs() > eos_deadline) {
+      std::fprintf(stderr, "facegraph: no EOS within %lld s, stopping\n",
+                   static_cast<long long>(kEosTimeout.count()));
+      status = kExitInterrupted;
+      break;
+    }
+    GstMessage* msg = gst_bus_timed_pop_filtered(
+        bus, 50 * GST_MSECOND,
+        static_cast<GstMessageType>(GST_MESSAGE_ERROR | GST_MESSAGE_WARNING | GST_MESSAGE_EOS |
+                                    GST_MESSAGE_STATE_CHANGED));
+    if (!msg) continue;
+    switch (GST_MESSAGE_TYPE(msg)) {
+      case GST_MESSAGE_EOS:
+        if (opt.verbose) std::fprintf(stderr, "facegraph: end of stream\n");
+        status = eos_deadline >= 0 ? kExitInterrupted : kExitOk;
+        break;
+      case GST_MESSAGE_ERROR:
+        PrintMessage(opt.file, msg);
+        status = kExitError;
+        break;
+      case GST_MESSAGE_WARNING:
+        PrintMessage(opt.file, msg);
+        if (opt.fatal_warnings) status = kExitError;
+        break;
+      case GST_MESSAGE_STATE_CHANGED:
+        if (opt.verbose && GST_MESSAGE_SRC(msg) == GST_OBJECT(pipeline)) {
+          GstState old_state, new_state;
+          gst_message_parse_state_changed(msg, &old_state, &new_state, nullptr);
+          std::fprintf(stderr, "facegraph: pipeline %s -> %s\n",
+                       gst_element_state_get_name(old_state),
+                       gst_element_state_get_name(new_state));
+        }
+        break;
+      default:
+        break;
+    }
+    gst_message_unref(msg);
+  }
+
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  probes.Print();
+  gst_object_unref(pipeline);
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gst_init(&argc, &argv);  // takes --gst-* options
+  Options opt;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help") return Usage();
+  opt.command = args[0];
+  if (opt.command != "run" && opt.command != "check") return Usage();
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--verbose" || args[i] == "-v") {
+      opt.verbose = true;
+    } else if (args[i] == "--fatal-warnings") {
+      opt.fatal_warnings = true;
+    } else if (!args[i].empty() && args[i][0] == '-') {
+      std::fprintf(stderr, "facegraph: unknown option %s\n", args[i].c_str());
+      return Usage();
+    } else if (opt.file.empty()) {
+      opt.file = args[i];
+    } else {
+      return Usage();
+    }
+  }
+  if (opt.file.empty()) return Usage();
+  const int status = Run(opt);
+  gst_deinit();
+  return status;
+}
