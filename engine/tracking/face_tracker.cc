@@ -76,6 +76,12 @@ std::unique_ptr<FaceTracker> FaceTracker::Create(const TrackerOptions& opts, std
       return nullptr;
     }
   }
+  if (opts.async_detect) {
+    auto det2 = nn::Session::Open(opts.models_dir + "/blazeface.json", opts.backend);
+    if (!det2.ok()) return *error = det2.status().message(), nullptr;
+    t->async_detector_ = std::move(det2).value();
+    t->worker_ = std::thread([p = t.get()] { p->WorkerLoop(); });
+  }
   t->mesh_points_ = t->mesh_->output_index("output_mesh");
   t->mesh_flag_ = t->mesh_->output_index("output_faceflag");
   if (t->mesh_points_ < 0 || t->mesh_flag_ < 0 ||
@@ -86,9 +92,79 @@ std::unique_ptr<FaceTracker> FaceTracker::Create(const TrackerOptions& opts, std
   return t;
 }
 
+FaceTracker::~FaceTracker() {
+  if (worker_.joinable()) {
+    {
+      std::lock_guard lock(mu_);
+      quit_ = true;
+    }
+    cv_.notify_one();
+    worker_.join();
+  }
+}
+
 void FaceTracker::Reset() {
   tracks_.clear();
   frame_count_ = 0;
+  // A detection in flight belongs to the old stream: drop it when it lands.
+  if (busy_) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return job_done_; });
+    job_done_ = false;
+    result_ready_.store(false, std::memory_order_relaxed);
+    busy_ = false;
+  }
+}
+
+void FaceTracker::WorkerLoop() {
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return job_ || quit_; });
+      if (quit_) return;
+      job_ = false;
+    }
+    // The input tensor and job_lb_ were written by the caller before it set job_ (under mu_).
+    std::vector<Detection> dets;
+    if (async_detector_->Run().ok()) {
+      decoder_.Decode(async_detector_->output(det_l16_), async_detector_->output(det_r16_),
+                      async_detector_->output(det_l32_), async_detector_->output(det_r32_),
+                      opts_.min_detection_score, &dets);
+      WeightedNms(dets, opts_.nms_iou, opts_.max_faces);
+      for (auto& d : dets) d = job_lb_.MapToFrame(d);
+    }
+    {
+      std::lock_guard lock(mu_);
+      job_result_ = std::move(dets);
+      job_done_ = true;
+    }
+    result_ready_.store(true, std::memory_order_release);
+    cv_.notify_all();
+  }
+}
+
+void FaceTracker::StartAsyncDetect(const ImageView& frame) {
+  // Caller's thread; the worker is idle (busy_ is false), so its input is ours to write.
+  job_lb_ = LetterBox::Fit(frame.width, frame.height, kDetSize);
+  SampleCrop(frame, job_lb_.ToFrame(), kDetSize, kDetSize, CropNorm::kSigned, CropChannels::kRgb,
+             async_detector_->input(0));
+  {
+    std::lock_guard lock(mu_);
+    job_ = true;
+  }
+  cv_.notify_all();
+  busy_ = true;
+}
+
+bool FaceTracker::TakeAsyncResult(std::vector<Detection>* out) {
+  if (!busy_ || !result_ready_.load(std::memory_order_acquire)) return false;
+  std::lock_guard lock(mu_);
+  *out = std::move(job_result_);
+  job_result_.clear();
+  job_done_ = false;
+  result_ready_.store(false, std::memory_order_relaxed);
+  busy_ = false;
+  return true;
 }
 
 std::vector<Detection> FaceTracker::Detect(const ImageView& frame) {
@@ -211,6 +287,37 @@ void FaceTracker::RunIris(const ImageView& frame, Track& t) {
   timings_.iris_ms += Ms(c0, Clock::now());
 }
 
+void FaceTracker::Integrate(const std::vector<Detection>& dets) {
+  for (const Detection& d : dets) {
+    // Already tracked? Then the tracker's own crop is better than the detector's.
+    bool tracked = false;
+    for (const Track& t : tracks_)
+      if (!t.lost && IoU(t.last_box, d.box) > 0.3f) tracked = true;
+    if (tracked) continue;
+    // A lost track nearby takes its id back.
+    Track* revive = nullptr;
+    float best = 0.2f;
+    for (Track& t : tracks_)
+      if (t.lost && IoU(t.last_box, d.box) > best) best = IoU(t.last_box, d.box), revive = &t;
+    if (revive) {
+      revive->lost = false;
+      revive->lost_frames = 0;
+      revive->crop = CropFromDetection(d);
+      revive->smoother.Reset();
+      continue;
+    }
+    int active = 0;
+    for (const Track& t : tracks_) active += !t.lost;
+    if (active >= opts_.max_faces) continue;
+    Track t;
+    t.id = next_id_++;
+    t.crop = CropFromDetection(d);
+    t.last_box = d.box;
+    t.smoother = LandmarkSmoother(opts_.smoothing_params);
+    tracks_.push_back(std::move(t));
+  }
+}
+
 FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
   timings_ = TrackerTimings{};
   const double t_s = pts_ns >= 0 ? static_cast<double>(pts_ns) * 1e-9
@@ -226,39 +333,26 @@ FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
     else
       ++active;
   }
-  const bool detect = active == 0 || any_lost || frame_count_ % opts_.detect_interval == 0;
-  if (detect && frame.width >= 2 && frame.height >= 2) {
-    const auto d0 = Clock::now();
-    dets_ = Detect(frame);
-    timings_.detect_ms = Ms(d0, Clock::now());
-    timings_.detector_ran = true;
-    for (const Detection& d : dets_) {
-      // Already tracked? Then the tracker's own crop is better than the detector's.
-      bool tracked = false;
-      for (const Track& t : tracks_)
-        if (!t.lost && IoU(t.last_box, d.box) > 0.3f) tracked = true;
-      if (tracked) continue;
-      // A lost track nearby takes its id back.
-      Track* revive = nullptr;
-      float best = 0.2f;
-      for (Track& t : tracks_)
-        if (t.lost && IoU(t.last_box, d.box) > best) best = IoU(t.last_box, d.box), revive = &t;
-      if (revive) {
-        revive->lost = false;
-        revive->lost_frames = 0;
-        revive->crop = CropFromDetection(d);
-        revive->smoother.Reset();
-        continue;
+  const bool due = active == 0 || any_lost || frame_count_ % opts_.detect_interval == 0;
+  const bool can_detect = frame.width >= 2 && frame.height >= 2;
+  if (async_detector_ && TakeAsyncResult(&dets_)) {
+    timings_.detector_joined = true;
+    Integrate(dets_);
+  }
+  if (due && can_detect) {
+    if (async_detector_ && active > 0) {
+      if (!busy_) {
+        const auto d0 = Clock::now();
+        StartAsyncDetect(frame);
+        timings_.detect_ms = Ms(d0, Clock::now());
+        timings_.detector_started = true;
       }
-      int now_active = 0;
-      for (const Track& t : tracks_) now_active += !t.lost;
-      if (now_active >= opts_.max_faces) continue;
-      Track t;
-      t.id = next_id_++;
-      t.crop = CropFromDetection(d);
-      t.last_box = d.box;
-      t.smoother = LandmarkSmoother(opts_.smoothing_params);
-      tracks_.push_back(std::move(t));
+    } else {
+      const auto d0 = Clock::now();
+      dets_ = Detect(frame);
+      timings_.detect_ms = Ms(d0, Clock::now());
+      timings_.detector_ran = true;
+      Integrate(dets_);
     }
   }
 

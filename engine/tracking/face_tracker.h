@@ -8,7 +8,13 @@
 //
 // The detector runs when no face is tracked, while a track is lost (to recover it within
 // a frame or two), and every `detect_interval` frames to pick up new people. Everything
-// else is one FaceMesh call per face. A track whose face-presence score falls below
+// else is one FaceMesh call per face. While at least one face is tracked, the detector runs
+// on a worker thread (`async_detect`, default on): the frame's letterboxed 256x256 input is
+// sampled on the caller's thread (a fraction of a millisecond), the network runs beside it,
+// and its faces join the tracks on the first frame after it finishes. So the periodic search
+// for new people never adds the detector's latency to a frame; with nobody tracked there is
+// nothing to protect and the detector runs inline, so a face is found on the frame it
+// appears. A track whose face-presence score falls below
 // `min_presence` is "lost": its id is kept for `grace_frames` frames, and a detection that
 // overlaps its last box takes the id back, so a brief occlusion does not create a new
 // person. Reported landmarks are smoothed with a One Euro filter in face-size units; the
@@ -30,8 +36,9 @@
 // Coordinates: frame pixels, continuous (pixel (0,0) covers [0,1) x [0,1)), y down; z in
 // the same scale as x, smaller = nearer the camera (FaceMesh's convention).
 //
-// Threading: thread-compatible: one tracker per stream. Process() does not allocate once
-// the number of faces is steady.
+// Threading: thread-compatible: one tracker per stream (it owns one worker thread when
+// async_detect is on, joined in the destructor). Process() does not allocate once the
+// number of faces is steady.
 //
 // Example:
 //   fg::TrackerOptions o;  o.models_dir = "~/.cache/facegraph/models";
@@ -40,10 +47,14 @@
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/face.h"
@@ -67,17 +78,21 @@ struct TrackerOptions {
   float crop_scale = 1.5f;         // crop side / face box side (MediaPipe: 1.5)
   bool smoothing = true;
   bool iris = false;               // run the Iris model on both eyes (see RunIris)
+  bool async_detect = true;        // periodic detection on a worker thread (see above)
   OneEuroParams smoothing_params{.min_cutoff = 1.0, .beta = 10.0, .d_cutoff = 1.0};
 };
 
 // Where the time goes, per stage, for the last Process() call (milliseconds).
 struct TrackerTimings {
   double detect_ms = 0, crop_ms = 0, mesh_ms = 0, iris_ms = 0, smooth_ms = 0, pose_ms = 0;
-  bool detector_ran = false;
+  bool detector_ran = false;        // inline, on this frame
+  bool detector_started = false;    // handed to the worker on this frame
+  bool detector_joined = false;     // the worker's faces joined the tracks on this frame
 };
 
 class FaceTracker {
  public:
+  ~FaceTracker();
   static std::unique_ptr<FaceTracker> Create(const TrackerOptions& opts, std::string* error);
 
   FrameFaces Process(const ImageView& frame, int64_t pts_ns);
@@ -104,6 +119,10 @@ class FaceTracker {
   };
 
   FaceTracker() = default;
+  void Integrate(const std::vector<Detection>& dets);
+  void StartAsyncDetect(const ImageView& frame);
+  bool TakeAsyncResult(std::vector<Detection>* out);
+  void WorkerLoop();
   Crop CropFromDetection(const Detection& d) const;
   Crop CropFromLandmarks(const std::vector<std::array<float, 3>>& lm) const;
   bool RunMesh(const ImageView& frame, Track& t, double t_s);
@@ -115,6 +134,17 @@ class FaceTracker {
   CanonicalFace canonical_;
   std::vector<Track> tracks_;
   std::vector<Detection> dets_;  // scratch, reused
+  // The background detector: its own session; the job is handed over under mu_ (once per
+  // detect_interval frames, not per frame). busy_ is only touched by the caller's thread.
+  std::unique_ptr<nn::Session> async_detector_;
+  std::thread worker_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool job_ = false, job_done_ = false, quit_ = false;  // guarded by mu_
+  std::atomic<bool> result_ready_{false};               // set by the worker, read per frame
+  LetterBox job_lb_;                                    // written before job_, read by worker
+  std::vector<Detection> job_result_;                   // guarded by mu_
+  bool busy_ = false;
   int64_t next_id_ = 1;
   int64_t frame_count_ = 0;
   TrackerTimings timings_;

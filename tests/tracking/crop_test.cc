@@ -72,6 +72,27 @@ TEST(Crop, IdentityMapReadsEachPixelInEveryFormat) {
   }
 }
 
+// A rotated, scaled crop wholly inside the frame (the fast fixed-point path for packed
+// formats) against ImageView::Bilinear, an independent float implementation. Tolerance: one
+// grey level (the fast path's weights are 1/256 px).
+TEST(Crop, InsideCropMatchesFloatBilinearInPackedFormats) {
+  Frames fr(64, 48);
+  const Affine2D m = Affine2D::SquareCrop(30.3f, 22.7f, 20.0f, 0.4f, 16);
+  std::vector<float> out(16 * 16 * 3);
+  for (int f = 0; f < 4; ++f) {  // RGB, BGR, RGBA, BGRA
+    const ImageView& v = fr.views[f];
+    SampleCrop(v, m, 16, 16, CropNorm::kUnit, CropChannels::kRgb, out.data());
+    for (int i = 0; i < 16; ++i)
+      for (int j = 0; j < 16; ++j) {
+        const auto p = m.Apply(j + 0.5f, i + 0.5f);
+        const auto want = v.Bilinear(p[0] - 0.5f, p[1] - 0.5f);
+        for (int k = 0; k < 3; ++k)
+          EXPECT_NEAR(out[3 * (16 * i + j) + k] * 255, want[k], 1.0)
+              << PixelFormatName(v.format) << " i=" << i << " j=" << j << " k=" << k;
+      }
+  }
+}
+
 TEST(Crop, SignedNormAndGrayAndOutsideIsBlack) {
   Frames fr(4, 4);
   const ImageView& rgb = fr.views[0];
