@@ -98,8 +98,8 @@ void SamplePackedInside(const ImageView& v, const Affine2D& m, int out_w, int ou
     float fy = m.d * 0.5f + m.e * (static_cast<float>(i) + 0.5f) + m.f - 0.5f;
     for (int j = 0; j < out_w; ++j, fx += m.a, fy += m.d) {
       const int x0 = static_cast<int>(fx), y0 = static_cast<int>(fy);  // fx, fy > 0 here
-      const int ax = static_cast<int>((fx - static_cast<float>(x0)) * 256.0f);
-      const int ay = static_cast<int>((fy - static_cast<float>(y0)) * 256.0f);
+      const int ax = static_cast<int>((fx - static_cast<float>(x0)) * 256.0f + 0.5f);
+      const int ay = static_cast<int>((fy - static_cast<float>(y0)) * 256.0f + 0.5f);
       const int w00 = (256 - ax) * (256 - ay), w10 = ax * (256 - ay), w01 = (256 - ax) * ay, w11 = ax * ay;
       const uint8_t* p0 = base + y0 * stride + x0 * kBpp;
       const uint8_t* p1 = p0 + stride;
