@@ -8,6 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
+#include <cstdlib>
 #include <functional>
 #include <ostream>
 #include <string>
@@ -479,7 +482,9 @@ TEST_P(XnnpackOpTest, MatchesReference) {
   XnnpackPlanStats stats;
   ASSERT_TRUE(GetXnnpackPlanStats(**plan, &stats));
   EXPECT_EQ(stats.fallback_nodes, c.expect_fallback) << "case " << c.name;
-  if (c.expect_segments >= 0) EXPECT_EQ(stats.segments, c.expect_segments) << "case " << c.name;
+  if (c.expect_segments >= 0) {
+    EXPECT_EQ(stats.segments, c.expect_segments) << "case " << c.name;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Sweep, XnnpackOpTest, ::testing::ValuesIn(AllCases()),
@@ -520,6 +525,95 @@ TEST(XnnpackBackend, ContextReuseAndTwoContexts) {
       EXPECT_TRUE(xnntest::Compare(out, want[0]).Within(xnntest::kRelTol)) << "seed " << seed;
     }
   }
+}
+
+// One Plan, two threads, one context each (backend.h's threading rule): every run on each
+// thread gives the reference result.
+TEST(XnnpackBackend, ConcurrentRunsWithOwnContexts) {
+  GraphBuilder g(9);
+  Node conv;
+  conv.op = OpType::kConv2D;
+  conv.conv.padding = Padding::kSame;
+  conv.conv.has_bias = true;
+  conv.conv.activation = Activation::kRelu;
+  conv.inputs = {g.Input({1, 16, 16, 8}), g.Const({3, 3, 8, 16}), g.Const({16})};
+  Node pool;
+  pool.op = OpType::kMaxPool;
+  pool.pool.kernel_h = pool.pool.kernel_w = 2;
+  pool.pool.stride_h = pool.pool.stride_w = 2;
+  pool.inputs = {g.Add(conv)};
+  g.Output(g.Add(pool));
+  ASSERT_TRUE(g.Finish().ok());
+  const std::vector<Shape> shapes = {{1, 16, 16, 8}};
+  auto plan = XnnpackBackend().Prepare(g.model(), shapes);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  std::vector<std::vector<float>> ins, wants;
+  for (uint32_t seed : {21u, 22u}) {
+    ins.push_back(xnntest::RandomVector(16 * 16 * 8, seed));
+    std::string err;
+    wants.push_back(xnntest::RunOnce(ReferenceBackend(), g.model(), shapes, {ins.back()}, &err)[0]);
+    ASSERT_TRUE(err.empty()) << err;
+  }
+  std::atomic<int> mismatches{0};
+  auto worker = [&](int t) {
+    auto ctx = (*plan)->NewContext();
+    std::vector<float> out(wants[t].size());
+    ConstBuffer ib[] = {{ins[t].data(), ins[t].size()}};
+    MutableBuffer ob[] = {{out.data(), out.size()}};
+    for (int i = 0; i < 200; ++i) {
+      if (!ctx || !(*plan)->Run(ib, ob, *ctx).ok() ||
+          !xnntest::Compare(out, wants[t]).Within(xnntest::kRelTol))
+        ++mismatches;
+    }
+  };
+  std::thread a(worker, 0), b(worker, 1);
+  a.join();
+  b.join();
+  EXPECT_EQ(mismatches.load(), 0);
+}
+
+// An input whose last element ends a page is copied (XNNPACK may read 16 bytes past it);
+// other inputs are bound in place. Both paths, alternating, give the reference result.
+TEST(XnnpackBackend, InputAtPageEndAndRebinding) {
+  GraphBuilder g(5);
+  Node n;
+  n.op = OpType::kDepthwiseConv2D;
+  n.conv.padding = Padding::kSame;
+  const Shape shape = {1, 8, 8, 16};  // 1024 floats = exactly one 4 KiB page
+  n.inputs = {g.Input(shape), g.Const({3, 3, 16, 1})};
+  g.Output(g.Add(n));
+  ASSERT_TRUE(g.Finish().ok());
+  const size_t count = 1024, page = 4096;
+  // Three pages, the middle one holds the input so that its end touches the third page's
+  // start; the third page stays readable (we only want the copy path, not a fault).
+  float* block = static_cast<float*>(std::aligned_alloc(page, 3 * page));
+  ASSERT_NE(block, nullptr);
+  float* at_page_end = block + 2 * page / sizeof(float) - count;
+  // Different data in the two buffers, so a stale binding would show.
+  const auto values = xnntest::RandomVector(count, 11);
+  std::copy(values.begin(), values.end(), at_page_end);
+  std::vector<float> elsewhere = xnntest::RandomVector(count, 12);
+  elsewhere.reserve(count + 64);
+
+  std::string err;
+  const auto want_page = xnntest::RunOnce(ReferenceBackend(), g.model(), {shape}, {values}, &err);
+  ASSERT_TRUE(err.empty()) << err;
+  const auto want_else = xnntest::RunOnce(ReferenceBackend(), g.model(), {shape}, {elsewhere}, &err);
+  ASSERT_TRUE(err.empty()) << err;
+  auto plan = XnnpackBackend().Prepare(g.model(), std::vector<Shape>{shape});
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  auto ctx = (*plan)->NewContext();
+  std::vector<float> out(count);
+  MutableBuffer ob[] = {{out.data(), out.size()}};
+  for (const float* src : {at_page_end, elsewhere.data(), at_page_end, elsewhere.data()}) {
+    std::fill(out.begin(), out.end(), 0.f);
+    ConstBuffer ib[] = {{src, count}};
+    ASSERT_TRUE((*plan)->Run(ib, ob, *ctx).ok());
+    const auto& want = src == at_page_end ? want_page[0] : want_else[0];
+    EXPECT_TRUE(xnntest::Compare(out, want).Within(xnntest::kRelTol))
+        << (src == at_page_end ? "input at a page end (copied)" : "input bound in place");
+  }
+  std::free(block);
 }
 
 // Caller mistakes are errors, not crashes.

@@ -5,18 +5,21 @@
 //
 // Plan layout (all built in Prepare):
 //
-//   graph input ──copy──> arena ──┬─> [XNNPACK segment 0] ──> arena ──> [reference op] ──> ...
-//                                 │    (one xnn_runtime,                (engine/nn/ops)
-//                                 │     internal activations                  │
-//                                 │     in XNNPACK's own memory)              v
-//                                 └──────────────────────────────────> arena ──copy──> outputs
+//   graph input ─(bound in place, or copied to its arena slot: see Run)─┐
+//                                                                        v
+//        [XNNPACK segment 0] ──> arena ──> [reference op] ──> arena ──> [segment 1] ──> ...
+//         one xnn_runtime;                  engine/nn/ops                     │
+//         internal activations                                               v
+//         live in XNNPACK's own memory                          arena ──copy──> outputs
 //
 // Only tensors that cross a segment boundary, feed or leave a reference op, or are graph
-// inputs/outputs get an arena slot; everything else stays inside an XNNPACK runtime.
+// inputs/outputs get an arena slot; everything else stays inside an XNNPACK runtime. The six
+// Human models are one segment each (iris: one segment plus its trailing ConcatV2).
 #include "engine/nn/xnnpack/xnnpack_backend.h"
 
 #include <xnnpack.h>
 #include <pthreadpool.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -127,6 +130,11 @@ class XnnContext final : public RunContext {
   std::vector<xnn_runtime_t> runtimes_;    // one per segment
   std::vector<const float*> fallback_in_;  // reference-op input pointers, sized at creation
   std::vector<double> scratch_;            // reference Mean accumulator
+  // The external values each runtime is set up with, and the memory each graph input is
+  // currently bound to (its arena slot, or the caller's buffer: see Run).
+  std::vector<std::vector<xnn_external_value>> externals_;
+  std::vector<const float*> bound_input_;
+  std::vector<char> needs_setup_;  // per segment, scratch of Run
 };
 
 class XnnPlan final : public Plan {
@@ -187,6 +195,14 @@ class XnnPlan final : public Plan {
   std::vector<bool> has_slot_;
   size_t arena_floats_ = 0;
   std::vector<FallbackNode> fallbacks_;
+  // Graph inputs read only by XNNPACK segments can be bound to the caller's buffer instead of
+  // being copied into the arena (see Run). One entry per (input, segment, external id).
+  struct InputBinding {
+    int input, segment, external;
+  };
+  std::vector<bool> direct_input_;   // per model input
+  std::vector<InputBinding> input_bindings_;
+  uintptr_t page_size_ = 4096;
   size_t max_fallback_inputs_ = 0;
   size_t max_scratch_doubles_ = 0;
 
@@ -455,6 +471,22 @@ Status XnnPlan::Build(std::span<const Shape> input_shapes) {
       if (has_slot_[xnn_out_[n]]) add_external(xnn_out_[n], true);
     }
   }
+  direct_input_.assign(model_.inputs.size(), false);
+  for (size_t i = 0; i < model_.inputs.size(); ++i) {
+    const int c = Canon(model_.inputs[i].tensor);
+    bool direct = !is_graph_output[c];
+    for (int n = 0; n < num_n; ++n)
+      if (exec_[n] == Exec::kFallback)
+        for (int t : model_.nodes[n].inputs) direct = direct && Canon(t) != c;
+    for (size_t j = 0; j < model_.inputs.size(); ++j)  // the same tensor fed twice: keep copies
+      if (j != i && Canon(model_.inputs[j].tensor) == c) direct = false;
+    direct_input_[i] = direct;
+    for (size_t s = 0; s < segments_.size(); ++s)
+      for (size_t e = 0; e < segments_[s].externals.size(); ++e)
+        if (segments_[s].externals[e] == c)
+          input_bindings_.push_back({int(i), int(s), int(e)});
+  }
+  if (const long ps = sysconf(_SC_PAGESIZE); ps > 0) page_size_ = static_cast<uintptr_t>(ps);
   slot_offset_.assign(num_t, 0);
   // 16 floats = 64 bytes between slots: keeps each slot 64-byte aligned and covers the
   // XNN_EXTRA_BYTES XNNPACK may read past the end of an input.
@@ -720,7 +752,7 @@ Result<xnn_runtime_t> XnnPlan::CreateRuntime(int s, pthreadpool_t pool) const {
   xnn_runtime_t rt = nullptr;
   // With a pool, let its workers sleep after the last operator instead of spinning: a frame
   // pipeline runs other stages (and other contexts' pools) on the same cores between runs.
-  const uint32_t flags = (pool ? XNN_FLAG_YIELD_WORKERS : 0) | (std::getenv("FG_XNN_SPARSE") ? XNN_FLAG_SPARSE_INFERENCE : 0);
+  const uint32_t flags = pool ? XNN_FLAG_YIELD_WORKERS : 0;
   if (xnn_status st = xnn_create_runtime_v2(sg, pool, flags, &rt); st != xnn_status_success) {
     std::string names;
     for (int n : seg.nodes) names += (names.empty() ? "'" : ", '") + model_.nodes[n].name + "'";
@@ -753,15 +785,17 @@ std::unique_ptr<RunContext> XnnPlan::NewContext() const {
     }
   }
   // Bind every external value to its arena slot once; Run only invokes.
-  std::vector<xnn_external_value> ext;
+  ctx->externals_.resize(segments_.size());
   for (size_t s = 0; s < segments_.size(); ++s) {
-    ext.clear();
+    std::vector<xnn_external_value>& ext = ctx->externals_[s];
     const Segment& seg = segments_[s];
     for (size_t i = 0; i < seg.externals.size(); ++i)
       ext.push_back({static_cast<uint32_t>(i), Slot(*ctx, seg.externals[i])});
     if (xnn_setup_runtime(ctx->runtimes_[s], ext.size(), ext.data()) != xnn_status_success)
       return nullptr;
   }
+  for (const IoSpec& io : model_.inputs) ctx->bound_input_.push_back(Slot(*ctx, io.tensor));
+  ctx->needs_setup_.assign(segments_.size(), 0);
   ctx->fallback_in_.resize(max_fallback_inputs_);
   ctx->scratch_.resize(max_scratch_doubles_);
   return ctx;
@@ -785,8 +819,38 @@ Status XnnPlan::Run(std::span<const ConstBuffer> inputs, std::span<const Mutable
       return Status::Error(model_.path + ": XNNPACK Run: output " + std::to_string(i) +
                            " has the wrong element count");
 
-  for (size_t i = 0; i < inputs.size(); ++i)
-    std::memcpy(Slot(*ctx, model_.inputs[i].tensor), inputs[i].data, inputs[i].count * sizeof(float));
+  // Inputs: XNNPACK may read up to XNN_EXTRA_BYTES past a tensor. An input read only by
+  // XNNPACK is bound to the caller's buffer when that over-read stays inside the page of its
+  // last element (so it cannot fault; the bytes are never used); otherwise it is copied into
+  // its arena slot, which has the slack. Re-binding only calls xnn_setup_runtime, which for an
+  // unchanged shape recomputes pointers and allocates nothing (nn_xnnpack_alloc_test).
+  bool rebind = false;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const float* want = Slot(*ctx, model_.inputs[i].tensor);
+    const uintptr_t last = reinterpret_cast<uintptr_t>(inputs[i].data + inputs[i].count) - 1;
+    if (direct_input_[i] && (last + XNN_EXTRA_BYTES) / page_size_ == last / page_size_)
+      want = inputs[i].data;
+    else
+      std::memcpy(Slot(*ctx, model_.inputs[i].tensor), inputs[i].data,
+                  inputs[i].count * sizeof(float));
+    if (want == ctx->bound_input_[i]) continue;
+    ctx->bound_input_[i] = want;
+    for (const InputBinding& b : input_bindings_)
+      if (b.input == static_cast<int>(i)) {
+        ctx->externals_[b.segment][b.external].data = const_cast<float*>(want);
+        ctx->needs_setup_[b.segment] = 1;
+        rebind = true;
+      }
+  }
+  if (rebind) {
+    for (size_t s = 0; s < segments_.size(); ++s) {
+      if (!ctx->needs_setup_[s]) continue;
+      ctx->needs_setup_[s] = 0;
+      if (xnn_setup_runtime(ctx->runtimes_[s], ctx->externals_[s].size(),
+                            ctx->externals_[s].data()) != xnn_status_success)
+        return Status::Error(model_.path + ": XNNPACK Run: xnn_setup_runtime failed");
+    }
+  }
   for (const Step& step : steps_) {
     if (step.xnn) {
       if (xnn_invoke_runtime(ctx->runtimes_[step.index]) != xnn_status_success)

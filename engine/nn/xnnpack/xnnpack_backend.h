@@ -10,9 +10,12 @@
 // matmul when it is their only consumer; SAME / VALID paddings are passed to XNNPACK as
 // explicit paddings computed by ComputeWindow (shape_inference.h), so results match TF.
 //
-// Inputs / outputs: as backend.h. Run copies each caller input into an arena slot that
-// carries XNN_EXTRA_BYTES of slack (XNNPACK may read up to 16 bytes past a tensor) and copies
-// each output out; every other activation lives in the arena or inside an XNNPACK runtime.
+// Inputs / outputs: as backend.h. XNNPACK may read up to XNN_EXTRA_BYTES (16) past a tensor:
+// an input read only by XNNPACK is bound in place when that over-read stays inside the page
+// of its last element (it cannot fault), else it is copied into an arena slot that has the
+// slack; re-binding to a new caller buffer is an allocation-free xnn_setup_runtime. Outputs
+// are copied out of the arena. Every other activation lives in the arena or inside an
+// XNNPACK runtime.
 //
 // Threading: the Backend is stateless and thread-safe. A Plan is immutable after Prepare.
 // Each RunContext owns its XNNPACK runtimes (they hold activation memory and packed weights)
