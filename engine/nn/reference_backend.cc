@@ -131,7 +131,7 @@ class ReferencePlan final : public Plan {
 
  private:
   void RunStep(const Step& s, ReferenceContext& ctx) const {
-    // Only arena tensors are written; the const_cast is safe because memory_.offsets >= 0.
+    // Every node output has an arena slot (PlanActivations plans all of them).
     float* out = ctx.arena.data() + memory_.offsets[s.output];
     auto in = [&](size_t i) { return ctx.tensors[s.inputs[i]]; };
     const float* bias = s.bias >= 0 ? ctx.tensors[s.bias] : nullptr;

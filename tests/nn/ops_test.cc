@@ -155,6 +155,94 @@ TEST(Conv2DTest, StrideAndDilation) {
   ExpectNear(out, {31, 53}, kExact, "stride+dilation");
 }
 
+// SAME / EXPLICIT padding cross-checked against two independent ops: Conv2D with the pads
+// of ComputeWindow must equal ops::Pad (same pads) followed by a VALID Conv2D, over a swept
+// table. Exact up to 1e-6 relative (both sum the same products in the same order).
+struct PadSweep {
+  int in_h, in_w, k_h, k_w, stride, dilation, in_c, out_c;
+};
+
+class ConvPaddingSweep : public ::testing::TestWithParam<PadSweep> {};
+
+TEST_P(ConvPaddingSweep, SameEqualsPadThenValid) {
+  const PadSweep& p = GetParam();
+  Window1D wh, ww;
+  ASSERT_TRUE(ComputeWindow(Padding::kSame, p.in_h, p.k_h, p.stride, p.dilation, 0, 0, &wh));
+  ASSERT_TRUE(ComputeWindow(Padding::kSame, p.in_w, p.k_w, p.stride, p.dilation, 0, 0, &ww));
+  uint32_t seed = 12345;
+  auto next = [&] {
+    seed ^= seed << 13;
+    seed ^= seed >> 17;
+    seed ^= seed << 5;
+    return static_cast<float>((seed >> 8) / 16777216.0 * 2 - 1);
+  };
+  std::vector<float> in(static_cast<size_t>(p.in_h) * p.in_w * p.in_c);
+  std::vector<float> f(static_cast<size_t>(p.k_h) * p.k_w * p.in_c * p.out_c);
+  for (float& v : in) v = next();
+  for (float& v : f) v = next();
+  ops::Conv2DArgs a;
+  a.in_h = p.in_h;
+  a.in_w = p.in_w;
+  a.in_c = p.in_c;
+  a.out_c = p.out_c;
+  a.out_h = wh.out;
+  a.out_w = ww.out;
+  a.kernel_h = p.k_h;
+  a.kernel_w = p.k_w;
+  a.stride_h = a.stride_w = p.stride;
+  a.dilation_h = a.dilation_w = p.dilation;
+  a.pad_top = wh.pad_before;
+  a.pad_left = ww.pad_before;
+  std::vector<float> same(static_cast<size_t>(wh.out) * ww.out * p.out_c);
+  ops::Conv2D(a, in.data(), f.data(), nullptr, nullptr, 0, same.data());
+
+  ops::PadArgs pa;
+  pa.rank = 4;
+  const int64_t in_dims[] = {1, p.in_h, p.in_w, p.in_c};
+  const int64_t before[] = {0, wh.pad_before, ww.pad_before, 0};
+  const int64_t after[] = {0, wh.pad_after, ww.pad_after, 0};
+  for (int d = 0; d < 4; ++d) {
+    pa.in_dims[d] = in_dims[d];
+    pa.before[d] = before[d];
+    pa.out_dims[d] = in_dims[d] + before[d] + after[d];
+  }
+  std::vector<float> padded(static_cast<size_t>(pa.out_dims[1] * pa.out_dims[2] * p.in_c));
+  ops::Pad(pa, in.data(), padded.data());
+  Window1D vh, vw;
+  ASSERT_TRUE(ComputeWindow(Padding::kValid, static_cast<int>(pa.out_dims[1]), p.k_h, p.stride,
+                            p.dilation, 0, 0, &vh));
+  ASSERT_TRUE(ComputeWindow(Padding::kValid, static_cast<int>(pa.out_dims[2]), p.k_w, p.stride,
+                            p.dilation, 0, 0, &vw));
+  ASSERT_EQ(vh.out, wh.out);
+  ASSERT_EQ(vw.out, ww.out);
+  ops::Conv2DArgs v = a;
+  v.in_h = static_cast<int>(pa.out_dims[1]);
+  v.in_w = static_cast<int>(pa.out_dims[2]);
+  v.pad_top = v.pad_left = 0;
+  std::vector<float> valid(same.size());
+  ops::Conv2D(v, padded.data(), f.data(), nullptr, nullptr, 0, valid.data());
+  for (size_t i = 0; i < same.size(); ++i)
+    ASSERT_NEAR(same[i], valid[i], 1e-6f * std::max(1.0f, std::abs(valid[i])))
+        << "element " << i << " in " << p.in_h << "x" << p.in_w << " k " << p.k_h << "x" << p.k_w
+        << " stride " << p.stride << " dilation " << p.dilation << " pads " << wh.pad_before << "/"
+        << wh.pad_after << ", " << ww.pad_before << "/" << ww.pad_after;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ConvPaddingSweep,
+    ::testing::Values(PadSweep{5, 5, 3, 3, 1, 1, 2, 3}, PadSweep{5, 5, 3, 3, 2, 1, 2, 3},
+                      PadSweep{6, 6, 3, 3, 2, 1, 1, 2}, PadSweep{8, 7, 5, 5, 2, 1, 3, 2},
+                      PadSweep{7, 9, 3, 2, 3, 1, 2, 2}, PadSweep{9, 9, 3, 3, 1, 2, 2, 2},
+                      PadSweep{4, 4, 2, 2, 1, 1, 1, 1}, PadSweep{1, 1, 3, 3, 1, 1, 4, 4},
+                      PadSweep{16, 16, 5, 5, 2, 1, 3, 4}, PadSweep{10, 3, 4, 1, 3, 2, 2, 1}),
+    [](const ::testing::TestParamInfo<PadSweep>& info) {
+      const PadSweep& p = info.param;
+      return "in" + std::to_string(p.in_h) + "x" + std::to_string(p.in_w) + "_k" +
+             std::to_string(p.k_h) + "x" + std::to_string(p.k_w) + "_s" + std::to_string(p.stride) +
+             "_d" + std::to_string(p.dilation) + "_c" + std::to_string(p.in_c) + "to" +
+             std::to_string(p.out_c);
+    });
+
 TEST(DepthwiseConv2DTest, MultiplierTwo) {
   // 1x2 input, 2 channels: pixel0 (1, 2), pixel1 (3, 4). Kernel 1x2, multiplier 2:
   // f[kx][c][m]; out channel c*2+m = sum_kx in[kx][c] * f[kx][c][m].

@@ -12,9 +12,12 @@
 //     -DCMAKE_CXX_COMPILER=clang++-14 -DFG_ENGINE_ONLY=ON -DFG_BENCHMARKS=OFF \
 //     -DFG_FUZZERS=ON -DFG_SANITIZE=address
 //   ninja -C build-fuzz fuzz_model_loader
-// Run:
+// Run (seeds: the checked-in hand-made model plus the real model.json files, which are
+// not copied into the repository):
+//   mkdir -p /tmp/fuzz-seeds && cp ~/.cache/facegraph/models/*.json /tmp/fuzz-seeds/
 //   build-fuzz/tools/fuzz/fuzz_model_loader -max_len=200000 -max_total_time=120 \
-//     tools/fuzz/corpus_model_loader
+//     -rss_limit_mb=4096 /tmp/fuzz-corpus tools/fuzz/corpus_model_loader /tmp/fuzz-seeds
+// (the first folder collects new inputs; create it first).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
