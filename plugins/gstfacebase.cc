@@ -85,42 +85,50 @@ gboolean SetInfo(GstVideoFilter* filter, GstCaps* /*incaps*/, GstVideoInfo* in_i
 }
 
 // Replaces GstVideoFilter's transform_ip: that one maps READWRITE whenever the element is not
-// in passthrough, which would copy shared memory although analyses never write pixels.
+// in passthrough, which would copy shared memory although analyses never write pixels. Only
+// elements that declare writes_pixels get a read-write map.
 GstFlowReturn TransformIp(GstBaseTransform* trans, GstBuffer* buffer) {
   auto* self = GST_FACE_BASE(trans);
   auto* filter = GST_VIDEO_FILTER(trans);
+  auto* klass = GST_FACE_BASE_GET_CLASS(self);
   if (G_UNLIKELY(!filter->negotiated)) {
     GST_ELEMENT_ERROR(self, CORE, NOT_IMPLEMENTED,
                       ("%s: received a buffer before caps were negotiated", GST_ELEMENT_NAME(self)),
                       (nullptr));
     return GST_FLOW_NOT_NEGOTIATED;
   }
+  const bool write = klass->writes_pixels;
   // NO_REF: the frame must not hold a second ref, or the buffer would stop being writable
-  // and process() could not attach metadata.
+  // and process() could not attach metadata (nor could a write map replace shared memory).
+  const int access = write ? GST_MAP_READWRITE : GST_MAP_READ;
   GstVideoFrame frame;
   if (!gst_video_frame_map(&frame, &filter->in_info, buffer,
-                           static_cast<GstMapFlags>(GST_MAP_READ | static_cast<int>(GST_VIDEO_FRAME_MAP_FLAG_NO_REF)))) {
+                           static_cast<GstMapFlags>(access | static_cast<int>(GST_VIDEO_FRAME_MAP_FLAG_NO_REF)))) {
     GST_ELEMENT_ERROR(self, STREAM, FORMAT,
-                      ("%s: could not map a %s frame", GST_ELEMENT_NAME(self),
-                       GST_VIDEO_INFO_NAME(&filter->in_info)),
+                      ("%s: could not map a %s frame%s", GST_ELEMENT_NAME(self),
+                       GST_VIDEO_INFO_NAME(&filter->in_info), write ? " for writing" : ""),
                       ("buffer %" GST_PTR_FORMAT, buffer));
     return GST_FLOW_ERROR;
   }
-  std::array<const uint8_t*, 3> planes{};
+  std::array<uint8_t*, 3> planes{};
   std::array<int, 3> strides{};
   for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(&frame) && p < planes.size(); ++p) {
-    planes[p] = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, p));
+    planes[p] = static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, p));
     strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE(&frame, p);
   }
-  fg::ImageView view;
+  // One validation for both kinds of view (MutableImageView::Wrap is ImageView::Wrap's).
+  fg::draw::MutableImageView view;
   GstFlowReturn ret = GST_FLOW_OK;
-  if (auto err = fg::ImageView::Wrap(Priv(self)->format, GST_VIDEO_FRAME_WIDTH(&frame),
-                                     GST_VIDEO_FRAME_HEIGHT(&frame), planes, strides, &view)) {
+  if (auto err = fg::draw::MutableImageView::Wrap(Priv(self)->format, GST_VIDEO_FRAME_WIDTH(&frame),
+                                                  GST_VIDEO_FRAME_HEIGHT(&frame), planes, strides,
+                                                  &view)) {
     GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("%s: bad frame layout", GST_ELEMENT_NAME(self)),
                       ("%s", err->c_str()));
     ret = GST_FLOW_ERROR;
+  } else if (write) {
+    ret = klass->process_writable(self, view, buffer);
   } else {
-    ret = GST_FACE_BASE_GET_CLASS(self)->process(self, view, buffer);
+    ret = klass->process(self, view.view(), buffer);
   }
   gst_video_frame_unmap(&frame);
   return ret;
@@ -146,6 +154,8 @@ static void gst_face_base_class_init(GstFaceBaseClass* klass) {
   filter_class->set_info = SetInfo;
   klass->configure = nullptr;
   klass->process = nullptr;
+  klass->writes_pixels = FALSE;
+  klass->process_writable = nullptr;
   gst_type_mark_as_plugin_api(GST_TYPE_FACE_BASE, static_cast<GstPluginAPIFlags>(0));
 }
 

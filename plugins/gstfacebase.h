@@ -11,10 +11,16 @@
 //     and offsets) and wrapped in an fg::ImageView without copying a pixel, then handed to
 //     process().
 //
-// Pixels are never written: video leaves exactly as it came in. The transform is in place and
-// not in passthrough mode, so the buffer given to process() is writable (GstBaseTransform
+// Analyses never write pixels: video leaves exactly as it came in. The transform is in place
+// and not in passthrough mode, so the buffer given to process() is writable (GstBaseTransform
 // makes a shallow copy, buffer struct only, when it is shared) and analyses can attach a
 // GstFaceGraphMeta. The read-only map means shared memory (tee, imagefreeze) is never copied.
+//
+// Drawing elements (faceoverlay) set `writes_pixels` in class_init and implement
+// process_writable() instead: their frames are mapped read-write. A buffer whose memory is
+// shared gets its memory copied by that map (GstBuffer copy-on-write), so the picture seen
+// by other holders of the buffer (a tee's other branch, imagefreeze's stored frame) is never
+// changed; unshared buffers are drawn on in place, without a copy.
 //
 // Threading: configure() and process() run on the streaming thread. Subclasses keep their
 // engine objects in a std::unique_ptr<Impl> created in start() and reset in stop().
@@ -31,6 +37,7 @@
 
 #include <optional>
 
+#include "engine/draw/canvas.h"
 #include "engine/image.h"
 
 G_BEGIN_DECLS
@@ -45,10 +52,17 @@ struct _GstFaceBaseClass {
   // Return FALSE (after posting an error) to refuse the caps.
   gboolean (*configure)(GstFaceBase* self, const GstVideoInfo* info, fg::PixelFormat format);
 
-  // Required. Called once per frame on the streaming thread. `view` points into the mapped
-  // buffer and is valid only during the call; `buffer` is writable (metadata may be added,
-  // pixels must not be written).
+  // Required unless writes_pixels. Called once per frame on the streaming thread. `view`
+  // points into the mapped buffer and is valid only during the call; `buffer` is writable
+  // (metadata may be added, pixels must not be written).
   GstFlowReturn (*process)(GstFaceBase* self, const fg::ImageView& view, GstBuffer* buffer);
+
+  // Drawing elements: set writes_pixels = TRUE in class_init and implement process_writable
+  // (then process is not called). `view` is the read-write mapped frame, valid during the
+  // call; `buffer` is writable.
+  gboolean writes_pixels;
+  GstFlowReturn (*process_writable)(GstFaceBase* self, const fg::draw::MutableImageView& view,
+                                    GstBuffer* buffer);
 };
 
 G_END_DECLS

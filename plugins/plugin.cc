@@ -5,10 +5,14 @@
 #include <gst/gst.h>
 
 #include "plugins/gstfacejson.h"
+#include "plugins/gstfaceoverlay.h"
+#include "plugins/gstfacetrack.h"
 
 static gboolean plugin_init(GstPlugin* plugin) {
   gboolean ok = FALSE;
   ok |= GST_ELEMENT_REGISTER(facejson, plugin);
+  ok |= GST_ELEMENT_REGISTER(facetrack, plugin);
+  ok |= GST_ELEMENT_REGISTER(faceoverlay, plugin);
   return ok;
 }
 

@@ -1,7 +1,9 @@
 // GstFaceBase through a test subclass ("fgtestprobe") that records what process() sees: for
 // every engine format, odd sizes and padded strides (GstVideoMeta), the ImageView points
 // into the buffer's own memory (no copy), with the buffer's strides, and reads the right
-// pixels; the buffer handed to process() is writable even when the input was shared.
+// pixels; the buffer handed to process() is writable even when the input was shared. A
+// drawing subclass ("fgtestpainter", writes_pixels) draws unshared buffers in place and gets
+// a copy of shared ones.
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
@@ -202,5 +204,85 @@ INSTANTIATE_TEST_SUITE_P(
              std::to_string(std::get<2>(info.param)) + "_pad" +
              std::to_string(std::get<3>(info.param));
     });
+
+}  // namespace
+
+// ---- Drawing subclasses (writes_pixels) ---------------------------------------------------
+
+namespace {
+const uint8_t* g_painted_at = nullptr;  // plane 0 of the last view process_writable saw
+}  // namespace
+
+G_BEGIN_DECLS
+#define FG_TYPE_TEST_PAINTER (fg_test_painter_get_type())
+G_DECLARE_FINAL_TYPE(FgTestPainter, fg_test_painter, FG, TEST_PAINTER, GstFaceBase)
+G_END_DECLS
+
+struct _FgTestPainter {
+  GstFaceBase parent;
+};
+
+G_DEFINE_TYPE(FgTestPainter, fg_test_painter, GST_TYPE_FACE_BASE)
+
+namespace {
+// Paints the first pixel's first byte.
+GstFlowReturn PainterProcess(GstFaceBase*, const fg::draw::MutableImageView& view, GstBuffer*) {
+  g_painted_at = view.planes[0];
+  view.planes[0][0] = 0xEE;
+  return GST_FLOW_OK;
+}
+}  // namespace
+
+static void fg_test_painter_class_init(FgTestPainterClass* klass) {
+  gst_element_class_set_static_metadata(GST_ELEMENT_CLASS(klass), "test painter", "Filter/Video",
+                                        "writes a pixel through process_writable", "tests");
+  GST_FACE_BASE_CLASS(klass)->writes_pixels = TRUE;
+  GST_FACE_BASE_CLASS(klass)->process_writable = PainterProcess;
+}
+
+static void fg_test_painter_init(FgTestPainter*) {}
+
+namespace {
+
+const uint8_t* FirstByte(GstBuffer* b, uint8_t* value) {
+  GstMapInfo map;
+  gst_buffer_map(b, &map, GST_MAP_READ);
+  const uint8_t* p = map.data;
+  *value = map.data[0];
+  gst_buffer_unmap(b, &map);
+  return p;
+}
+
+TEST(FaceBaseWriter, UnsharedBuffersAreDrawnInPlaceSharedOnesCopied) {
+  fgtest::InitGstOnce();
+  gst_element_register(nullptr, "fgtestpainter", GST_RANK_NONE, FG_TYPE_TEST_PAINTER);
+  for (bool shared : {false, true}) {
+    SCOPED_TRACE(shared ? "shared" : "unshared");
+    GstHarness* harness = gst_harness_new("fgtestpainter");
+    gst_harness_set_src_caps_str(harness, "video/x-raw,format=NV12,width=7,height=5,framerate=30/1");
+    GstVideoInfo info;
+    gst_video_info_set_format(&info, GST_VIDEO_FORMAT_NV12, 7, 5);
+    GstBuffer* in = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr);
+    gst_buffer_memset(in, 0, 0x10, GST_VIDEO_INFO_SIZE(&info));
+    uint8_t v = 0;
+    const uint8_t* in_data = FirstByte(in, &v);
+    if (shared) gst_buffer_ref(in);
+    GstBuffer* out = gst_harness_push_and_pull(harness, in);
+    ASSERT_NE(out, nullptr);
+    const uint8_t* out_data = FirstByte(out, &v);
+    EXPECT_EQ(v, 0xEE) << "not drawn";
+    EXPECT_EQ(g_painted_at, out_data) << "the view is not the output's memory";
+    if (shared) {
+      EXPECT_NE(out_data, in_data) << "a shared buffer was drawn on in place";
+      FirstByte(in, &v);
+      EXPECT_EQ(v, 0x10) << "the shared input changed";
+      gst_buffer_unref(in);
+    } else {
+      EXPECT_EQ(out_data, in_data) << "an unshared buffer was copied";
+    }
+    gst_buffer_unref(out);
+    gst_harness_teardown(harness);
+  }
+}
 
 }  // namespace

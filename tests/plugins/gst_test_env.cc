@@ -6,12 +6,17 @@
 #include <sstream>
 
 #include "plugins/gstfacejson.h"
+#include "plugins/gstfaceoverlay.h"
+#include "plugins/gstfacetrack.h"
 
 namespace fgtest {
 namespace {
 
 gboolean RegisterElements(GstPlugin* plugin) {
-  return GST_ELEMENT_REGISTER(facejson, plugin);
+  gboolean ok = GST_ELEMENT_REGISTER(facejson, plugin);
+  ok &= GST_ELEMENT_REGISTER(facetrack, plugin);
+  ok &= GST_ELEMENT_REGISTER(faceoverlay, plugin);
+  return ok;
 }
 
 }  // namespace

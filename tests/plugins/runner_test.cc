@@ -39,7 +39,9 @@ struct Child {
   int out_fd = -1, err_fd = -1;
 };
 
-Child Start(const std::vector<std::string>& args, const std::string& out_dir) {
+// FACEGRAPH_INPUT is set to `input`, or unset when it is empty.
+Child Start(const std::vector<std::string>& args, const std::string& out_dir,
+            const std::string& input = "") {
   int out_pipe[2], err_pipe[2];
   EXPECT_EQ(pipe(out_pipe), 0);
   EXPECT_EQ(pipe(err_pipe), 0);
@@ -51,6 +53,10 @@ Child Start(const std::vector<std::string>& args, const std::string& out_dir) {
     close(out_pipe[0]);
     close(err_pipe[0]);
     setenv("FACEGRAPH_OUT", out_dir.c_str(), 1);
+    if (input.empty())
+      unsetenv("FACEGRAPH_INPUT");
+    else
+      setenv("FACEGRAPH_INPUT", input.c_str(), 1);
     std::vector<char*> argv{const_cast<char*>(kRunner.c_str())};
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -104,8 +110,8 @@ Result Wait(Child c, std::chrono::seconds timeout, F on_stderr) {
 }
 
 Result RunRunner(const std::vector<std::string>& args, const std::string& out_dir,
-           std::chrono::seconds timeout = std::chrono::seconds(60)) {
-  return Wait(Start(args, out_dir), timeout, [](const std::string&) {});
+           std::chrono::seconds timeout = std::chrono::seconds(60), const std::string& input = "") {
+  return Wait(Start(args, out_dir, input), timeout, [](const std::string&) {});
 }
 
 // A fresh directory under /tmp, removed when the test program exits.
@@ -156,8 +162,44 @@ TEST(Runner, DemoRunsToEosWithMp4AndOneJsonLinePerFrame) {
     ASSERT_TRUE(frame) << "line " << lines << ": " << err << ": " << line;
     EXPECT_GT(frame->pts_ns, last_pts) << "line " << lines;
     last_pts = frame->pts_ns;
+    // facetrack: the astronaut, one face with one id throughout.
+    ASSERT_EQ(frame->faces.size(), 1u) << "line " << lines;
+    EXPECT_EQ(frame->faces[0].id, 1) << "line " << lines;
+    EXPECT_EQ(frame->faces[0].landmarks.size(), 468u) << "line " << lines;
   }
   EXPECT_EQ(lines, 90);  // imagefreeze num-buffers=90 in graphs/demo.gst
+  EXPECT_NE(r.err.find("facetrack"), std::string::npos) << "facetrack missing from latency table";
+  EXPECT_NE(r.err.find("faceoverlay"), std::string::npos) << "faceoverlay missing from latency table";
+}
+
+TEST(Runner, FileTrackWithoutInputExits2SayingToSetIt) {
+  const Result r = RunRunner({"run", kSource + "/graphs/file-track.gst"}, TempDir());
+  EXPECT_EQ(r.status, 2) << Describe(r);
+  EXPECT_NE(r.err.find("set FACEGRAPH_INPUT"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("file-track.gst"), std::string::npos) << r.err;
+}
+
+// A video file made by a graph (tests/plugins/graphs/make-video.gst), then tracked by
+// graphs/file-track.gst: one JSON line per frame with the face, and an MP4.
+TEST(Runner, FileTrackTracksAVideoFile) {
+  const std::string out = TempDir();
+  const Result made = RunRunner({"run", kGraphs + "make-video.gst", "--fatal-warnings"}, out);
+  ASSERT_EQ(made.status, 0) << Describe(made);
+  const Result r = RunRunner({"run", kSource + "/graphs/file-track.gst", "--fatal-warnings"}, out,
+                             std::chrono::seconds(60), out + "/input.avi");
+  ASSERT_EQ(r.status, 0) << Describe(r);
+  const std::string mp4 = ReadFile(out + "/track.mp4");
+  ASSERT_GT(mp4.size(), 1000u);
+  EXPECT_EQ(mp4.substr(4, 4), "ftyp") << "not an MP4";
+  std::istringstream jsonl(ReadFile(out + "/track.jsonl"));
+  int lines = 0;
+  for (std::string line; std::getline(jsonl, line); ++lines) {
+    std::string err;
+    const auto frame = fg::FromJsonLine(line, &err);
+    ASSERT_TRUE(frame) << "line " << lines << ": " << err;
+    EXPECT_EQ(frame->faces.size(), 1u) << "line " << lines;
+  }
+  EXPECT_EQ(lines, 10);  // num-buffers=10 in make-video.gst
 }
 
 TEST(Runner, JsonOnStdoutRunnerMessagesOnStderr) {

@@ -8,11 +8,14 @@
 // Graph files: gst-launch syntax; lines whose first character is '#' are comments; the
 // remaining lines are joined with spaces. Every occurrence of $FACEGRAPH_OUT or
 // ${FACEGRAPH_OUT} is replaced by the environment variable FACEGRAPH_OUT (default "out");
-// when the file uses it, that directory is created. Relative paths are relative to the
+// when the file uses it, that directory is created. $FACEGRAPH_INPUT or ${FACEGRAPH_INPUT} is
+// replaced by the environment variable FACEGRAPH_INPUT (an input file, e.g. a video for
+// graphs/file-track.gst); it has no default: a graph that uses it without the variable set
+// is refused (exit 2) with a message saying to set it. Relative paths are relative to the
 // current directory. Graph files contain no quoting, so they also run without this tool:
 //
 //   export FACEGRAPH_OUT=out; mkdir -p "$FACEGRAPH_OUT"
-//   GST_PLUGIN_PATH=build/plugins gst-launch-1.0 -e $(grep -v '^#' graphs/demo.gst | envsubst '$FACEGRAPH_OUT')
+//   GST_PLUGIN_PATH=build/plugins gst-launch-1.0 -e $(grep -v '^#' graphs/demo.gst | envsubst '$FACEGRAPH_OUT $FACEGRAPH_INPUT')
 //
 // Plugins: the facegraph plugin is found without GST_PLUGIN_PATH: the runner scans
 // $FACEGRAPH_PLUGIN_DIR when set, else the build's plugin directory (compiled in). Both add to
@@ -70,7 +73,8 @@ int Usage() {
                "usage: facegraph run FILE [--verbose] [--fatal-warnings]\n"
                "       facegraph check FILE\n"
                "Runs a GStreamer graph file (gst-launch syntax, '#' comment lines).\n"
-               "$FACEGRAPH_OUT in the file is replaced by $FACEGRAPH_OUT (default: out).\n");
+               "$FACEGRAPH_OUT in the file is replaced by $FACEGRAPH_OUT (default: out),\n"
+               "$FACEGRAPH_INPUT by $FACEGRAPH_INPUT (no default: set it).\n");
   return kExitUsage;
 }
 
@@ -80,7 +84,21 @@ int64_t NowNs() {
       .count();
 }
 
-// Reads FILE, drops comment lines, joins the rest and substitutes $FACEGRAPH_OUT.
+// Replaces every $NAME and ${NAME} in text by value; true when there was one.
+bool Substitute(std::string* text, const std::string& name, const std::string& value) {
+  bool found = false;
+  for (const std::string& token : {"${" + name + "}", "$" + name}) {
+    for (size_t pos = 0; (pos = text->find(token, pos)) != std::string::npos;) {
+      text->replace(pos, token.size(), value);
+      pos += value.size();
+      found = true;
+    }
+  }
+  return found;
+}
+
+// Reads FILE, drops comment lines, joins the rest and substitutes $FACEGRAPH_OUT and
+// $FACEGRAPH_INPUT.
 bool LoadGraph(const std::string& path, std::string* description, std::string* out_dir,
                bool* uses_out, std::string* error) {
   std::ifstream in(path);
@@ -96,13 +114,16 @@ bool LoadGraph(const std::string& path, std::string* description, std::string* o
   }
   const char* env = std::getenv("FACEGRAPH_OUT");
   *out_dir = (env && *env) ? env : "out";
-  *uses_out = false;
-  for (const std::string token : {"${FACEGRAPH_OUT}", "$FACEGRAPH_OUT"}) {
-    for (size_t pos = 0; (pos = text.find(token, pos)) != std::string::npos;) {
-      text.replace(pos, token.size(), *out_dir);
-      pos += out_dir->size();
-      *uses_out = true;
+  *uses_out = Substitute(&text, "FACEGRAPH_OUT", *out_dir);
+  const char* input = std::getenv("FACEGRAPH_INPUT");
+  if (text.find("$FACEGRAPH_INPUT") != std::string::npos ||
+      text.find("${FACEGRAPH_INPUT}") != std::string::npos) {
+    if (!input || !*input) {
+      *error = "the graph reads $FACEGRAPH_INPUT: set FACEGRAPH_INPUT to the input file, e.g. "
+               "FACEGRAPH_INPUT=video.mp4 facegraph run " + path;
+      return false;
     }
+    Substitute(&text, "FACEGRAPH_INPUT", input);
   }
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
     *error = "no pipeline in the file (only comments or blank lines)";

@@ -1,0 +1,48 @@
+// faceoverlay: draws each frame's face results (its GstFaceGraphMeta, e.g. from facetrack)
+// into the frame: boxes, ids, the mesh, irises and head-pose axes. A thin adapter over
+// fg::draw::FaceOverlay (engine/draw/face_overlay.h), drawing in the frame's own format.
+//
+// Input/output: raw video in any GstFaceBase format (RGB, BGR, RGBA, BGRA, GRAY8, NV12, I420).
+// Frames without a GstFaceGraphMeta (or without faces) pass unchanged. The frame is mapped
+// read-write (GstFaceBase writes_pixels): a buffer whose memory is shared with others (tee,
+// imagefreeze) is copied before drawing, so they never see the overlay; the meta stays on
+// the buffer for elements downstream.
+//
+// Properties (may change while playing; read under GST_OBJECT_LOCK once per frame):
+//   draw-box   face boxes                                                     (true)
+//   draw-id    "#<id>" above each box                                         (true)
+//   draw-mesh  none | points | wireframe: the 468 landmarks as points, or the canonical
+//              face's triangle edges (read from models-dir)                   (points)
+//   draw-iris  a circle per iris, when the tracker ran with iris=true         (true)
+//   draw-pose  head x/y/z axes (red/green/blue) from the nose tip             (true)
+//   color      0xAARRGGBB of boxes, ids, mesh and irises                      (0xff00ff00)
+//   models-dir folder with the canonical face (wireframe only); default as facetrack's:
+//              $FACEGRAPH_MODELS, else the build's default; "" = that default.
+// Later parts (emotion bars, vitals traces) are one property and one FaceOverlay part each.
+//
+// Errors: wireframe with a models folder that lacks the canonical face fails READY->PAUSED
+// (RESOURCE/NOT_FOUND or OPEN_READ, naming the folder and file, saying to run
+// tools/fetch-models); switching to wireframe while playing loads it then, and stops the
+// stream with the same error when it cannot.
+//
+// Threading: the overlay is owned by the streaming thread between start() and stop().
+//
+//   GST_PLUGIN_PATH=build/plugins gst-launch-1.0 v4l2src ! videoconvert ! facetrack ! faceoverlay draw-mesh=wireframe ! videoconvert ! autovideosink
+#pragma once
+
+#include <gst/gst.h>
+
+#include "plugins/gstfacebase.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_FACE_OVERLAY (gst_face_overlay_get_type())
+G_DECLARE_FINAL_TYPE(GstFaceOverlay, gst_face_overlay, GST, FACE_OVERLAY, GstFaceBase)
+
+// The enum type of "draw-mesh" ("none", "points", "wireframe").
+#define GST_TYPE_FACE_OVERLAY_MESH (gst_face_overlay_mesh_get_type())
+GType gst_face_overlay_mesh_get_type();
+
+GST_ELEMENT_REGISTER_DECLARE(faceoverlay);
+
+G_END_DECLS

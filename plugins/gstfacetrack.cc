@@ -1,0 +1,420 @@
+#include "plugins/gstfacetrack.h"
+
+#include <gst/video/video.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <memory>
+#include <new>
+#include <string>
+#include <utility>
+
+#include "engine/tracking/face_tracker.h"
+#include "plugins/gstfacemeta.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_face_track_debug);
+#define GST_CAT_DEFAULT gst_face_track_debug
+
+namespace {
+
+enum Backend { kBackendAuto, kBackendXnnpack, kBackendReference };
+
+enum {
+  PROP_0,
+  PROP_MODELS_DIR,
+  PROP_BACKEND,
+  PROP_MAX_FACES,
+  PROP_DETECT_INTERVAL,
+  PROP_MIN_DETECTION_SCORE,
+  PROP_MIN_PRESENCE,
+  PROP_IRIS,
+  PROP_SMOOTHING,
+  PROP_SMOOTHING_MIN_CUTOFF,
+  PROP_SMOOTHING_BETA,
+  PROP_POST_MESSAGES,
+};
+
+const char* BackendName(int b) {
+  switch (b) {
+    case kBackendXnnpack: return "xnnpack";
+    case kBackendReference: return "reference";
+    default: return "auto";
+  }
+}
+
+std::string DefaultModelsDir() {
+  const char* env = g_getenv("FACEGRAPH_MODELS");
+  return env && *env ? env : FG_MODELS_DEFAULT_DIR;
+}
+
+// The property values. Written by set_property, read by the streaming thread; GST_OBJECT_LOCK.
+struct Settings {
+  std::string models_dir = DefaultModelsDir();
+  int backend = kBackendAuto;
+  int max_faces = 4;
+  int detect_interval = 15;
+  double min_detection_score = 0.5;
+  double min_presence = 0.5;
+  bool iris = false;
+  bool smoothing = true;
+  double smoothing_min_cutoff = 1.0;
+  double smoothing_beta = 10.0;
+  bool post_messages = false;
+
+  fg::TrackerOptions ToOptions() const {
+    fg::TrackerOptions o;
+    o.models_dir = models_dir;
+    o.backend = BackendName(backend);
+    o.max_faces = max_faces;
+    o.detect_interval = detect_interval;
+    o.min_detection_score = static_cast<float>(min_detection_score);
+    o.min_presence = static_cast<float>(min_presence);
+    o.iris = iris;
+    o.smoothing = smoothing;
+    o.smoothing_params.min_cutoff = smoothing_min_cutoff;
+    o.smoothing_params.beta = smoothing_beta;
+    return o;
+  }
+};
+
+// Everything that lives from start() to stop(); streaming thread only.
+struct Impl {
+  std::unique_ptr<fg::FaceTracker> tracker;
+  guint64 revision = 0;   // Members::revision the tracker was made from
+  int64_t id_offset = 0;  // added to the tracker's ids: unique across re-creations
+  int64_t max_id = 0;     // the largest id reported so far
+};
+
+struct Members {
+  Settings settings;          // GST_OBJECT_LOCK
+  guint64 revision = 1;       // bumped by every tracker property change; GST_OBJECT_LOCK
+  // Set by FLUSH_STOP (whichever thread sends it), consumed by the streaming thread.
+  std::atomic<bool> reset_requested{false};
+  std::unique_ptr<Impl> impl;  // created in start(), reset in stop()
+};
+
+}  // namespace
+
+struct _GstFaceTrack {
+  GstFaceBase parent;
+  Members m;  // constructed in init, destroyed in finalize
+};
+
+G_DEFINE_TYPE(GstFaceTrack, gst_face_track, GST_TYPE_FACE_BASE)
+GST_ELEMENT_REGISTER_DEFINE(facetrack, "facetrack", GST_RANK_NONE, GST_TYPE_FACE_TRACK)
+
+GType gst_face_track_backend_get_type() {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {kBackendAuto, "XNNPACK when built with it, else the reference kernels", "auto"},
+      {kBackendXnnpack, "XNNPACK (fails when not built with it)", "xnnpack"},
+      {kBackendReference, "reference kernels (plain C++, slow)", "reference"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) {
+    GType t = g_enum_register_static("GstFaceTrackBackend", values);
+    g_once_init_leave(&type, t);
+  }
+  return type;
+}
+
+namespace {
+
+// Creates a tracker for `s`; on failure posts the error (naming the folder and the file) and
+// returns nullptr.
+std::unique_ptr<fg::FaceTracker> MakeTracker(GstFaceTrack* self, const Settings& s) {
+  std::string error;
+  auto tracker = fg::FaceTracker::Create(s.ToOptions(), &error);
+  if (tracker) {
+    GST_INFO_OBJECT(self, "tracker ready: models from %s, backend %s, max-faces %d, iris %d",
+                    s.models_dir.c_str(), BackendName(s.backend), s.max_faces, s.iris);
+    return tracker;
+  }
+  if (!g_file_test(s.models_dir.c_str(), G_FILE_TEST_IS_DIR)) {
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND,
+                      ("%s: the models folder \"%s\" does not exist. Run tools/fetch-models to "
+                       "download the models, or set models-dir (or FACEGRAPH_MODELS) to the "
+                       "folder that holds them.",
+                       GST_ELEMENT_NAME(self), s.models_dir.c_str()),
+                      ("%s", error.c_str()));
+  } else {
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
+                      ("%s: cannot load the face models from \"%s\": %s. Run tools/fetch-models "
+                       "to download them again, or set models-dir (or FACEGRAPH_MODELS) to a "
+                       "folder that holds them.",
+                       GST_ELEMENT_NAME(self), s.models_dir.c_str(), error.c_str()),
+                      ("%s", error.c_str()));
+  }
+  return nullptr;
+}
+
+gboolean Start(GstBaseTransform* trans) {
+  auto* self = GST_FACE_TRACK(trans);
+  GST_OBJECT_LOCK(self);
+  const Settings s = self->m.settings;
+  const guint64 revision = self->m.revision;
+  GST_OBJECT_UNLOCK(self);
+  auto impl = std::make_unique<Impl>();
+  impl->tracker = MakeTracker(self, s);
+  if (!impl->tracker) return FALSE;
+  impl->revision = revision;
+  self->m.reset_requested = false;
+  self->m.impl = std::move(impl);
+  return TRUE;
+}
+
+gboolean Stop(GstBaseTransform* trans) {
+  GST_FACE_TRACK(trans)->m.impl.reset();
+  return TRUE;
+}
+
+gboolean SinkEvent(GstBaseTransform* trans, GstEvent* event) {
+  auto* self = GST_FACE_TRACK(trans);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP) {
+    GST_DEBUG_OBJECT(self, "flush: tracking restarts on the next frame");
+    self->m.reset_requested = true;
+  }
+  return GST_BASE_TRANSFORM_CLASS(gst_face_track_parent_class)->sink_event(trans, event);
+}
+
+gboolean Configure(GstFaceBase* base, const GstVideoInfo* info, fg::PixelFormat) {
+  auto* self = GST_FACE_TRACK(base);
+  // New caps: a new picture geometry; old tracks mean nothing in it.
+  GST_DEBUG_OBJECT(self, "caps %dx%d: tracking restarts", GST_VIDEO_INFO_WIDTH(info),
+                   GST_VIDEO_INFO_HEIGHT(info));
+  self->m.reset_requested = true;
+  return TRUE;
+}
+
+// Re-creates the tracker when a property changed since it was made. Returns false (error
+// posted) when the new settings cannot be loaded.
+bool ApplySettings(GstFaceTrack* self, Impl& impl, bool* post_messages) {
+  GST_OBJECT_LOCK(self);
+  *post_messages = self->m.settings.post_messages;
+  if (G_LIKELY(self->m.revision == impl.revision)) {
+    GST_OBJECT_UNLOCK(self);
+    return true;
+  }
+  const Settings s = self->m.settings;  // copied only when something changed
+  const guint64 revision = self->m.revision;
+  GST_OBJECT_UNLOCK(self);
+
+  auto tracker = MakeTracker(self, s);
+  if (!tracker) return false;
+  impl.tracker = std::move(tracker);
+  impl.revision = revision;
+  impl.id_offset = impl.max_id;  // the new tracker counts from 1 again
+  return true;
+}
+
+// [v0, v0 + len) clamped to [0, limit], as unsigned pixel coordinates (NaN -> 0).
+std::pair<guint, guint> ClampRange(float v0, float len, int limit) {
+  auto clamp = [&](float v) {
+    if (!(v > 0)) return 0.0f;  // also NaN
+    return std::min(v, static_cast<float>(limit));
+  };
+  const float a = clamp(std::floor(v0)), b = clamp(std::ceil(v0 + len));
+  return {static_cast<guint>(a), static_cast<guint>(std::max(a, b) - a)};
+}
+
+void AddRegionsOfInterest(GstBuffer* buffer, const fg::FrameFaces& faces, int width, int height) {
+  static const GQuark kFace = g_quark_from_static_string("face");
+  for (const fg::Face& f : faces.faces) {
+    const auto [x, w] = ClampRange(f.box.x, f.box.w, width);
+    const auto [y, h] = ClampRange(f.box.y, f.box.h, height);
+    GstVideoRegionOfInterestMeta* roi =
+        gst_buffer_add_video_region_of_interest_meta_id(buffer, kFace, x, y, w, h);
+    roi->id = static_cast<gint>(f.id);
+    gst_video_region_of_interest_meta_add_param(
+        roi, gst_structure_new("face", "id", G_TYPE_INT64, static_cast<gint64>(f.id), "score",
+                               G_TYPE_DOUBLE, static_cast<double>(f.score), nullptr));
+  }
+}
+
+void PostFaces(GstFaceTrack* self, const fg::FrameFaces& faces) {
+  GValue ids = G_VALUE_INIT;
+  gst_value_array_init(&ids, faces.faces.size());
+  for (const fg::Face& f : faces.faces) {
+    GValue id = G_VALUE_INIT;
+    g_value_init(&id, G_TYPE_INT64);
+    g_value_set_int64(&id, f.id);
+    gst_value_array_append_and_take_value(&ids, &id);
+  }
+  GstStructure* s = gst_structure_new(
+      "facegraph-faces", "pts", G_TYPE_UINT64,
+      static_cast<guint64>(faces.pts_ns >= 0 ? static_cast<guint64>(faces.pts_ns) : GST_CLOCK_TIME_NONE),
+      "count", G_TYPE_UINT, static_cast<guint>(faces.faces.size()), nullptr);
+  gst_structure_take_value(s, "ids", &ids);
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+}
+
+GstFlowReturn Process(GstFaceBase* base, const fg::ImageView& view, GstBuffer* buffer) {
+  auto* self = GST_FACE_TRACK(base);
+  Impl& impl = *self->m.impl;
+  bool post_messages = false;
+  if (!ApplySettings(self, impl, &post_messages)) return GST_FLOW_ERROR;
+  if (self->m.reset_requested.exchange(false) ||
+      GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DISCONT))
+    impl.tracker->Reset();
+
+  const int64_t pts =
+      GST_BUFFER_PTS_IS_VALID(buffer) ? static_cast<int64_t>(GST_BUFFER_PTS(buffer)) : -1;
+  GstFaceGraphMeta* meta = gst_buffer_get_face_graph_meta(buffer);
+  if (!meta) meta = gst_buffer_add_face_graph_meta(buffer);
+  // Moved, not copied: the landmarks go from the tracker's result into the meta.
+  meta->faces = impl.tracker->Process(view, pts);
+  for (fg::Face& f : meta->faces.faces) {
+    f.id += impl.id_offset;
+    impl.max_id = std::max(impl.max_id, f.id);
+  }
+  AddRegionsOfInterest(buffer, meta->faces, view.width, view.height);
+  if (post_messages) PostFaces(self, meta->faces);
+  GST_LOG_OBJECT(self, "pts %" G_GINT64_FORMAT ": %zu faces, detector %s", pts,
+                 meta->faces.faces.size(), impl.tracker->timings().detector_ran ? "ran" : "idle");
+  return GST_FLOW_OK;
+}
+
+void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
+  auto* self = GST_FACE_TRACK(object);
+  GST_OBJECT_LOCK(self);
+  Settings& s = self->m.settings;
+  bool tracker_changed = true;
+  switch (id) {
+    case PROP_MODELS_DIR: {
+      const gchar* dir = g_value_get_string(value);
+      s.models_dir = dir && *dir ? dir : DefaultModelsDir();
+      break;
+    }
+    case PROP_BACKEND: s.backend = g_value_get_enum(value); break;
+    case PROP_MAX_FACES: s.max_faces = g_value_get_int(value); break;
+    case PROP_DETECT_INTERVAL: s.detect_interval = g_value_get_int(value); break;
+    case PROP_MIN_DETECTION_SCORE: s.min_detection_score = g_value_get_double(value); break;
+    case PROP_MIN_PRESENCE: s.min_presence = g_value_get_double(value); break;
+    case PROP_IRIS: s.iris = g_value_get_boolean(value); break;
+    case PROP_SMOOTHING: s.smoothing = g_value_get_boolean(value); break;
+    case PROP_SMOOTHING_MIN_CUTOFF: s.smoothing_min_cutoff = g_value_get_double(value); break;
+    case PROP_SMOOTHING_BETA: s.smoothing_beta = g_value_get_double(value); break;
+    case PROP_POST_MESSAGES:
+      s.post_messages = g_value_get_boolean(value);
+      tracker_changed = false;
+      break;
+    default:
+      tracker_changed = false;
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+  }
+  if (tracker_changed) ++self->m.revision;
+  GST_OBJECT_UNLOCK(self);
+}
+
+void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
+  auto* self = GST_FACE_TRACK(object);
+  GST_OBJECT_LOCK(self);
+  const Settings& s = self->m.settings;
+  switch (id) {
+    case PROP_MODELS_DIR: g_value_set_string(value, s.models_dir.c_str()); break;
+    case PROP_BACKEND: g_value_set_enum(value, s.backend); break;
+    case PROP_MAX_FACES: g_value_set_int(value, s.max_faces); break;
+    case PROP_DETECT_INTERVAL: g_value_set_int(value, s.detect_interval); break;
+    case PROP_MIN_DETECTION_SCORE: g_value_set_double(value, s.min_detection_score); break;
+    case PROP_MIN_PRESENCE: g_value_set_double(value, s.min_presence); break;
+    case PROP_IRIS: g_value_set_boolean(value, s.iris); break;
+    case PROP_SMOOTHING: g_value_set_boolean(value, s.smoothing); break;
+    case PROP_SMOOTHING_MIN_CUTOFF: g_value_set_double(value, s.smoothing_min_cutoff); break;
+    case PROP_SMOOTHING_BETA: g_value_set_double(value, s.smoothing_beta); break;
+    case PROP_POST_MESSAGES: g_value_set_boolean(value, s.post_messages); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+void Finalize(GObject* object) {
+  GST_FACE_TRACK(object)->m.~Members();
+  G_OBJECT_CLASS(gst_face_track_parent_class)->finalize(object);
+}
+
+constexpr auto kFlags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                 GST_PARAM_MUTABLE_PLAYING);
+
+}  // namespace
+
+static void gst_face_track_class_init(GstFaceTrackClass* klass) {
+  GST_DEBUG_CATEGORY_INIT(gst_face_track_debug, "facetrack", 0, "facegraph face tracking");
+  auto* gobject_class = G_OBJECT_CLASS(klass);
+  gobject_class->set_property = SetProperty;
+  gobject_class->get_property = GetProperty;
+  gobject_class->finalize = Finalize;
+  const Settings d;  // the defaults
+  g_object_class_install_property(
+      gobject_class, PROP_MODELS_DIR,
+      g_param_spec_string("models-dir", "Models folder",
+                          "Folder with the face models (tools/fetch-models); default "
+                          "$FACEGRAPH_MODELS, else the build's default; \"\" = the default",
+                          FG_MODELS_DEFAULT_DIR, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_BACKEND,
+      g_param_spec_enum("backend", "Backend", "Neural-network backend",
+                        GST_TYPE_FACE_TRACK_BACKEND, d.backend, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_FACES,
+      g_param_spec_int("max-faces", "Max faces", "Faces tracked at once", 1, 64, d.max_faces,
+                       kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_DETECT_INTERVAL,
+      g_param_spec_int("detect-interval", "Detect interval",
+                       "Frames between detector runs while every track is fine (new faces are "
+                       "picked up this often)",
+                       1, 100000, d.detect_interval, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_MIN_DETECTION_SCORE,
+      g_param_spec_double("min-detection-score", "Min detection score",
+                          "Detector score threshold", 0.0, 1.0, d.min_detection_score, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_MIN_PRESENCE,
+      g_param_spec_double("min-presence", "Min presence",
+                          "Face-presence score below which a track is lost", 0.0, 1.0,
+                          d.min_presence, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_IRIS,
+      g_param_spec_boolean("iris", "Iris",
+                           "Run the Iris model (10 iris landmarks, refined eyelids)", d.iris,
+                           kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_SMOOTHING,
+      g_param_spec_boolean("smoothing", "Smoothing", "One Euro smoothing of the landmarks",
+                           d.smoothing, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_SMOOTHING_MIN_CUTOFF,
+      g_param_spec_double("smoothing-min-cutoff", "Smoothing min cut-off",
+                          "One Euro minimum cut-off frequency in Hz (lower = smoother)", 0.001,
+                          1000.0, d.smoothing_min_cutoff, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_SMOOTHING_BETA,
+      g_param_spec_double("smoothing-beta", "Smoothing beta",
+                          "One Euro speed coefficient (higher = less lag)", 0.0, 10000.0,
+                          d.smoothing_beta, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean("post-messages", "Post messages",
+                           "Post an element message \"facegraph-faces\" (pts, count, ids) per "
+                           "frame",
+                           d.post_messages, kFlags));
+
+  gst_element_class_set_static_metadata(
+      GST_ELEMENT_CLASS(klass), "Face tracker", "Filter/Analyzer/Video",
+      "Detects and tracks faces (box, id, 468-point mesh, iris, head pose) and attaches them "
+      "as GstFaceGraphMeta and region-of-interest metas; the video passes through",
+      "facegraph");
+  gst_type_mark_as_plugin_api(GST_TYPE_FACE_TRACK_BACKEND, static_cast<GstPluginAPIFlags>(0));
+
+  auto* trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+  trans_class->start = Start;
+  trans_class->stop = Stop;
+  trans_class->sink_event = SinkEvent;
+  GST_FACE_BASE_CLASS(klass)->configure = Configure;
+  GST_FACE_BASE_CLASS(klass)->process = Process;
+}
+
+static void gst_face_track_init(GstFaceTrack* self) {
+  // GObject allocates the instance as raw memory: construct the C++ members in place.
+  new (&self->m) Members();
+}

@@ -1,0 +1,290 @@
+// faceoverlay through GstHarness: in all 7 formats the box is drawn exactly where the meta
+// says and nowhere else (compared with an undrawn copy), each property switches its part off,
+// the colour property is the box's colour, shared input buffers are never drawn on, frames
+// without faces pass untouched, a wireframe without models fails the state change, and
+// facetrack ! faceoverlay draws around the astronaut's face only.
+#include <gst/check/gstharness.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "plugins/gstfacemeta.h"
+#include "tests/plugins/face_frames.h"
+#include "tests/plugins/gst_test_env.h"
+
+namespace {
+
+using fgtest::MakeFrame;
+using fgtest::VideoCaps;
+
+const std::vector<GstVideoFormat> kFormats = {
+    GST_VIDEO_FORMAT_RGB,   GST_VIDEO_FORMAT_BGR,  GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_BGRA,
+    GST_VIDEO_FORMAT_GRAY8, GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_I420};
+
+// A face with everything faceoverlay draws: box (30,40) 50x60, landmarks inside it, iris, pose.
+fg::Face SampleFace() {
+  fg::Face f;
+  f.id = 7;
+  f.box = {30.f, 40.f, 50.f, 60.f};
+  f.score = 0.9f;
+  for (int i = 0; i < fg::kMeshLandmarks; ++i)
+    f.landmarks.push_back({35.f + (i % 20) * 2.f, 45.f + (i / 20) * 2.f, 0.f});
+  for (float cx : {45.f, 65.f}) {
+    f.landmarks.push_back({cx, 60.f, 0.f});
+    for (auto [dx, dy] : {std::pair{3.f, 0.f}, {0.f, 3.f}, {-3.f, 0.f}, {0.f, -3.f}})
+      f.landmarks.push_back({cx + dx, 60.f + dy, 0.f});
+  }
+  f.pose = fg::HeadPose{20.f, 10.f, 5.f, std::nullopt};
+  return f;
+}
+
+GstBuffer* FrameWithFace(GstVideoFormat format, int w, int h, bool with_face = true) {
+  GstBuffer* b = MakeFrame(fgtest::Canvas(w, h, 60), format, 0, 0);
+  if (with_face) gst_buffer_add_face_graph_meta(b)->faces.faces.push_back(SampleFace());
+  return b;
+}
+
+// Pixels (x, y) whose plane-0 bytes differ between two frames of `format`.
+std::vector<bool> Changed(GstBuffer* a, GstBuffer* b, GstVideoFormat format, int w, int h) {
+  GstVideoInfo info;
+  gst_video_info_set_format(&info, format, w, h);
+  GstVideoFrame fa, fb;
+  EXPECT_TRUE(gst_video_frame_map(&fa, &info, a, GST_MAP_READ));
+  EXPECT_TRUE(gst_video_frame_map(&fb, &info, b, GST_MAP_READ));
+  const int bpp = GST_VIDEO_INFO_COMP_PSTRIDE(&info, 0) == 0 ? 1 : GST_VIDEO_INFO_COMP_PSTRIDE(&info, 0);
+  std::vector<bool> changed(static_cast<size_t>(w) * h);
+  for (int y = 0; y < h; ++y) {
+    const auto* ra = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&fa, 0)) + y * GST_VIDEO_FRAME_PLANE_STRIDE(&fa, 0);
+    const auto* rb = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&fb, 0)) + y * GST_VIDEO_FRAME_PLANE_STRIDE(&fb, 0);
+    for (int x = 0; x < w; ++x)
+      for (int k = 0; k < bpp; ++k)
+        if (ra[bpp * x + k] != rb[bpp * x + k]) changed[static_cast<size_t>(y) * w + x] = true;
+  }
+  gst_video_frame_unmap(&fa);
+  gst_video_frame_unmap(&fb);
+  return changed;
+}
+
+int Count(const std::vector<bool>& v) {
+  int n = 0;
+  for (bool b : v) n += b;
+  return n;
+}
+
+class FaceOverlayTest : public ::testing::Test {
+ protected:
+  void SetUp() override { fgtest::InitGstOnce(); }
+
+  // Runs one frame through faceoverlay with `props`; returns the pixels that changed.
+  static std::vector<bool> Draw(GstVideoFormat format, int w, int h, const std::string& props,
+                                bool with_face = true) {
+    GstHarness* harness = fgtest::HarnessFor("faceoverlay", props);
+    gst_harness_set_src_caps_str(harness, VideoCaps(format, w, h).c_str());
+    GstBuffer* in = FrameWithFace(format, w, h, with_face);
+    GstBuffer* undrawn = gst_buffer_copy_deep(in);
+    EXPECT_EQ(gst_harness_push(harness, in), GST_FLOW_OK);
+    GstBuffer* out = gst_harness_pull(harness);
+    EXPECT_NE(out, nullptr);
+    std::vector<bool> changed = Changed(out, undrawn, format, w, h);
+    if (with_face) {
+      EXPECT_NE(gst_buffer_get_face_graph_meta(out), nullptr) << "meta dropped";
+    }
+    gst_buffer_unref(out);
+    gst_buffer_unref(undrawn);
+    gst_harness_teardown(harness);
+    return changed;
+  }
+};
+
+constexpr const char* kBoxOnly =
+    "draw-box=true draw-id=false draw-mesh=none draw-iris=false draw-pose=false";
+
+TEST_F(FaceOverlayTest, BoxExactlyWhereTheMetaSaysInEveryFormat) {
+  for (GstVideoFormat format : kFormats) {
+    const int w = 121, h = 111;  // odd
+    const std::vector<bool> changed = Draw(format, w, h, kBoxOnly);
+    // Box (30,40) 50x60: pixels x 30..79, y 40..99, 2 px drawn inwards.
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const bool in = x >= 30 && x <= 79 && y >= 40 && y <= 99;
+        const bool inner = x >= 32 && x <= 77 && y >= 42 && y <= 97;
+        ASSERT_EQ(changed[y * w + x], in && !inner)
+            << gst_video_format_to_string(format) << " pixel " << x << "," << y;
+      }
+  }
+}
+
+TEST_F(FaceOverlayTest, EachPropertySwitchesItsPartOff) {
+  const int w = 120, h = 110;
+  const std::string none =
+      "draw-box=false draw-id=false draw-mesh=none draw-iris=false draw-pose=false";
+  EXPECT_EQ(Count(Draw(GST_VIDEO_FORMAT_RGB, w, h, none)), 0);
+  // Each part alone draws something; all parts draw more than any one.
+  const int all = Count(Draw(GST_VIDEO_FORMAT_RGB, w, h, ""));
+  for (const std::string part : {"draw-box=true", "draw-id=true", "draw-mesh=points",
+                                 "draw-iris=true", "draw-pose=true"}) {
+    const int alone = Count(Draw(GST_VIDEO_FORMAT_RGB, w, h, none + " " + part));
+    EXPECT_GT(alone, 0) << part;
+    EXPECT_LT(alone, all) << part;
+  }
+  // Points: one pixel per landmark (the sample's are distinct pixels).
+  EXPECT_EQ(Count(Draw(GST_VIDEO_FORMAT_GRAY8, w, h, none + " draw-mesh=points")), fg::kMeshLandmarks);
+}
+
+TEST_F(FaceOverlayTest, ColourIsTheBoxColour) {
+  GstHarness* harness = fgtest::HarnessFor("faceoverlay", std::string("color=0xff123456 ") + kBoxOnly);
+  gst_harness_set_src_caps_str(harness, VideoCaps(GST_VIDEO_FORMAT_RGBA, 100, 110).c_str());
+  GstBuffer* out = gst_harness_push_and_pull(harness, FrameWithFace(GST_VIDEO_FORMAT_RGBA, 100, 110));
+  GstMapInfo map;
+  gst_buffer_map(out, &map, GST_MAP_READ);
+  const uint8_t* p = map.data + (40 * 100 + 30) * 4;  // the box's top-left pixel
+  EXPECT_EQ(p[0], 0x12);
+  EXPECT_EQ(p[1], 0x34);
+  EXPECT_EQ(p[2], 0x56);
+  EXPECT_EQ(p[3], 0xff);
+  gst_buffer_unmap(out, &map);
+  guint color = 0;
+  g_object_get(harness->element, "color", &color, nullptr);
+  EXPECT_EQ(color, 0xff123456u);
+  gst_buffer_unref(out);
+  gst_harness_teardown(harness);
+}
+
+TEST_F(FaceOverlayTest, SharedInputIsNeverDrawnOn) {
+  GstHarness* harness = gst_harness_new("faceoverlay");
+  gst_harness_set_src_caps_str(harness, VideoCaps(GST_VIDEO_FORMAT_NV12, 100, 110).c_str());
+  GstBuffer* in = FrameWithFace(GST_VIDEO_FORMAT_NV12, 100, 110);
+  GstBuffer* undrawn = gst_buffer_copy_deep(in);
+  gst_buffer_ref(in);  // shared, like a tee's or imagefreeze's buffer
+  GstBuffer* out = gst_harness_push_and_pull(harness, in);
+  EXPECT_FALSE(fgtest::SameBytes(out, undrawn)) << "nothing drawn";
+  EXPECT_TRUE(fgtest::SameBytes(in, undrawn)) << "the shared input was drawn on";
+  gst_buffer_unref(out);
+  gst_buffer_unref(in);
+  gst_buffer_unref(undrawn);
+  gst_harness_teardown(harness);
+}
+
+TEST_F(FaceOverlayTest, FramesWithoutFacesPassUntouched) {
+  for (GstVideoFormat format : kFormats)
+    EXPECT_EQ(Count(Draw(format, 33, 17, "", /*with_face=*/false)), 0)
+        << gst_video_format_to_string(format);
+}
+
+// Padded strides (GstVideoMeta), a box running off the right and bottom edges: the row
+// padding and the gaps between planes keep their bytes.
+TEST_F(FaceOverlayTest, PaddedRowsStayUntouched) {
+  const int w = 67, h = 45;
+  for (GstVideoFormat format : kFormats) {
+    GstHarness* harness = fgtest::HarnessFor("faceoverlay", "");
+    gst_harness_set_src_caps_str(harness, VideoCaps(format, w, h).c_str());
+    GstBuffer* in = MakeFrame(fgtest::Canvas(w, h, 60), format, 13, 0);
+    fg::Face f = SampleFace();
+    f.box = {40.f, 20.f, 400.f, 300.f};
+    gst_buffer_add_face_graph_meta(in)->faces.faces.push_back(f);
+    GstBuffer* undrawn = gst_buffer_copy_deep(in);
+    GstBuffer* out = gst_harness_push_and_pull(harness, in);
+    ASSERT_NE(out, nullptr);
+    const GstVideoMeta* vm = gst_buffer_get_video_meta(out);
+    ASSERT_NE(vm, nullptr);
+    GstVideoInfo info;
+    gst_video_info_set_format(&info, format, w, h);
+    GstMapInfo a, b;
+    gst_buffer_map(out, &a, GST_MAP_READ);
+    gst_buffer_map(undrawn, &b, GST_MAP_READ);
+    ASSERT_EQ(a.size, b.size);
+    std::vector<bool> pixel_byte(a.size);
+    for (guint p = 0; p < vm->n_planes; ++p) {
+      const int comp = p == 0 ? 0 : 1;
+      const int row_bytes = GST_VIDEO_INFO_COMP_WIDTH(&info, comp) * GST_VIDEO_INFO_COMP_PSTRIDE(&info, comp);
+      for (int y = 0; y < GST_VIDEO_INFO_COMP_HEIGHT(&info, comp); ++y)
+        for (int x = 0; x < row_bytes; ++x) pixel_byte[vm->offset[p] + y * vm->stride[p] + x] = true;
+    }
+    int drawn = 0;
+    for (gsize i = 0; i < a.size; ++i) {
+      if (pixel_byte[i]) {
+        drawn += a.data[i] != b.data[i];
+        continue;
+      }
+      ASSERT_EQ(a.data[i], b.data[i]) << gst_video_format_to_string(format) << " byte " << i
+                                      << " outside the pixels was written";
+    }
+    EXPECT_GT(drawn, 0) << gst_video_format_to_string(format);
+    gst_buffer_unmap(out, &a);
+    gst_buffer_unmap(undrawn, &b);
+    gst_buffer_unref(out);
+    gst_buffer_unref(undrawn);
+    gst_harness_teardown(harness);
+  }
+}
+
+TEST_F(FaceOverlayTest, WireframeDrawsEdgesFromTheModelsFolder) {
+  const int w = 120, h = 110;
+  const std::string none = "draw-box=false draw-id=false draw-iris=false draw-pose=false";
+  // The sample's grid landmarks are not a face, but the canonical edges between them still
+  // draw lines: more pixels than the points, all inside the landmarks' extent.
+  const std::vector<bool> wire = Draw(GST_VIDEO_FORMAT_RGB, w, h, none + " draw-mesh=wireframe");
+  EXPECT_GT(Count(wire), fg::kMeshLandmarks);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      if (wire[y * w + x]) {
+        ASSERT_GE(x, 35);
+        ASSERT_LE(x, 73);
+        ASSERT_GE(y, 45);
+        ASSERT_LE(y, 91);
+      }
+}
+
+TEST_F(FaceOverlayTest, WireframeWithoutModelsFailsTheStateChange) {
+  GstElement* e = gst_element_factory_make("faceoverlay", nullptr);
+  g_object_set(e, "models-dir", "/nonexistent/models", nullptr);
+  gst_util_set_object_arg(G_OBJECT(e), "draw-mesh", "wireframe");
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(e, bus);
+  EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  const std::string errors = fgtest::DrainErrors(bus);
+  EXPECT_NE(errors.find("/nonexistent/models"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("tools/fetch-models"), std::string::npos) << errors;
+  gst_element_set_state(e, GST_STATE_NULL);
+  // Points need no models: the same folder is fine.
+  gst_util_set_object_arg(G_OBJECT(e), "draw-mesh", "points");
+  EXPECT_NE(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  gst_element_set_state(e, GST_STATE_NULL);
+  gst_element_set_bus(e, nullptr);
+  gst_object_unref(bus);
+  gst_object_unref(e);
+}
+
+// facetrack ! faceoverlay on the photo: the drawing stays around the face.
+TEST_F(FaceOverlayTest, AfterFaceTrackDrawsAroundTheFaceOnly) {
+  GstHarness* harness = gst_harness_new_parse("facetrack ! faceoverlay");
+  gst_harness_set_src_caps_str(harness, VideoCaps(GST_VIDEO_FORMAT_I420, 512, 512).c_str());
+  GstBuffer* in = MakeFrame(fgtest::Astronaut(), GST_VIDEO_FORMAT_I420, 0, 0);
+  GstBuffer* undrawn = gst_buffer_copy_deep(in);
+  GstBuffer* out = gst_harness_push_and_pull(harness, in);
+  ASSERT_NE(out, nullptr);
+  const GstFaceGraphMeta* meta = gst_buffer_get_face_graph_meta(out);
+  ASSERT_NE(meta, nullptr);
+  ASSERT_EQ(meta->faces.faces.size(), 1u);
+  const fg::Box b = meta->faces.faces[0].box;
+  const std::vector<bool> changed = Changed(out, undrawn, GST_VIDEO_FORMAT_I420, 512, 512);
+  EXPECT_GT(Count(changed), 400);
+  // Everything drawn lies within the box grown by the id label above it and the pose axes.
+  const float margin = 0.6f * std::max(b.w, b.h) + 20;
+  for (int y = 0; y < 512; ++y)
+    for (int x = 0; x < 512; ++x)
+      if (changed[y * 512 + x]) {
+        ASSERT_GE(x, b.x - margin);
+        ASSERT_LE(x, b.x + b.w + margin);
+        ASSERT_GE(y, b.y - margin);
+        ASSERT_LE(y, b.y + b.h + margin);
+      }
+  gst_buffer_unref(out);
+  gst_buffer_unref(undrawn);
+  gst_harness_teardown(harness);
+}
+
+}  // namespace
