@@ -1,12 +1,11 @@
 #include "nn_test_util.h"
 
+#include "engine/io/png.h"
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
-#if FG_HAVE_PNG
-#include <png.h>
-#endif
 
 namespace fg::nn::testing {
 
@@ -40,28 +39,15 @@ std::vector<float> XorshiftTensor(uint32_t seed, int64_t count) {
 
 bool DecodePngRgb(const std::string& path, int* w, int* h, std::vector<uint8_t>* rgb,
                   std::string* error) {
-#if FG_HAVE_PNG
-  png_image image{};
-  image.version = PNG_IMAGE_VERSION;
-  if (!png_image_begin_read_from_file(&image, path.c_str())) {
-    *error = path + ": " + image.message;
+  RgbImage img;
+  if (auto err = ReadPngRgb(path, &img)) {
+    *error = *err;
     return false;
   }
-  image.format = PNG_FORMAT_RGB;
-  rgb->assign(PNG_IMAGE_SIZE(image), 0);
-  if (!png_image_finish_read(&image, nullptr, rgb->data(), 0, nullptr)) {
-    *error = path + ": " + image.message;
-    png_image_free(&image);
-    return false;
-  }
-  *w = static_cast<int>(image.width);
-  *h = static_cast<int>(image.height);
+  *w = img.width;
+  *h = img.height;
+  *rgb = std::move(img.pixels);
   return true;
-#else
-  (void)path, (void)w, (void)h, (void)rgb;
-  *error = "built without libpng: cannot decode " + path;
-  return false;
-#endif
 }
 
 bool ImageTensor(const std::vector<uint8_t>& rgb, int img_w, int img_h, int x0, int y0, int size,
