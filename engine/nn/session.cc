@@ -17,8 +17,9 @@ std::vector<std::string> AvailableBackends() {
 #endif
 }
 
-std::unique_ptr<Backend> MakeBackend(std::string_view name, int threads) {
-  if (name == "auto") name = AvailableBackends().front();
+std::unique_ptr<Backend> MakeBackend(std::string_view requested, int threads) {
+  // Owns the chosen name: AvailableBackends() returns a temporary.
+  const std::string name = requested == "auto" ? AvailableBackends().front() : std::string(requested);
   if (name == "reference") return std::make_unique<ReferenceBackend>();
 #if FG_HAVE_XNNPACK
   if (name == "xnnpack") return std::make_unique<XnnpackBackend>(threads);
