@@ -1,0 +1,127 @@
+// rPPG signal processing: from RGB traces with real timestamps to a pulse waveform, its
+// spectrum, heart rate, SNR, beats and HRV. Building blocks of vitals_estimator.h, kept as
+// free functions and small prepared objects so each can be tested on generated traces.
+//
+//   (t_i, R_i, G_i, B_i)  irregular timestamps, dropped frames
+//        │ ResampleLinear                      uniform grid at fs (default 30 Hz)
+//        ▼
+//   R, G, B ── ApplyMethod (GREEN | CHROM | POS | LGI | PBV | OMIT) ──► h   (per node)
+//        │                   (temporal normalisation inside: per-window means)
+//        ▼
+//   BandPass (0.7-3.5 Hz, Butterworth, zero phase) ──► bvp ──► Welch ──► FindPeak, SnrDb
+//                                                        └──► DetectBeats ──► ComputeHrv
+//
+// Detrending: every method divides each channel by its mean over a short sliding window
+// (the 1.6 s of POS, Wang 2017, used for all methods), which removes illumination drift and
+// the skin-tone DC multiplicatively; the band-pass then removes what is left below 0.7 Hz.
+// For respiration (0.1-0.5 Hz) the slow component is what we want, so DetrendMovingAverage
+// with a long window is used there instead.
+//
+// Threading: free functions are reentrant. Welch and BandPass are immutable after
+// construction (const methods, caller-owned outputs): share them between threads. These run
+// in the once-a-second update, not on the frame path: ApplyMethod and Welch::Compute
+// allocate their working buffers per call.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace fg {
+
+enum class RppgMethod { kGreen, kChrom, kPos, kLgi, kPbv, kOmit };
+inline constexpr RppgMethod kAllRppgMethods[] = {RppgMethod::kGreen, RppgMethod::kChrom,
+                                                 RppgMethod::kPos,   RppgMethod::kLgi,
+                                                 RppgMethod::kPbv,   RppgMethod::kOmit};
+std::string_view RppgMethodName(RppgMethod m);  // "green", "chrom", "pos", "lgi", "pbv", "omit"
+std::optional<RppgMethod> RppgMethodFromName(std::string_view name);
+
+// Linear interpolation of samples (t[i], x[i]) (seconds, ascending) onto t0 + k / fs for
+// k < out.size(). Grid points before the first / after the last sample hold the end value.
+// Gaps (dropped frames) are bridged linearly.
+void ResampleLinear(std::span<const double> t, std::span<const float> x, double t0, double fs,
+                    std::span<float> out);
+
+// x -= its centred moving average (a box of `window_s` / 2 applied twice: a triangular kernel
+// `window_s` wide, first zero of its response at 2 / window_s Hz). Ends use the shorter
+// available window.
+void DetrendMovingAverage(std::span<float> x, double fs, double window_s,
+                          std::vector<float>* scratch);
+
+// Pulse signal from uniformly sampled RGB traces (any scale, e.g. mean pixel values).
+// Window-based methods use sliding windows of `window_s` (default 1.6 s, Wang 2017) with a
+// hop of one sample and plain overlap-add of each window's zero-mean output (as in POS).
+// The output is not band-passed. r, g, b and out have the same length (>= 2).
+void ApplyMethod(RppgMethod m, std::span<const float> r, std::span<const float> g,
+                 std::span<const float> b, double fs, std::span<float> out,
+                 double window_s = 1.6);
+
+// Zero-phase Butterworth band-pass: a 2nd-order high-pass and a 2nd-order low-pass section
+// (RBJ biquads, Q = 1/sqrt(2)), run forwards and backwards (4th-order magnitude on each
+// edge), with odd-reflection padding of up to 2 s at both ends to settle the transients.
+class BandPass {
+ public:
+  BandPass(double fs, double lo_hz, double hi_hz);
+  void Apply(std::span<float> x, std::vector<float>* scratch) const;
+
+ private:
+  struct Biquad {
+    double b0, b1, b2, a1, a2;
+  };
+  void Run(std::span<float> x) const;
+  Biquad hp_{}, lp_{};
+  int pad_ = 0;
+};
+
+// Welch power spectrum: Hann-windowed segments of `segment` samples (mean removed) every
+// `step` samples, each zero-padded to `nfft` (a power of two), periodograms averaged.
+// A signal shorter than one segment is used whole as one segment.
+struct Spectrum {
+  double df = 0;             // Hz per bin
+  std::vector<double> power;  // nfft / 2 + 1 bins, arbitrary scale
+};
+class Welch {
+ public:
+  Welch(double fs, int segment, int step, int nfft);
+  double fs() const { return fs_; }
+  void Compute(std::span<const float> x, Spectrum* out) const;
+
+ private:
+  double fs_;
+  int segment_, step_, nfft_;
+  std::vector<double> cos_, sin_;  // twiddles, prepared once
+};
+
+// The strongest bin in [lo_hz, hi_hz] with a parabola through the log power of it and its
+// neighbours (Gaussian interpolation: exact for a Gaussian-shaped lobe, which a
+// Hann-windowed, zero-padded sine nearly is). power = peak bin power.
+struct SpectralPeak {
+  double hz = 0;
+  double power = 0;
+  bool found = false;
+};
+SpectralPeak FindPeak(const Spectrum& s, double lo_hz, double hi_hz);
+
+// SNR in dB (de Haan 2013's definition, narrowed): power within +-halfwidth_hz of f0 and of
+// its first harmonic 2 f0 (when 2 f0 is inside [lo_hz, hi_hz]) against the power of every
+// other bin in [lo_hz, hi_hz].
+double SnrDb(const Spectrum& s, double f0, double lo_hz, double hi_hz, double halfwidth_hz = 0.1);
+
+// Beat times (seconds from the first sample) from a band-passed pulse: local maxima at least
+// 0.6 / hr_hz apart (the larger one wins), each refined by a parabola through three samples,
+// keeping maxima above 0.3 x the median maximum height (rejects dicrotic bumps).
+std::vector<double> DetectBeats(std::span<const float> bvp, double fs, double hr_hz);
+
+// Inter-beat intervals (ms) with outliers (> 30% off the median interval) dropped, and HRV
+// over the kept ones: SDNN (std of intervals) and RMSSD (RMS of successive differences of
+// consecutive kept intervals).
+struct Hrv {
+  std::vector<double> ibi_ms;
+  double sdnn_ms = 0, rmssd_ms = 0, mean_hr_bpm = 0;
+  int rejected = 0;
+};
+Hrv ComputeHrv(std::span<const double> beat_times_s);
+
+}  // namespace fg
