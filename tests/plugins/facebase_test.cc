@@ -147,7 +147,7 @@ TEST_P(FaceBaseTest, ViewPointsIntoTheBufferWithItsStrides) {
   g_seen = Seen{};
   GstHarness* harness = gst_harness_new("fgtestprobe");
   GstCaps* caps = gst_video_info_to_caps(&l.info);
-  gst_harness_set_src_caps(harness, caps);
+  gst_harness_set_src_caps(harness, caps);  // takes the caps (transfer full)
   EXPECT_EQ(g_seen.configures, 1);
   EXPECT_EQ(g_seen.configured, *engine);
 
@@ -190,7 +190,6 @@ TEST_P(FaceBaseTest, ViewPointsIntoTheBufferWithItsStrides) {
 
   gst_buffer_unref(out);
   gst_buffer_unref(in);
-  gst_caps_unref(caps);
   gst_harness_teardown(harness);
 }
 
