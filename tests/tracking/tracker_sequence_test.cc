@@ -259,6 +259,22 @@ TEST(TrackerSequence, EveryPixelFormatGivesTheSameFace) {
   }
 }
 
+// Detection range: faces from about 40 px wide (the landmarks' box; 26 px at scale 0.3) up
+// to most of the frame height.
+TEST(TrackerSequence, FindsFacesFrom40PxToFullFrame) {
+  for (const float scale : {0.3f, 0.5f, 1.0f, 2.0f, 3.6f}) {
+    auto t = MakeTracker();
+    ASSERT_TRUE(t);
+    std::mt19937 rng(2);
+    FrameFaces ff = Step(*t, Render({Sprite{320, 250, scale}}, 0, &rng), 0);
+    ASSERT_EQ(ff.faces.size(), 1u) << "sprite scale " << scale;
+    std::printf("[ face size ] scale %.1f: face box %.0f x %.0f px\n", scale, ff.faces[0].box.w,
+                ff.faces[0].box.h);
+    if (scale == 0.3f) EXPECT_LE(ff.faces[0].box.w, 45.0f);
+    if (scale == 3.6f) EXPECT_GE(ff.faces[0].box.h, 0.75f * kH);
+  }
+}
+
 TEST(TrackerSequence, DegenerateFramesAreHarmless) {
   auto t = MakeTracker();
   ASSERT_TRUE(t);
