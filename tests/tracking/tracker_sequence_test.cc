@@ -259,6 +259,35 @@ TEST(TrackerSequence, EveryPixelFormatGivesTheSameFace) {
   }
 }
 
+// While one face is tracked, the detector runs on the worker thread; a second person who
+// steps in is picked up from its result within a detection interval or two, and the first
+// keeps its id. (Also run under ThreadSanitizer: tools/test.)
+TEST(TrackerSequence, WorkerDetectorPicksUpANewFace) {
+  TrackerOptions o;
+  o.models_dir = nn::testing::ModelsDir();
+  o.detect_interval = 5;
+  std::string err;
+  auto t = FaceTracker::Create(o, &err);
+  ASSERT_TRUE(t) << err;
+  std::mt19937 rng(4);
+  int64_t first_id = -1;
+  int seen_two_at = -1, started = 0;
+  for (int i = 0; i < 40 && seen_two_at < 0; ++i) {
+    std::vector<Sprite> sprites{Sprite{180, 240, 0.6f}};
+    if (i >= 10) sprites.push_back(Sprite{470, 240, 0.6f, 0, true});
+    FrameFaces ff = Step(*t, Render(sprites, 1.0f, &rng), i);
+    started += t->timings().detector_started;
+    ASSERT_FALSE(ff.faces.empty()) << "frame " << i;
+    if (first_id < 0) first_id = ff.faces[0].id;
+    EXPECT_EQ(ff.faces[0].id, first_id) << "frame " << i;
+    if (ff.faces.size() == 2) seen_two_at = i;
+  }
+  EXPECT_GT(started, 0) << "the periodic detection should have gone to the worker";
+  ASSERT_GE(seen_two_at, 10) << "the second face was never picked up";
+  std::printf("[ new face ] appeared at frame 10, tracked from frame %d\n", seen_two_at);
+  EXPECT_LE(seen_two_at - 10, 2 * o.detect_interval + 2);
+}
+
 // Detection range: faces from about 40 px wide (the landmarks' box; 26 px at scale 0.3) up
 // to most of the frame height.
 TEST(TrackerSequence, FindsFacesFrom40PxToFullFrame) {
