@@ -186,8 +186,8 @@ gboolean Configure(GstFaceBase* base, const GstVideoInfo* info, fg::PixelFormat)
   return TRUE;
 }
 
-// Re-creates the tracker when a property changed since it was made. Returns false (error
-// posted) when the new settings cannot be loaded.
+// Applies property changes made since the tracker was configured: in place when possible,
+// else by re-creating it. Returns false (error posted) when the new settings cannot be loaded.
 bool ApplySettings(GstFaceTrack* self, Impl& impl, bool* post_messages) {
   GST_OBJECT_LOCK(self);
   *post_messages = self->m.settings.post_messages;
@@ -199,6 +199,12 @@ bool ApplySettings(GstFaceTrack* self, Impl& impl, bool* post_messages) {
   const guint64 revision = self->m.revision;
   GST_OBJECT_UNLOCK(self);
 
+  // Thresholds, intervals and smoothing change in place (tracks and ids kept); a different
+  // model folder, backend or iris needs a new tracker.
+  if (impl.tracker && impl.tracker->SetOptions(s.ToOptions())) {
+    impl.revision = revision;
+    return true;
+  }
   auto tracker = MakeTracker(self, s);
   if (!tracker) return false;
   impl.tracker = std::move(tracker);

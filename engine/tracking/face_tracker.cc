@@ -41,6 +41,8 @@ Box BoundingBox(const std::vector<std::array<float, 3>>& lm) {
 std::unique_ptr<FaceTracker> FaceTracker::Create(const TrackerOptions& opts, std::string* error) {
   std::unique_ptr<FaceTracker> t(new FaceTracker());
   t->opts_ = opts;
+  t->opts_.detect_interval = std::max(1, opts.detect_interval);
+  t->opts_.max_faces = std::max(1, opts.max_faces);
   auto det = nn::Session::Open(opts.models_dir + "/blazeface.json", opts.backend);
   if (!det.ok()) return *error = det.status().message(), nullptr;
   auto mesh = nn::Session::Open(opts.models_dir + "/facemesh.json", opts.backend);
@@ -116,6 +118,21 @@ void FaceTracker::Reset() {
   }
 }
 
+bool FaceTracker::SetOptions(const TrackerOptions& o) {
+  if (o.models_dir != opts_.models_dir || o.backend != opts_.backend || o.iris != opts_.iris ||
+      o.async_detect != opts_.async_detect)
+    return false;
+  opts_ = o;
+  opts_.detect_interval = std::max(1, opts_.detect_interval);
+  opts_.max_faces = std::max(1, opts_.max_faces);
+  for (Track& t : tracks_) t.smoother.set_params(opts_.smoothing_params);
+  // Fewer faces allowed: keep the oldest tracks.
+  int active = 0;
+  for (Track& t : tracks_)
+    if (!t.lost && ++active > opts_.max_faces) t.lost = true, t.lost_frames = opts_.grace_frames;
+  return true;
+}
+
 void FaceTracker::WorkerLoop() {
   for (;;) {
     {
@@ -129,8 +146,8 @@ void FaceTracker::WorkerLoop() {
     if (async_detector_->Run().ok()) {
       decoder_.Decode(async_detector_->output(det_l16_), async_detector_->output(det_r16_),
                       async_detector_->output(det_l32_), async_detector_->output(det_r32_),
-                      opts_.min_detection_score, &dets);
-      WeightedNms(dets, opts_.nms_iou, opts_.max_faces);
+                      job_min_score_, &dets);
+      WeightedNms(dets, job_nms_iou_, job_max_faces_);
       for (auto& d : dets) d = job_lb_.MapToFrame(d);
     }
     {
@@ -146,6 +163,9 @@ void FaceTracker::WorkerLoop() {
 void FaceTracker::StartAsyncDetect(const ImageView& frame) {
   // Caller's thread; the worker is idle (busy_ is false), so its input is ours to write.
   job_lb_ = LetterBox::Fit(frame.width, frame.height, kDetSize);
+  job_min_score_ = opts_.min_detection_score;
+  job_nms_iou_ = opts_.nms_iou;
+  job_max_faces_ = opts_.max_faces;
   SampleCrop(frame, job_lb_.ToFrame(), kDetSize, kDetSize, CropNorm::kSigned, CropChannels::kRgb,
              async_detector_->input(0));
   {

@@ -96,6 +96,11 @@ class FaceTracker {
   static std::unique_ptr<FaceTracker> Create(const TrackerOptions& opts, std::string* error);
 
   FrameFaces Process(const ImageView& frame, int64_t pts_ns);
+  // Changes the options that need no model reload (max_faces, detect_interval, thresholds,
+  // grace_frames, crop_scale, smoothing and its parameters) in place, keeping the tracks and
+  // their ids. Returns false, changing nothing, when `o` differs in models_dir, backend, iris
+  // or async_detect: then create a new tracker. Call it from the thread that calls Process.
+  bool SetOptions(const TrackerOptions& o);
   const TrackerTimings& timings() const { return timings_; }
   const TrackerOptions& options() const { return opts_; }
   // Runs the detector alone on a frame (frame pixels, after NMS).
@@ -143,6 +148,8 @@ class FaceTracker {
   bool job_ = false, job_done_ = false, quit_ = false;  // guarded by mu_
   std::atomic<bool> result_ready_{false};               // set by the worker, read per frame
   LetterBox job_lb_;                                    // written before job_, read by worker
+  float job_min_score_ = 0.5f, job_nms_iou_ = 0.3f;     // likewise: the worker never reads opts_
+  int job_max_faces_ = 1;
   std::vector<Detection> job_result_;                   // guarded by mu_
   bool busy_ = false;
   int64_t next_id_ = 1;

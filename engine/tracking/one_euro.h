@@ -34,6 +34,8 @@ class OneEuroFilter {
   // pixels, so that beta is in face sizes per second).
   double Filter(double t, double x, double speed_unit = 1.0);
   void Reset() { initialised_ = false; }
+  // New parameters from the next sample on; the state is kept (no jump).
+  void set_params(const OneEuroParams& p) { p_ = p; }
 
  private:
   OneEuroParams p_;
@@ -52,6 +54,10 @@ class LandmarkSmoother {
   // Filters `points` in place. The first call (or a call with a different count) resets.
   void Filter(double t, float scale, std::vector<std::array<float, 3>>& points);
   void Reset() { filters_.clear(); }
+  void set_params(const OneEuroParams& p) {
+    p_ = p;
+    for (auto& f : filters_) f.set_params(p);
+  }
 
  private:
   OneEuroParams p_;

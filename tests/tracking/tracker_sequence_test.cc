@@ -288,6 +288,30 @@ TEST(TrackerSequence, WorkerDetectorPicksUpANewFace) {
   EXPECT_LE(seen_two_at - 10, 2 * o.detect_interval + 2);
 }
 
+TEST(TrackerSequence, SetOptionsKeepsTracksOrRefusesModelChanges) {
+  auto t = MakeTracker();
+  ASSERT_TRUE(t);
+  std::mt19937 rng(6);
+  int64_t id = -1;
+  for (int i = 0; i < 20; ++i) {
+    if (i == 10) {
+      TrackerOptions o = t->options();
+      o.smoothing_params.beta = 1.0;
+      o.detect_interval = 0;  // clamped to 1
+      o.min_presence = 0.4f;
+      EXPECT_TRUE(t->SetOptions(o));
+      EXPECT_EQ(t->options().detect_interval, 1);
+      o.iris = true;
+      EXPECT_FALSE(t->SetOptions(o)) << "iris needs another model: a new tracker";
+      EXPECT_FALSE(t->options().iris);
+    }
+    FrameFaces ff = Step(*t, Render({Sprite{320, 240, 0.8f}}, 1.0f, &rng), i);
+    ASSERT_EQ(ff.faces.size(), 1u) << "frame " << i;
+    if (id < 0) id = ff.faces[0].id;
+    EXPECT_EQ(ff.faces[0].id, id) << "frame " << i << ": the change in place keeps the track";
+  }
+}
+
 // Detection range: faces from about 40 px wide (the landmarks' box; 26 px at scale 0.3) up
 // to most of the frame height.
 TEST(TrackerSequence, FindsFacesFrom40PxToFullFrame) {
