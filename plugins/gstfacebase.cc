@@ -98,6 +98,7 @@ GstFlowReturn TransformIp(GstBaseTransform* trans, GstBuffer* buffer) {
     return GST_FLOW_NOT_NEGOTIATED;
   }
   const bool write = klass->writes_pixels;
+  if (write && klass->wants_to_write && !klass->wants_to_write(self, buffer)) return GST_FLOW_OK;
   // NO_REF: the frame must not hold a second ref, or the buffer would stop being writable
   // and process() could not attach metadata (nor could a write map replace shared memory).
   const int access = write ? GST_MAP_READWRITE : GST_MAP_READ;
@@ -156,6 +157,7 @@ static void gst_face_base_class_init(GstFaceBaseClass* klass) {
   klass->process = nullptr;
   klass->writes_pixels = FALSE;
   klass->process_writable = nullptr;
+  klass->wants_to_write = nullptr;
   gst_type_mark_as_plugin_api(GST_TYPE_FACE_BASE, static_cast<GstPluginAPIFlags>(0));
 }
 

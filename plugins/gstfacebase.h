@@ -63,6 +63,9 @@ struct _GstFaceBaseClass {
   gboolean writes_pixels;
   GstFlowReturn (*process_writable)(GstFaceBase* self, const fg::draw::MutableImageView& view,
                                     GstBuffer* buffer);
+  // Optional, with writes_pixels: return FALSE when this buffer needs no drawing (e.g. no
+  // faces); the frame is then not mapped at all, so a shared buffer is not copied.
+  gboolean (*wants_to_write)(GstFaceBase* self, GstBuffer* buffer);
 };
 
 G_END_DECLS

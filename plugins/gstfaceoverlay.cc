@@ -120,6 +120,12 @@ gboolean Stop(GstBaseTransform* trans) {
   return TRUE;
 }
 
+// Frames without faces pass untouched: not mapped for writing, so never copied.
+gboolean WantsToWrite(GstFaceBase*, GstBuffer* buffer) {
+  const GstFaceGraphMeta* meta = gst_buffer_get_face_graph_meta(buffer);
+  return meta && !meta->faces.faces.empty();
+}
+
 GstFlowReturn ProcessWritable(GstFaceBase* base, const fg::draw::MutableImageView& view,
                               GstBuffer* buffer) {
   auto* self = GST_FACE_OVERLAY(base);
@@ -241,6 +247,7 @@ static void gst_face_overlay_class_init(GstFaceOverlayClass* klass) {
   GST_BASE_TRANSFORM_CLASS(klass)->stop = Stop;
   GST_FACE_BASE_CLASS(klass)->writes_pixels = TRUE;
   GST_FACE_BASE_CLASS(klass)->process_writable = ProcessWritable;
+  GST_FACE_BASE_CLASS(klass)->wants_to_write = WantsToWrite;
 }
 
 static void gst_face_overlay_init(GstFaceOverlay* self) {

@@ -168,6 +168,21 @@ TEST_F(FaceOverlayTest, SharedInputIsNeverDrawnOn) {
   gst_harness_teardown(harness);
 }
 
+// A shared buffer with no faces is not mapped for writing, so its pixels are not copied.
+TEST_F(FaceOverlayTest, SharedFrameWithoutFacesIsNotCopied) {
+  GstHarness* harness = gst_harness_new("faceoverlay");
+  gst_harness_set_src_caps_str(harness, VideoCaps(GST_VIDEO_FORMAT_RGB, 64, 48).c_str());
+  GstBuffer* in = gst_buffer_new_allocate(nullptr, 64 * 48 * 3, nullptr);
+  gst_buffer_memset(in, 0, 7, 64 * 48 * 3);
+  gst_buffer_ref(in);  // shared
+  GstBuffer* out = gst_harness_push_and_pull(harness, in);
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(gst_buffer_peek_memory(out, 0), gst_buffer_peek_memory(in, 0)) << "pixels were copied";
+  gst_buffer_unref(out);
+  gst_buffer_unref(in);
+  gst_harness_teardown(harness);
+}
+
 TEST_F(FaceOverlayTest, FramesWithoutFacesPassUntouched) {
   for (GstVideoFormat format : kFormats)
     EXPECT_EQ(Count(Draw(format, 33, 17, "", /*with_face=*/false)), 0)
