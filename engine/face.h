@@ -34,6 +34,9 @@ struct HeadPose {
 struct Emotion {
   std::string label;
   std::map<std::string, float> scores;  // class name -> probability
+  std::optional<float> confidence;      // 0..1, of the label (after smoothing)
+  std::optional<float> valence;         // -1..1 (unpleasant..pleasant)
+  std::optional<float> arousal;         // -1..1 (calm..excited)
   friend bool operator==(const Emotion&, const Emotion&) = default;
 };
 
@@ -54,6 +57,9 @@ struct Face {
   std::optional<Emotion> emotion;
   std::optional<Vitals> vitals;
   std::map<std::string, float> blendshapes;  // ARKit names -> 0..1
+  // Facial action measures (engine/emotion/face_actions.h): name -> value, e.g.
+  // "eyeOpenLeft" 0..1, "mouthOpen" 0..1, "smile" 0..1, "blinks" (count), "blinkRate" (/min).
+  std::map<std::string, float> actions;
   friend bool operator==(const Face&, const Face&) = default;
 };
 

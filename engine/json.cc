@@ -22,11 +22,18 @@ std::string ToJsonLine(const FrameFaces& frame) {
         jf["pose"]["translation"] = {t[0], t[1], t[2]};
       }
     }
-    if (f.emotion) jf["emotion"] = {{"label", f.emotion->label}, {"scores", f.emotion->scores}};
+    if (f.emotion) {
+      json je = {{"label", f.emotion->label}, {"scores", f.emotion->scores}};
+      if (f.emotion->confidence) je["confidence"] = *f.emotion->confidence;
+      if (f.emotion->valence) je["valence"] = *f.emotion->valence;
+      if (f.emotion->arousal) je["arousal"] = *f.emotion->arousal;
+      jf["emotion"] = std::move(je);
+    }
     if (f.vitals)
       jf["vitals"] = {
           {"bpm", f.vitals->bpm}, {"snr", f.vitals->snr}, {"confidence", f.vitals->confidence}};
     if (!f.blendshapes.empty()) jf["blendshapes"] = f.blendshapes;
+    if (!f.actions.empty()) jf["actions"] = f.actions;
     faces.push_back(std::move(jf));
   }
   json j = {{"pts", frame.pts_ns}, {"faces", std::move(faces)}};
@@ -127,6 +134,17 @@ std::optional<FrameFaces> FromJsonLine(std::string_view line, std::string* error
         return std::nullopt;
       }
       e.label = lab->get<std::string>();
+      for (const auto& [key, field] : {std::pair{"confidence", &Emotion::confidence},
+                                       std::pair{"valence", &Emotion::valence},
+                                       std::pair{"arousal", &Emotion::arousal}}) {
+        auto it = je->find(key);
+        if (it == je->end()) continue;
+        if (!it->is_number()) {
+          *err = path + ".emotion." + key + ": not a number";
+          return std::nullopt;
+        }
+        e.*field = it->get<float>();
+      }
       for (const auto& [k, v] : sc->items()) {
         if (!v.is_number()) {
           *err = path + ".emotion.scores." + k + ": not a number";
@@ -144,17 +162,20 @@ std::optional<FrameFaces> FromJsonLine(std::string_view line, std::string* error
         return std::nullopt;
       f.vitals = v;
     }
-    if (auto jb = jf.find("blendshapes"); jb != jf.end()) {
+    for (const auto& [key, target] : {std::pair{"blendshapes", &f.blendshapes},
+                                      std::pair{"actions", &f.actions}}) {
+      auto jb = jf.find(key);
+      if (jb == jf.end()) continue;
       if (!jb->is_object()) {
-        *err = path + ".blendshapes: not an object";
+        *err = path + "." + key + ": not an object";
         return std::nullopt;
       }
       for (const auto& [k, v] : jb->items()) {
         if (!v.is_number()) {
-          *err = path + ".blendshapes." + k + ": not a number";
+          *err = path + "." + key + "." + k + ": not a number";
           return std::nullopt;
         }
-        f.blendshapes[k] = v.get<float>();
+        (*target)[k] = v.get<float>();
       }
     }
     frame.faces.push_back(std::move(f));

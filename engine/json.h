@@ -2,8 +2,9 @@
 //
 //   {"pts": <ns>, "faces": [{"id", "box": [x,y,w,h], "score",
 //     "landmarks": [[x,y,z],...], "pose": {"yaw","pitch","roll"},
-//     "emotion": {"label","scores":{...}}, "vitals": {"bpm","snr","confidence"},
-//     "blendshapes": {"jawOpen", ...}}]}
+//     "emotion": {"label","scores":{...},"confidence","valence","arousal"},
+//     "vitals": {"bpm","snr","confidence"}, "blendshapes": {"jawOpen", ...},
+//     "actions": {"eyeOpenLeft", ...}}]}
 //
 // Absent parts are omitted. Keys are never renamed; new keys may be added. Readers must
 // ignore keys they do not know. Floats are written with enough digits to round-trip.

@@ -8,6 +8,11 @@ Emotion EmotionState::ToEmotion() const {
   Emotion e;
   if (label >= 0) e.label = std::string(kEmotionNames[label]);
   for (int i = 0; i < kEmotionClasses; ++i) e.scores[std::string(kEmotionNames[i])] = probs[i];
+  if (label >= 0) {
+    e.confidence = confidence;
+    e.valence = valence;
+    e.arousal = arousal;
+  }
   return e;
 }
 

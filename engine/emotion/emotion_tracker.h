@@ -87,7 +87,8 @@ struct EmotionState {
   uint64_t out_of_order = 0;  // classifications ignored (pts not increasing)
   uint64_t label_changes = 0;
 
-  // face.h's Emotion: label name and the smoothed probability of every class.
+  // face.h's Emotion: label name, the smoothed probability of every class, and (once there
+  // is a label) its confidence, valence and arousal.
   Emotion ToEmotion() const;
 };
 

@@ -18,7 +18,8 @@ FrameFaces FullFrame() {
   for (int i = 0; i < kMeshLandmarks; ++i)
     f.landmarks.push_back({0.1f * i, 1.0f / (i + 1), -0.333333f * i});
   f.pose = HeadPose{12.5f, -3.25f, 1.0e-7f, std::array<float, 3>{1.f, 2.f, 300.f}};
-  f.emotion = Emotion{"happy", {{"happy", 0.8f}, {"neutral", 0.15f}, {"sad", 0.05f}}};
+  f.emotion = Emotion{"happy", {{"happy", 0.8f}, {"neutral", 0.15f}, {"sad", 0.05f}}, 0.8f, 0.7f, 0.3f};
+  f.actions = {{"eyeOpenLeft", 0.9f}, {"blinkRate", 14.0f}};
   f.vitals = Vitals{72.4f, 6.5f, 0.83f};
   f.blendshapes = {{"jawOpen", 0.31f}, {"eyeBlinkLeft", 0.0f}};
   fr.faces.push_back(f);
@@ -53,6 +54,8 @@ TEST(JsonContract, KeyNamesAreTheDocumentedOnes) {
   for (const char* k : {"yaw", "pitch", "roll"}) EXPECT_TRUE(f["pose"].contains(k)) << k;
   EXPECT_EQ(f["emotion"]["label"], "happy");
   EXPECT_TRUE(f["emotion"]["scores"].contains("neutral"));
+  for (const char* k : {"confidence", "valence", "arousal"}) EXPECT_TRUE(f["emotion"].contains(k)) << k;
+  EXPECT_TRUE(f["actions"].contains("blinkRate"));
   for (const char* k : {"bpm", "snr", "confidence"}) EXPECT_TRUE(f["vitals"].contains(k)) << k;
   EXPECT_TRUE(f["blendshapes"].contains("jawOpen"));
 }
@@ -60,7 +63,7 @@ TEST(JsonContract, KeyNamesAreTheDocumentedOnes) {
 TEST(JsonContract, AbsentPartsAreOmitted) {
   const auto j = nlohmann::json::parse(ToJsonLine(FullFrame()));
   const auto& g = j["faces"][1];
-  for (const char* k : {"landmarks", "pose", "emotion", "vitals", "blendshapes"})
+  for (const char* k : {"landmarks", "pose", "emotion", "vitals", "blendshapes", "actions"})
     EXPECT_FALSE(g.contains(k)) << k;
   EXPECT_EQ(ToJsonLine(FrameFaces{}), R"({"faces":[],"pts":-1})");
 }
@@ -82,6 +85,8 @@ TEST(JsonContract, ErrorsNameTheKey) {
                  Case{R"({"pts":1,"faces":[{"id":1,"score":1,"box":[0,0,1,1],"landmarks":[[1,2]]}]})", "faces[0].landmarks[0]"},
                  Case{R"({"pts":1,"faces":[{"id":1,"score":1,"box":[0,0,1,1],"vitals":{"bpm":"x"}}]})", "faces[0].vitals.bpm"},
                  Case{R"({"pts":1,"faces":[{"id":1,"score":1,"box":[0,0,1,1],"blendshapes":{"jawOpen":null}}]})", "blendshapes.jawOpen"},
+                 Case{R"({"pts":1,"faces":[{"id":1,"score":1,"box":[0,0,1,1],"actions":{"smile":"x"}}]})", "actions.smile"},
+                 Case{R"({"pts":1,"faces":[{"id":1,"score":1,"box":[0,0,1,1],"emotion":{"label":"sad","scores":{},"valence":"x"}}]})", "emotion.valence"},
                  Case{"{\"pts\":1,\"faces\":[", "not a JSON object"}}) {
     std::string err;
     EXPECT_FALSE(FromJsonLine(c.line, &err).has_value()) << c.line;
