@@ -4,6 +4,7 @@
 //   GST_PLUGIN_PATH=build/plugins gst-inspect-1.0 facegraph
 #include <gst/gst.h>
 
+#include "plugins/gstfaceemotion.h"
 #include "plugins/gstfacejson.h"
 #include "plugins/gstfaceoverlay.h"
 #include "plugins/gstfacetrack.h"
@@ -13,6 +14,7 @@ static gboolean plugin_init(GstPlugin* plugin) {
   ok |= GST_ELEMENT_REGISTER(facejson, plugin);
   ok |= GST_ELEMENT_REGISTER(facetrack, plugin);
   ok |= GST_ELEMENT_REGISTER(faceoverlay, plugin);
+  ok |= GST_ELEMENT_REGISTER(faceemotion, plugin);
   return ok;
 }
 
