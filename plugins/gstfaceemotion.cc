@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "engine/emotion/emotion_worker.h"
+#include "engine/emotion/face_actions.h"
 #include "plugins/gstfacemeta.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_face_emotion_debug);
@@ -67,6 +68,8 @@ struct Impl {
   Counts base;           // totals of the workers this one replaced
   // The label last posted per track (post-messages); entries go with their track.
   std::unordered_map<int64_t, int> posted;
+  // Facial action measures per track, from the mesh: cheap, on the streaming thread.
+  fg::FaceActionTracks actions;
   bool fresh = true;  // no crop submitted yet: a reset has nothing to clear
 };
 
@@ -244,6 +247,7 @@ GstFlowReturn Process(GstFaceBase* base, const fg::ImageView& view, GstBuffer* b
                      GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DISCONT);
   bool post_messages = false;
   if (!ApplySettings(self, impl, reset, &post_messages)) return GST_FLOW_ERROR;
+  if (reset) impl.actions = fg::FaceActionTracks();  // timestamps may go back: start over
 
   GstFaceGraphMeta* meta = gst_buffer_get_face_graph_meta(buffer);
   if (!meta) {
@@ -261,6 +265,8 @@ GstFlowReturn Process(GstFaceBase* base, const fg::ImageView& view, GstBuffer* b
     if (f.id >= 0 && w.Submit(view, f, pts)) impl.fresh = false;  // no mesh: crop_failed
   w.Poll();
   for (fg::Face& f : meta->faces.faces) {
+    if (f.id >= 0)
+      if (const fg::FaceActions* a = impl.actions.Update(f, pts)) a->ToMap(&f.actions);
     const fg::EmotionState* st = f.id >= 0 ? w.Latest(f.id) : nullptr;
     if (!st || st->label < 0) continue;
     f.emotion = st->ToEmotion();
@@ -272,6 +278,7 @@ GstFlowReturn Process(GstFaceBase* base, const fg::ImageView& view, GstBuffer* b
       }
     }
   }
+  impl.actions.EndStale(pts);
   if (w.EndStale(pts) > 0 || impl.posted.size() > w.tracks()) {
     for (auto it = impl.posted.begin(); it != impl.posted.end();)
       it = w.Latest(it->first) ? std::next(it) : impl.posted.erase(it);

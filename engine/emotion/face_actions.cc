@@ -150,4 +150,18 @@ size_t FaceActionTracks::EndStale(int64_t now_ns) {
   return std::erase_if(tracks_, [&](const auto& kv) { return now_ns - kv.second.state().pts_ns > timeout; });
 }
 
+void FaceActions::ToMap(std::map<std::string, float>* out) const {
+  if (!calibrated) return;
+  (*out)["eyeOpenLeft"] = eye_open_left;
+  (*out)["eyeOpenRight"] = eye_open_right;
+  (*out)["mouthOpen"] = mouth_open;
+  (*out)["smile"] = smile;
+  (*out)["browRaise"] = brow_raise;
+  (*out)["browLower"] = brow_lower;
+  (*out)["jawOpen"] = jaw_open;
+  (*out)["eyesClosed"] = eyes_closed ? 1.0f : 0.0f;
+  (*out)["blinks"] = static_cast<float>(blinks);
+  (*out)["blinkRate"] = blink_rate_per_min;
+}
+
 }  // namespace fg

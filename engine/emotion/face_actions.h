@@ -64,6 +64,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <string>
 #include <vector>
 
 #include <Eigen/Core>
@@ -113,6 +114,11 @@ struct FaceActions {
   uint32_t blinks = 0;
   float blink_rate_per_min = 0;
   uint64_t updates = 0;
+
+  // The JSON contract's "actions" (face.h): eyeOpenLeft, eyeOpenRight, mouthOpen, smile,
+  // browRaise, browLower, jawOpen (0..1), eyesClosed (0/1), blinks (count), blinkRate (per
+  // minute). Writes nothing before the neutral reference is learned (`calibrated`).
+  void ToMap(std::map<std::string, float>* out) const;
 };
 
 class FaceActionTracker {

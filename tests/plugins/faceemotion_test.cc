@@ -143,6 +143,38 @@ TEST_F(FaceEmotionTest, AstronautIsHappy) {
   gst_harness_teardown(h);
 }
 
+// After the neutral is learned (the first 2 s of the track, by pts) each face carries the
+// facial action measures; the emotion carries confidence, valence and arousal. A still face
+// is its own neutral: every intensity is near 0 and no blink is counted.
+TEST_F(FaceEmotionTest, ActionsAndValenceReachTheMeta) {
+  GstBuffer* tracked = Tracked(Astronaut(), 1);
+  ASSERT_NE(tracked, nullptr);
+  GstHarness* h = NewHarness(512, 512, "rate=0");
+  GstClockTime pts = 0;
+  for (int i = 0; i < 75; ++i, pts += kFrame) {  // 2.5 s at 30 fps
+    GstBuffer* o = Run(h, At(tracked, pts));
+    ASSERT_NE(o, nullptr);
+    gst_buffer_unref(o);
+  }
+  // The classifier runs beside the stream: wait (bounded) for its result to be attached.
+  GstBuffer* out = RunUntilEmotion(h, tracked, &pts);
+  ASSERT_NE(out, nullptr);
+  const fg::Face& f = Faces(out).faces.at(0);
+  for (const char* k : {"eyeOpenLeft", "eyeOpenRight", "mouthOpen", "smile", "browRaise",
+                        "browLower", "jawOpen", "eyesClosed", "blinks", "blinkRate"})
+    EXPECT_TRUE(f.actions.count(k)) << k;
+  EXPECT_NEAR(f.actions.at("smile"), 0.0f, 0.05f) << "a still face is its own neutral";
+  EXPECT_NEAR(f.actions.at("mouthOpen"), 0.0f, 0.05f);
+  EXPECT_EQ(f.actions.at("blinks"), 0.0f);
+  ASSERT_TRUE(f.emotion.has_value());
+  ASSERT_TRUE(f.emotion->valence.has_value());
+  EXPECT_GT(*f.emotion->valence, 0.3f) << "happy is pleasant";
+  EXPECT_TRUE(f.emotion->confidence.has_value());
+  gst_buffer_unref(out);
+  gst_buffer_unref(tracked);
+  gst_harness_teardown(h);
+}
+
 TEST_F(FaceEmotionTest, NoMetaAndNoFacePassUntouched) {
   GstHarness* h = NewHarness(64, 48, "rate=0");
   // No GstFaceGraphMeta at all (no facetrack upstream): the buffer passes, none is added.

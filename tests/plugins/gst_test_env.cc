@@ -7,6 +7,7 @@
 
 #include "plugins/gstfacejson.h"
 #include "plugins/gstfaceoverlay.h"
+#include "plugins/gstfaceemotion.h"
 #include "plugins/gstfacetrack.h"
 
 namespace fgtest {
@@ -16,6 +17,7 @@ gboolean RegisterElements(GstPlugin* plugin) {
   gboolean ok = GST_ELEMENT_REGISTER(facejson, plugin);
   ok &= GST_ELEMENT_REGISTER(facetrack, plugin);
   ok &= GST_ELEMENT_REGISTER(faceoverlay, plugin);
+  ok &= GST_ELEMENT_REGISTER(faceemotion, plugin);
   return ok;
 }
 
