@@ -168,3 +168,8 @@ static void gst_face_base_init(GstFaceBase* self) {
   gst_pad_add_probe(GST_BASE_TRANSFORM_SINK_PAD(trans), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
                     ReportRefusedCaps, self, nullptr);
 }
+
+std::string gst_face_base_default_models_dir() {
+  const char* env = g_getenv("FACEGRAPH_MODELS");
+  return env && *env ? env : FG_MODELS_DEFAULT_DIR;
+}

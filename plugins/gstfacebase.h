@@ -36,6 +36,7 @@
 #include <gst/video/video.h>
 
 #include <optional>
+#include <string>
 
 #include "engine/draw/canvas.h"
 #include "engine/image.h"
@@ -72,6 +73,10 @@ G_END_DECLS
 
 // The engine format for a GStreamer video format, or nullopt when the engine has none.
 std::optional<fg::PixelFormat> gst_face_base_engine_format(GstVideoFormat format);
+
+// The models folder every element's `models-dir` defaults to (and falls back to when set to
+// ""): $FACEGRAPH_MODELS, else the build's default (tools/fetch-models fills it).
+std::string gst_face_base_default_models_dir();
 
 // The caps every GstFaceBase element accepts on both pads (as a caps string).
 #define GST_FACE_BASE_CAPS GST_VIDEO_CAPS_MAKE("{ RGB, BGR, RGBA, BGRA, GRAY8, NV12, I420 }")

@@ -31,14 +31,9 @@ enum {
 // How long EOS waits for the crops in flight (so the counters are final).
 constexpr double kEosWaitS = 0.5;
 
-std::string DefaultModelsDir() {
-  const char* env = g_getenv("FACEGRAPH_MODELS");
-  return env && *env ? env : FG_MODELS_DEFAULT_DIR;
-}
-
 // The property values. Written by set_property, read by the streaming thread; GST_OBJECT_LOCK.
 struct Settings {
-  std::string models_dir = DefaultModelsDir();
+  std::string models_dir = gst_face_base_default_models_dir();
   double rate = 10.0;
   double time_constant = 0.5;
   bool post_messages = false;
@@ -297,7 +292,7 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
   switch (id) {
     case PROP_MODELS_DIR: {
       const gchar* dir = g_value_get_string(value);
-      s.models_dir = dir && *dir ? dir : DefaultModelsDir();
+      s.models_dir = dir && *dir ? dir : gst_face_base_default_models_dir();
       break;
     }
     case PROP_RATE: s.rate = g_value_get_double(value); break;

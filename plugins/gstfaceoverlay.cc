@@ -27,11 +27,6 @@ enum {
 
 constexpr guint kDefaultColor = 0xff00ff00;
 
-std::string DefaultModelsDir() {
-  const char* env = g_getenv("FACEGRAPH_MODELS");
-  return env && *env ? env : FG_MODELS_DEFAULT_DIR;
-}
-
 // Everything that lives from start() to stop(); streaming thread only.
 struct Impl {
   fg::draw::FaceOverlay overlay;  // with the wireframe edges once they are loaded
@@ -41,7 +36,7 @@ struct Impl {
 
 struct Members {
   fg::draw::OverlayOptions options;            // GST_OBJECT_LOCK
-  std::string models_dir = DefaultModelsDir();  // GST_OBJECT_LOCK
+  std::string models_dir = gst_face_base_default_models_dir();  // GST_OBJECT_LOCK
   std::unique_ptr<Impl> impl;                   // created in start(), reset in stop()
 };
 
@@ -159,7 +154,7 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
     case PROP_COLOR: o.color = fg::draw::Color::FromArgb(g_value_get_uint(value)); break;
     case PROP_MODELS_DIR: {
       const gchar* dir = g_value_get_string(value);
-      self->m.models_dir = dir && *dir ? dir : DefaultModelsDir();
+      self->m.models_dir = dir && *dir ? dir : gst_face_base_default_models_dir();
       break;
     }
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);

@@ -43,14 +43,9 @@ const char* BackendName(int b) {
   }
 }
 
-std::string DefaultModelsDir() {
-  const char* env = g_getenv("FACEGRAPH_MODELS");
-  return env && *env ? env : FG_MODELS_DEFAULT_DIR;
-}
-
 // The property values. Written by set_property, read by the streaming thread; GST_OBJECT_LOCK.
 struct Settings {
-  std::string models_dir = DefaultModelsDir();
+  std::string models_dir = gst_face_base_default_models_dir();
   int backend = kBackendAuto;
   int max_faces = 4;
   int detect_interval = 15;
@@ -288,7 +283,7 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
   switch (id) {
     case PROP_MODELS_DIR: {
       const gchar* dir = g_value_get_string(value);
-      s.models_dir = dir && *dir ? dir : DefaultModelsDir();
+      s.models_dir = dir && *dir ? dir : gst_face_base_default_models_dir();
       break;
     }
     case PROP_BACKEND: s.backend = g_value_get_enum(value); break;
