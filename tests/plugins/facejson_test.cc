@@ -15,6 +15,7 @@
 
 #include "engine/json.h"
 #include "plugins/gstfacemeta.h"
+#include "tests/plugins/face_frames.h"
 #include "tests/plugins/gst_test_env.h"
 
 namespace {
@@ -38,16 +39,6 @@ GstBuffer* PatternBuffer(const std::string& caps_str, GstClockTime pts) {
   GST_BUFFER_PTS(buf) = pts;
   GST_BUFFER_DURATION(buf) = GST_SECOND / 30;
   return buf;
-}
-
-bool SameBytes(GstBuffer* a, GstBuffer* b) {
-  GstMapInfo ma, mb;
-  gst_buffer_map(a, &ma, GST_MAP_READ);
-  gst_buffer_map(b, &mb, GST_MAP_READ);
-  const bool same = ma.size == mb.size && std::equal(ma.data, ma.data + ma.size, mb.data);
-  gst_buffer_unmap(a, &ma);
-  gst_buffer_unmap(b, &mb);
-  return same;
 }
 
 fg::FrameFaces SampleFaces(int64_t pts) {
@@ -130,7 +121,7 @@ TEST_P(FaceJsonFormatTest, AcceptsAndPassesFramesThroughUnchanged) {
     ASSERT_EQ(gst_harness_push(h, in), GST_FLOW_OK);
     GstBuffer* out = gst_harness_pull(h);
     ASSERT_NE(out, nullptr);
-    EXPECT_TRUE(SameBytes(out, expected)) << "frame " << i;
+    EXPECT_TRUE(fgtest::SameBytes(out, expected)) << "frame " << i;
     EXPECT_EQ(GST_BUFFER_PTS(out), GST_BUFFER_PTS(expected));
     gst_buffer_unref(out);
     gst_buffer_unref(expected);
