@@ -44,6 +44,13 @@ struct Vitals {
   float bpm = 0;
   float snr = 0;         // dB
   float confidence = 0;  // 0..1
+  // HRV over the inter-beat intervals (present once enough data, see vitals_estimator.h).
+  std::optional<float> sdnn_ms, rmssd_ms;
+  std::optional<float> respiration_bpm;  // breaths per minute, where its SNR allows
+  // The newest pulse waveform (unit variance, oldest first, uniformly sampled at bvp_fs Hz):
+  // for overlays and consumers that want the trace. Empty when not asked for.
+  std::vector<float> bvp;
+  float bvp_fs = 0;
   friend bool operator==(const Vitals&, const Vitals&) = default;
 };
 
