@@ -3,7 +3,8 @@
 //     and batch 2 where the model allows a batch), one and two threads;
 //   - against the TF.js outputs in tests/data/nn/<model>.json (both the astronaut and the
 //     xorshift cases), with the inputs rebuilt by tests/nn/nn_test_util (README conventions);
-//   - where each model's nodes run: only iris' trailing ConcatV2 needs the reference op.
+//   - where each model's nodes run: only iris' trailing ConcatV2 needs the reference op;
+//     BlazeFace's residual blocks run in engine/nn/cpu/residual_chain on an AVX-512 CPU.
 // Tolerance: max|err| <= 1e-4 * max|ref| per output (test_util.h). Observed errors are printed.
 // A missing model or reference file is a failure, not a skip (tools/fetch-models).
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "engine/nn/cpu/residual_chain.h"
 #include "engine/nn/loader.h"
 #include "engine/nn/reference_backend.h"
 #include "engine/nn/shape_inference.h"
@@ -28,13 +30,23 @@ using Json = nlohmann::json;
 struct ModelInfo {
   std::string name;
   int fallback_nodes;  // nodes this XNNPACK cannot express (run by the reference ops)
+  int native_chains;   // residual-block chains run by engine/nn/cpu (on an AVX-512 CPU)
+  int native_nodes;    // model nodes in them
+  int native_segments; // XNNPACK segments then (without AVX-512: 1)
 };
 
 std::ostream& operator<<(std::ostream& os, const ModelInfo& m) { return os << m.name; }
 
 const ModelInfo kModels[] = {
-    {"blazeface", 0}, {"facemesh", 0},  {"iris", 1},  // ConcatV2: no concat in this XNNPACK
-    {"emotion", 0},   {"antispoof", 0}, {"liveness", 0},
+    // BlazeFace: its 5x5 stem and body are one chain, 256x256x3 to 16x16x96: the stem, 28
+    // stride-1 blocks of four nodes and three stride-2 blocks (5, 6 and 6 nodes: the last two
+    // pad channels); XNNPACK keeps the heads.
+    {"blazeface", 0, 1, 130, 1},
+    {"facemesh", 0, 0, 0, 1},
+    {"iris", 1, 0, 0, 1},  // ConcatV2: no concat in this XNNPACK
+    {"emotion", 0, 0, 0, 1},
+    {"antispoof", 0, 0, 0, 1},
+    {"liveness", 0, 0, 0, 1},
 };
 
 class XnnpackModelTest : public ::testing::TestWithParam<ModelInfo> {
@@ -93,10 +105,16 @@ TEST_P(XnnpackModelTest, NodesRunWhereExpected) {
   ASSERT_TRUE(plan.ok()) << plan.status().message();
   XnnpackPlanStats stats;
   ASSERT_TRUE(GetXnnpackPlanStats(**plan, &stats));
-  std::printf("[ plan ] %s: %d XNNPACK segment(s), %d nodes on XNNPACK, %d in reference ops\n",
-              GetParam().name.c_str(), stats.segments, stats.xnn_nodes, stats.fallback_nodes);
+  std::printf("[ plan ] %s: %d XNNPACK segment(s), %d nodes on XNNPACK, %d in reference ops, "
+              "%d in %d residual chain(s)\n",
+              GetParam().name.c_str(), stats.segments, stats.xnn_nodes, stats.fallback_nodes,
+              stats.native_nodes, stats.native_chains);
   EXPECT_EQ(stats.fallback_nodes, GetParam().fallback_nodes);
-  EXPECT_EQ(stats.segments, 1);
+  // Without AVX-512 the chains stay in XNNPACK: one segment per model.
+  const int chains = cpu::ResidualChain::Supported() ? GetParam().native_chains : 0;
+  EXPECT_EQ(stats.native_chains, chains);
+  EXPECT_EQ(stats.native_nodes, chains > 0 ? GetParam().native_nodes : 0);
+  EXPECT_EQ(stats.segments, chains > 0 ? GetParam().native_segments : 1);
 }
 
 // The TF.js references: every case of tests/data/nn/<model>.json.

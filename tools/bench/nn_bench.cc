@@ -10,11 +10,18 @@
 //   GFLOP/s             graph FLOPs / median; FLOPs = 2 * MACs of Conv2D, DepthwiseConv2D and
 //                       MatMul (everything else is not counted), from the inferred shapes
 //
-//   nn_bench [--nn_models=a,b] [--nn_backends=reference,xnnpack] [--nn_threads=N]
+//   nn_bench [--nn_models=a,b] [--nn_backends=reference,xnnpack,xnnpack-only] [--nn_threads=N]
+//            [--tfjs_peer]
+//   (xnnpack-only: the XNNPACK backend without its own AVX-512 residual-chain kernel)
+//   --tfjs_peer: afterwards, in the same run, times the same models on TF.js's wasm backend
+//   (node tools/tfjs/bench-tfjs.mjs --backends wasm --json; needs node and its node_modules)
+//   and adds "wasm median ms" and "wasm / this" columns to the table.
 //            [google-benchmark flags, e.g. --benchmark_min_time=2]
 // Models come from $FACEGRAPH_MODELS or the configured default (tools/fetch-models).
 // The CUDA backend gets a row when it exists: add it to MakeBackend().
 #include <benchmark/benchmark.h>
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -92,6 +99,9 @@ std::unique_ptr<fg::nn::Backend> MakeBackend(const std::string& name) {
   if (name == "reference") return std::make_unique<fg::nn::ReferenceBackend>();
 #ifdef FG_HAVE_XNNPACK
   if (name == "xnnpack") return std::make_unique<fg::nn::XnnpackBackend>(g_threads);
+  // XNNPACK's kernels only (no engine/nn/cpu chains): the "before" of the own kernels.
+  if (name == "xnnpack-only")
+    return std::make_unique<fg::nn::XnnpackBackend>(g_threads, /*own_kernels=*/false);
 #endif
   return nullptr;
 }
@@ -199,6 +209,36 @@ std::vector<std::string> Split(const std::string& s) {
   return out;
 }
 
+// Runs the TF.js wasm peer on `models`; returns model -> median ms (empty on any failure,
+// with the reason on stderr).
+std::map<std::string, double> RunTfjsPeer(const std::vector<std::string>& models) {
+  std::string list;
+  for (const std::string& m : models) list += (list.empty() ? "" : ",") + m;
+  const std::string cmd = std::string("node '") + FG_SOURCE_DIR +
+                          "/tools/tfjs/bench-tfjs.mjs' --backends wasm --json --models " + list;
+  std::fprintf(stderr, "tfjs peer: %s\n", cmd.c_str());
+  std::map<std::string, double> out;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) {
+    std::fprintf(stderr, "tfjs peer: popen failed\n");
+    return out;
+  }
+  std::string text;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof(buf), pipe)) > 0;) text.append(buf, n);
+  if (const int rc = pclose(pipe); rc != 0) {
+    std::fprintf(stderr, "tfjs peer: exited with status %d\n", rc);
+    return out;
+  }
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.contains("results")) {
+    std::fprintf(stderr, "tfjs peer: unreadable JSON output\n");
+    return out;
+  }
+  for (const auto& r : j["results"]) out[r.value("model", "")] = r.value("median_ms", 0.0);
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -207,6 +247,7 @@ int main(int argc, char** argv) {
 #ifdef FG_HAVE_XNNPACK
   backends.push_back("xnnpack");
 #endif
+  bool tfjs_peer = false;
   // Our flags first; the rest goes to Google Benchmark.
   std::vector<char*> rest = {argv[0]};
   for (int i = 1; i < argc; ++i) {
@@ -214,6 +255,7 @@ int main(int argc, char** argv) {
     if (a.rfind("--nn_models=", 0) == 0) models = Split(a.substr(12));
     else if (a.rfind("--nn_backends=", 0) == 0) backends = Split(a.substr(14));
     else if (a.rfind("--nn_threads=", 0) == 0) g_threads = std::max(1, std::atoi(a.c_str() + 13));
+    else if (a == "--tfjs_peer") tfjs_peer = true;
     else rest.push_back(argv[i]);
   }
   for (const std::string& m : models)
@@ -228,11 +270,23 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
 
-  std::printf("\n| model | backend | threads | median ms | p99 ms | cpu median ms | MFLOP | GFLOP/s | runs |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|\n");
-  for (const auto& [key, r] : g_rows)
-    std::printf("| %s | %s | %d | %.3f | %.3f | %.3f | %.1f | %.1f | %zu |\n", key.first.c_str(),
+  const std::map<std::string, double> wasm =
+      tfjs_peer ? RunTfjsPeer(models) : std::map<std::string, double>{};
+  std::printf("\n| model | backend | threads | median ms | p99 ms | cpu median ms | MFLOP | GFLOP/s | runs |%s\n",
+              tfjs_peer ? " wasm median ms | wasm / this |" : "");
+  std::printf("|---|---|---|---|---|---|---|---|---|%s\n", tfjs_peer ? "---|---|" : "");
+  for (const auto& [key, r] : g_rows) {
+    std::printf("| %s | %s | %d | %.3f | %.3f | %.3f | %.1f | %.1f | %zu |", key.first.c_str(),
                 key.second.c_str(), key.second == "reference" ? 1 : g_threads, r.median_ms,
                 r.p99_ms, r.cpu_median_ms, r.mflop, r.gflops, r.runs);
+    if (tfjs_peer) {
+      const auto it = wasm.find(key.first);
+      if (it != wasm.end() && it->second > 0)
+        std::printf(" %.2f | %.1fx |", it->second, it->second / r.median_ms);
+      else
+        std::printf(" n/a | n/a |");
+    }
+    std::printf("\n");
+  }
   return 0;
 }

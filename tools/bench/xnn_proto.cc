@@ -4,7 +4,9 @@
 // paddings) + 1x1 pointwise conv with fused ReLU -- runs it single-threaded
 // and prints the achieved GFLOP/s. It exists to confirm that the old
 // subgraph API signatures, linking (XNNPACK + pthreadpool) and the AVX-512
-// micro-kernels work on this machine; it is not part of ctest.
+// micro-kernels work on this machine; it is not part of ctest. Then it times BlazeFace's
+// stem (5x5 stride-2 conv, 256x256x3 -> 24) the same way: the XNNPACK figure the own kernel
+// that now runs it (engine/nn/cpu/residual_chain.h) is compared with.
 //
 //   ./xnn_proto [H W C]     (default 64 64 128)
 #include <xnnpack.h>
@@ -86,6 +88,39 @@ int main(int argc, char** argv) {
               H, W, C, med, flops / med * 1e-6, 100.0 * pw_flops / flops,
               std::abs(acc - out[(ph * W + pw) * C + 0]));
   xnn_delete_runtime(rt);
+
+  // BlazeFace's stem for scale: Conv2D 5x5 stride 2, 256x256x3 -> 128x128x24, SAME, + ReLU.
+  {
+    const size_t in_d[4] = {1, 256, 256, 3}, out_d[4] = {1, 128, 128, 24};
+    const size_t w_d[4] = {24, 5, 5, 3}, b_d[1] = {24};
+    std::vector<float> sin(256 * 256 * 3), sout(128 * 128 * 24), sw(24 * 75), sb(24);
+    fill(sin); fill(sw); fill(sb);
+    xnn_subgraph_t g = nullptr;
+    CHECK_XNN(xnn_create_subgraph(2, 0, &g));
+    uint32_t si, so, swv, sbv;
+    CHECK_XNN(xnn_define_tensor_value(g, xnn_datatype_fp32, 4, in_d, nullptr, 0, XNN_VALUE_FLAG_EXTERNAL_INPUT, &si));
+    CHECK_XNN(xnn_define_tensor_value(g, xnn_datatype_fp32, 4, out_d, nullptr, 1, XNN_VALUE_FLAG_EXTERNAL_OUTPUT, &so));
+    CHECK_XNN(xnn_define_tensor_value(g, xnn_datatype_fp32, 4, w_d, sw.data(), XNN_INVALID_VALUE_ID, 0, &swv));
+    CHECK_XNN(xnn_define_tensor_value(g, xnn_datatype_fp32, 1, b_d, sb.data(), XNN_INVALID_VALUE_ID, 0, &sbv));
+    CHECK_XNN(xnn_define_convolution_2d(g, 1, 2, 2, 1, 5, 5, 2, 2, 1, 1, 1, 3, 24, 0.f, INFINITY, si, swv, sbv, so, 0));
+    xnn_runtime_t srt = nullptr;
+    CHECK_XNN(xnn_create_runtime_v2(g, nullptr, 0, &srt));
+    xnn_delete_subgraph(g);
+    const xnn_external_value sext[2] = {{si, sin.data()}, {so, sout.data()}};
+    CHECK_XNN(xnn_setup_runtime(srt, 2, sext));
+    for (int i = 0; i < 20; ++i) CHECK_XNN(xnn_invoke_runtime(srt));
+    std::vector<double> sms;
+    for (int i = 0; i < 200; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      CHECK_XNN(xnn_invoke_runtime(srt));
+      sms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(sms.begin(), sms.end());
+    const double sflops = 2.0 * 128 * 128 * 24 * 75;
+    std::printf("stem conv 5x5/2 256x256x3->24: median %.3f ms, %.1f GFLOP/s\n", sms[sms.size() / 2],
+                sflops / sms[sms.size() / 2] * 1e-6);
+    xnn_delete_runtime(srt);
+  }
   xnn_deinitialize();
   return 0;
 }

@@ -12,9 +12,12 @@
 //         internal activations                                               v
 //         live in XNNPACK's own memory                          arena ──copy──> outputs
 //
-// Only tensors that cross a segment boundary, feed or leave a reference op, or are graph
-// inputs/outputs get an arena slot; everything else stays inside an XNNPACK runtime. The six
-// Human models are one segment each (iris: one segment plus its trailing ConcatV2).
+// Only tensors that cross a segment boundary, feed or leave a reference op or a residual
+// chain, or are graph inputs/outputs get an arena slot; everything else stays inside an XNNPACK
+// runtime. The six Human models are one segment each (iris: one segment plus its trailing
+// ConcatV2), except BlazeFace on an AVX-512 CPU: stem segment, its body as one residual chain
+// (engine/nn/cpu/residual_chain.h: XNNPACK's per-node passes are memory-bound there), head
+// segment. A chain runs on the calling thread whatever the thread count.
 #include "engine/nn/xnnpack/xnnpack_backend.h"
 
 #include <xnnpack.h>
@@ -32,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/nn/cpu/residual_chain.h"
 #include "engine/nn/shape_inference.h"
 #include "engine/nn/xnnpack/reference_fallback.h"
 
@@ -66,6 +70,7 @@ enum class Exec {
   kXnn,       // one or more xnn_define_* calls inside a segment
   kFused,     // a Relu/Relu6 folded into its producer's output range
   kFallback,  // the reference op, between segments
+  kNative,    // part of a residual-block chain run by engine/nn/cpu/residual_chain (AVX-512)
 };
 
 // XNNPACK wants dims as size_t, and rejects rank 0: scalars become [1].
@@ -95,8 +100,26 @@ struct Segment {
 };
 
 struct Step {
-  bool xnn = false;  // true: invoke runtime `index`; false: reference op fallbacks_[index]
+  enum Kind { kXnn, kFallback, kNative };
+  Kind kind = kXnn;  // invoke runtime `index` / reference op fallbacks_[index] / chains_[index]
   int index = 0;
+};
+
+// BlazeFace's residual blocks (DepthwiseConv2D 3x3 -> Conv2D 1x1 -> Add(x or its max-pool)
+// -> Relu), a run of them executed by one cpu::ResidualChain (see residual_chain.h for why it
+// beats XNNPACK's one-pass-per-node here).
+struct ResidualMatch {
+  int x = -1, y = -1;  // canonical input and output tensors; x < 0: no match
+  int nodes = 0;       // model nodes in the block (consecutive)
+  cpu::ResidualBlock block;
+};
+
+struct NativeChain {
+  int first_node = 0, last_node = 0;  // model nodes [first, last], all Exec::kNative
+  int input = 0, output = 0;          // canonical tensors, NHWC
+  int batch = 1;
+  int graph_input = -1;  // >= 0: the input is that model input, read from the caller's buffer
+  std::unique_ptr<cpu::ResidualChain> chain;
 };
 
 using xnnpack_internal::FallbackNode;
@@ -118,13 +141,15 @@ class XnnPlan;
 
 class XnnContext final : public RunContext {
  public:
-  XnnContext(const XnnPlan* plan, size_t arena_floats) : plan_(plan), arena_(arena_floats) {}
+  XnnContext(const XnnPlan* plan, size_t arena_floats, size_t chain_floats)
+      : plan_(plan), arena_(arena_floats), chain_scratch_(chain_floats) {}
   ~XnnContext() override {
     for (xnn_runtime_t rt : runtimes_) xnn_delete_runtime(rt);
     if (pool_) pthreadpool_destroy(pool_);
   }
   const XnnPlan* plan_;
   AlignedFloats arena_;
+  AlignedFloats chain_scratch_;  // row rings of the residual chains (one chain at a time)
   // Only a multi-threaded context has a pool; a null pool makes XNNPACK run inline.
   pthreadpool_t pool_ = nullptr;
   std::vector<xnn_runtime_t> runtimes_;    // one per segment
@@ -139,7 +164,8 @@ class XnnContext final : public RunContext {
 
 class XnnPlan final : public Plan {
  public:
-  XnnPlan(const Model& model, int threads) : model_(model), threads_(threads) {}
+  XnnPlan(const Model& model, int threads, bool own_kernels)
+      : model_(model), threads_(threads), own_kernels_(own_kernels) {}
   ~XnnPlan() override {
     for (xnn_runtime_t rt : spare_runtimes_) xnn_delete_runtime(rt);
     if (spare_pool_) pthreadpool_destroy(spare_pool_);
@@ -159,7 +185,9 @@ class XnnPlan final : public Plan {
     for (Exec e : exec_) {
       if (e == Exec::kXnn || e == Exec::kFused) ++s.xnn_nodes;
       if (e == Exec::kFallback) ++s.fallback_nodes;
+      if (e == Exec::kNative) ++s.native_nodes;
     }
+    s.native_chains = static_cast<int>(chains_.size());
     return s;
   }
 
@@ -173,6 +201,12 @@ class XnnPlan final : public Plan {
   bool IsConst(int t) const { return model_.tensors[t].is_constant; }
   const float* ConstData(int t) const { return model_.tensors[t].f32.data(); }
   bool SupportedByXnn(int n) const;
+  ResidualMatch MatchResidualBlock(int n, const std::vector<int>& consumers,
+                                   const std::vector<bool>& is_graph_output) const;
+  void FindResidualChains(const std::vector<int>& consumers,
+                          const std::vector<bool>& is_graph_output);
+  bool MatchStem(int p, int x, const std::vector<int>& consumers,
+                 const std::vector<bool>& is_graph_output, cpu::StemConv* stem) const;
   Status PackWeights(int n);
   Result<xnn_runtime_t> CreateRuntime(int seg, pthreadpool_t pool) const;
   Status DefineNode(xnn_subgraph_t sg, int n, std::map<int, uint32_t>* values) const;
@@ -180,6 +214,7 @@ class XnnPlan final : public Plan {
 
   const Model& model_;
   const int threads_;
+  const bool own_kernels_;
   std::vector<Shape> input_shapes_, output_shapes_;
   std::vector<Shape> shapes_;        // per tensor, for the prepared input shapes
   std::vector<int> alias_;           // tensor -> canonical tensor (through Identity chains)
@@ -195,12 +230,15 @@ class XnnPlan final : public Plan {
   std::vector<bool> has_slot_;
   size_t arena_floats_ = 0;
   std::vector<FallbackNode> fallbacks_;
+  std::vector<NativeChain> chains_;
+  size_t chain_scratch_floats_ = 0;
   // Graph inputs read only by XNNPACK segments can be bound to the caller's buffer instead of
   // being copied into the arena (see Run). One entry per (input, segment, external id).
   struct InputBinding {
     int input, segment, external;
   };
   std::vector<bool> direct_input_;   // per model input
+  std::vector<bool> chain_only_input_;  // per model input: read by residual chains alone
   std::vector<InputBinding> input_bindings_;
   uintptr_t page_size_ = 4096;
   size_t max_fallback_inputs_ = 0;
@@ -320,6 +358,207 @@ Status XnnPlan::PackWeights(int n) {
   return Status::Ok();
 }
 
+// Nodes n.. as one residual block (cpu/residual_chain.h), with no other reader of its inner
+// tensors. Stride 1, four nodes:
+//   x -> DepthwiseConv2D 3x3 /1 (pads 1) -> Conv2D 1x1 C->C -> Add(x, .) -> Relu
+// Stride 2 (even H, W), five or six nodes:
+//   x -> DepthwiseConv2D 3x3 /2 (pads 0, 1), x -> MaxPool 2x2 /2, Conv2D 1x1 C->C' on the
+//   depthwise, [Pad of the pool's channels C -> C' with zeros after], Add, Relu
+ResidualMatch XnnPlan::MatchResidualBlock(int n, const std::vector<int>& consumers,
+                                          const std::vector<bool>& is_graph_output) const {
+  const int num_n = static_cast<int>(model_.nodes.size());
+  ResidualMatch no;
+  auto node_at = [&](int i) -> const Node* {
+    return i < num_n && exec_[i] == Exec::kXnn ? &model_.nodes[i] : nullptr;
+  };
+  const Node* dw = node_at(n);
+  if (dw == nullptr || dw->op != OpType::kDepthwiseConv2D) return no;
+  const int x = Canon(dw->inputs[0]);
+  const Shape& xs = shapes_[x];
+  if (!IsRank(xs, 4) || NumElements(xs) == 0) return no;
+  const int64_t h = xs[1], w = xs[2], c = xs[3];
+  const int stride = dw->conv.stride_h;
+  if ((stride != 1 && stride != 2) || dw->conv.stride_w != stride) return no;
+  if (stride == 2 && (h % 2 != 0 || w % 2 != 0)) return no;
+  const int pad_lo = stride == 1 ? 1 : 0;
+  auto plain_conv = [&](const Node& node, int64_t k, int s, int lo, int hi) {
+    const ConvParams& p = node.conv;
+    if (p.stride_h != s || p.stride_w != s || p.dilation_h != 1 || p.dilation_w != 1 ||
+        p.activation != Activation::kNone)
+      return false;
+    for (size_t i = 1; i < node.inputs.size(); ++i)
+      if (!IsConst(node.inputs[i])) return false;
+    Window1D wy, wx;
+    if (!ComputeWindow(p.padding, static_cast<int>(h), static_cast<int>(k), s, 1, p.pad_top,
+                       p.pad_bottom, &wy) ||
+        !ComputeWindow(p.padding, static_cast<int>(w), static_cast<int>(k), s, 1, p.pad_left,
+                       p.pad_right, &wx))
+      return false;
+    return wy.pad_before == lo && wy.pad_after == hi && wx.pad_before == lo && wx.pad_after == hi;
+  };
+  auto inner = [&](int t) { return consumers[t] == 1 && !is_graph_output[t]; };
+  if (shapes_[dw->inputs[1]] != Shape{3, 3, c, 1} || !plain_conv(*dw, 3, stride, pad_lo, 1))
+    return no;
+  const int t_dw = Canon(dw->output);
+  if (!inner(t_dw)) return no;
+  int i = n + 1;
+  int t_res = x;  // the residual the Add reads
+  if (stride == 2) {
+    const Node* pool = node_at(i++);
+    if (pool == nullptr || pool->op != OpType::kMaxPool || Canon(pool->inputs[0]) != x) return no;
+    const PoolParams& pp = pool->pool;
+    if (pp.kernel_h != 2 || pp.kernel_w != 2 || pp.stride_h != 2 || pp.stride_w != 2) return no;
+    Window1D wy, wx;
+    if (!ComputeWindow(pp.padding, static_cast<int>(h), 2, 2, 1, pp.pad_top, pp.pad_bottom, &wy) ||
+        !ComputeWindow(pp.padding, static_cast<int>(w), 2, 2, 1, pp.pad_left, pp.pad_right, &wx) ||
+        wy.pad_before + wy.pad_after + wx.pad_before + wx.pad_after != 0)
+      return no;
+    t_res = Canon(pool->output);
+    if (!inner(t_res)) return no;
+  }
+  const Node* pw = node_at(i++);
+  if (pw == nullptr || pw->op != OpType::kConv2D || Canon(pw->inputs[0]) != t_dw) return no;
+  const Shape& pf = shapes_[pw->inputs[1]];
+  if (!IsRank(pf, 4) || pf[0] != 1 || pf[1] != 1 || pf[2] != c || pf[3] < c) return no;
+  if (stride == 1 && pf[3] != c) return no;
+  const int64_t c_out = pf[3];
+  {
+    // The 1x1's window is over the depthwise output, whose size differs at stride 2.
+    const ConvParams& p = pw->conv;
+    if (p.stride_h != 1 || p.stride_w != 1 || p.dilation_h != 1 || p.dilation_w != 1 ||
+        p.activation != Activation::kNone)
+      return no;
+    for (size_t k = 1; k < pw->inputs.size(); ++k)
+      if (!IsConst(pw->inputs[k])) return no;
+    if (p.padding == Padding::kExplicit &&
+        (p.pad_top | p.pad_bottom | p.pad_left | p.pad_right) != 0)
+      return no;
+  }
+  const int t_pw = Canon(pw->output);
+  if (!inner(t_pw)) return no;
+  if (c_out != c) {
+    const Node* pad = node_at(i++);
+    if (pad == nullptr || pad->op != OpType::kPad || Canon(pad->inputs[0]) != t_res) return no;
+    if (pad->pad_before != std::vector<int>{0, 0, 0, 0} ||
+        pad->pad_after != std::vector<int>{0, 0, 0, static_cast<int>(c_out - c)})
+      return no;
+    t_res = Canon(pad->output);
+    if (!inner(t_res)) return no;
+  }
+  const Node* add = node_at(i++);
+  if (add == nullptr || add->op != OpType::kAdd) return no;
+  const int a0 = Canon(add->inputs[0]), a1 = Canon(add->inputs[1]);
+  if (!((a0 == t_res && a1 == t_pw) || (a0 == t_pw && a1 == t_res))) return no;
+  if (shapes_[a0] != shapes_[a1]) return no;
+  const int t_add = Canon(add->output);
+  if (!inner(t_add)) return no;
+  const Node* relu = node_at(i++);
+  if (relu == nullptr || relu->op != OpType::kRelu || Canon(relu->inputs[0]) != t_add) return no;
+  ResidualMatch m;
+  m.x = x;
+  m.y = Canon(relu->output);
+  m.nodes = i - n;
+  m.block.dw_filter = ConstData(dw->inputs[1]);
+  m.block.dw_bias = dw->conv.has_bias ? ConstData(dw->inputs[2]) : nullptr;
+  m.block.pw_filter = ConstData(pw->inputs[1]);
+  m.block.pw_bias = pw->conv.has_bias ? ConstData(pw->inputs[2]) : nullptr;
+  m.block.stride = stride;
+  m.block.out_channels = static_cast<int>(c_out);
+  return m;
+}
+
+// Node p as a chain's stem (cpu::StemConv): a Conv2D k x k (k odd <= 7), stride 2, SAME, on
+// an input of even H and W, at most 24 output channels, bias, no activation or ReLU, whose
+// output is the chain's input x and read by nothing else.
+bool XnnPlan::MatchStem(int p, int x, const std::vector<int>& consumers,
+                        const std::vector<bool>& is_graph_output, cpu::StemConv* stem) const {
+  if (p < 0 || exec_[p] != Exec::kXnn) return false;
+  const Node& node = model_.nodes[p];
+  if (node.op != OpType::kConv2D || Canon(node.output) != x) return false;
+  // x feeds the first block only: its depthwise and its Add or MaxPool.
+  if (consumers[x] != 2 || is_graph_output[x]) return false;
+  const ConvParams& c = node.conv;
+  if (c.stride_h != 2 || c.stride_w != 2 || c.dilation_h != 1 || c.dilation_w != 1) return false;
+  if (c.activation != Activation::kNone && c.activation != Activation::kRelu) return false;
+  for (size_t i = 1; i < node.inputs.size(); ++i)
+    if (!IsConst(node.inputs[i])) return false;
+  const Shape& in = shapes_[Canon(node.inputs[0])];
+  const Shape& f = shapes_[node.inputs[1]];
+  const Shape& out = shapes_[x];
+  if (!IsRank(in, 4) || !IsRank(f, 4) || NumElements(in) == 0) return false;
+  const int64_t k = f[0];
+  if (f[1] != k || k % 2 == 0 || k > 7 || f[2] != in[3] || f[3] > 24 || f[3] != out[3]) return false;
+  if (in[1] % 2 != 0 || in[2] % 2 != 0 || out[1] * 2 != in[1] || out[2] * 2 != in[2]) return false;
+  Window1D wy, wx;
+  if (!ComputeWindow(c.padding, static_cast<int>(in[1]), static_cast<int>(k), 2, 1, c.pad_top,
+                     c.pad_bottom, &wy) ||
+      !ComputeWindow(c.padding, static_cast<int>(in[2]), static_cast<int>(k), 2, 1, c.pad_left,
+                     c.pad_right, &wx))
+    return false;
+  stem->filter = ConstData(node.inputs[1]);
+  stem->bias = c.has_bias ? ConstData(node.inputs[2]) : nullptr;
+  stem->channels = static_cast<int>(f[3]);
+  stem->kernel = static_cast<int>(k);
+  stem->pad_top = wy.pad_before;
+  stem->pad_left = wx.pad_before;
+  stem->relu = c.activation == Activation::kRelu;
+  return true;
+}
+
+// Marks maximal runs of residual blocks (each block's output read only by the next block)
+// Exec::kNative, one NativeChain each. Only where the AVX-512 kernel can run.
+void XnnPlan::FindResidualChains(const std::vector<int>& consumers,
+                                 const std::vector<bool>& is_graph_output) {
+  if (!own_kernels_ || !cpu::ResidualChain::Supported()) return;
+  const int num_n = static_cast<int>(model_.nodes.size());
+  for (int n = 0; n < num_n;) {
+    ResidualMatch b = MatchResidualBlock(n, consumers, is_graph_output);
+    if (b.x < 0) {
+      ++n;
+      continue;
+    }
+    NativeChain ch;
+    ch.first_node = n;
+    ch.input = b.x;
+    std::vector<cpu::ResidualBlock> blocks;
+    int m = n;
+    for (;;) {
+      blocks.push_back(b.block);
+      m += b.nodes;
+      const int y = b.y;
+      // The next block continues the chain when it alone reads y (its depthwise and its
+      // Add or MaxPool), up to the kernel's block limit (then a new chain starts).
+      if (consumers[y] == 2 && !is_graph_output[y] &&
+          static_cast<int>(blocks.size()) < cpu::detail::kMaxChainBlocks) {
+        b = MatchResidualBlock(m, consumers, is_graph_output);
+        if (b.x == y) continue;
+      }
+      ch.output = y;
+      break;
+    }
+    ch.last_node = m - 1;
+    const Shape& xs = shapes_[ch.input];
+    ch.batch = static_cast<int>(xs[0]);
+    cpu::StemConv stem;
+    if (MatchStem(n - 1, ch.input, consumers, is_graph_output, &stem)) {
+      // The node right before the chain computes its input: it joins as the stem.
+      --n;
+      ch.first_node = n;
+      ch.input = Canon(model_.nodes[n].inputs[0]);
+      const Shape& ss = shapes_[ch.input];
+      ch.chain = std::make_unique<cpu::ResidualChain>(static_cast<int>(ss[1]), static_cast<int>(ss[2]),
+                                                      static_cast<int>(ss[3]), stem, blocks);
+    } else {
+      ch.chain = std::make_unique<cpu::ResidualChain>(static_cast<int>(xs[1]), static_cast<int>(xs[2]),
+                                                      static_cast<int>(xs[3]), blocks);
+    }
+    chain_scratch_floats_ = std::max(chain_scratch_floats_, ch.chain->scratch_floats());
+    for (int i = n; i < m; ++i) exec_[i] = Exec::kNative;
+    chains_.push_back(std::move(ch));
+    n = m;
+  }
+}
+
 Status XnnPlan::Build(std::span<const Shape> input_shapes) {
   if (InitializeXnnpackOnce() != xnn_status_success)
     return Status::Error(model_.path + ": XNNPACK backend: xnn_initialize failed (" +
@@ -375,6 +614,9 @@ Status XnnPlan::Build(std::span<const Shape> input_shapes) {
     is_graph_output[Canon(io.tensor)] = true;
   }
 
+  // 2b. Residual-block chains go to the own AVX-512 kernel (before fusion: their Relus stay).
+  FindResidualChains(consumers, is_graph_output);
+
   // 3. Fuse Relu / Relu6 into the output range of a conv / add / mul / matmul that feeds
   //    only it (XNNPACK clamps in the kernel's epilogue: one pass over memory fewer).
   for (int n = 0; n < num_n; ++n) {
@@ -413,10 +655,16 @@ Status XnnPlan::Build(std::span<const Shape> input_shapes) {
 
   // 4. Segments: maximal runs of XNNPACK nodes in model order; reference ops between them.
   std::vector<int> segment_of(num_n, -1);
+  size_t next_chain = 0;
   for (int n = 0; n < num_n; ++n) {
+    if (exec_[n] == Exec::kNative) {
+      if (next_chain < chains_.size() && chains_[next_chain].first_node == n)
+        steps_.push_back({Step::kNative, static_cast<int>(next_chain++)});
+      continue;
+    }
     if (exec_[n] == Exec::kXnn) {
-      if (steps_.empty() || !steps_.back().xnn) {
-        steps_.push_back({true, static_cast<int>(segments_.size())});
+      if (steps_.empty() || steps_.back().kind != Step::kXnn) {
+        steps_.push_back({Step::kXnn, static_cast<int>(segments_.size())});
         segments_.emplace_back();
       }
       segments_.back().nodes.push_back(n);
@@ -426,7 +674,7 @@ Status XnnPlan::Build(std::span<const Shape> input_shapes) {
       if (Status s = xnnpack_internal::PrepareFallback(model_, n, shapes_, &f); !s.ok()) return s;
       max_fallback_inputs_ = std::max(max_fallback_inputs_, model_.nodes[n].inputs.size());
       max_scratch_doubles_ = std::max(max_scratch_doubles_, f.scratch_doubles);
-      steps_.push_back({false, static_cast<int>(fallbacks_.size())});
+      steps_.push_back({Step::kFallback, static_cast<int>(fallbacks_.size())});
       fallbacks_.push_back(std::move(f));
     }
   }
@@ -441,12 +689,16 @@ Status XnnPlan::Build(std::span<const Shape> input_shapes) {
       if (!IsConst(Canon(t))) has_slot_[Canon(t)] = true;
     has_slot_[model_.nodes[n].output] = true;
   }
+  for (const NativeChain& ch : chains_) {
+    has_slot_[ch.input] = true;
+    has_slot_[ch.output] = true;
+  }
   // segment producing each canonical tensor (-1: graph input or reference op)
   std::vector<int> produced_in(num_t, -1);
   for (int n = 0; n < num_n; ++n)
     if (exec_[n] == Exec::kXnn) produced_in[xnn_out_[n]] = segment_of[n];
   for (int n = 0; n < num_n; ++n) {
-    if (exec_[n] == Exec::kAlias || exec_[n] == Exec::kFused) continue;
+    if (exec_[n] == Exec::kAlias || exec_[n] == Exec::kFused || exec_[n] == Exec::kNative) continue;
     for (int t : model_.nodes[n].inputs) {
       const int c = Canon(t);
       if (IsConst(c)) continue;
@@ -472,19 +724,35 @@ Status XnnPlan::Build(std::span<const Shape> input_shapes) {
     }
   }
   direct_input_.assign(model_.inputs.size(), false);
+  chain_only_input_.assign(model_.inputs.size(), false);
   for (size_t i = 0; i < model_.inputs.size(); ++i) {
     const int c = Canon(model_.inputs[i].tensor);
     bool direct = !is_graph_output[c];
     for (int n = 0; n < num_n; ++n)
       if (exec_[n] == Exec::kFallback)
         for (int t : model_.nodes[n].inputs) direct = direct && Canon(t) != c;
+    bool fed_twice = false;
     for (size_t j = 0; j < model_.inputs.size(); ++j)  // the same tensor fed twice: keep copies
-      if (j != i && Canon(model_.inputs[j].tensor) == c) direct = false;
-    direct_input_[i] = direct;
+      if (j != i && Canon(model_.inputs[j].tensor) == c) fed_twice = true;
+    // A chain reads exactly its input's elements, from the caller's buffer (see Run).
+    bool chain_reads = false;
+    for (NativeChain& ch : chains_)
+      if (ch.input == c && !fed_twice) {
+        ch.graph_input = static_cast<int>(i);
+        chain_reads = true;
+      }
+    direct_input_[i] = direct && !fed_twice;
+    const size_t bindings_before = input_bindings_.size();
     for (size_t s = 0; s < segments_.size(); ++s)
       for (size_t e = 0; e < segments_[s].externals.size(); ++e)
         if (segments_[s].externals[e] == c)
           input_bindings_.push_back({int(i), int(s), int(e)});
+    // Read by chains only: its arena slot is never read, so Run skips the copy.
+    bool other_reader = is_graph_output[c] || fed_twice || input_bindings_.size() != bindings_before;
+    for (int n = 0; n < num_n; ++n)
+      if (exec_[n] == Exec::kFallback)
+        for (int t : model_.nodes[n].inputs) other_reader = other_reader || Canon(t) == c;
+    chain_only_input_[i] = chain_reads && !other_reader;
   }
   if (const long ps = sysconf(_SC_PAGESIZE); ps > 0) page_size_ = static_cast<uintptr_t>(ps);
   slot_offset_.assign(num_t, 0);
@@ -764,8 +1032,8 @@ Result<xnn_runtime_t> XnnPlan::CreateRuntime(int s, pthreadpool_t pool) const {
 
 // ---------------------------------------------------------------------------------------
 std::unique_ptr<RunContext> XnnPlan::NewContext() const {
-  auto ctx = std::make_unique<XnnContext>(this, arena_floats_);
-  if (ctx->arena_.data == nullptr) return nullptr;
+  auto ctx = std::make_unique<XnnContext>(this, arena_floats_, chain_scratch_floats_);
+  if (ctx->arena_.data == nullptr || ctx->chain_scratch_.data == nullptr) return nullptr;
   {
     std::lock_guard<std::mutex> lock(spare_mu_);
     if (!spare_runtimes_.empty()) {
@@ -826,6 +1094,7 @@ Status XnnPlan::Run(std::span<const ConstBuffer> inputs, std::span<const Mutable
   // unchanged shape recomputes pointers and allocates nothing (nn_xnnpack_alloc_test).
   bool rebind = false;
   for (size_t i = 0; i < inputs.size(); ++i) {
+    if (chain_only_input_[i]) continue;  // the chain reads inputs[i] itself
     const float* want = Slot(*ctx, model_.inputs[i].tensor);
     const uintptr_t last = reinterpret_cast<uintptr_t>(inputs[i].data + inputs[i].count) - 1;
     if (direct_input_[i] && (last + XNN_EXTRA_BYTES) / page_size_ == last / page_size_)
@@ -852,7 +1121,13 @@ Status XnnPlan::Run(std::span<const ConstBuffer> inputs, std::span<const Mutable
     }
   }
   for (const Step& step : steps_) {
-    if (step.xnn) {
+    if (step.kind == Step::kNative) {
+      const NativeChain& ch = chains_[step.index];
+      const float* in = ch.graph_input >= 0 ? inputs[ch.graph_input].data : Slot(*ctx, ch.input);
+      ch.chain->Run(in, Slot(*ctx, ch.output), ch.batch, ctx->chain_scratch_.data);
+      continue;
+    }
+    if (step.kind == Step::kXnn) {
       if (xnn_invoke_runtime(ctx->runtimes_[step.index]) != xnn_status_success)
         return Status::Error(model_.path + ": XNNPACK Run: xnn_invoke_runtime failed");
       continue;
@@ -877,7 +1152,7 @@ Status XnnPlan::Run(std::span<const ConstBuffer> inputs, std::span<const Mutable
 
 Result<std::unique_ptr<Plan>> XnnpackBackend::Prepare(const Model& model,
                                                       std::span<const Shape> input_shapes) const {
-  auto plan = std::make_unique<XnnPlan>(model, threads_);
+  auto plan = std::make_unique<XnnPlan>(model, threads_, own_kernels_);
   if (Status s = plan->Build(input_shapes); !s.ok()) return s;
   return std::unique_ptr<Plan>(std::move(plan));
 }

@@ -7,7 +7,11 @@
 // cannot express in the installed version (0.0~git20220216: no concatenate, no Mean other
 // than over H,W, no transposed-A MatMul, ...) run in the reference op of the same name
 // (engine/nn/ops/) between segments. Relu / Relu6 are fused into the preceding conv, add or
-// matmul when it is their only consumer; SAME / VALID paddings are passed to XNNPACK as
+// matmul when it is their only consumer. Runs of residual blocks (depthwise 3x3 -> 1x1 ->
+// add the block input, or its 2x2 max-pool at stride 2 -> Relu: BlazeFace's body), with the
+// stride-2 conv feeding them, go instead to an own AVX-512 kernel that streams the whole run
+// row by row (engine/nn/cpu/residual_chain.h), when the CPU has AVX-512; the plan then
+// alternates XNNPACK runtimes and those chains (which run on the calling thread). SAME / VALID paddings are passed to XNNPACK as
 // explicit paddings computed by ComputeWindow (shape_inference.h), so results match TF.
 //
 // Inputs / outputs: as backend.h. XNNPACK may read up to XNN_EXTRA_BYTES (16) past a tensor:
@@ -48,7 +52,10 @@ namespace fg::nn {
 class XnnpackBackend final : public Backend {
  public:
   // threads: worker threads per RunContext; 1 runs on the calling thread (no pthreadpool).
-  explicit XnnpackBackend(int threads = 1) : threads_(threads < 1 ? 1 : threads) {}
+  // own_kernels: run BlazeFace-style residual-block chains in engine/nn/cpu/residual_chain
+  // where the CPU has AVX-512 (false: every node through XNNPACK, for comparison).
+  explicit XnnpackBackend(int threads = 1, bool own_kernels = true)
+      : threads_(threads < 1 ? 1 : threads), own_kernels_(own_kernels) {}
 
   std::string_view name() const override { return "xnnpack"; }
   int threads() const { return threads_; }
@@ -58,6 +65,7 @@ class XnnpackBackend final : public Backend {
 
  private:
   int threads_;
+  bool own_kernels_;
 };
 
 // Statistics of a prepared XNNPACK plan, for tests and the benchmark (no behaviour hangs on
@@ -66,6 +74,8 @@ struct XnnpackPlanStats {
   int segments = 0;         // XNNPACK runtimes per context
   int xnn_nodes = 0;        // model nodes mapped to xnn_define_* (fused Relus included)
   int fallback_nodes = 0;   // model nodes run by the reference ops
+  int native_chains = 0;    // residual-block chains run by engine/nn/cpu/residual_chain
+  int native_nodes = 0;     // model nodes inside them (4 per block)
 };
 bool GetXnnpackPlanStats(const Plan& plan, XnnpackPlanStats* stats);
 
