@@ -7,6 +7,7 @@
 #include <new>
 #include <string>
 
+#include "engine/emotion/session_summary.h"
 #include "engine/json.h"
 #include "plugins/gstfacemeta.h"
 
@@ -17,7 +18,30 @@ namespace {
 
 constexpr const char* kDefaultLocation = "-";
 
-enum { PROP_0, PROP_LOCATION };
+enum { PROP_0, PROP_LOCATION, PROP_SUMMARY_LOCATION };
+
+// Opens `path` for writing ("-"/empty: stdout); posts RESOURCE/OPEN_WRITE naming the property
+// and the path on failure.
+std::FILE* OpenOutput(GstElement* self, const char* property, const std::string& path,
+                      std::string* shown, bool* owned) {
+  if (path.empty() || path == "-") {
+    *shown = "stdout";
+    *owned = false;
+    return stdout;
+  }
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) {
+    const int err = errno;
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE,
+                      ("%s: could not open %s \"%s\" for writing: %s", GST_ELEMENT_NAME(self),
+                       property, path.c_str(), g_strerror(err)),
+                      ("fopen(\"%s\", \"w\"): %s", path.c_str(), g_strerror(err)));
+    return nullptr;
+  }
+  *shown = path;
+  *owned = true;
+  return f;
+}
 
 // Everything that lives from start() to stop().
 struct Impl {
@@ -25,9 +49,14 @@ struct Impl {
   std::FILE* file = nullptr;    // stdout or an owned file
   bool owned = false;
   fg::FrameFaces empty;         // reused for frames without meta (only pts changes)
+  fg::SessionSummary summary;   // every frame, written on EOS
+  std::string summary_path;     // as shown in messages; empty: into `file`
+  std::FILE* summary_file = nullptr;
+  bool summary_owned = false;
 
   ~Impl() {
     if (owned && file) std::fclose(file);
+    if (summary_owned && summary_file) std::fclose(summary_file);
   }
 };
 
@@ -36,6 +65,7 @@ struct Impl {
 struct _GstFaceJson {
   GstFaceBase parent;
   gchar* location;              // property; GST_OBJECT_LOCK
+  gchar* summary_location;      // property; GST_OBJECT_LOCK; nullptr: into `location`
   std::unique_ptr<Impl> impl;   // created in start(), reset in stop(); constructed in init
 };
 
@@ -48,26 +78,20 @@ gboolean Start(GstBaseTransform* trans) {
   auto* self = GST_FACE_JSON(trans);
   GST_OBJECT_LOCK(self);
   std::string path = self->location ? self->location : "";
+  const bool separate_summary = self->summary_location && *self->summary_location;
+  std::string summary_path = separate_summary ? self->summary_location : "";
   GST_OBJECT_UNLOCK(self);
 
   auto impl = std::make_unique<Impl>();
-  if (path.empty() || path == "-") {
-    impl->path = "stdout";
-    impl->file = stdout;
-  } else {
-    impl->path = path;
-    impl->file = std::fopen(path.c_str(), "w");
-    if (!impl->file) {
-      const int err = errno;
-      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE,
-                        ("%s: could not open \"%s\" for writing: %s", GST_ELEMENT_NAME(self),
-                         path.c_str(), g_strerror(err)),
-                        ("fopen(\"%s\", \"w\"): %s", path.c_str(), g_strerror(err)));
-      return FALSE;
-    }
-    impl->owned = true;
+  impl->file = OpenOutput(GST_ELEMENT(self), "location", path, &impl->path, &impl->owned);
+  if (!impl->file) return FALSE;
+  if (separate_summary) {
+    impl->summary_file = OpenOutput(GST_ELEMENT(self), "summary-location", summary_path,
+                                    &impl->summary_path, &impl->summary_owned);
+    if (!impl->summary_file) return FALSE;
   }
-  GST_INFO_OBJECT(self, "writing JSON lines to %s", impl->path.c_str());
+  GST_INFO_OBJECT(self, "writing JSON lines to %s, the summary to %s", impl->path.c_str(),
+                  separate_summary ? impl->summary_path.c_str() : impl->path.c_str());
   self->impl = std::move(impl);
   return TRUE;
 }
@@ -87,15 +111,18 @@ GstFlowReturn Process(GstFaceBase* base, const fg::ImageView& /*view*/, GstBuffe
   if (const GstFaceGraphMeta* meta = gst_buffer_get_face_graph_meta(buffer)) {
     if (meta->faces.pts_ns == pts) {
       line = fg::ToJsonLine(meta->faces);
+      impl.summary.Add(meta->faces);
     } else {
       // The buffer's PTS is the truth (it may have been re-stamped since the analysis).
       fg::FrameFaces faces = meta->faces;
       faces.pts_ns = pts;
       line = fg::ToJsonLine(faces);
+      impl.summary.Add(faces);
     }
   } else {
     impl.empty.pts_ns = pts;
     line = fg::ToJsonLine(impl.empty);
+    impl.summary.Add(impl.empty);  // frames without faces still time the ones with
   }
   line.push_back('\n');
   if (std::fwrite(line.data(), 1, line.size(), impl.file) != line.size() ||
@@ -110,6 +137,30 @@ GstFlowReturn Process(GstFaceBase* base, const fg::ImageView& /*view*/, GstBuffe
   return GST_FLOW_OK;
 }
 
+// On EOS (before it travels on): the session summary, one line, to summary-location or
+// after the frame lines.
+gboolean SinkEvent(GstBaseTransform* trans, GstEvent* event) {
+  auto* self = GST_FACE_JSON(trans);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && self->impl && !self->impl->summary.finished()) {
+    Impl& impl = *self->impl;
+    impl.summary.Finish();
+    std::string line = impl.summary.ToJsonLine();
+    line.push_back('\n');
+    std::FILE* out = impl.summary_file ? impl.summary_file : impl.file;
+    const std::string& path = impl.summary_file ? impl.summary_path : impl.path;
+    if (std::fwrite(line.data(), 1, line.size(), out) != line.size() || std::fflush(out) != 0) {
+      const int err = errno;
+      GST_ELEMENT_ERROR(self, RESOURCE, WRITE,
+                        ("%s: could not write the session summary to \"%s\": %s",
+                         GST_ELEMENT_NAME(self), path.c_str(), g_strerror(err)),
+                        (nullptr));
+    }
+    GST_INFO_OBJECT(self, "session summary of %zu tracks written to %s",
+                    impl.summary.tracks().size(), path.c_str());
+  }
+  return GST_BASE_TRANSFORM_CLASS(gst_face_json_parent_class)->sink_event(trans, event);
+}
+
 void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
   auto* self = GST_FACE_JSON(object);
   switch (id) {
@@ -117,6 +168,12 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
       GST_OBJECT_LOCK(self);
       g_free(self->location);
       self->location = g_value_dup_string(value);
+      GST_OBJECT_UNLOCK(self);
+      break;
+    case PROP_SUMMARY_LOCATION:
+      GST_OBJECT_LOCK(self);
+      g_free(self->summary_location);
+      self->summary_location = g_value_dup_string(value);
       GST_OBJECT_UNLOCK(self);
       break;
     default:
@@ -132,6 +189,11 @@ void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
       g_value_set_string(value, self->location);
       GST_OBJECT_UNLOCK(self);
       break;
+    case PROP_SUMMARY_LOCATION:
+      GST_OBJECT_LOCK(self);
+      g_value_set_string(value, self->summary_location);
+      GST_OBJECT_UNLOCK(self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
@@ -141,6 +203,7 @@ void Finalize(GObject* object) {
   auto* self = GST_FACE_JSON(object);
   self->impl.~unique_ptr();
   g_free(self->location);
+  g_free(self->summary_location);
   G_OBJECT_CLASS(gst_face_json_parent_class)->finalize(object);
 }
 
@@ -159,6 +222,14 @@ static void gst_face_json_class_init(GstFaceJsonClass* klass) {
                           kDefaultLocation,
                           static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                    GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_SUMMARY_LOCATION,
+      g_param_spec_string("summary-location", "Summary location",
+                          "File for the session summary line written on EOS (\"-\": "
+                          "stdout); unset or empty: the summary is the last line of location",
+                          nullptr,
+                          static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                   GST_PARAM_MUTABLE_READY)));
 
   gst_element_class_set_static_metadata(
       GST_ELEMENT_CLASS(klass), "Face results to JSON Lines", "Filter/Analyzer/Video",
@@ -167,6 +238,7 @@ static void gst_face_json_class_init(GstFaceJsonClass* klass) {
 
   GST_BASE_TRANSFORM_CLASS(klass)->start = Start;
   GST_BASE_TRANSFORM_CLASS(klass)->stop = Stop;
+  GST_BASE_TRANSFORM_CLASS(klass)->sink_event = SinkEvent;
   GST_FACE_BASE_CLASS(klass)->process = Process;
 }
 
@@ -175,4 +247,5 @@ static void gst_face_json_init(GstFaceJson* self) {
   // destroyed in finalize).
   new (&self->impl) std::unique_ptr<Impl>();
   self->location = g_strdup(kDefaultLocation);
+  self->summary_location = nullptr;
 }

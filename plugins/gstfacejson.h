@@ -10,6 +10,17 @@
 //   location  file to write ("-" or empty: stdout). Default "-". Settable in NULL/READY only.
 //             The file is opened (truncated) on READY->PAUSED; failure to open fails the state
 //             change with a RESOURCE/OPEN_WRITE error naming the path and the reason.
+//   summary-location  file for the session summary ("-": stdout). Default unset: the summary
+//             is the last line of `location`. Opened like `location` (same errors, naming
+//             the property); when set, the frame lines stay pure frames.
+//
+// Session summary: on EOS (before passing it on) one more line,
+//   {"summary": {"tracks": [{"id", "frames", "seconds", "first_pts", "last_pts",
+//     "emotion_seconds": {...}, "emotion_share": {...}, "valence", "arousal", "blinks",
+//     "blinks_per_minute"}, ...]}}
+// with per-track totals over every frame since start (fg::SessionSummary,
+// engine/emotion/session_summary.h: time by pts deltas). Readers tell it from frame lines by
+// its "summary" key. Written once per start; a stop without EOS writes none.
 //
 // Threading: the file is owned by the streaming thread between start() and stop().
 //

@@ -21,6 +21,10 @@ enum {
   PROP_DRAW_MESH,
   PROP_DRAW_IRIS,
   PROP_DRAW_POSE,
+  PROP_DRAW_EMOTION,
+  PROP_DRAW_BARS,
+  PROP_DRAW_ACTIONS,
+  PROP_DRAW_VITALS,
   PROP_COLOR,
   PROP_MODELS_DIR,
 };
@@ -151,6 +155,10 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
     case PROP_DRAW_MESH: o.mesh = static_cast<fg::draw::MeshStyle>(g_value_get_enum(value)); break;
     case PROP_DRAW_IRIS: o.iris = g_value_get_boolean(value); break;
     case PROP_DRAW_POSE: o.pose = g_value_get_boolean(value); break;
+    case PROP_DRAW_EMOTION: o.emotion = g_value_get_boolean(value); break;
+    case PROP_DRAW_BARS: o.bars = g_value_get_boolean(value); break;
+    case PROP_DRAW_ACTIONS: o.actions = g_value_get_boolean(value); break;
+    case PROP_DRAW_VITALS: o.vitals = g_value_get_boolean(value); break;
     case PROP_COLOR: o.color = fg::draw::Color::FromArgb(g_value_get_uint(value)); break;
     case PROP_MODELS_DIR: {
       const gchar* dir = g_value_get_string(value);
@@ -172,6 +180,10 @@ void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_DRAW_MESH: g_value_set_enum(value, static_cast<gint>(o.mesh)); break;
     case PROP_DRAW_IRIS: g_value_set_boolean(value, o.iris); break;
     case PROP_DRAW_POSE: g_value_set_boolean(value, o.pose); break;
+    case PROP_DRAW_EMOTION: g_value_set_boolean(value, o.emotion); break;
+    case PROP_DRAW_BARS: g_value_set_boolean(value, o.bars); break;
+    case PROP_DRAW_ACTIONS: g_value_set_boolean(value, o.actions); break;
+    case PROP_DRAW_VITALS: g_value_set_boolean(value, o.vitals); break;
     case PROP_COLOR:
       g_value_set_uint(value, (guint{o.color.a} << 24) | (guint{o.color.r} << 16) |
                                   (guint{o.color.g} << 8) | o.color.b);
@@ -222,8 +234,32 @@ static void gst_face_overlay_class_init(GstFaceOverlayClass* klass) {
                            "Draw the head's x/y/z axes (red/green/blue) from the nose tip",
                            d.pose, kFlags));
   g_object_class_install_property(
+      gobject_class, PROP_DRAW_EMOTION,
+      g_param_spec_boolean("draw-emotion", "Draw emotion",
+                           "Draw the emotion label and its confidence below the box (faces "
+                           "with emotion, e.g. after faceemotion)",
+                           d.emotion, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_DRAW_BARS,
+      g_param_spec_boolean("draw-bars", "Draw emotion bars",
+                           "Draw a bar per emotion class beside the box, the label's "
+                           "highlighted",
+                           d.bars, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_DRAW_ACTIONS,
+      g_param_spec_boolean("draw-actions", "Draw actions",
+                           "Draw the facial action measures as bars beside the box, and the "
+                           "blink count and rate",
+                           d.actions, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_DRAW_VITALS,
+      g_param_spec_boolean("draw-vitals", "Draw vitals",
+                           "Draw the heart rate with its confidence (grey with \"?\" when "
+                           "below 0.5) and the pulse trace below the box",
+                           d.vitals, kFlags));
+  g_object_class_install_property(
       gobject_class, PROP_COLOR,
-      g_param_spec_uint("color", "Color", "Colour of boxes, ids, mesh and irises (0xAARRGGBB)",
+      g_param_spec_uint("color", "Color", "Colour of boxes, ids, mesh, irises, text and bars (0xAARRGGBB)",
                         0, G_MAXUINT32, kDefaultColor, kFlags));
   g_object_class_install_property(
       gobject_class, PROP_MODELS_DIR,
@@ -234,7 +270,8 @@ static void gst_face_overlay_class_init(GstFaceOverlayClass* klass) {
 
   gst_element_class_set_static_metadata(
       GST_ELEMENT_CLASS(klass), "Face overlay", "Filter/Effect/Video",
-      "Draws the face results attached to each frame (boxes, ids, mesh, iris, head pose)",
+      "Draws the face results attached to each frame (boxes, ids, mesh, iris, head pose, "
+      "emotion, facial actions, vitals)",
       "facegraph");
   gst_type_mark_as_plugin_api(GST_TYPE_FACE_OVERLAY_MESH, static_cast<GstPluginAPIFlags>(0));
 

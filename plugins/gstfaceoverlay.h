@@ -1,5 +1,6 @@
 // faceoverlay: draws each frame's face results (its GstFaceGraphMeta, e.g. from facetrack)
-// into the frame: boxes, ids, the mesh, irises and head-pose axes. A thin adapter over
+// into the frame: boxes, ids, the mesh, irises, head-pose axes, the emotion label and a bar
+// per class, facial action bars and blinks, heart rate and the pulse trace. A thin adapter over
 // fg::draw::FaceOverlay (engine/draw/face_overlay.h), drawing in the frame's own format.
 //
 // Input/output: raw video in any GstFaceBase format (RGB, BGR, RGBA, BGRA, GRAY8, NV12, I420).
@@ -15,10 +16,17 @@
 //              face's triangle edges (read from models-dir)                   (points)
 //   draw-iris  a circle per iris, when the tracker ran with iris=true         (true)
 //   draw-pose  head x/y/z axes (red/green/blue) from the nose tip             (true)
-//   color      0xAARRGGBB of boxes, ids, mesh and irises                      (0xff00ff00)
+//   draw-emotion  "<label> <confidence>%" below the box (faces with emotion)     (true)
+//   draw-bars  a bar per emotion class beside the box, the label's highlighted (true)
+//   draw-actions  the facial action measures as bars below the emotion bars, and
+//              "blink <count> <rate>/m"                                       (true)
+//   draw-vitals  "<bpm> bpm <confidence>%" below the box (grey, "?" after the number when
+//              the confidence < 0.5) and the pulse trace (the last 5 s of bvp)  (true)
+//   color      0xAARRGGBB of boxes, ids, mesh, irises, text and bars          (0xff00ff00)
 //   models-dir folder with the canonical face (wireframe only); default as facetrack's:
 //              $FACEGRAPH_MODELS, else the build's default; "" = that default.
-// Later parts (emotion bars, vitals traces) are one property and one FaceOverlay part each.
+// Geometry of the parts: engine/draw/face_overlay.h. Faces without the data of a part
+// (no emotion, no vitals, no actions) get nothing drawn for it.
 //
 // Errors: wireframe with a models folder that lacks the canonical face fails READY->PAUSED
 // (RESOURCE/NOT_FOUND or OPEN_READ, naming the folder and file, saying to run

@@ -3,9 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
+#include <map>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "engine/draw/font.h"
+#include "engine/emotion/emotion_classifier.h"
 #include "engine/tracking/head_pose.h"
 
 namespace fg::draw {
@@ -14,6 +19,68 @@ namespace {
 constexpr int kNoseTip = 4;
 constexpr int kIrisFirst = kMeshLandmarks;  // 468..472: image-right iris, 473..477: the other
 constexpr int kIrisPoints = 5;
+
+// The action measures face_actions.h writes, in panel order, with their short names.
+struct ActionRow {
+  std::string_view key, name;
+};
+constexpr ActionRow kActionRows[] = {
+    {"eyeOpenLeft", "eyeL"}, {"eyeOpenRight", "eyeR"}, {"mouthOpen", "mth"},
+    {"smile", "smil"},       {"browRaise", "brUp"},    {"browLower", "brDn"},
+    {"jawOpen", "jaw"}};
+// Keys that are not 0..1 bars.
+constexpr std::string_view kNotBars[] = {"eyesClosed", "blinks", "blinkRate"};
+
+bool IsKnownKey(std::string_view key) {
+  for (const ActionRow& r : kActionRows)
+    if (r.key == key) return true;
+  for (std::string_view k : kNotBars)
+    if (k == key) return true;
+  return false;
+}
+
+// The value of `key` in a name -> value map, without building a std::string (no allocation).
+const float* Find(const std::map<std::string, float>& m, std::string_view key) {
+  for (const auto& [k, v] : m)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+// 0..100 for text; 0 for NaN.
+int Percent(float v) {
+  return std::isfinite(v) ? static_cast<int>(std::lround(std::clamp(v, 0.f, 1.f) * 100)) : 0;
+}
+
+// Whether the panel is drawn for this face, and its left column (see face_overlay.h).
+bool PanelLeft(const MutableImageView& img, const Face& f, const OverlayOptions& o, int* px) {
+  const bool bars = o.bars && f.emotion;
+  const bool actions = o.actions && !f.actions.empty();
+  if (!bars && !actions) return false;
+  const auto x0 = ToPixel(f.box.x), x1 = ToPixel(f.box.x + f.box.w);
+  if (!x0 || !x1) return false;
+  *px = *x1 + kPanelGap;
+  if (*px + kPanelWidth > img.width && *x0 - kPanelGap - kPanelWidth >= 0)
+    *px = *x0 - kPanelGap - kPanelWidth;
+  return true;
+}
+
+// The left column of a line `width` wide below the box: x0, moved left just enough to end
+// before `limit` (exclusive), but not past the frame's left edge.
+int LineLeft(int x0, int width, int limit) {
+  if (x0 + width <= limit) return x0;
+  return std::min(x0, std::max(limit - width, 0));
+}
+
+// One panel row: its name, the track over kBarLength and the fill of value (0..1) over it.
+void BarRow(const MutableImageView& img, const Pen& text, const Pen& track, const Pen& fill,
+            int px, int y, std::string_view name, float value) {
+  Text(img, text, px, y, name, 1);
+  const int bx = px + kBarOffset;
+  FillRect(img, track, bx, y + 1, bx + kBarLength - 1, y + kBarHeight);
+  const float v = std::isfinite(value) ? std::clamp(value, 0.f, 1.f) : 0.f;
+  const int len = static_cast<int>(std::lround(v * kBarLength));
+  if (len > 0) FillRect(img, fill, bx, y + 1, bx + len - 1, y + kBarHeight);
+}
 
 }  // namespace
 
@@ -42,6 +109,15 @@ void FaceOverlay::Draw(const MutableImageView& img, const FrameFaces& faces,
     if (o.iris) DrawIris(img, pen, f);
     if (o.pose) DrawPose(img, f);
     if (o.id) DrawId(img, pen, f, o.text_scale);
+    int px = 0;
+    const bool panel = PanelLeft(img, f, o, &px);
+    if (o.emotion || o.vitals) {
+      // Lines below the box stay left of a panel on the box's right.
+      const auto x0 = ToPixel(f.box.x);
+      const int limit = panel && x0 && px > *x0 ? px - 2 : std::numeric_limits<int>::max();
+      DrawBelow(img, pen, f, o, limit);
+    }
+    if (panel) DrawPanel(img, pen, f, o, px);
   }
 }
 
@@ -115,6 +191,119 @@ void FaceOverlay::DrawId(const MutableImageView& img, const Pen& pen, const Face
   const int h = TextHeight(scale);
   const int ty = *y - h - 3 >= 0 ? *y - h - 3 : *y + 4;  // above the box, else inside it
   Text(img, pen, *x, ty, std::string_view(label, static_cast<size_t>(n)), scale);
+}
+
+void FaceOverlay::DrawBelow(const MutableImageView& img, const Pen& pen, const Face& f,
+                            const OverlayOptions& o, int limit) const {
+  const bool emotion = o.emotion && f.emotion && !f.emotion->label.empty();
+  const bool vitals = o.vitals && f.vitals;
+  if (!emotion && !vitals) return;
+  const auto x0 = ToPixel(f.box.x), y1 = ToPixel(f.box.y + f.box.h);
+  if (!x0 || !y1) return;
+  const int line = TextHeight(o.text_scale) + 3;
+  int y = *y1 + 3;
+  char text[64];
+  if (emotion) {
+    const Emotion& e = *f.emotion;
+    const std::string_view label(e.label.data(), std::min<size_t>(e.label.size(), 24));
+    int n = 0;
+    if (e.confidence)
+      n = std::snprintf(text, sizeof text, "%.*s %d%%", static_cast<int>(label.size()),
+                        label.data(), Percent(*e.confidence));
+    else
+      n = std::snprintf(text, sizeof text, "%.*s", static_cast<int>(label.size()), label.data());
+    if (n > 0) {
+      const std::string_view t(text, static_cast<size_t>(n));
+      Text(img, pen, LineLeft(*x0, TextWidth(t, o.text_scale), limit), y, t, o.text_scale);
+    }
+    y += line;
+  }
+  if (!vitals) return;
+  const Vitals& v = *f.vitals;
+  const bool sure = std::isfinite(v.confidence) && v.confidence >= kVitalsMinConfidence;
+  const Pen text_pen = sure ? pen : Pen::Make(img.format, o.vitals_dim_color);
+  int n = 0;
+  if (std::isfinite(v.bpm) && v.bpm >= 0 && v.bpm < 1000)
+    n = std::snprintf(text, sizeof text, "%d%s bpm %d%%", static_cast<int>(std::lround(v.bpm)),
+                      sure ? "" : "?", Percent(v.confidence));
+  else
+    n = std::snprintf(text, sizeof text, "? bpm");
+  if (n > 0) {
+    const std::string_view t(text, static_cast<size_t>(n));
+    Text(img, text_pen, LineLeft(*x0, TextWidth(t, o.text_scale), limit), y, t, o.text_scale);
+  }
+  y += line;
+
+  // The trace: the last kTraceSeconds of the waveform across kTraceWidth pixels.
+  if (v.bvp.empty()) return;
+  const size_t total = v.bvp.size();
+  size_t n_show = std::isfinite(v.bvp_fs) && v.bvp_fs > 0
+                      ? static_cast<size_t>(std::max(2.0, std::round(double{v.bvp_fs} * kTraceSeconds)))
+                      : static_cast<size_t>(kTraceWidth);
+  n_show = std::min(n_show, total);
+  const size_t first = total - n_show;
+  const int tx = LineLeft(*x0, kTraceWidth, limit);
+  const double x_step = n_show > 1 ? static_cast<double>(kTraceWidth - 1) / (n_show - 1) : 0;
+  bool have_prev = false;
+  int prev_x = 0, prev_y = 0;
+  for (size_t i = 0; i < n_show; ++i) {
+    const float s = v.bvp[first + i];
+    if (!std::isfinite(s)) {
+      have_prev = false;  // a gap in the trace
+      continue;
+    }
+    const int px = tx + static_cast<int>(std::lround(i * x_step));
+    const double t = std::clamp(0.5 - s / 6.0, 0.0, 1.0);  // +-3 units fill the height
+    const int py = y + static_cast<int>(std::lround(t * (kTraceHeight - 1)));
+    if (have_prev)
+      Line(img, pen, prev_x, prev_y, px, py, 1);
+    else
+      Point(img, pen, px, py);
+    prev_x = px, prev_y = py, have_prev = true;
+  }
+}
+
+void FaceOverlay::DrawPanel(const MutableImageView& img, const Pen& pen, const Face& f,
+                            const OverlayOptions& o, int px) const {
+  const bool bars = o.bars && f.emotion;
+  const bool actions = o.actions && !f.actions.empty();
+  const auto y0 = ToPixel(f.box.y);
+  if (!y0) return;
+  const Pen track = Pen::Make(img.format, o.track_color);
+  int y = *y0;
+  if (bars) {
+    const Emotion& e = *f.emotion;
+    const Pen highlight = Pen::Make(img.format, o.highlight_color);
+    for (std::string_view name : kEmotionNames) {
+      const float* p = Find(e.scores, name);
+      BarRow(img, pen, track, e.label == name ? highlight : pen, px, y, name.substr(0, 3),
+             p ? *p : 0.f);
+      y += kRowPitch;
+    }
+  }
+  if (!actions) return;
+  for (const ActionRow& r : kActionRows)
+    if (const float* v = Find(f.actions, r.key)) {
+      BarRow(img, pen, track, pen, px, y, r.name, *v);
+      y += kRowPitch;
+    }
+  for (const auto& [key, v] : f.actions)
+    if (!IsKnownKey(key) && v >= 0.f && v <= 1.f) {
+      BarRow(img, pen, track, pen, px, y, std::string_view(key).substr(0, 4), v);
+      y += kRowPitch;
+    }
+  if (const float* blinks = Find(f.actions, "blinks")) {
+    char text[48];
+    const float* rate = Find(f.actions, "blinkRate");
+    const long long count = std::isfinite(*blinks) ? std::llround(std::clamp(*blinks, 0.f, 1e9f)) : 0;
+    int n = 0;
+    if (rate && std::isfinite(*rate))
+      n = std::snprintf(text, sizeof text, "blink %lld %.0f/m", count,
+                        static_cast<double>(std::clamp(*rate, 0.f, 1e6f)));
+    else
+      n = std::snprintf(text, sizeof text, "blink %lld", count);
+    if (n > 0) Text(img, pen, px, y, std::string_view(text, static_cast<size_t>(n)), 1);
+  }
 }
 
 }  // namespace fg::draw

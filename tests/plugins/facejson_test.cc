@@ -1,6 +1,8 @@
 // facejson through GstHarness: event order, caps for every engine format (odd sizes too),
 // refusal of other formats, byte-identical pass-through, JSON lines that match the attached
-// GstFaceGraphMeta, and failure to open the output file.
+// GstFaceGraphMeta, and failure to open the output file. The session summary: the last line
+// on EOS (time by pts, hand-computed), or alone in summary-location with the frame lines
+// left pure; none without EOS; an unwritable summary-location fails the state change.
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
@@ -12,6 +14,8 @@
 #include <string>
 #include <tuple>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "engine/json.h"
 #include "plugins/gstfacemeta.h"
@@ -77,9 +81,11 @@ class FaceJsonTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   // A harness on facejson writing to out_ (so test output stays clean).
-  GstHarness* NewHarness() {
+  GstHarness* NewHarness(const std::string& summary_location = "") {
     GstElement* e = gst_element_factory_make("facejson", nullptr);
     g_object_set(e, "location", out_.c_str(), nullptr);
+    if (!summary_location.empty())
+      g_object_set(e, "summary-location", summary_location.c_str(), nullptr);
     GstHarness* h = gst_harness_new_with_element(e, "sink", "src");
     gst_object_unref(e);
     return h;
@@ -280,6 +286,119 @@ TEST_F(FaceJsonTest, UnwritableLocationFailsTheStateChangeNamingThePath) {
   EXPECT_NE(std::string(err->message).find("No such file"), std::string::npos) << err->message;
   g_clear_error(&err);
   gst_message_unref(msg);
+  gst_element_set_state(e, GST_STATE_NULL);
+  gst_element_set_bus(e, nullptr);
+  gst_object_unref(bus);
+  gst_object_unref(e);
+}
+
+// Frames of track 7 at pts 0, 100, 300, 400 ms (intervals 100, 200, 100: median 100 ms):
+// happy 0.1 + 0.2 s, sad 0.1 + 0.1 (the last frame) s; valence 1 for 0.3 s and -1 for 0.2 s
+// -> 0.2; blinks 0 0 1 2 -> 2 in 0.5 s = 240 per minute. Track 8 only in the second frame.
+void PushSummaryFrames(GstHarness* h, const std::string& caps) {
+  const int64_t ms = 1000000;
+  const int64_t pts[4] = {0, 100 * ms, 300 * ms, 400 * ms};
+  for (int i = 0; i < 4; ++i) {
+    GstBuffer* buf = PatternBuffer(caps, static_cast<GstClockTime>(pts[i]));
+    fg::FrameFaces faces;
+    faces.pts_ns = pts[i];
+    fg::Face f;
+    f.id = 7;
+    f.emotion = fg::Emotion{i < 2 ? "happy" : "sad", {{"happy", 0.5f}}, 0.5f,
+                            i < 2 ? 1.f : -1.f, 0.f};
+    f.actions = {{"blinks", static_cast<float>(std::max(0, i - 1))}};
+    faces.faces.push_back(f);
+    if (i == 1) {
+      fg::Face other;
+      other.id = 8;
+      faces.faces.push_back(other);
+    }
+    gst_buffer_add_face_graph_meta(buf)->faces = faces;
+    ASSERT_EQ(gst_harness_push(h, buf), GST_FLOW_OK);
+    gst_buffer_unref(gst_harness_pull(h));
+  }
+}
+
+void ExpectSummary(const std::string& line) {
+  const auto j = nlohmann::json::parse(line);
+  ASSERT_TRUE(j.contains("summary")) << line;
+  const auto& tracks = j["summary"]["tracks"];
+  ASSERT_EQ(tracks.size(), 2u) << line;
+  const auto& t = tracks[0];
+  EXPECT_EQ(t["id"], 7);
+  EXPECT_EQ(t["frames"], 4);
+  EXPECT_NEAR(t["seconds"].get<double>(), 0.5, 1e-9);
+  EXPECT_NEAR(t["emotion_seconds"]["happy"].get<double>(), 0.3, 1e-9);
+  EXPECT_NEAR(t["emotion_seconds"]["sad"].get<double>(), 0.2, 1e-9);
+  EXPECT_NEAR(t["emotion_share"]["happy"].get<double>(), 0.6, 1e-9);
+  EXPECT_NEAR(t["valence"].get<double>(), 0.2, 1e-6);
+  EXPECT_EQ(t["blinks"], 2);
+  EXPECT_NEAR(t["blinks_per_minute"].get<double>(), 240.0, 1e-6);
+  EXPECT_EQ(tracks[1]["id"], 8);
+  EXPECT_NEAR(tracks[1]["seconds"].get<double>(), 0.2, 1e-9);
+  EXPECT_FALSE(tracks[1].contains("blinks"));
+}
+
+TEST_F(FaceJsonTest, SummaryIsTheLastLineOnEos) {
+  const std::string caps = Caps("GRAY8", 33, 17);
+  GstHarness* h = NewHarness();
+  gst_harness_set_src_caps_str(h, caps.c_str());
+  PushSummaryFrames(h, caps);
+  EXPECT_EQ(Lines(fgtest::ReadFile(out_)).size(), 4u) << "no summary before EOS";
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+  // The EOS travels on after the summary.
+  bool eos = false;
+  while (GstEvent* e = gst_harness_try_pull_event(h)) {
+    eos |= GST_EVENT_TYPE(e) == GST_EVENT_EOS;
+    gst_event_unref(e);
+  }
+  EXPECT_TRUE(eos);
+  gst_harness_teardown(h);
+  const auto lines = Lines(fgtest::ReadFile(out_));
+  ASSERT_EQ(lines.size(), 5u);
+  for (int i = 0; i < 4; ++i) {
+    std::string err;
+    EXPECT_TRUE(fg::FromJsonLine(lines[i], &err)) << err;
+    EXPECT_FALSE(nlohmann::json::parse(lines[i]).contains("summary"));
+  }
+  ExpectSummary(lines[4]);
+}
+
+TEST_F(FaceJsonTest, SummaryLocationKeepsTheFrameLinesPure) {
+  const std::string caps = Caps("RGB", 33, 17);
+  const std::string summary = dir_ + "/summary.json";
+  GstHarness* h = NewHarness(summary);
+  gst_harness_set_src_caps_str(h, caps.c_str());
+  PushSummaryFrames(h, caps);
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+  gst_harness_teardown(h);
+  const auto lines = Lines(fgtest::ReadFile(out_));
+  ASSERT_EQ(lines.size(), 4u);
+  for (const auto& line : lines) EXPECT_EQ(line.find("summary"), std::string::npos) << line;
+  const auto summary_lines = Lines(fgtest::ReadFile(summary));
+  ASSERT_EQ(summary_lines.size(), 1u);
+  ExpectSummary(summary_lines[0]);
+}
+
+TEST_F(FaceJsonTest, NoSummaryWithoutEos) {
+  const std::string caps = Caps("RGB", 33, 17);
+  GstHarness* h = NewHarness();
+  gst_harness_set_src_caps_str(h, caps.c_str());
+  PushSummaryFrames(h, caps);
+  gst_harness_teardown(h);
+  EXPECT_EQ(Lines(fgtest::ReadFile(out_)).size(), 4u);
+}
+
+TEST_F(FaceJsonTest, UnwritableSummaryLocationFailsNamingProperty) {
+  const std::string path = dir_ + "/missing/summary.json";
+  GstElement* e = gst_element_factory_make("facejson", nullptr);
+  g_object_set(e, "location", out_.c_str(), "summary-location", path.c_str(), nullptr);
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(e, bus);
+  EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  const std::string errors = fgtest::DrainErrors(bus);
+  EXPECT_NE(errors.find(path), std::string::npos) << errors;
+  EXPECT_NE(errors.find("summary-location"), std::string::npos) << errors;
   gst_element_set_state(e, GST_STATE_NULL);
   gst_element_set_bus(e, nullptr);
   gst_object_unref(bus);

@@ -2,14 +2,20 @@
 // says and nowhere else (compared with an undrawn copy), each property switches its part off,
 // the colour property is the box's colour, shared input buffers are never drawn on, frames
 // without faces pass untouched, a wireframe without models fails the state change, and
-// facetrack ! faceoverlay draws around the astronaut's face only.
+// facetrack ! faceoverlay draws around the astronaut's face only; draw-emotion, draw-bars,
+// draw-actions and draw-vitals each switch their part, and after facetrack ! faceemotion the
+// astronaut's happy bar is as long as its score says.
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cmath>
 #include <string>
 #include <vector>
+
+#include "engine/draw/face_overlay.h"
 
 #include "plugins/gstfacemeta.h"
 #include "tests/plugins/face_frames.h"
@@ -271,6 +277,104 @@ TEST_F(FaceOverlayTest, WireframeWithoutModelsFailsTheStateChange) {
   gst_element_set_bus(e, nullptr);
   gst_object_unref(bus);
   gst_object_unref(e);
+}
+
+// SampleFace plus the analysis results faceemotion and facevitals attach.
+fg::Face AnalysedFace() {
+  fg::Face f = SampleFace();
+  fg::Emotion e;
+  e.label = "happy";
+  e.scores = {{"angry", 0.1f}, {"disgust", 0.f}, {"fear", 0.f}, {"happy", 0.5f},
+              {"sad", 0.2f},   {"surprise", 0.f}, {"neutral", 0.2f}};
+  e.confidence = 0.5f;
+  f.emotion = e;
+  f.actions = {{"eyeOpenLeft", 0.9f}, {"smile", 0.6f}, {"blinks", 2.f}, {"blinkRate", 10.f}};
+  fg::Vitals v;
+  v.bpm = 64.f;
+  v.confidence = 0.9f;
+  v.bvp_fs = 30.f;
+  for (int i = 0; i < 150; ++i) v.bvp.push_back(std::sin(i * 0.3f));
+  f.vitals = v;
+  return f;
+}
+
+TEST_F(FaceOverlayTest, AnalysisPropertiesSwitchTheirParts) {
+  const int w = 240, h = 200;
+  const std::string none =
+      "draw-box=false draw-id=false draw-mesh=none draw-iris=false draw-pose=false "
+      "draw-emotion=false draw-bars=false draw-actions=false draw-vitals=false";
+  auto draw = [&](const std::string& props, const fg::Face& face) {
+    GstHarness* harness = fgtest::HarnessFor("faceoverlay", props);
+    gst_harness_set_src_caps_str(harness, VideoCaps(GST_VIDEO_FORMAT_RGBA, w, h).c_str());
+    GstBuffer* in = FrameWithFace(GST_VIDEO_FORMAT_RGBA, w, h, false);
+    gst_buffer_add_face_graph_meta(in)->faces.faces.push_back(face);
+    GstBuffer* undrawn = gst_buffer_copy_deep(in);
+    GstBuffer* out = gst_harness_push_and_pull(harness, in);
+    const int n = Count(Changed(out, undrawn, GST_VIDEO_FORMAT_RGBA, w, h));
+    gst_buffer_unref(out);
+    gst_buffer_unref(undrawn);
+    gst_harness_teardown(harness);
+    return n;
+  };
+  const fg::Face full = AnalysedFace();
+  EXPECT_EQ(draw(none, full), 0);
+  // Defaults: every part on.
+  GstElement* e = gst_element_factory_make("faceoverlay", nullptr);
+  for (const char* prop : {"draw-emotion", "draw-bars", "draw-actions", "draw-vitals"}) {
+    gboolean on = FALSE;
+    g_object_get(e, prop, &on, nullptr);
+    EXPECT_TRUE(on) << prop;
+  }
+  gst_object_unref(e);
+  for (const std::string part : {"draw-emotion=true", "draw-bars=true", "draw-actions=true",
+                                 "draw-vitals=true"}) {
+    EXPECT_GT(draw(none + " " + part, full), 0) << part;
+    // Nothing for a face without the analysis results.
+    EXPECT_EQ(draw(none + " " + part, SampleFace()), 0) << part;
+  }
+}
+
+// facetrack ! faceemotion ! faceoverlay on the photo: once the emotion is back, the happy
+// bar (highlighted: it is the label) is round(score * kBarLength) pixels long, beside the box.
+TEST_F(FaceOverlayTest, AstronautHappyBarMatchesItsScore) {
+  GstHarness* harness = gst_harness_new_parse(
+      "facetrack ! faceemotion rate=0 ! faceoverlay draw-box=false draw-id=false "
+      "draw-mesh=none draw-iris=false draw-pose=false draw-emotion=false draw-actions=false "
+      "draw-vitals=false");
+  gst_harness_set_src_caps_str(harness, VideoCaps(GST_VIDEO_FORMAT_RGB, 512, 512).c_str());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  GstBuffer* out = nullptr;
+  for (GstClockTime pts = 0;; pts += GST_SECOND / 30) {
+    out = gst_harness_push_and_pull(harness, MakeFrame(fgtest::Astronaut(), GST_VIDEO_FORMAT_RGB, 0, pts));
+    ASSERT_NE(out, nullptr);
+    const GstFaceGraphMeta* m = gst_buffer_get_face_graph_meta(out);
+    if ((m && m->faces.faces.size() == 1 && m->faces.faces[0].emotion) ||
+        std::chrono::steady_clock::now() > deadline)
+      break;
+    gst_buffer_unref(out);
+    g_usleep(5000);
+  }
+  const fg::Face& f = gst_buffer_get_face_graph_meta(out)->faces.faces.at(0);
+  ASSERT_TRUE(f.emotion.has_value()) << "no emotion after 3 s";
+  ASSERT_EQ(f.emotion->label, "happy");
+  const float happy = f.emotion->scores.at("happy");
+  // Row 3 (happy) of the panel: its middle line, from the bar's left end.
+  const int px = static_cast<int>(std::floor(f.box.x + f.box.w)) + fg::draw::kPanelGap;
+  const int y = static_cast<int>(std::floor(f.box.y)) + 3 * fg::draw::kRowPitch + 1 +
+                fg::draw::kBarHeight / 2;
+  GstMapInfo map;
+  ASSERT_TRUE(gst_buffer_map(out, &map, GST_MAP_READ));
+  int len = 0;
+  for (int x = px + fg::draw::kBarOffset; x < 512; ++x) {
+    const uint8_t* p = map.data + (y * 512 + x) * 3;
+    if (p[0] != 0xff || p[1] != 0xff || p[2] != 0x00) break;  // the highlight, yellow
+    ++len;
+  }
+  gst_buffer_unmap(out, &map);
+  EXPECT_NEAR(len, happy * fg::draw::kBarLength, 0.5 + 1e-3) << "happy " << happy;
+  EXPECT_GT(len, 50);  // the astronaut reads happy ~0.99 (README)
+  gst_buffer_unref(out);
+  gst_harness_teardown(harness);
 }
 
 // facetrack ! faceoverlay on the photo: the drawing stays around the face.
