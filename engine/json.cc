@@ -29,9 +29,19 @@ std::string ToJsonLine(const FrameFaces& frame) {
       if (f.emotion->arousal) je["arousal"] = *f.emotion->arousal;
       jf["emotion"] = std::move(je);
     }
-    if (f.vitals)
-      jf["vitals"] = {
-          {"bpm", f.vitals->bpm}, {"snr", f.vitals->snr}, {"confidence", f.vitals->confidence}};
+    if (f.vitals) {
+      const Vitals& v = *f.vitals;
+      json jv = {{"bpm", v.bpm}, {"snr", v.snr}, {"confidence", v.confidence}};
+      if (v.sdnn_ms) jv["sdnn_ms"] = *v.sdnn_ms;
+      if (v.rmssd_ms) jv["rmssd_ms"] = *v.rmssd_ms;
+      if (v.respiration_bpm) jv["respiration_bpm"] = *v.respiration_bpm;
+      // The waveform only when attached (it is 300 numbers at 10 s x 30 Hz); its rate with it.
+      if (!v.bvp.empty()) {
+        jv["bvp"] = v.bvp;
+        jv["bvp_fs"] = v.bvp_fs;
+      }
+      jf["vitals"] = std::move(jv);
+    }
     if (!f.blendshapes.empty()) jf["blendshapes"] = f.blendshapes;
     if (!f.actions.empty()) jf["actions"] = f.actions;
     faces.push_back(std::move(jf));
@@ -160,7 +170,35 @@ std::optional<FrameFaces> FromJsonLine(std::string_view line, std::string* error
           !Num(*jv, "snr", path + ".vitals", &v.snr, err) ||
           !Num(*jv, "confidence", path + ".vitals", &v.confidence, err))
         return std::nullopt;
-      f.vitals = v;
+      for (const auto& [key, field] : {std::pair{"sdnn_ms", &Vitals::sdnn_ms},
+                                       std::pair{"rmssd_ms", &Vitals::rmssd_ms},
+                                       std::pair{"respiration_bpm", &Vitals::respiration_bpm}}) {
+        auto it = jv->find(key);
+        if (it == jv->end()) continue;
+        if (!it->is_number()) {
+          *err = path + ".vitals." + key + ": not a number";
+          return std::nullopt;
+        }
+        v.*field = it->get<float>();
+      }
+      if (auto jb = jv->find("bvp"); jb != jv->end()) {
+        if (!jb->is_array()) {
+          *err = path + ".vitals.bvp: not an array";
+          return std::nullopt;
+        }
+        v.bvp.resize(jb->size());
+        for (size_t k = 0; k < jb->size(); ++k) {
+          if (!(*jb)[k].is_number()) {
+            *err = path + ".vitals.bvp[" + std::to_string(k) + "]: not a number";
+            return std::nullopt;
+          }
+          v.bvp[k] = (*jb)[k].get<float>();
+        }
+        // A waveform without its sampling rate cannot be read on a time axis.
+        if (!v.bvp.empty() && !Num(*jv, "bvp_fs", path + ".vitals", &v.bvp_fs, err))
+          return std::nullopt;
+      }
+      f.vitals = std::move(v);
     }
     for (const auto& [key, target] : {std::pair{"blendshapes", &f.blendshapes},
                                       std::pair{"actions", &f.actions}}) {

@@ -3,7 +3,9 @@
 //   {"pts": <ns>, "faces": [{"id", "box": [x,y,w,h], "score",
 //     "landmarks": [[x,y,z],...], "pose": {"yaw","pitch","roll"},
 //     "emotion": {"label","scores":{...},"confidence","valence","arousal"},
-//     "vitals": {"bpm","snr","confidence"}, "blendshapes": {"jawOpen", ...},
+//     "vitals": {"bpm","snr","confidence", optional "sdnn_ms","rmssd_ms","respiration_bpm",
+//                "bvp": [...] with "bvp_fs" (only when the waveform is attached)},
+//     "blendshapes": {"jawOpen", ...},
 //     "actions": {"eyeOpenLeft", ...}}]}
 //
 // Absent parts are omitted. Keys are never renamed; new keys may be added. Readers must

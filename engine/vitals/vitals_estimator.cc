@@ -41,6 +41,43 @@ VitalsEstimator::~VitalsEstimator() = default;
 std::unique_ptr<VitalsEstimator> VitalsEstimator::Create(const CanonicalFace& canonical,
                                                          const VitalsOptions& o,
                                                          std::string* error) {
+  auto e = CreateCommon(o, error);
+  if (!e) return nullptr;
+  e->graph_ = FaceSTGraph::Create(canonical, error);
+  if (!e->graph_) return nullptr;
+  const int np = e->graph_->num_patches();
+  for (int p = 0; p < np; ++p) {
+    e->layout_.region.push_back(e->graph_->RegionOfPatch(p));
+    e->layout_.neighbours.push_back(e->graph_->PatchNeighbours(p));
+  }
+  return e;
+}
+
+std::unique_ptr<VitalsEstimator> VitalsEstimator::Create(const PatchLayout& layout,
+                                                         const VitalsOptions& o,
+                                                         std::string* error) {
+  const size_t np = layout.region.size();
+  auto fail = [&](const std::string& m) {
+    if (error) *error = "VitalsEstimator: patch layout: " + m;
+    return nullptr;
+  };
+  if (np == 0) return fail("no patches");
+  if (layout.neighbours.size() != np) return fail("neighbours and regions differ in size");
+  for (size_t p = 0; p < np; ++p) {
+    const int r = static_cast<int>(layout.region[p]);
+    if (r < 0 || r >= kFaceRegions) return fail("patch " + std::to_string(p) + " has no valid region");
+    for (int q : layout.neighbours[p])
+      if (q < 0 || static_cast<size_t>(q) >= np || static_cast<size_t>(q) == p)
+        return fail("patch " + std::to_string(p) + " has a bad neighbour " + std::to_string(q));
+  }
+  auto e = CreateCommon(o, error);
+  if (!e) return nullptr;
+  e->layout_ = layout;
+  return e;
+}
+
+std::unique_ptr<VitalsEstimator> VitalsEstimator::CreateCommon(const VitalsOptions& o,
+                                                               std::string* error) {
   auto fail = [&](const std::string& m) {
     if (error) *error = "VitalsEstimator: " + m;
     return nullptr;
@@ -52,8 +89,6 @@ std::unique_ptr<VitalsEstimator> VitalsEstimator::Create(const CanonicalFace& ca
   if (!(o.max_fps > 0 && o.min_seconds > 0 && o.update_interval_s > 0)) return fail("bad rates");
   std::unique_ptr<VitalsEstimator> e(new VitalsEstimator());
   e->opts_ = o;
-  e->graph_ = FaceSTGraph::Create(canonical, error);
-  if (!e->graph_) return nullptr;
   e->band_.emplace(o.fs, o.band_lo_hz, o.band_hi_hz);
   e->resp_band_.emplace(o.fs, o.resp_lo_hz, o.resp_hi_hz);
   // Welch: segments of 0.8 window every 0.1 window (3 per window), zero-padded to >= 2048
@@ -73,7 +108,7 @@ VitalsEstimator::Track& VitalsEstimator::GetTrack(int64_t id) {
     slot = std::make_unique<Track>();
     Track& t = *slot;
     t.capacity = static_cast<int>(std::ceil(opts_.history_s * opts_.max_fps)) + 2;
-    t.patches = graph_->num_patches();
+    t.patches = num_patches();
     t.pts.assign(t.capacity, 0);
     t.rgb.assign(static_cast<size_t>(t.capacity) * t.patches * 3, 0.0f);
     t.weight.assign(static_cast<size_t>(t.capacity) * t.patches, 0.0f);
@@ -84,6 +119,10 @@ VitalsEstimator::Track& VitalsEstimator::GetTrack(int64_t id) {
 
 void VitalsEstimator::Push(int64_t track_id, int64_t pts_ns, const ImageView& frame,
                            const std::vector<std::array<float, 3>>& lm, const HeadPose& pose) {
+  if (!graph_) {  // fixed-region mode has no mesh to sample
+    ++dropped_;
+    return;
+  }
   if (lm.size() < static_cast<size_t>(kMeshLandmarks)) return;
   graph_->SampleTriangles(frame, lm, &tri_);
   graph_->AggregatePatches(tri_, &patches_);
@@ -246,7 +285,7 @@ void VitalsEstimator::RunUpdate(Track& t) {
     std::vector<std::vector<float>> wgt(np);
     for (int p = 0; p < np; ++p) {
       if (!used[p]) continue;
-      for (int q : graph_->PatchNeighbours(p)) {
+      for (int q : layout_.neighbours[p]) {
         double c = 0;
         if (used[q]) {
           for (int i = w0; i < n; ++i) c += static_cast<double>(h[p][i]) * h[q][i];
@@ -260,7 +299,7 @@ void VitalsEstimator::RunUpdate(Track& t) {
       for (int p = 0; p < np; ++p) {
         if (!used[p]) continue;
         next[p] = h[p];
-        const auto& nb = graph_->PatchNeighbours(p);
+        const auto& nb = layout_.neighbours[p];
         float wsum = 0;
         for (size_t j = 0; j < nb.size(); ++j) wsum += wgt[p][j];
         if (!(wsum > 0)) continue;
@@ -292,7 +331,7 @@ void VitalsEstimator::RunUpdate(Track& t) {
     double hz, snr;
     analyse(h[p], &hz, &snr, *patch_welch_);
     const double w = std::pow(10.0, snr / 10.0);
-    const int r = static_cast<int>(graph_->RegionOfPatch(p));
+    const int r = static_cast<int>(layout_.region[p]);
     for (int i = 0; i < n; ++i) region[r][i] += static_cast<float>(w * h[p][i]);
     region_wsum[r] += w;
   }

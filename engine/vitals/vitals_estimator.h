@@ -38,6 +38,11 @@
 // appears (ring buffer of history_s x max_fps frames); Push does not allocate after that.
 // Update allocates its working arrays (once a second, not per frame).
 //
+// Fixed-region mode: Create(PatchLayout, ...) makes an estimator without a face mesh whose
+// nodes are the caller's own patches (region_grid.h: a rectangle cut into a grid, neighbours
+// sharing a side, the grid's quadrants and centre as the fusion regions); the caller pushes
+// with PushPatches. Everything after sampling is the same code.
+//
 // Example:
 //   auto est = fg::VitalsEstimator::Create(canonical, fg::VitalsOptions{}, &err);
 //   for each frame:  for (const fg::Face& f : faces.faces) est->Push(f, pts_ns, view);
@@ -62,6 +67,9 @@
 namespace fg {
 
 struct VitalsOptions {
+  // POS: the best on the synthetic grid (tools/bench/vitals_grid, README "Vitals accuracy on
+  // synthetic video"): lowest MAE (tied with PBV), lowest RMSE, highest r, most confident
+  // estimates; and it assumes no skin-colour signature (PBV does).
   RppgMethod method = RppgMethod::kPos;
   double fs = 30;                 // uniform resampling grid (Hz)
   double window_s = 10;           // Welch window for the heart rate
@@ -107,9 +115,20 @@ struct VitalsResult {
   float resp_bpm = 0, resp_snr_db = 0;
 };
 
+// The nodes the estimator fuses: per patch its fusion region and its graph neighbours.
+// Face mode takes it from FaceSTGraph; fixed-region mode brings its own (region_grid.h).
+struct PatchLayout {
+  std::vector<FaceRegion> region;           // per patch
+  std::vector<std::vector<int>> neighbours;  // per patch, indices of adjacent patches
+};
+
 class VitalsEstimator {
  public:
   static std::unique_ptr<VitalsEstimator> Create(const CanonicalFace& canonical,
+                                                 const VitalsOptions& opts, std::string* error);
+  // Without a mesh: PushPatches only (Push(...) with landmarks drops and counts the frame).
+  // The error names what is wrong with the layout.
+  static std::unique_ptr<VitalsEstimator> Create(const PatchLayout& layout,
                                                  const VitalsOptions& opts, std::string* error);
   ~VitalsEstimator();
 
@@ -135,7 +154,10 @@ class VitalsEstimator {
   void DropTracksBefore(int64_t pts_ns);
   std::vector<int64_t> Tracks() const;
 
+  // Face mode only: a fixed-region estimator has no mesh (has_graph() is false).
   const FaceSTGraph& graph() const { return *graph_; }
+  bool has_graph() const { return graph_ != nullptr; }
+  int num_patches() const { return static_cast<int>(layout_.region.size()); }
   const VitalsOptions& options() const { return opts_; }
   // The last frame's triangle samples (overlays, tests).
   const TriangleSamples& last_samples() const { return tri_; }
@@ -144,11 +166,13 @@ class VitalsEstimator {
  private:
   struct Track;
   VitalsEstimator() = default;
+  static std::unique_ptr<VitalsEstimator> CreateCommon(const VitalsOptions& o, std::string* error);
   Track& GetTrack(int64_t id);
   void RunUpdate(Track& t);
 
   VitalsOptions opts_;
-  std::unique_ptr<FaceSTGraph> graph_;
+  std::unique_ptr<FaceSTGraph> graph_;  // null in fixed-region mode
+  PatchLayout layout_;
   std::map<int64_t, std::unique_ptr<Track>> tracks_;
   // Prepared once in Create(): the filters and spectra every update uses.
   std::optional<BandPass> band_, resp_band_;

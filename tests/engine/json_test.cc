@@ -2,6 +2,8 @@
 // and parse errors that name the offending key.
 #include "engine/json.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -20,7 +22,8 @@ FrameFaces FullFrame() {
   f.pose = HeadPose{12.5f, -3.25f, 1.0e-7f, std::array<float, 3>{1.f, 2.f, 300.f}};
   f.emotion = Emotion{"happy", {{"happy", 0.8f}, {"neutral", 0.15f}, {"sad", 0.05f}}, 0.8f, 0.7f, 0.3f};
   f.actions = {{"eyeOpenLeft", 0.9f}, {"blinkRate", 14.0f}};
-  f.vitals = Vitals{72.4f, 6.5f, 0.83f};
+  f.vitals.emplace();
+  f.vitals->bpm = 72.4f, f.vitals->snr = 6.5f, f.vitals->confidence = 0.83f;
   f.blendshapes = {{"jawOpen", 0.31f}, {"eyeBlinkLeft", 0.0f}};
   fr.faces.push_back(f);
   Face g;  // tracking only
@@ -57,7 +60,55 @@ TEST(JsonContract, KeyNamesAreTheDocumentedOnes) {
   for (const char* k : {"confidence", "valence", "arousal"}) EXPECT_TRUE(f["emotion"].contains(k)) << k;
   EXPECT_TRUE(f["actions"].contains("blinkRate"));
   for (const char* k : {"bpm", "snr", "confidence"}) EXPECT_TRUE(f["vitals"].contains(k)) << k;
+  // FullFrame's vitals carry neither HRV, respiration nor the waveform: none of their keys.
+  for (const char* k : {"sdnn_ms", "rmssd_ms", "respiration_bpm", "bvp", "bvp_fs"})
+    EXPECT_FALSE(f["vitals"].contains(k)) << k;
   EXPECT_TRUE(f["blendshapes"].contains("jawOpen"));
+}
+
+// The vitals' optional parts: HRV, respiration and the waveform with its rate, each written
+// under its documented key only when present, and read back exactly.
+TEST(JsonContract, VitalsOptionalPartsRoundTrip) {
+  FrameFaces fr;
+  fr.pts_ns = 42;
+  Face f;
+  f.id = 0;  // the fixed-region pseudo-face
+  f.box = {0, 0, 64, 48};
+  f.score = 1;
+  Vitals v;
+  v.bpm = 61.25f, v.snr = 4.5f, v.confidence = 0.75f;
+  v.sdnn_ms = 48.125f;
+  v.rmssd_ms = 33.3f;
+  v.respiration_bpm = 14.7f;
+  for (int i = 0; i < 300; ++i) v.bvp.push_back(std::sin(0.21f * i) * 1.3f + 1e-6f * i);
+  v.bvp_fs = 30;
+  f.vitals = v;
+  fr.faces.push_back(f);
+  Face only_hrv = f;  // SDNN without RMSSD, no respiration, no waveform
+  only_hrv.id = 3;
+  only_hrv.vitals->rmssd_ms.reset();
+  only_hrv.vitals->respiration_bpm.reset();
+  only_hrv.vitals->bvp.clear();
+  only_hrv.vitals->bvp_fs = 0;
+  fr.faces.push_back(only_hrv);
+
+  const std::string line = ToJsonLine(fr);
+  const auto j = nlohmann::json::parse(line);
+  const auto& jv = j["faces"][0]["vitals"];
+  EXPECT_FLOAT_EQ(jv["sdnn_ms"].get<float>(), 48.125f);
+  EXPECT_FLOAT_EQ(jv["rmssd_ms"].get<float>(), 33.3f);
+  EXPECT_FLOAT_EQ(jv["respiration_bpm"].get<float>(), 14.7f);
+  ASSERT_TRUE(jv["bvp"].is_array());
+  EXPECT_EQ(jv["bvp"].size(), 300u);
+  EXPECT_EQ(jv["bvp_fs"].get<float>(), 30.0f);
+  const auto& jh = j["faces"][1]["vitals"];
+  EXPECT_TRUE(jh.contains("sdnn_ms"));
+  for (const char* k : {"rmssd_ms", "respiration_bpm", "bvp", "bvp_fs"}) EXPECT_FALSE(jh.contains(k)) << k;
+
+  std::string err;
+  auto back = FromJsonLine(line, &err);
+  ASSERT_TRUE(back.has_value()) << err;
+  EXPECT_EQ(*back, fr) << "every vitals field is read back bit-exact";
 }
 
 TEST(JsonContract, AbsentPartsAreOmitted) {
@@ -84,6 +135,10 @@ TEST(JsonContract, ErrorsNameTheKey) {
                  Case{R"({"pts":1,"faces":[{"id":1,"score":1,"box":[0,0,1]}]})", "faces[0].box"},
                  Case{R"({"pts":1,"faces":[{"id":1,"score":1,"box":[0,0,1,1],"landmarks":[[1,2]]}]})", "faces[0].landmarks[0]"},
                  Case{R"({"pts":1,"faces":[{"id":1,"score":1,"box":[0,0,1,1],"vitals":{"bpm":"x"}}]})", "faces[0].vitals.bpm"},
+                 Case{R"({"pts":1,"faces":[{"id":1,"score":1,"box":[0,0,1,1],"vitals":{"bpm":1,"snr":1,"confidence":1,"rmssd_ms":"x"}}]})", "faces[0].vitals.rmssd_ms"},
+                 Case{R"({"pts":1,"faces":[{"id":1,"score":1,"box":[0,0,1,1],"vitals":{"bpm":1,"snr":1,"confidence":1,"bvp":[1,"x"],"bvp_fs":30}}]})", "faces[0].vitals.bvp[1]"},
+                 Case{R"({"pts":1,"faces":[{"id":1,"score":1,"box":[0,0,1,1],"vitals":{"bpm":1,"snr":1,"confidence":1,"bvp":[1,2]}}]})", "faces[0].vitals.bvp_fs"},
+                 Case{R"({"pts":1,"faces":[{"id":1,"score":1,"box":[0,0,1,1],"vitals":{"bpm":1,"snr":1,"confidence":1,"bvp":7}}]})", "faces[0].vitals.bvp"},
                  Case{R"({"pts":1,"faces":[{"id":1,"score":1,"box":[0,0,1,1],"blendshapes":{"jawOpen":null}}]})", "blendshapes.jawOpen"},
                  Case{R"({"pts":1,"faces":[{"id":1,"score":1,"box":[0,0,1,1],"actions":{"smile":"x"}}]})", "actions.smile"},
                  Case{R"({"pts":1,"faces":[{"id":1,"score":1,"box":[0,0,1,1],"emotion":{"label":"sad","scores":{},"valence":"x"}}]})", "emotion.valence"},
