@@ -1,0 +1,315 @@
+#include "engine/avatar/mirror.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/tracking/head_pose.h"
+
+namespace fg {
+
+namespace {
+constexpr int kCoords = kMeshLandmarks * 3;
+}
+
+MirrorSolver::MirrorSolver(const CanonicalFace& canonical, const BlendshapeBasis& basis,
+                           const MirrorOptions& opts)
+    : opts_(opts), fit_face_(canonical), basis_(basis), n_(basis.size()) {
+  // Rigid vertices: those no target moves by more than kRigidThreshold.
+  const int nv = basis_.vertex_count();
+  for (int v = 0; v < nv; ++v) {
+    float m = 0;
+    for (int k = 0; k < n_; ++k) {
+      const auto& d = basis_.Delta(k)[v];
+      m = std::max(m, std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]));
+    }
+    if (m <= kRigidThreshold) rigid_.push_back(v);
+  }
+  // Too few rigid points (a different basis): fall back to MediaPipe's Procrustes basis.
+  if (rigid_.size() >= 20) {
+    fit_face_.procrustes_basis.clear();
+    for (int v : rigid_) fit_face_.procrustes_basis.push_back({v, 1.0f});
+  } else {
+    rigid_.clear();
+    for (const auto& b : canonical.procrustes_basis) rigid_.push_back(b.landmark);
+  }
+
+  const float cw[3] = {1.0f, 1.0f, opts_.z_weight};
+  dt_.assign(static_cast<size_t>(n_) * kCoords, 0.0f);
+  for (int k = 0; k < n_; ++k)
+    for (int v = 0; v < nv && v < kMeshLandmarks; ++v)
+      for (int c = 0; c < 3; ++c) dt_[k * kCoords + 3 * v + c] = cw[c] * basis_.Delta(k)[v][c];
+  normal_.assign(static_cast<size_t>(n_) * n_, 0.0f);
+  for (int k = 0; k < n_; ++k)
+    for (int l = 0; l <= k; ++l) {
+      double s = 0;
+      for (int v = 0; v < nv && v < kMeshLandmarks; ++v)
+        for (int c = 0; c < 3; ++c)
+          s += static_cast<double>(dt_[k * kCoords + 3 * v + c]) * basis_.Delta(l)[v][c];
+      normal_[k * n_ + l] = normal_[l * n_ + k] = static_cast<float>(s);
+    }
+  for (int k = 0; k < n_; ++k) normal_[k * n_ + k] += opts_.ridge;
+}
+
+bool MirrorSolver::Normalise(const std::vector<std::array<float, 3>>& lm, int frame_width,
+                             int frame_height, std::span<std::array<float, 3>> out,
+                             Eigen::Matrix3f* rotation, float* scale) const {
+  if (lm.size() < static_cast<size_t>(kMeshLandmarks) ||
+      out.size() < static_cast<size_t>(kMeshLandmarks))
+    return false;
+  const HeadPoseFit fit = FitHeadPose(fit_face_, lm, frame_width, frame_height);
+  if (!(fit.scale > 0)) return false;
+  const Eigen::Matrix3f& r = fit.rotation;
+  const float s = fit.scale;
+  // Translation (all three axes; FitHeadPose keeps only x, y): mean of q - s R p over the
+  // rigid vertices.
+  Eigen::Vector3f t = Eigen::Vector3f::Zero();
+  for (int v : rigid_) {
+    const auto& p = fit_face_.vertices[v];
+    t += Eigen::Vector3f(lm[v][0], -lm[v][1], -lm[v][2]) -
+         s * (r * Eigen::Vector3f(p[0], p[1], p[2]));
+  }
+  t /= static_cast<float>(rigid_.size());
+  const Eigen::Matrix3f rt = r.transpose() / s;
+  for (int v = 0; v < kMeshLandmarks; ++v) {
+    const Eigen::Vector3f p = rt * (Eigen::Vector3f(lm[v][0], -lm[v][1], -lm[v][2]) - t);
+    out[v] = {p.x(), p.y(), p.z()};
+  }
+  if (rotation) *rotation = r;
+  if (scale) *scale = s;
+  return true;
+}
+
+namespace {
+
+// Solves the m x m SPD system a x = rhs (row-major, leading dimension kMaxTargets) in place
+// by Cholesky; false when a pivot is not positive.
+bool CholeskySolve(int m, double* a, double* x) {
+  constexpr int ld = kMaxTargets;
+  for (int j = 0; j < m; ++j) {
+    double d = a[j * ld + j];
+    for (int k = 0; k < j; ++k) d -= a[j * ld + k] * a[j * ld + k];
+    if (!(d > 0)) return false;
+    d = std::sqrt(d);
+    a[j * ld + j] = d;
+    for (int i = j + 1; i < m; ++i) {
+      double s = a[i * ld + j];
+      for (int k = 0; k < j; ++k) s -= a[i * ld + k] * a[j * ld + k];
+      a[i * ld + j] = s / d;
+    }
+  }
+  for (int i = 0; i < m; ++i) {  // L y = rhs
+    double s = x[i];
+    for (int k = 0; k < i; ++k) s -= a[i * ld + k] * x[k];
+    x[i] = s / a[i * ld + i];
+  }
+  for (int i = m - 1; i >= 0; --i) {  // L^T x = y
+    double s = x[i];
+    for (int k = i + 1; k < m; ++k) s -= a[k * ld + i] * x[k];
+    x[i] = s / a[i * ld + i];
+  }
+  return true;
+}
+
+}  // namespace
+
+void MirrorSolver::BoundedSolve(const float* b, std::span<float> w) const {
+  // Bounded-variable least squares (Stark & Parker's BVLS, an active-set method): minimise
+  // 1/2 w^T A w - (b - sparsity)^T w over 0 <= w <= ub. Variables are free or held at a
+  // bound; the free ones are solved exactly (Cholesky on A_FF); a step that would leave
+  // the box stops at the first bound crossed and holds that variable; at a feasible
+  // optimum of the free set the held variable whose gradient points most into the box is
+  // freed, until none does (the KKT conditions). Warm-started from w's active set.
+  const int n = n_;
+  const double tol = 1e-7;
+  const double ub = opts_.solve_upper;
+  int state[kMaxTargets];  // 0 free, -1 held at 0, +1 held at 1
+  double x[kMaxTargets], z[kMaxTargets], a[kMaxTargets * kMaxTargets];
+  int free_idx[kMaxTargets];
+  for (int k = 0; k < n; ++k) {
+    x[k] = std::clamp(static_cast<double>(w[k]), 0.0, ub);
+    state[k] = x[k] <= 0 ? -1 : (x[k] >= ub ? 1 : 0);
+    x[k] = state[k] < 0 ? 0.0 : (state[k] > 0 ? ub : x[k]);
+  }
+  auto A = [&](int i, int j) {
+    return static_cast<double>(normal_[static_cast<size_t>(i) * n + j]);
+  };
+  for (int outer = 0; outer < 4 * n; ++outer) {
+    // Inner loop: optimum over the free set, stepping back to the box when needed.
+    for (int inner = 0; inner < n + 1; ++inner) {
+      int m = 0;
+      for (int k = 0; k < n; ++k)
+        if (state[k] == 0) free_idx[m++] = k;
+      if (m == 0) break;
+      for (int i = 0; i < m; ++i) {
+        const int fi = free_idx[i];
+        double r = b[fi] - opts_.sparsity;
+        for (int k = 0; k < n; ++k)
+          if (state[k] != 0) r -= A(fi, k) * x[k];
+        z[i] = r;
+        for (int j = 0; j < m; ++j) a[i * kMaxTargets + j] = A(fi, free_idx[j]);
+      }
+      if (!CholeskySolve(m, a, z)) return;  // not SPD (ridge 0 and a degenerate basis)
+      double alpha = 1;
+      int hit = -1;
+      for (int i = 0; i < m; ++i) {
+        const int fi = free_idx[i];
+        const double d = z[i] - x[fi];
+        if (z[i] < 0 && d < 0) {
+          const double t = -x[fi] / d;
+          if (t < alpha) alpha = t, hit = fi;
+        } else if (z[i] > ub && d > 0) {
+          const double t = (ub - x[fi]) / d;
+          if (t < alpha) alpha = t, hit = fi;
+        }
+      }
+      for (int i = 0; i < m; ++i) x[free_idx[i]] += alpha * (z[i] - x[free_idx[i]]);
+      if (hit < 0) break;
+      // Hold every free variable now at (or past) a bound.
+      for (int i = 0; i < m; ++i) {
+        const int fi = free_idx[i];
+        if (fi == hit || x[fi] <= tol) {
+          if (x[fi] <= 0.5 * ub)
+            state[fi] = -1, x[fi] = 0;
+          else
+            state[fi] = 1, x[fi] = ub;
+        } else if (x[fi] >= ub - tol) {
+          state[fi] = 1, x[fi] = ub;
+        }
+      }
+    }
+    // KKT: free the held variable whose negative gradient points most into the box.
+    int best = -1;
+    double best_g = 1e-6;
+    for (int k = 0; k < n; ++k) {
+      if (state[k] == 0) continue;
+      double g = b[k] - opts_.sparsity;
+      for (int l = 0; l < n; ++l) g -= A(k, l) * x[l];
+      const double into = state[k] < 0 ? g : -g;
+      if (into > best_g) best_g = into, best = k;
+    }
+    if (best < 0) break;
+    state[best] = 0;
+  }
+  for (int k = 0; k < n; ++k) w[k] = static_cast<float>(std::clamp(x[k], 0.0, ub));
+}
+
+float MirrorSolver::Solve(std::span<const std::array<float, 3>> offsets, std::span<float> w) const {
+  if (offsets.size() < static_cast<size_t>(kMeshLandmarks) || w.size() < static_cast<size_t>(n_) ||
+      n_ > kMaxTargets)
+    return 0;
+  const float* r = offsets.data()->data();
+  // b = C D^T r; rCr = r^T C r.
+  float bp[kMaxTargets];
+  for (int k = 0; k < n_; ++k) {
+    const float* d = &dt_[static_cast<size_t>(k) * kCoords];
+    float s = 0;
+    for (int i = 0; i < kCoords; ++i) s += d[i] * r[i];
+    bp[k] = s;
+  }
+  float rcr = 0;
+  for (int i = 0; i < kCoords; ++i) rcr += (i % 3 == 2 ? opts_.z_weight : 1.0f) * r[i] * r[i];
+  BoundedSolve(bp, w);
+  // |D w - r|_C^2 = w^T (A - ridge I) w - 2 w^T b + r^T C r
+  float q = 0;
+  for (int k = 0; k < n_; ++k) {
+    const float* a = &normal_[static_cast<size_t>(k) * n_];
+    float aw = 0;
+    for (int l = 0; l < n_; ++l) aw += a[l] * w[l];
+    q += w[k] * (aw - opts_.ridge * w[k]) - 2 * w[k] * bp[k];
+  }
+  return std::sqrt(std::max(0.0f, q + rcr) / kCoords);
+}
+
+void MirrorSolver::Calibrate(Track& t) const {
+  std::vector<float> col(t.calib_count);
+  for (int i = 0; i < kCoords; ++i) {
+    for (int f = 0; f < t.calib_count; ++f) col[f] = t.calib[static_cast<size_t>(f) * kCoords + i];
+    auto mid = col.begin() + t.calib_count / 2;
+    std::nth_element(col.begin(), mid, col.end());
+    t.neutral[i / 3][i % 3] = *mid;
+  }
+  t.result.calibrated = true;
+}
+
+const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int frame_width,
+                                         int frame_height) {
+  if (face.landmarks.size() < static_cast<size_t>(kMeshLandmarks)) return nullptr;
+  auto it = tracks_.find(face.id);
+  if (it == tracks_.end()) {
+    it = tracks_.emplace(face.id, Track{}).first;
+    Track& t = it->second;
+    t.result.id = face.id;
+    t.result.weights.assign(n_, 0.0f);
+    for (const std::string& name : basis_.names()) t.result.blendshapes[name] = 0.0f;
+    t.calib.assign(static_cast<size_t>(kMaxCalibrationFrames) * kCoords, 0.0f);
+    t.neutral.assign(kMeshLandmarks, {0, 0, 0});
+    t.points.assign(kMeshLandmarks, {0, 0, 0});
+    t.offsets.assign(kMeshLandmarks, {0, 0, 0});
+    t.raw.assign(n_, 0.0f);
+    t.filters.assign(n_, OneEuroFilter(opts_.smoothing_params));
+    t.start_ns = pts_ns;
+  }
+  Track& t = it->second;
+  MirrorResult& res = t.result;
+  if (res.updates > 0 && pts_ns <= res.pts_ns) return &res;  // not after the previous frame
+  float scale = 0;
+  if (!Normalise(face.landmarks, frame_width, frame_height, t.points, &res.rotation, &scale))
+    return &res;
+  const auto ypr = RotationToYawPitchRoll(res.rotation);
+  res.yaw = ypr[0];
+  res.pitch = ypr[1];
+  res.roll = ypr[2];
+  res.pts_ns = pts_ns;
+  ++res.updates;
+
+  if (!res.calibrated) {
+    if (t.calib_count < kMaxCalibrationFrames) {
+      float* dst = &t.calib[static_cast<size_t>(t.calib_count) * kCoords];
+      for (int v = 0; v < kMeshLandmarks; ++v)
+        for (int c = 0; c < 3; ++c) dst[3 * v + c] = t.points[v][c];
+      ++t.calib_count;
+    }
+    const double elapsed = 1e-9 * static_cast<double>(pts_ns - t.start_ns);
+    if ((elapsed >= opts_.calibration_s && t.calib_count >= opts_.min_calibration_frames) ||
+        t.calib_count >= kMaxCalibrationFrames)
+      Calibrate(t);
+    if (!res.calibrated) return &res;  // weights stay 0 until the neutral is known
+  }
+
+  for (int v = 0; v < kMeshLandmarks; ++v)
+    for (int c = 0; c < 3; ++c) t.offsets[v][c] = t.points[v][c] - t.neutral[v][c];
+  res.residual_cm = Solve(t.offsets, t.raw);
+  const double ts = 1e-9 * static_cast<double>(pts_ns);
+  for (int k = 0; k < n_; ++k) {
+    float w = t.raw[k];
+    if (opts_.smoothing) w = static_cast<float>(t.filters[k].Filter(ts, w));
+    res.weights[k] = std::clamp(w, 0.0f, 1.0f);
+  }
+  // Map values in basis order; the keys were inserted when the track appeared.
+  for (int k = 0; k < n_; ++k) res.blendshapes.find(basis_.names()[k])->second = res.weights[k];
+  return &res;
+}
+
+const MirrorResult* MirrorSolver::Get(int64_t id) const {
+  auto it = tracks_.find(id);
+  return it == tracks_.end() ? nullptr : &it->second.result;
+}
+
+bool MirrorSolver::DropTrack(int64_t id) { return tracks_.erase(id) > 0; }
+
+size_t MirrorSolver::DropStale(int64_t now_ns) {
+  const int64_t timeout = static_cast<int64_t>(opts_.track_timeout_s * 1e9);
+  size_t n = 0;
+  for (auto it = tracks_.begin(); it != tracks_.end();) {
+    const int64_t last = it->second.result.updates ? it->second.result.pts_ns : it->second.start_ns;
+    if (now_ns - last > timeout) {
+      it = tracks_.erase(it);
+      ++n;
+    } else {
+      ++it;
+    }
+  }
+  return n;
+}
+
+}  // namespace fg

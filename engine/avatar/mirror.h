@@ -1,0 +1,141 @@
+// Mirroring: the blendshape weights (and head rotation) that reproduce a tracked face's
+// expression on the avatar, per track, every frame.
+//
+//   Face.landmarks (468, frame px) ──rigid fit──► canonical cm ──minus track neutral──► r
+//   r ──bounded least squares over the basis deltas──► w (0..1) ──One Euro──► weights
+//
+// 1. Pose normalisation: a similarity (Umeyama) fit of the landmarks to the canonical face
+//    (FitHeadPose, head_pose.h) over the "rigid" vertices only: those no basis target moves
+//    by more than kRigidThreshold (0.01 cm; 112 of 468: forehead, nose, temples, jaw line),
+//    so an expression does not tilt the fit. Every landmark is then mapped into canonical
+//    cm: p = R^T (q - t) / s with q = (x, -y, -z) in pixels.
+// 2. Neutral: per track, the per-coordinate median of the normalised mesh over the first
+//    calibration_s seconds (at least min_calibration_frames, at most kMaxCalibrationFrames
+//    frames, by pts). It absorbs the person's own face shape (and a blink inside the
+//    window); until it is learned the weights are 0 and `calibrated` is false.
+// 3. Solve: min_w 1/2 sum_v c_v |D(v) w - r(v)|^2 + ridge/2 |w|^2 + sparsity sum_i w_i,
+//    0 <= w_i <= solve_upper, D the basis deltas (c_v = 1 for x and y, z_weight for z: FaceMesh's
+//    depth is the noisiest). The sparsity term (an L1 penalty, linear on w >= 0) stops
+//    antagonists (eyeBlink and eyeWide, mouthPress and mouthLowerDown, ...) from both
+//    switching on to cancel each other and fit noise; it lowers a lone target's weight by
+//    sparsity / |D_i|^2 (about 0.01 for the weakest targets at the default). The box is
+//    [0, solve_upper] (1.2) and the outputs are clamped to [0, 1]: a bound at exactly 1
+//    would clip noise on one side only and bias a target at full strength low. The normal matrix
+//    D^T C D + ridge I is precomputed at construction; each frame forms D^T C r
+//    (468 x 3 x n) and solves the box-constrained problem exactly with an active-set
+//    method (BVLS, Stark & Parker 1995: Cholesky on the free targets, steps clipped to
+//    the box, KKT check), warm-started from the track's previous active set.
+// 4. Smoothing: a One Euro filter per weight (speed in weight units per second), little
+//    lag on fast moves, no jitter at rest; clamped to [0, 1] again.
+// Head rotation: the fit's rotation (head -> camera, x right, y up, z to camera) and its
+// yaw/pitch/roll in head_pose.h's convention (not smoothed here: the tracker already
+// smooths the landmarks).
+//
+// Threading: thread-compatible; one instance per stream. Update on a known track does not
+// allocate (buffers are sized when the track appears; the neutral median takes one
+// scratch column once, when it is learned).
+//
+// Example:
+//   fg::MirrorSolver mirror(canonical, basis);
+//   for (fg::Face& f : frame.faces)
+//     if (const fg::MirrorResult* m = mirror.Update(f, pts_ns, width, height))
+//       f.blendshapes = m->blendshapes;
+//   mirror.DropStale(pts_ns);
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/avatar/blendshapes.h"
+#include "engine/face.h"
+#include "engine/geometry/canonical_face.h"
+#include "engine/tracking/one_euro.h"
+
+namespace fg {
+
+inline constexpr float kRigidThreshold = 0.01f;  // cm
+inline constexpr int kMaxCalibrationFrames = 32;
+inline constexpr int kMaxTargets = 64;  // the solver's stack workspace (the basis has 37)
+
+struct MirrorOptions {
+  double calibration_s = 1.0;
+  int min_calibration_frames = 5;
+  float ridge = 1e-3f;      // in cm^2 per unit weight^2; keeps near-collinear targets stable
+  float sparsity = 0.006f;  // L1 penalty in cm^2 per unit weight (see 3. above)
+  // The solve's upper bound (outputs are clamped to 1): above 1 so that a target at full
+  // strength is not biased below 1 by noise clipped on one side only.
+  float solve_upper = 1.2f;
+  float z_weight = 0.5f;  // weight of the z residual relative to x and y
+  bool smoothing = true;
+  OneEuroParams smoothing_params{.min_cutoff = 3.0, .beta = 5.0, .d_cutoff = 1.0};
+  double track_timeout_s = 1.0;  // DropStale
+};
+
+struct MirrorResult {
+  int64_t id = -1;
+  int64_t pts_ns = -1;
+  bool calibrated = false;
+  std::vector<float> weights;                              // basis order, 0..1 (smoothed)
+  std::map<std::string, float> blendshapes;                // ARKit name -> weight (same values)
+  Eigen::Matrix3f rotation = Eigen::Matrix3f::Identity();  // head -> camera
+  float yaw = 0, pitch = 0, roll = 0;                      // degrees (head_pose.h)
+  float residual_cm = 0;  // RMS of the solve's residual over all vertices
+  uint64_t updates = 0;
+};
+
+class MirrorSolver {
+ public:
+  MirrorSolver(const CanonicalFace& canonical, const BlendshapeBasis& basis,
+               const MirrorOptions& opts = {});
+
+  // One face of one frame (pts in ns, increasing per track). nullptr when the face has no
+  // 468-point mesh. The result stays valid until the track is dropped.
+  const MirrorResult* Update(const Face& face, int64_t pts_ns, int frame_width, int frame_height);
+  const MirrorResult* Get(int64_t id) const;
+  bool DropTrack(int64_t id);
+  // Drops tracks not updated within track_timeout_s of now; returns how many.
+  size_t DropStale(int64_t now_ns);
+  size_t size() const { return tracks_.size(); }
+
+  // The parts, for tests and tools:
+  // Landmarks (frame px) -> canonical cm (out: 468 entries); the fit's rotation and scale.
+  bool Normalise(const std::vector<std::array<float, 3>>& landmarks, int frame_width,
+                 int frame_height, std::span<std::array<float, 3>> out, Eigen::Matrix3f* rotation,
+                 float* scale) const;
+  // Bounded least squares for offsets from neutral (canonical cm, 468 entries); weights
+  // (basis.size() entries) hold the warm start on entry and the solution on return, in
+  // [0, solve_upper] (Update clamps to [0, 1] after smoothing). Returns the RMS residual in
+  // cm (the "C"-weighted one, z counted at z_weight).
+  float Solve(std::span<const std::array<float, 3>> offsets, std::span<float> weights) const;
+
+  const BlendshapeBasis& basis() const { return basis_; }
+  const std::vector<int>& rigid_vertices() const { return rigid_; }
+
+ private:
+  struct Track {
+    MirrorResult result;
+    int64_t start_ns = -1;
+    int calib_count = 0;
+    std::vector<float> calib;  // kMaxCalibrationFrames x (468*3) normalised meshes
+    std::vector<std::array<float, 3>> neutral, points, offsets;
+    std::vector<float> raw;  // unsmoothed solution (the warm start)
+    std::vector<OneEuroFilter> filters;
+  };
+  void Calibrate(Track& t) const;
+  void BoundedSolve(const float* b, std::span<float> w) const;
+
+  MirrorOptions opts_;
+  CanonicalFace fit_face_;  // the canonical face with the rigid vertices as its fit basis
+  BlendshapeBasis basis_;
+  std::vector<int> rigid_;
+  int n_ = 0;                  // targets
+  std::vector<float> dt_;      // n x (468*3): C D^T, row-major (target, coordinate)
+  std::vector<float> normal_;  // n x n: D^T C D + ridge I
+  std::map<int64_t, Track> tracks_;
+};
+
+}  // namespace fg

@@ -1,0 +1,230 @@
+#include "engine/render/composite.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace fg::render {
+
+void RgbaImage::Resize(int w, int h) {
+  width = std::max(w, 0);
+  height = std::max(h, 0);
+  const size_t need = static_cast<size_t>(width) * height * 4;
+  if (px.size() < need) px.resize(need);
+}
+
+void RgbaImage::Fill(std::array<uint8_t, 4> rgba) {
+  const size_t n = static_cast<size_t>(width) * height;
+  for (size_t i = 0; i < n; ++i) std::memcpy(px.data() + 4 * i, rgba.data(), 4);
+}
+
+namespace {
+
+inline uint8_t Luma601Limited(int r, int g, int b) {
+  return detail::Clamp8(((66 * r + 129 * g + 25 * b + 128) >> 8) + 16);
+}
+inline uint8_t U601(int r, int g, int b) {
+  return detail::Clamp8(((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128);
+}
+inline uint8_t V601(int r, int g, int b) {
+  return detail::Clamp8(((112 * r - 94 * g - 18 * b + 128) >> 8) + 128);
+}
+
+// Packed formats: one loop per format, chosen once.
+template <PixelFormat F>
+void WritePacked(const RgbaImage& src, const draw::MutableImageView& dst, int x0, int y0,
+                 int sx0, int sy0, int w, int h) {
+  for (int j = 0; j < h; ++j) {
+    const uint8_t* s = src.Row(sy0 + j) + 4 * sx0;
+    uint8_t* d = dst.planes[0] + static_cast<std::ptrdiff_t>(y0 + j) * dst.strides[0];
+    for (int i = 0; i < w; ++i, s += 4) {
+      if (s[3] == 0) continue;
+      const int x = x0 + i;
+      if constexpr (F == PixelFormat::kRGB) {
+        d[3 * x] = s[0], d[3 * x + 1] = s[1], d[3 * x + 2] = s[2];
+      } else if constexpr (F == PixelFormat::kBGR) {
+        d[3 * x] = s[2], d[3 * x + 1] = s[1], d[3 * x + 2] = s[0];
+      } else if constexpr (F == PixelFormat::kRGBA) {
+        d[4 * x] = s[0], d[4 * x + 1] = s[1], d[4 * x + 2] = s[2], d[4 * x + 3] = 255;
+      } else if constexpr (F == PixelFormat::kBGRA) {
+        d[4 * x] = s[2], d[4 * x + 1] = s[1], d[4 * x + 2] = s[0], d[4 * x + 3] = 255;
+      } else {  // GRAY8, full-range luma as draw::Pen
+        d[x] = static_cast<uint8_t>((77 * s[0] + 150 * s[1] + 29 * s[2] + 128) >> 8);
+      }
+    }
+  }
+}
+
+void WriteYuv(const RgbaImage& src, const draw::MutableImageView& dst, int x0, int y0, int sx0,
+              int sy0, int w, int h) {
+  // One pass per chroma row: the (up to) two luma rows of each 2x2 block are written and
+  // their written pixels averaged for the block's U/V.
+  const bool nv12 = dst.format == PixelFormat::kNV12;
+  const int cx0 = x0 / 2, cx1 = (x0 + w - 1) / 2, cy0 = y0 / 2, cy1 = (y0 + h - 1) / 2;
+  for (int cy = cy0; cy <= cy1; ++cy) {
+    const uint8_t* srow[2] = {nullptr, nullptr};
+    uint8_t* drow[2] = {nullptr, nullptr};
+    for (int k = 0; k < 2; ++k) {
+      const int fy = 2 * cy + k;
+      if (fy < y0 || fy >= y0 + h) continue;
+      srow[k] = src.Row(sy0 + fy - y0);
+      drow[k] = dst.planes[0] + static_cast<std::ptrdiff_t>(fy) * dst.strides[0];
+    }
+    uint8_t* uv = dst.planes[1] + static_cast<std::ptrdiff_t>(cy) * dst.strides[1];
+    uint8_t* vp = nv12 ? nullptr : dst.planes[2] + static_cast<std::ptrdiff_t>(cy) * dst.strides[2];
+    for (int cx = cx0; cx <= cx1; ++cx) {
+      int r = 0, g = 0, b = 0, n = 0;
+      const int fx_begin = std::max(2 * cx, x0), fx_end = std::min(2 * cx + 2, x0 + w);
+      for (int k = 0; k < 2; ++k) {
+        if (!srow[k]) continue;
+        for (int fx = fx_begin; fx < fx_end; ++fx) {
+          const uint8_t* p = srow[k] + 4 * (sx0 + fx - x0);
+          if (p[3] == 0) continue;
+          drow[k][fx] = Luma601Limited(p[0], p[1], p[2]);
+          r += p[0], g += p[1], b += p[2], ++n;
+        }
+      }
+      if (n == 0) continue;
+      if (n == 4) {  // the common case: no division
+        r = (r + 2) >> 2, g = (g + 2) >> 2, b = (b + 2) >> 2;
+      } else if (n == 2) {
+        r = (r + 1) >> 1, g = (g + 1) >> 1, b = (b + 1) >> 1;
+      } else if (n == 3) {
+        r = (r + 1) / 3, g = (g + 1) / 3, b = (b + 1) / 3;
+      }
+      if (nv12) {
+        uv[2 * cx] = U601(r, g, b);
+        uv[2 * cx + 1] = V601(r, g, b);
+      } else {
+        uv[cx] = U601(r, g, b);
+        vp[cx] = V601(r, g, b);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void WriteRgba(const RgbaImage& src, const draw::MutableImageView& dst, int x, int y) {
+  // Clip the source rectangle against the frame.
+  const int sx0 = std::max(0, -x), sy0 = std::max(0, -y);
+  const int dx0 = x + sx0, dy0 = y + sy0;
+  const int w = std::min(src.width - sx0, dst.width - dx0);
+  const int h = std::min(src.height - sy0, dst.height - dy0);
+  if (w <= 0 || h <= 0) return;
+  switch (dst.format) {
+    case PixelFormat::kRGB: WritePacked<PixelFormat::kRGB>(src, dst, dx0, dy0, sx0, sy0, w, h); break;
+    case PixelFormat::kBGR: WritePacked<PixelFormat::kBGR>(src, dst, dx0, dy0, sx0, sy0, w, h); break;
+    case PixelFormat::kRGBA: WritePacked<PixelFormat::kRGBA>(src, dst, dx0, dy0, sx0, sy0, w, h); break;
+    case PixelFormat::kBGRA: WritePacked<PixelFormat::kBGRA>(src, dst, dx0, dy0, sx0, sy0, w, h); break;
+    case PixelFormat::kGRAY8: WritePacked<PixelFormat::kGRAY8>(src, dst, dx0, dy0, sx0, sy0, w, h); break;
+    case PixelFormat::kNV12:
+    case PixelFormat::kI420: WriteYuv(src, dst, dx0, dy0, sx0, sy0, w, h); break;
+  }
+}
+
+void FrameCopy::Assign(const ImageView& frame) {
+  std::array<const uint8_t*, 3> ptrs{};
+  std::array<int, 3> strides{};
+  for (int p = 0; p < PlaneCount(frame.format); ++p) {
+    const int row = ImageView::MinStride(frame.format, frame.width, p);
+    const int rows = ImageView::PlaneRows(frame.format, frame.height, p);
+    const size_t need = static_cast<size_t>(row) * rows;
+    if (planes_[p].size() < need) planes_[p].resize(need);
+    for (int y = 0; y < rows; ++y)
+      std::memcpy(planes_[p].data() + static_cast<size_t>(y) * row,
+                  frame.planes[p] + static_cast<std::ptrdiff_t>(y) * frame.strides[p], row);
+    ptrs[p] = planes_[p].data();
+    strides[p] = row;
+  }
+  view_.format = frame.format;
+  view_.width = frame.width;
+  view_.height = frame.height;
+  view_.planes = ptrs;
+  view_.strides = strides;
+}
+
+Layout ComputeLayout(CompositeMode mode, int frame_w, int frame_h, float pip_fraction) {
+  Layout l;
+  l.mode = mode;
+  switch (mode) {
+    case CompositeMode::kReplace: l.panel = {0, 0, frame_w, frame_h}; break;
+    case CompositeMode::kSideBySide: {
+      const int left = frame_w / 2;
+      l.panel = {left, 0, frame_w - left, frame_h};
+      l.video = {0, (frame_h - frame_h / 2) / 2, left, frame_h / 2};
+      break;
+    }
+    case CompositeMode::kPip: {
+      const float f = std::clamp(pip_fraction, 0.1f, 1.0f);
+      const int w = std::max(1, static_cast<int>(frame_w * f + 0.5f));
+      const int h = std::max(1, static_cast<int>(frame_h * f + 0.5f));
+      const int margin_x = static_cast<int>(frame_w * 0.02f), margin_y = static_cast<int>(frame_h * 0.02f);
+      l.panel = {std::max(0, frame_w - w - margin_x), std::min(margin_y, frame_h - h), w, h};
+      break;
+    }
+  }
+  return l;
+}
+
+namespace {
+
+template <PixelFormat F>
+void ShrinkRows(const ImageView& src, const Rect& v, int half, RgbaImage* out) {
+  if constexpr (F == PixelFormat::kNV12 || F == PixelFormat::kI420) {
+    // Each output pixel covers one 2x2 luma block, which shares one chroma sample: average
+    // the four Y and convert once.
+    for (int j = 0; j < v.h; ++j) {
+      uint8_t* d = out->Row(v.y + j);
+      const int sy = std::min(2 * j, src.height - 1), sy1 = std::min(sy + 1, src.height - 1);
+      const uint8_t* y0 = src.planes[0] + static_cast<std::ptrdiff_t>(sy) * src.strides[0];
+      const uint8_t* y1 = src.planes[0] + static_cast<std::ptrdiff_t>(sy1) * src.strides[0];
+      const uint8_t* c1 = src.planes[1] + static_cast<std::ptrdiff_t>(sy / 2) * src.strides[1];
+      const uint8_t* c2 = F == PixelFormat::kI420
+                              ? src.planes[2] + static_cast<std::ptrdiff_t>(sy / 2) * src.strides[2]
+                              : nullptr;
+      for (int i = 0; i < v.w && i < half; ++i) {
+        const int sx = std::min(2 * i, src.width - 1), sx1 = std::min(sx + 1, src.width - 1);
+        const int yy = (y0[sx] + y0[sx1] + y1[sx] + y1[sx1] + 2) >> 2;
+        const int cx = sx / 2;
+        const Rgb8 p = F == PixelFormat::kNV12 ? detail::YuvToRgb(yy, c1[2 * cx], c1[2 * cx + 1])
+                                               : detail::YuvToRgb(yy, c1[cx], c2[cx]);
+        d[4 * i] = p.r, d[4 * i + 1] = p.g, d[4 * i + 2] = p.b, d[4 * i + 3] = 255;
+      }
+    }
+    return;
+  }
+  for (int j = 0; j < v.h; ++j) {
+    uint8_t* d = out->Row(v.y + j);
+    const int sy = std::min(2 * j, src.height - 1), sy1 = std::min(sy + 1, src.height - 1);
+    for (int i = 0; i < v.w && i < half; ++i) {
+      const int sx = std::min(2 * i, src.width - 1), sx1 = std::min(sx + 1, src.width - 1);
+      const Rgb8 a = src.AtAs<F>(sx, sy), b = src.AtAs<F>(sx1, sy), c = src.AtAs<F>(sx, sy1),
+                 e = src.AtAs<F>(sx1, sy1);
+      d[4 * i] = static_cast<uint8_t>((a.r + b.r + c.r + e.r + 2) >> 2);
+      d[4 * i + 1] = static_cast<uint8_t>((a.g + b.g + c.g + e.g + 2) >> 2);
+      d[4 * i + 2] = static_cast<uint8_t>((a.b + b.b + c.b + e.b + 2) >> 2);
+      d[4 * i + 3] = 255;
+    }
+  }
+}
+
+}  // namespace
+
+void ShrinkVideo(const ImageView& src, const Layout& layout, std::array<uint8_t, 4> background,
+                 RgbaImage* out) {
+  const int half = layout.panel.x;  // the left half's width
+  out->Resize(half, src.height);
+  out->Fill(background);
+  const Rect& v = layout.video;
+  switch (src.format) {
+    case PixelFormat::kRGB: ShrinkRows<PixelFormat::kRGB>(src, v, half, out); break;
+    case PixelFormat::kBGR: ShrinkRows<PixelFormat::kBGR>(src, v, half, out); break;
+    case PixelFormat::kRGBA: ShrinkRows<PixelFormat::kRGBA>(src, v, half, out); break;
+    case PixelFormat::kBGRA: ShrinkRows<PixelFormat::kBGRA>(src, v, half, out); break;
+    case PixelFormat::kGRAY8: ShrinkRows<PixelFormat::kGRAY8>(src, v, half, out); break;
+    case PixelFormat::kNV12: ShrinkRows<PixelFormat::kNV12>(src, v, half, out); break;
+    case PixelFormat::kI420: ShrinkRows<PixelFormat::kI420>(src, v, half, out); break;
+  }
+}
+
+}  // namespace fg::render

@@ -1,0 +1,157 @@
+// FaceAvatar: the whole per-frame avatar pipeline behind the `faceavatar` element, as plain
+// engine code (the element only maps properties and buffers onto it; tools/bench/render_bench
+// drives it directly).
+//
+//   FrameFaces ──► MirrorSolver (per track) ──► mirror weights ─┐  (eased in/out when a face
+//                                                                │   appears / disappears)
+//   instruction (WeightCurve) ──► weights at t ──┐               │
+//   timeline (Timeline)        ──► weights at t ─┴─ per-weight max ─► shown weights
+//        │                                                           │
+//        └── face.blendshapes (ARKit names) on every face            ▼
+//   output replace | side-by-side | pip: morph the avatar (canonical face + basis, or a glTF
+//        avatar's ARKit targets), turn it by the head rotation, rasterize, composite
+//   output warp: deform each face's own landmarks by the basis deltas of the weights it
+//        does not already show, piecewise-affine warp of the frame (engine/render/warp.h)
+//
+// Weights. Mirroring (options.mirror) gives each tracked face its own weights; an
+// instruction and a timeline, when set, add theirs on top by per-weight maximum
+// (timeline.h CombineWeights kMax), whether or not a face is in view. The instruction and
+// the timeline share one clock: seconds since the first frame processed after either was
+// last set (or after Reset()), so setting one restarts both. Every face of the frame gets `blendshapes` = its shown weights
+// (faces not driving a slot included), so the JSON contract carries them.
+//
+// Slots. faces = primary: one avatar, driven by the face with the lowest track id (the one
+// tracked longest); faces = all: one avatar per face in view (up to max_slots), ordered by
+// id, side by side within the panel. When the primary face leaves, the avatar eases its
+// mirror weights and head rotation back to neutral over ease_s with the minimum-jerk step
+// (engine/avatar/curve.h) and holds neutral; when a face comes back it eases from neutral
+// to the live weights over ease_s. In `all` mode extra slots appear and disappear with
+// their faces.
+//
+// Warp mode deforms each face (primary, or all) by the weights it does not already show:
+// w_warp = shown - mirror (mirroring on; the photo already shows the person's expression),
+// or shown (mirroring off: the photo is taken as neutral). The pose and scale come from
+// FitHeadPose over the face's landmarks. Frames are copied once (FrameCopy) before warping.
+//
+// Threading: thread-compatible; one instance per stream. Allocation: per frame nothing once
+// the frame size, the number of faces and the avatar are stable (the mirror solver sizes its
+// buffers when a track appears).
+//
+// Example:
+//   std::string err;
+//   auto av = fg::render::FaceAvatar::Create(models_dir, &err);
+//   if (!av) return err;
+//   fg::InstructionError perr;
+//   if (!av->SetInstruction("neutral, then very happy over 1 s", &perr)) ...;
+//   av->Process(frame_faces, pts_ns, frame);   // writes blendshapes, renders
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "engine/avatar/blendshapes.h"
+#include "engine/avatar/curve.h"
+#include "engine/avatar/instruction.h"
+#include "engine/avatar/mirror.h"
+#include "engine/avatar/timeline.h"
+#include "engine/draw/canvas.h"
+#include "engine/face.h"
+#include "engine/geometry/canonical_face.h"
+#include "engine/render/composite.h"
+#include "engine/render/gltf_avatar.h"
+#include "engine/render/rasterizer.h"
+#include "engine/render/warp.h"
+
+namespace fg::render {
+
+enum class OutputMode { kReplace, kSideBySide, kPip, kWarp };
+enum class FaceSelection { kPrimary, kAll };
+
+struct FaceAvatarOptions {
+  bool mirror = true;                  // mirroring on (the element's mode=mirror)
+  OutputMode output = OutputMode::kPip;
+  Shading shading = Shading::kLit;
+  FaceSelection faces = FaceSelection::kPrimary;
+  float pip_size = 0.3f;               // fraction of the frame's width and height
+  double ease_s = 0.5;                 // face lost / found transitions
+  std::array<uint8_t, 4> background{24, 26, 32, 255};
+  int max_slots = 4;
+};
+
+class FaceAvatar {
+ public:
+  // Loads the canonical face from models_dir and builds the blendshape basis; errors name
+  // the file.
+  static std::unique_ptr<FaceAvatar> Create(const std::string& models_dir, std::string* err);
+
+  // "" = the canonical face. A glTF file's targets are matched to the basis by ARKit name;
+  // *warning names the ones ignored (one line; empty when none).
+  bool SetAvatar(const std::string& path, std::string* err, std::string* warning);
+  // "" = none. Parse errors come back in *error (column, word, message).
+  bool SetInstruction(std::string_view text, InstructionError* error);
+  // JSON text of a timeline ("" = none); errors name the entry and key.
+  bool SetTimeline(std::string_view json, std::string* err);
+  void SetOptions(const FaceAvatarOptions& o) { opts_ = o; }
+  const FaceAvatarOptions& options() const { return opts_; }
+
+  // One frame: fills every face's blendshapes and draws into `frame` (its size and format
+  // may change between calls). pts_ns < 0: 30 fps frame counting.
+  void Process(FrameFaces& faces, int64_t pts_ns, const draw::MutableImageView& frame);
+  // Forgets tracks, slots and clocks (flushing seek, new stream).
+  void Reset();
+
+  const BlendshapeBasis& basis() const { return *basis_; }
+  const CanonicalFace& canonical() const { return canonical_; }
+
+ private:
+  struct Slot {
+    int64_t id = -1;          // face driving it; -1 = none in view
+    bool present = false;
+    double change_s = -1e9;   // when present last changed
+    std::vector<float> from;  // mirror weights when the ease started
+    Eigen::Matrix3f from_rot = Eigen::Matrix3f::Identity();
+    std::vector<float> mirror;  // eased mirror weights shown now
+    Eigen::Matrix3f rot = Eigen::Matrix3f::Identity();
+    std::vector<float> shown;   // final weights
+  };
+
+  FaceAvatar() = default;
+  double Seconds(int64_t pts_ns);
+  void UpdateSlot(Slot& s, const MirrorResult* live, double t);
+  void RenderPanel(const draw::MutableImageView& frame);
+  void WarpFaces(FrameFaces& faces, const draw::MutableImageView& frame);
+
+  FaceAvatarOptions opts_;
+  CanonicalFace canonical_;
+  std::optional<BlendshapeBasis> basis_;
+  std::unique_ptr<MirrorSolver> mirror_;
+  WeightCurve instruction_;
+  std::optional<Timeline> timeline_;
+  std::optional<GltfAvatar> gltf_;
+  std::vector<int> gltf_index_;  // basis target -> avatar target (-1: none)
+
+  // Clocks.
+  int64_t frames_ = 0;
+  std::optional<int64_t> first_pts_;
+  double overlay_origin_s_ = 0;
+  bool overlay_origin_pending_ = true;
+
+  std::vector<Slot> slots_;
+  std::vector<float> overlay_, scratch_w_;
+  std::vector<float> gltf_w_;
+  std::vector<std::array<float, 3>> morphed_, deltas_, target_;
+  Rasterizer raster_;
+  RgbaImage left_;
+  FrameCopy copy_;
+  std::unique_ptr<FaceWarp> warp_;
+};
+
+}  // namespace fg::render

@@ -1,0 +1,75 @@
+// Warp mode: re-renders a face photo with a new expression by deforming the face's own mesh.
+//
+//   source landmarks (468, frame px, from tracking)      target landmarks (source + deltas)
+//          \                                                 /
+//           +--- per target triangle: inverse affine map ---+
+//                 dst pixel centre -> barycentrics in the target triangle -> the same
+//                 barycentrics in the source triangle -> bilinear sample of the ORIGINAL
+//                 frame (a copy: the frame itself is being written)
+//
+// Piecewise-affine over the canonical triangulation (engine/geometry/canonical_face.h).
+// Pixels are covered by the top-left rule at pixel centres (engine/render/triangle.h), so
+// adjacent triangles never write a pixel twice; where the target mesh folds over itself
+// (a turned head, the nose), the triangle nearer the camera (smaller interpolated target z)
+// wins. Pixels outside the target mesh are not touched. Sampling positions are continuous
+// frame coordinates (pixel (x, y) covers [x, x+1)), so an identity target reproduces the
+// frame (within rounding of the 1/256-pixel vertex snap) and a translated target moves the
+// picture by exactly the translation.
+//
+// Target landmarks from blendshape deltas: DisplaceLandmarks() adds to each source landmark
+// its delta (canonical centimetres, head frame: x right, y up, z towards the camera) rotated
+// by the head rotation and scaled by the fit's pixels per centimetre (engine/tracking/
+// head_pose.h HeadPoseFit), mapped to FaceMesh's image axes (x right, y down, z away).
+//
+// Output in the frame's own format through engine/render/composite.h WriteRgba (NV12/I420:
+// chroma of each touched 2x2 block is the mean of its warped pixels).
+//
+// Threading: a FaceWarp holds scratch buffers; one per thread. Allocation: none per face
+// once the scratch has grown to the largest face box seen.
+//
+// Example:
+//   fg::render::FaceWarp warp(canonical.triangles);
+//   copy.Assign(frame.view());                               // the original picture
+//   fg::render::DisplaceLandmarks(face.landmarks, deltas, fit.rotation, fit.scale, target);
+//   warp.Warp(copy.view(), face.landmarks, target, frame);
+#pragma once
+
+#include <array>
+#include <span>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "engine/draw/canvas.h"
+#include "engine/image.h"
+#include "engine/render/composite.h"
+
+namespace fg::render {
+
+class FaceWarp {
+ public:
+  explicit FaceWarp(std::vector<std::array<int, 3>> triangles);
+
+  // source and target hold the same number of points (>= the largest triangle index + 1;
+  // fewer: nothing is drawn). src and dst have the same size; src must not alias dst.
+  void Warp(const ImageView& src, std::span<const std::array<float, 3>> source,
+            std::span<const std::array<float, 3>> target, const draw::MutableImageView& dst);
+
+  const std::vector<std::array<int, 3>>& triangles() const { return triangles_; }
+
+ private:
+  std::vector<std::array<int, 3>> triangles_;
+  int max_index_ = -1;
+  RgbaImage scratch_;
+  std::vector<float> depth_;
+};
+
+// target[i] = source[i] + (s * (R d).x, -s * (R d).y, -s * (R d).z), d = deltas_cm[i].
+// Sizes: target.size() == source.size(); deltas beyond source.size() are ignored, missing
+// ones count as zero.
+void DisplaceLandmarks(std::span<const std::array<float, 3>> source,
+                       std::span<const std::array<float, 3>> deltas_cm,
+                       const Eigen::Matrix3f& rotation, float scale_px_per_cm,
+                       std::span<std::array<float, 3>> target);
+
+}  // namespace fg::render

@@ -1,0 +1,90 @@
+// The avatar's frame path allocates nothing once set up: FaceAvatar::Process (mirror solve,
+// instruction, timeline-free overlay, morphing, rasterizing, compositing; and the warp) in
+// every output mode on RGB and NV12 frames, after warm-up frames with the same face. Every
+// global operator new is counted while Process runs. Its own binary because it replaces the
+// global allocation functions.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "engine/render/face_avatar.h"
+
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<long> g_allocations{0};
+
+void* CountedAlloc(std::size_t n) {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+}  // namespace
+
+void* operator new(std::size_t n) { return CountedAlloc(n); }
+void* operator new[](std::size_t n) { return CountedAlloc(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return CountedAlloc(n);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace fg::render {
+namespace {
+
+std::string ModelsDir() {
+  const char* env = std::getenv("FACEGRAPH_MODELS");
+  return env ? env : FG_MODELS_DEFAULT_DIR;
+}
+
+TEST(RenderAlloc, ProcessDoesNotAllocateAfterWarmUp) {
+  std::string err;
+  auto avatar = FaceAvatar::Create(ModelsDir(), &err);
+  ASSERT_TRUE(avatar) << err;
+  InstructionError perr;
+  ASSERT_TRUE(avatar->SetInstruction("neutral, then very surprised over 0.2 s", &perr));
+  FrameFaces faces;
+  Face f;
+  f.id = 3;
+  for (const auto& v : avatar->canonical().vertices)
+    f.landmarks.push_back({160 + 8 * v[0], 120 - 8 * v[1], -8 * v[2]});
+  faces.faces.push_back(f);
+  for (PixelFormat format : {PixelFormat::kRGB, PixelFormat::kNV12}) {
+    const int w = 320, h = 240;
+    std::array<std::vector<uint8_t>, 3> planes;
+    std::array<uint8_t*, 3> ptrs{};
+    std::array<int, 3> strides{};
+    for (int p = 0; p < PlaneCount(format); ++p) {
+      strides[p] = ImageView::MinStride(format, w, p);
+      planes[p].assign(static_cast<size_t>(strides[p]) * ImageView::PlaneRows(format, h, p), 100);
+      ptrs[p] = planes[p].data();
+    }
+    draw::MutableImageView frame;
+    ASSERT_FALSE(draw::MutableImageView::Wrap(format, w, h, ptrs, strides, &frame));
+    for (OutputMode out : {OutputMode::kPip, OutputMode::kSideBySide, OutputMode::kReplace, OutputMode::kWarp}) {
+      FaceAvatarOptions o;
+      o.output = out;
+      avatar->SetOptions(o);
+      int64_t pts = 0;
+      for (int i = 0; i < 40; ++i, pts += 33333333) avatar->Process(faces, pts, frame);
+      g_allocations = 0;
+      g_counting = true;
+      for (int i = 0; i < 10; ++i, pts += 33333333) avatar->Process(faces, pts, frame);
+      g_counting = false;
+      EXPECT_EQ(g_allocations.load(), 0) << PixelFormatName(format) << " output " << static_cast<int>(out);
+      avatar->Reset();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace fg::render
