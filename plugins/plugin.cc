@@ -4,10 +4,13 @@
 //   GST_PLUGIN_PATH=build/plugins gst-inspect-1.0 facegraph
 #include <gst/gst.h>
 
+#include "plugins/gstfaceavatar.h"
 #include "plugins/gstfaceemotion.h"
 #include "plugins/gstfacejson.h"
+#include "plugins/gstfacesynthsrc.h"
 #include "plugins/gstfaceoverlay.h"
 #include "plugins/gstfacetrack.h"
+#include "plugins/gstfacevitals.h"
 
 static gboolean plugin_init(GstPlugin* plugin) {
   gboolean ok = FALSE;
@@ -15,6 +18,9 @@ static gboolean plugin_init(GstPlugin* plugin) {
   ok |= GST_ELEMENT_REGISTER(facetrack, plugin);
   ok |= GST_ELEMENT_REGISTER(faceoverlay, plugin);
   ok |= GST_ELEMENT_REGISTER(faceemotion, plugin);
+  ok |= GST_ELEMENT_REGISTER(facevitals, plugin);
+  ok |= GST_ELEMENT_REGISTER(facesynthsrc, plugin);
+  ok |= GST_ELEMENT_REGISTER(faceavatar, plugin);
   return ok;
 }
 

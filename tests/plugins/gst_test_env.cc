@@ -5,7 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "plugins/gstfaceavatar.h"
 #include "plugins/gstfacejson.h"
+#include "plugins/gstfacesynthsrc.h"
 #include "plugins/gstfaceoverlay.h"
 #include "plugins/gstfaceemotion.h"
 #include "plugins/gstfacetrack.h"
@@ -18,6 +20,8 @@ gboolean RegisterElements(GstPlugin* plugin) {
   ok &= GST_ELEMENT_REGISTER(facetrack, plugin);
   ok &= GST_ELEMENT_REGISTER(faceoverlay, plugin);
   ok &= GST_ELEMENT_REGISTER(faceemotion, plugin);
+  ok &= GST_ELEMENT_REGISTER(facesynthsrc, plugin);
+  ok &= GST_ELEMENT_REGISTER(faceavatar, plugin);
   return ok;
 }
 

@@ -137,6 +137,10 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+// facejson's session summary, its last line on EOS (README "JSON output contract"): told
+// from frame lines by its "summary" key.
+bool IsSummaryLine(const std::string& line) { return line.rfind("{\"summary\":", 0) == 0; }
+
 std::string Describe(const Result& r) {
   return "exit " + std::to_string(r.status) + (r.timed_out ? " (timed out)" : "") +
          "\nstderr:\n" + r.err;
@@ -156,7 +160,15 @@ TEST(Runner, DemoRunsToEosWithMp4AndOneJsonLinePerFrame) {
   std::istringstream jsonl(ReadFile(out + "/demo.jsonl"));
   int lines = 0;
   int64_t last_pts = -1;
+  int with_vitals = 0, confident = 0;
+  std::string summary;
   for (std::string line; std::getline(jsonl, line); ++lines) {
+    ASSERT_TRUE(summary.empty()) << "a line after the summary: " << line;
+    if (IsSummaryLine(line)) {
+      summary = line;
+      --lines;  // not a frame
+      continue;
+    }
     std::string err;
     const auto frame = fg::FromJsonLine(line, &err);
     ASSERT_TRUE(frame) << "line " << lines << ": " << err << ": " << line;
@@ -166,8 +178,28 @@ TEST(Runner, DemoRunsToEosWithMp4AndOneJsonLinePerFrame) {
     ASSERT_EQ(frame->faces.size(), 1u) << "line " << lines;
     EXPECT_EQ(frame->faces[0].id, 1) << "line " << lines;
     EXPECT_EQ(frame->faces[0].landmarks.size(), 468u) << "line " << lines;
+    // facevitals: the source beats at 72 bpm (heart-rate=72 in graphs/demo.gst); a
+    // confident estimate is within 3 bpm (README: the synthetic grid's still-face MAE is
+    // 0.12 bpm, breathing motion and noise included here).
+    if (frame->faces[0].vitals) {
+      ++with_vitals;
+      const fg::Vitals& v = *frame->faces[0].vitals;
+      if (v.confidence >= 0.5f) {
+        ++confident;
+        EXPECT_NEAR(v.bpm, 72.0f, 3.0f) << "line " << lines;
+      }
+    }
   }
-  EXPECT_EQ(lines, 90);  // imagefreeze num-buffers=90 in graphs/demo.gst
+  EXPECT_EQ(lines, 450);  // facesynthsrc num-buffers=450 in graphs/demo.gst
+  // Vitals from 5 s of data on (min_seconds), so at most the first 150 frames lack them;
+  // the worker may lag a little behind a file-speed run.
+  EXPECT_GE(with_vitals, 250);
+  EXPECT_GE(confident, 100) << "the clean synthetic pulse should be read confidently";
+  // The session summary: one track, in every frame, all of its time happy.
+  EXPECT_NE(summary.find("\"id\":1,"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("\"frames\":" + std::to_string(lines) + ","), std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("\"emotion_share\":{\"happy\":1.0}"), std::string::npos) << summary;
   EXPECT_NE(r.err.find("facetrack"), std::string::npos) << "facetrack missing from latency table";
   EXPECT_NE(r.err.find("faceoverlay"), std::string::npos) << "faceoverlay missing from latency table";
 }
@@ -194,6 +226,10 @@ TEST(Runner, FileTrackTracksAVideoFile) {
   std::istringstream jsonl(ReadFile(out + "/track.jsonl"));
   int lines = 0;
   for (std::string line; std::getline(jsonl, line); ++lines) {
+    if (IsSummaryLine(line)) {
+      --lines;  // the session summary, not a frame
+      continue;
+    }
     std::string err;
     const auto frame = fg::FromJsonLine(line, &err);
     ASSERT_TRUE(frame) << "line " << lines << ": " << err;
@@ -208,6 +244,10 @@ TEST(Runner, JsonOnStdoutRunnerMessagesOnStderr) {
   std::istringstream out(r.out);
   int lines = 0;
   for (std::string line; std::getline(out, line); ++lines) {
+    if (IsSummaryLine(line)) {
+      --lines;  // the session summary, not a frame
+      continue;
+    }
     std::string err;
     ASSERT_TRUE(fg::FromJsonLine(line, &err)) << err << ": " << line;
   }
@@ -301,6 +341,10 @@ TEST(Runner, SigintStopsALiveGraphWith130) {
   std::istringstream jsonl(ReadFile(out + "/live.jsonl"));
   int lines = 0;
   for (std::string line; std::getline(jsonl, line); ++lines) {
+    if (IsSummaryLine(line)) {
+      --lines;  // the session summary (EOS was sent), not a frame
+      continue;
+    }
     std::string err;
     ASSERT_TRUE(fg::FromJsonLine(line, &err)) << err << ": " << line;
   }
