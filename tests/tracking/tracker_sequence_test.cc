@@ -323,8 +323,12 @@ TEST(TrackerSequence, FindsFacesFrom40PxToFullFrame) {
     ASSERT_EQ(ff.faces.size(), 1u) << "sprite scale " << scale;
     std::printf("[ face size ] scale %.1f: face box %.0f x %.0f px\n", scale, ff.faces[0].box.w,
                 ff.faces[0].box.h);
-    if (scale == 0.3f) EXPECT_LE(ff.faces[0].box.w, 45.0f);
-    if (scale == 3.6f) EXPECT_GE(ff.faces[0].box.h, 0.75f * kH);
+    if (scale == 0.3f) {
+      EXPECT_LE(ff.faces[0].box.w, 45.0f);
+    }
+    if (scale == 3.6f) {
+      EXPECT_GE(ff.faces[0].box.h, 0.75f * kH);
+    }
   }
 }
 

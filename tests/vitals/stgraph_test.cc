@@ -352,40 +352,8 @@ TEST(STGraph, OddSizesAndFacesPartlyOutsideAreSafe) {
   for (int t = 0; t < g->num_triangles(); ++t) EXPECT_EQ(s.pixels[t], 0);
 }
 
-TEST(STGraph, PerFacePerFrameCost) {
-  // Sampling + patch aggregation + ring-buffer push for one 150 px face at 640x480: the work
-  // done on the caller's thread per face and frame. Budget 0.5 ms on one core (Release);
-  // asserted loosely (shared CI cores, sanitizer builds) and printed for the report.
-  constexpr int kW = 640, kH = 480;
-  std::vector<uint8_t> rgb(kW * kH * 3);
-  std::mt19937 rng(1);
-  for (auto& b : rgb) b = static_cast<uint8_t>(rng());
-  AllFormats f;
-  MakeAllFormats(rgb, kW, kH, &f);
-  std::string err;
-  auto est = VitalsEstimator::Create(Canonical(), VitalsOptions{}, &err);
-  ASSERT_TRUE(est) << err;
-  const auto lm = Project(5, 0, 0, 10, 320, 240);
-  for (PixelFormat fmt : {PixelFormat::kRGB, PixelFormat::kNV12, PixelFormat::kI420}) {
-    std::vector<double> ms;
-    // RGB fills the whole 32 s history so that the update below is the worst case.
-    const int frames = fmt == PixelFormat::kRGB ? 960 : 300;
-    for (int i = 0; i < frames; ++i) {
-      const auto t0 = std::chrono::steady_clock::now();
-      est->Push(static_cast<int>(fmt), int64_t{i} * 33'333'333, f.views[static_cast<int>(fmt)], lm, HeadPose{});
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
-    std::sort(ms.begin(), ms.end());
-    const auto t0 = std::chrono::steady_clock::now();
-    est->Update(static_cast<int>(fmt));
-    const double upd = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("[ cost ] %-4s push median %.3f ms, p90 %.3f ms per face per frame; spectral update %.1f ms (%d s of history)\n",
-                std::string(PixelFormatName(fmt)).c_str(), ms[ms.size() / 2], ms[ms.size() * 9 / 10], upd, frames / 30);
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-    EXPECT_LT(ms[ms.size() / 2], 2.0) << "per-face per-frame push (budget 0.5 ms)";
-#endif
-  }
-}
+// The per-face per-frame cost is measured by tools/bench/vitals_bench (README Speed), not
+// asserted here: timed assertions on shared CI cores only measure the neighbours.
 
 }  // namespace
 }  // namespace fg
