@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "engine/tracking/head_pose.h"
 
@@ -33,21 +36,164 @@ MirrorSolver::MirrorSolver(const CanonicalFace& canonical, const BlendshapeBasis
     for (const auto& b : canonical.procrustes_basis) rigid_.push_back(b.landmark);
   }
 
+  std::vector<const std::vector<std::array<float, 3>>*> deltas(n_);
+  for (int k = 0; k < n_; ++k) deltas[k] = &basis_.Delta(k);
+  BuildNormal(deltas);
+}
+
+void MirrorSolver::BuildNormal(const std::vector<const std::vector<std::array<float, 3>>*>& d) {
   const float cw[3] = {1.0f, 1.0f, opts_.z_weight};
+  const int nv = std::min<int>(basis_.vertex_count(), kMeshLandmarks);
   dt_.assign(static_cast<size_t>(n_) * kCoords, 0.0f);
   for (int k = 0; k < n_; ++k)
-    for (int v = 0; v < nv && v < kMeshLandmarks; ++v)
-      for (int c = 0; c < 3; ++c) dt_[k * kCoords + 3 * v + c] = cw[c] * basis_.Delta(k)[v][c];
+    for (int v = 0; v < nv && v < static_cast<int>(d[k]->size()); ++v)
+      for (int c = 0; c < 3; ++c) dt_[k * kCoords + 3 * v + c] = cw[c] * (*d[k])[v][c];
   normal_.assign(static_cast<size_t>(n_) * n_, 0.0f);
   for (int k = 0; k < n_; ++k)
     for (int l = 0; l <= k; ++l) {
       double s = 0;
-      for (int v = 0; v < nv && v < kMeshLandmarks; ++v)
+      for (int v = 0; v < nv && v < static_cast<int>(d[l]->size()); ++v)
         for (int c = 0; c < 3; ++c)
-          s += static_cast<double>(dt_[k * kCoords + 3 * v + c]) * basis_.Delta(l)[v][c];
+          s += static_cast<double>(dt_[k * kCoords + 3 * v + c]) * (*d[l])[v][c];
       normal_[k * n_ + l] = normal_[l * n_ + k] = static_cast<float>(s);
     }
-  for (int k = 0; k < n_; ++k) normal_[k * n_ + k] += opts_.ridge;
+  // Ridge and sparsity per target, scaled by |d_k|^2 / |geometric delta_k|^2 (both
+  // C-weighted): the same penalty in weight units whichever vectors the solve uses (a
+  // response a fifth the geometric delta's length would otherwise be biased 25x more).
+  ridge_.assign(n_, opts_.ridge);
+  sparsity_.assign(n_, opts_.sparsity);
+  for (int k = 0; k < n_; ++k) {
+    if (d[k] == &basis_.Delta(k)) continue;
+    double dd = 0, gg = 0;
+    for (int v = 0; v < nv; ++v)
+      for (int c = 0; c < 3; ++c) {
+        const double g = basis_.Delta(k)[v][c];
+        dd += cw[c] * static_cast<double>((*d[k])[v][c]) * (*d[k])[v][c];
+        gg += cw[c] * g * g;
+      }
+    const float ratio = gg > 0 ? static_cast<float>(dd / gg) : 1.0f;
+    ridge_[k] *= ratio;
+    sparsity_[k] *= ratio;
+  }
+  for (int k = 0; k < n_; ++k) normal_[k * n_ + k] += ridge_[k];
+}
+
+bool MirrorSolver::SetResponseBasis(const ResponseBasis& r, std::string* error) {
+  auto fail = [&](const std::string& m) {
+    if (error) *error = "MirrorSolver response basis: " + m;
+    return false;
+  };
+  if (r.names.size() != r.deltas.size())
+    return fail(std::to_string(r.names.size()) + " names but " + std::to_string(r.deltas.size()) +
+                " delta sets");
+  std::vector<const std::vector<std::array<float, 3>>*> deltas(n_);
+  for (int k = 0; k < n_; ++k) deltas[k] = &basis_.Delta(k);
+  int matched = 0;
+  for (size_t i = 0; i < r.names.size(); ++i) {
+    if (r.deltas[i].size() != static_cast<size_t>(kMeshLandmarks))
+      return fail("target '" + r.names[i] + "' has " + std::to_string(r.deltas[i].size()) +
+                  " vertices, expected " + std::to_string(kMeshLandmarks));
+    for (const auto& p : r.deltas[i])
+      if (!std::isfinite(p[0]) || !std::isfinite(p[1]) || !std::isfinite(p[2]))
+        return fail("target '" + r.names[i] + "' holds a non-finite value");
+    const int k = basis_.Index(r.names[i]);
+    if (k < 0) continue;
+    if (deltas[k] == &basis_.Delta(k)) ++matched;
+    deltas[k] = &r.deltas[i];
+  }
+  if (matched == 0) return fail("no target name matches the basis");
+  BuildNormal(deltas);
+  response_targets_ = matched;
+  return true;
+}
+
+namespace {
+void PutU32(std::string& s, uint32_t v) {
+  for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+bool GetU32(const std::string& s, size_t& at, uint32_t* v) {
+  if (at + 4 > s.size()) return false;
+  *v = 0;
+  for (int i = 0; i < 4; ++i)
+    *v |= static_cast<uint32_t>(static_cast<uint8_t>(s[at + i])) << (8 * i);
+  at += 4;
+  return true;
+}
+constexpr char kResponseMagic[] = "FGRB1\n";
+}  // namespace
+
+bool SaveResponseBasis(const ResponseBasis& r, const std::string& path, std::string* error) {
+  if (r.names.size() != r.deltas.size()) {
+    if (error) *error = path + ": names and delta sets differ in count";
+    return false;
+  }
+  std::string s(kResponseMagic, 6);
+  PutU32(s, static_cast<uint32_t>(r.names.size()));
+  PutU32(s, static_cast<uint32_t>(kMeshLandmarks));
+  PutU32(s, static_cast<uint32_t>(r.provenance.size()));
+  s += r.provenance;
+  for (size_t i = 0; i < r.names.size(); ++i) {
+    if (r.deltas[i].size() != static_cast<size_t>(kMeshLandmarks)) {
+      if (error) *error = path + ": target '" + r.names[i] + "' does not have 468 vertices";
+      return false;
+    }
+    PutU32(s, static_cast<uint32_t>(r.names[i].size()));
+    s += r.names[i];
+    for (const auto& p : r.deltas[i])
+      for (float f : p) {
+        uint32_t u;
+        std::memcpy(&u, &f, 4);
+        PutU32(s, u);
+      }
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out || !out.write(s.data(), static_cast<std::streamsize>(s.size()))) {
+    if (error) *error = path + ": cannot write";
+    return false;
+  }
+  return true;
+}
+
+std::optional<ResponseBasis> LoadResponseBasis(const std::string& path, std::string* error) {
+  auto fail = [&](const std::string& m) -> std::optional<ResponseBasis> {
+    if (error) *error = path + ": " + m;
+    return std::nullopt;
+  };
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("cannot open");
+  const std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (s.size() < 6 || s.compare(0, 6, kResponseMagic) != 0)
+    return fail("not a response basis (no FGRB1 header)");
+  size_t at = 6;
+  uint32_t count = 0, verts = 0, plen = 0;
+  if (!GetU32(s, at, &count) || !GetU32(s, at, &verts) || !GetU32(s, at, &plen))
+    return fail("truncated header");
+  if (verts != static_cast<uint32_t>(kMeshLandmarks))
+    return fail(std::to_string(verts) + " vertices per target, expected 468");
+  if (count > 1024) return fail("implausible target count " + std::to_string(count));
+  if (at + plen > s.size()) return fail("truncated provenance");
+  ResponseBasis r;
+  r.provenance = s.substr(at, plen);
+  at += plen;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t len = 0;
+    if (!GetU32(s, at, &len) || len > 256 || at + len > s.size())
+      return fail("truncated at target " + std::to_string(i));
+    r.names.push_back(s.substr(at, len));
+    at += len;
+    if (at + static_cast<size_t>(verts) * 12 > s.size())
+      return fail("truncated in target '" + r.names.back() + "'");
+    std::vector<std::array<float, 3>> d(verts);
+    for (auto& p : d)
+      for (float& f : p) {
+        uint32_t u = 0;
+        GetU32(s, at, &u);
+        std::memcpy(&f, &u, 4);
+      }
+    r.deltas.push_back(std::move(d));
+  }
+  if (at != s.size()) return fail("trailing bytes after " + std::to_string(count) + " targets");
+  return r;
 }
 
 bool MirrorSolver::Normalise(const std::vector<std::array<float, 3>>& lm, int frame_width,
@@ -142,7 +288,7 @@ void MirrorSolver::BoundedSolve(const float* b, std::span<float> w) const {
       if (m == 0) break;
       for (int i = 0; i < m; ++i) {
         const int fi = free_idx[i];
-        double r = b[fi] - opts_.sparsity;
+        double r = b[fi] - sparsity_[fi];
         for (int k = 0; k < n; ++k)
           if (state[k] != 0) r -= A(fi, k) * x[k];
         z[i] = r;
@@ -182,7 +328,7 @@ void MirrorSolver::BoundedSolve(const float* b, std::span<float> w) const {
     double best_g = 1e-6;
     for (int k = 0; k < n; ++k) {
       if (state[k] == 0) continue;
-      double g = b[k] - opts_.sparsity;
+      double g = b[k] - sparsity_[k];
       for (int l = 0; l < n; ++l) g -= A(k, l) * x[l];
       const double into = state[k] < 0 ? g : -g;
       if (into > best_g) best_g = into, best = k;
@@ -215,7 +361,7 @@ float MirrorSolver::Solve(std::span<const std::array<float, 3>> offsets, std::sp
     const float* a = &normal_[static_cast<size_t>(k) * n_];
     float aw = 0;
     for (int l = 0; l < n_; ++l) aw += a[l] * w[l];
-    q += w[k] * (aw - opts_.ridge * w[k]) - 2 * w[k] * bp[k];
+    q += w[k] * (aw - ridge_[k] * w[k]) - 2 * w[k] * bp[k];
   }
   return std::sqrt(std::max(0.0f, q + rcr) / kCoords);
 }

@@ -27,6 +27,16 @@
 //    the box, KKT check), warm-started from the track's previous active set.
 // 4. Smoothing: a One Euro filter per weight (speed in weight units per second), little
 //    lag on fast moves, no jitter at rest; clamped to [0, 1] again.
+// 5. Tracker response (optional, SetResponseBasis): a tracker does not report the geometric
+//    deltas. FaceMesh's landmarks follow a warped picture by a fraction that differs per
+//    target (on the astronaut: jaw ~0.64 of the displacement, blinks ~0.5, smiles 0.3-0.5,
+//    inner brows 0.2), so the geometric basis reads every target low. A ResponseBasis holds,
+//    per target, the displacement the tracker actually reports for a unit weight, in the
+//    solver's own normalised canonical cm (step 1); with it the solve uses those vectors in
+//    place of the basis deltas (targets it lacks keep theirs). Everything else (rigid fit,
+//    neutral, bounds, sparsity, smoothing) is unchanged. Measured by MeasureTrackerResponse
+//    (engine/synth/tracker_response.h); saved and loaded by Save/LoadResponseBasis (a small
+//    binary file, see there). Without it the solver is exactly the geometric one.
 // Head rotation: the fit's rotation (head -> camera, x right, y up, z to camera) and its
 // yaw/pitch/roll in head_pose.h's convention (not smoothed here: the tracker already
 // smooths the landmarks).
@@ -41,11 +51,15 @@
 //     if (const fg::MirrorResult* m = mirror.Update(f, pts_ns, width, height))
 //       f.blendshapes = m->blendshapes;
 //   mirror.DropStale(pts_ns);
+// With the tracker-response calibration (5.):
+//   auto r = fg::LoadResponseBasis(path, &err);   // or fg::MeasureTrackerResponse(...)
+//   if (!r || !mirror.SetResponseBasis(*r, &err)) log(err);   // else: geometric solve
 #pragma once
 
 #include <Eigen/Core>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -74,6 +88,18 @@ struct MirrorOptions {
   OneEuroParams smoothing_params{.min_cutoff = 3.0, .beta = 5.0, .d_cutoff = 1.0};
   double track_timeout_s = 1.0;  // DropStale
 };
+
+// Per target, the landmark displacement a tracker reports for a unit weight (see 5. above).
+struct ResponseBasis {
+  std::vector<std::string> names;                        // ARKit names
+  std::vector<std::vector<std::array<float, 3>>> deltas;  // per name, 468 entries, cm
+  std::string provenance;  // how it was measured (free text, kept in the file)
+};
+// File format (little-endian): "FGRB1\n", u32 target count, u32 vertex count (468),
+// u32 provenance length + bytes, then per target u32 name length + name bytes +
+// vertex count x 3 float32. 37 targets: about 210 kB. Errors name the file and the cause.
+bool SaveResponseBasis(const ResponseBasis& r, const std::string& path, std::string* error);
+std::optional<ResponseBasis> LoadResponseBasis(const std::string& path, std::string* error);
 
 struct MirrorResult {
   int64_t id = -1;
@@ -112,6 +138,15 @@ class MirrorSolver {
   // cm (the "C"-weighted one, z counted at z_weight).
   float Solve(std::span<const std::array<float, 3>> offsets, std::span<float> weights) const;
 
+  // Solves against `r` instead of the geometric deltas (targets of the basis that `r` lacks
+  // keep their deltas; names `r` has that the basis lacks are ignored). False and *error
+  // (naming the target) when an entry does not have 468 vertices or holds a non-finite
+  // value, or `r` matches no target; the solver is then unchanged. Existing tracks keep
+  // their neutral.
+  bool SetResponseBasis(const ResponseBasis& r, std::string* error);
+  // How many targets solve against a measured response (0: the geometric solver).
+  int response_targets() const { return response_targets_; }
+
   const BlendshapeBasis& basis() const { return basis_; }
   const std::vector<int>& rigid_vertices() const { return rigid_; }
 
@@ -127,6 +162,8 @@ class MirrorSolver {
   };
   void Calibrate(Track& t) const;
   void BoundedSolve(const float* b, std::span<float> w) const;
+  // dt_ and normal_ from the solve deltas (468 x 3 per target).
+  void BuildNormal(const std::vector<const std::vector<std::array<float, 3>>*>& deltas);
 
   MirrorOptions opts_;
   CanonicalFace fit_face_;  // the canonical face with the rigid vertices as its fit basis
@@ -135,6 +172,8 @@ class MirrorSolver {
   int n_ = 0;                  // targets
   std::vector<float> dt_;      // n x (468*3): C D^T, row-major (target, coordinate)
   std::vector<float> normal_;  // n x n: D^T C D + ridge I
+  std::vector<float> ridge_, sparsity_;  // per target (scaled for a response, see BuildNormal)
+  int response_targets_ = 0;
   std::map<int64_t, Track> tracks_;
 };
 

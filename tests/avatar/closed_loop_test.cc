@@ -23,6 +23,7 @@
 
 #include "engine/avatar/mirror.h"
 #include "engine/synth/expression_track.h"
+#include "engine/synth/tracker_response.h"
 #include "engine/tracking/face_tracker.h"
 #include "tests/avatar/avatar_test_util.h"
 #include "tests/nn/nn_test_util.h"
@@ -271,8 +272,9 @@ struct LoopResult {
   std::vector<double> t;
 };
 
-// Runs the script through warp -> tracker -> mirror.
-LoopResult RunLoop(const TrackerOptions& to, const MirrorOptions& mo) {
+// Runs the script through warp -> tracker -> mirror (solving against `response` when given).
+LoopResult RunLoop(const TrackerOptions& to, const MirrorOptions& mo,
+                   const ResponseBasis* response = nullptr) {
   LoopResult r;
   const Photo& a = Astronaut();
   std::string err;
@@ -284,6 +286,9 @@ LoopResult RunLoop(const TrackerOptions& to, const MirrorOptions& mo) {
   EXPECT_TRUE(tracker) << err;
   if (!tracker) return r;
   MirrorSolver mirror(Canonical(), Basis(), mo);
+  if (response) {
+    EXPECT_TRUE(mirror.SetResponseBasis(*response, &err)) << err;
+  }
   const int n = Basis().size();
   const int frames = static_cast<int>(std::ceil(SegmentStart(std::size(kScript)) * kFps));
   std::vector<uint8_t> frame;
@@ -377,14 +382,15 @@ TrackerOptions LoopTrackerOptions() {
 // filter stays on, so the lag counted is the element chain's minus one filter) and the
 // iris model on (README: FaceMesh's own eyelids hardly follow a closing eye).
 //
-// Issue 7 asks for a mean absolute weight error <= 0.1 per target. That is NOT met yet
-// (README "Avatar engine" has the figures: 0.39-0.55 over each target's own segment):
-// FaceMesh's landmarks follow the warped picture only partly (jaw 0.64 of the displacement,
-// blinks ~0.5, smiles 0.3-0.5, inner brows 0.2), so the geometric basis reads every target
-// low. The MAE is printed; what is asserted here is what holds and must keep holding: every
-// driven target reads clearly above its own neutral-time level during its hold, on its own
-// side (no left/right swap where the response separates the twins), and the undriven
-// targets stay small. Deterministic: synchronous detection, fixed inputs.
+// Issue 7 asks for a mean absolute weight error <= 0.1 per target. The geometric solver
+// does NOT meet it (README "Avatar engine" has the figures: 0.39-0.55 over each target's own
+// segment): FaceMesh's landmarks follow the warped picture only partly (jaw 0.64 of the
+// displacement, blinks ~0.5, smiles 0.3-0.5, inner brows 0.2), so the geometric basis reads
+// every target low (ClosedLoop.TrackerResponseCalibration below solves against FaceMesh's
+// measured response instead). The MAE is printed; what is asserted here is what holds and
+// must keep holding: every driven target reads clearly above its own neutral-time level
+// during its hold, on its own side (no left/right swap where the response separates the
+// twins), and the undriven targets stay small. Deterministic: synchronous detection, fixed inputs.
 TEST(ClosedLoop, EveryDrivenTargetRespondsOnItsOwnSide) {
   const LoopResult def = RunLoop(LoopTrackerOptions(), MirrorOptions{});
   Report("closed loop, defaults (tracker + mirror smoothing, no iris)", def);
@@ -420,6 +426,153 @@ TEST(ClosedLoop, EveryDrivenTargetRespondsOnItsOwnSide) {
       EXPECT_GE(sc.hold_mean - sc.twin_hold, 0.04f) << name << " vs its twin";
     }
   }
+}
+
+// ---- the closed loop with the tracker-response calibration (mirror.h step 5) ----
+//
+// HONESTY: the response basis is measured on a DIFFERENT rendering of the photo than the
+// frames scored here: the astronaut mirrored left-right, scaled by 0.9 and rolled by 8
+// degrees about the picture's centre (so ExpressionTrack fits a different face mesh and
+// FaceTracker sees different pixels and crops), each target held at weights 0.5 and 1.0
+// (the script drives 0.8 and 1.0 through minimum-jerk ramps), L/R pairs symmetrised. The
+// scored run below is the unmirrored photo through the script above, unchanged.
+TEST(ClosedLoop, TrackerResponseCalibration) {
+  TrackerOptions to = LoopTrackerOptions();
+  to.smoothing = false;
+  to.iris = true;
+  ResponseCalibrationOptions co;
+  co.tracker = to;
+  std::string err;
+  const auto response = MeasureTrackerResponse(Astronaut().view(), co, &err);
+  ASSERT_TRUE(response) << err;
+  ASSERT_EQ(static_cast<int>(response->names.size()), Basis().size());
+  std::printf("response basis: %s\n", response->provenance.c_str());
+  // Gain of the response over the geometric delta along it, per scored target (what the
+  // tracker reports of the warp's displacement).
+  for (const Segment& sg : kScript) {
+    const int i = Basis().Index(sg.name);
+    ASSERT_EQ(response->names[i], sg.name);
+    double dot = 0, dd = 0;
+    for (int v = 0; v < kMeshLandmarks; ++v)
+      for (int c = 0; c < 3; ++c)
+        dot += response->deltas[i][v][c] * Basis().Delta(i)[v][c],
+            dd += Basis().Delta(i)[v][c] * Basis().Delta(i)[v][c];
+    std::printf("  gain %-16s %.3f\n", sg.name, dot / dd);
+  }
+  // Save / load round trip (the file a tool would keep in the model cache).
+  const std::string path = testing::TempDir() + "/closed_loop_response.fgrb";
+  ASSERT_TRUE(SaveResponseBasis(*response, path, &err)) << err;
+  const auto loaded = LoadResponseBasis(path, &err);
+  ASSERT_TRUE(loaded) << err;
+  EXPECT_EQ(loaded->names, response->names);
+  EXPECT_EQ(loaded->deltas, response->deltas);
+  EXPECT_EQ(loaded->provenance, response->provenance);
+
+  MirrorOptions mo;
+  // The same script, the same tracker, the geometric solver and the calibrated one.
+  const LoopResult geo = RunLoop(to, MirrorOptions{});
+  const LoopResult r = RunLoop(to, MirrorOptions{}, &*loaded);
+  Report("closed loop, calibrated response (tracker smoothing off, iris on)", r);
+  ASSERT_GT(r.calibrated, 200);
+  ASSERT_EQ(geo.calibrated, r.calibrated);
+  // Measured (MAE over each target's own segment, geometric -> calibrated): jawOpen 0.464 ->
+  // 0.067, eyeBlinkLeft 0.502 -> 0.085, eyeBlinkRight 0.386 -> 0.174, mouthSmileLeft 0.526
+  // -> 0.361, mouthSmileRight 0.408 -> 0.069, browInnerUp 0.550 -> 0.434. The issue's 0.1
+  // is met for jawOpen, eyeBlinkLeft and mouthSmileRight and asserted for them; the other
+  // three are asserted at the measured level + margin (NOT the issue's bound: FaceMesh's
+  // reply to the inner brows and the left smile differs between the two renderings; the
+  // brow's gain along its delta is 0.21 mirrored and 0.06 unmirrored at the same scale).
+  struct Bound {
+    const char* name;
+    float window_mae;
+  };
+  const Bound bounds[] = {{"jawOpen", 0.1f},         {"eyeBlinkLeft", 0.1f},
+                          {"eyeBlinkRight", 0.25f},  {"mouthSmileLeft", 0.45f},
+                          {"mouthSmileRight", 0.1f}, {"browInnerUp", 0.5f}};
+  for (int s = 0; s < static_cast<int>(std::size(kScript)); ++s) {
+    const Scores sc = Score(r, s), sg = Score(geo, s);
+    ASSERT_STREQ(bounds[s].name, kScript[s].name);
+    EXPECT_LE(sc.window_mae, bounds[s].window_mae) << kScript[s].name;
+    // Every target better than the geometric solver on the same frames (measured 0.12 to
+    // 0.42 better).
+    EXPECT_LE(sc.window_mae, sg.window_mae - 0.08f) << kScript[s].name;
+    // Over the whole script too (the calibration must not make neutral frames read high):
+    // measured 0.014-0.113 (geometric 0.069-0.121).
+    EXPECT_LE(sc.track_mae, 0.15f) << kScript[s].name;
+  }
+  // No left/right swap: the driven side reads above its twin in every hold (measured
+  // eyeBlinkLeft 0.89 vs 0, eyeBlinkRight 0.80 vs 0, mouthSmileLeft 0.32 vs 0,
+  // mouthSmileRight 0.88 vs 0.28).
+  for (int s = 0; s < static_cast<int>(std::size(kScript)); ++s) {
+    const int i = Basis().Index(kScript[s].name);
+    if (Basis().MirrorTarget(i) == i) continue;
+    const Scores sc = Score(r, s);
+    EXPECT_GE(sc.hold_mean - sc.twin_hold, 0.15f) << kScript[s].name << " vs its twin";
+  }
+}
+
+// The solver uses the response vectors in place of the deltas: offsets that are 0.4 x the
+// geometric jawOpen delta read 0.4 geometrically and 0.8 against a response of half the
+// delta (the penalties scale with it, so the bias stays that of the geometric solve), and
+// a target the response lacks keeps its delta.
+TEST(ClosedLoop, ResponseBasisReplacesTheDeltas) {
+  const int jaw = Basis().Index("jawOpen"), blink = Basis().Index("eyeBlinkLeft");
+  std::vector<std::array<float, 3>> offsets(kMeshLandmarks);
+  auto set = [&](int k, float w) {
+    for (int v = 0; v < kMeshLandmarks; ++v)
+      for (int c = 0; c < 3; ++c) offsets[v][c] = w * Basis().Delta(k)[v][c];
+  };
+  MirrorSolver geometric(Canonical(), Basis());
+  MirrorSolver calibrated(Canonical(), Basis());
+  ResponseBasis r;
+  r.names = {"jawOpen"};
+  r.deltas = {Basis().Delta(jaw)};
+  for (auto& p : r.deltas[0])
+    for (float& x : p) x *= 0.5f;
+  std::string err;
+  ASSERT_TRUE(calibrated.SetResponseBasis(r, &err)) << err;
+  EXPECT_EQ(calibrated.response_targets(), 1);
+  EXPECT_EQ(geometric.response_targets(), 0);
+  set(jaw, 0.4f);
+  std::vector<float> wg(Basis().size(), 0.0f), wc(Basis().size(), 0.0f);
+  geometric.Solve(offsets, wg);
+  calibrated.Solve(offsets, wc);
+  EXPECT_NEAR(wg[jaw], 0.4f, 0.02f);
+  EXPECT_NEAR(wc[jaw], 0.8f, 0.04f);
+  set(blink, 0.6f);  // not in the response: the geometric delta, the same weight
+  std::fill(wg.begin(), wg.end(), 0.0f);
+  std::fill(wc.begin(), wc.end(), 0.0f);
+  geometric.Solve(offsets, wg);
+  calibrated.Solve(offsets, wc);
+  EXPECT_NEAR(wc[blink], wg[blink], 1e-3f);
+  EXPECT_NEAR(wc[blink], 0.6f, 0.03f);
+}
+
+// Bad response bases are refused with a reason; the solver is left unchanged.
+TEST(ClosedLoop, ResponseBasisErrors) {
+  MirrorSolver mirror(Canonical(), Basis());
+  std::string err;
+  ResponseBasis r;
+  r.names = {"jawOpen"};
+  r.deltas = {std::vector<std::array<float, 3>>(10)};
+  EXPECT_FALSE(mirror.SetResponseBasis(r, &err));
+  EXPECT_NE(err.find("jawOpen"), std::string::npos) << err;
+  r.names = {"notATarget"};
+  r.deltas = {std::vector<std::array<float, 3>>(kMeshLandmarks)};
+  EXPECT_FALSE(mirror.SetResponseBasis(r, &err));
+  EXPECT_NE(err.find("no target"), std::string::npos) << err;
+  EXPECT_EQ(mirror.response_targets(), 0);
+  EXPECT_FALSE(LoadResponseBasis("/nonexistent/response.fgrb", &err));
+  EXPECT_NE(err.find("/nonexistent/response.fgrb"), std::string::npos) << err;
+  // The measurement: missing models name the folder, bad options name the option.
+  ResponseCalibrationOptions co;
+  co.tracker = LoopTrackerOptions();
+  co.tracker.models_dir = "/nonexistent-models";
+  EXPECT_FALSE(MeasureTrackerResponse(Astronaut().view(), co, &err));
+  EXPECT_NE(err.find("/nonexistent-models"), std::string::npos) << err;
+  co.weights.clear();
+  EXPECT_FALSE(MeasureTrackerResponse(Astronaut().view(), co, &err));
+  EXPECT_NE(err.find("weights"), std::string::npos) << err;
 }
 
 }  // namespace
