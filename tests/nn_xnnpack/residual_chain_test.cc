@@ -12,6 +12,9 @@
 // window or VALID padding leave the block to XNNPACK. Every case is checked numerically and by the
 // plan statistics (how many chains, how many nodes in them), the latter only on a CPU with
 // AVX-512 (elsewhere the backend keeps XNNPACK for these blocks and says so: 0 chains).
+// FaceMesh's variant too: a per-channel PReLU (slopes of both signs) instead of the ReLU, in
+// the blocks and the stem, and its node order for stride-2 blocks (MaxPool, depthwise, Pad,
+// 1x1); a scalar PReLU slope leaves the block to XNNPACK.
 // Tolerance: max|err| <= 1e-4 x max|ref| per output (test_util.h).
 #include <gtest/gtest.h>
 
@@ -33,9 +36,22 @@ struct BlockSpec {
   bool dw_bias = false, pw_bias = true, add_swapped = false;
   int dw_kernel = 3, dw_stride = 1;
   Padding padding = Padding::kSame;
+  bool prelu = false;       // a Prelu node with one slope per channel instead of the Relu
+  bool pool_first = false;  // stride 2: MaxPool, depthwise, Pad, 1x1 (FaceMesh's order)
+  bool scalar_alpha = false;  // with prelu: one slope for all channels
 };
 
-// Appends one block to x ([n,h,w,c]); returns its Relu output.
+// The block's activation of t (c channels): Relu, or Prelu with slopes in [-0.5, 1].
+int Activate(GraphBuilder& g, int t, int c, const BlockSpec& s) {
+  Node act;
+  act.op = s.prelu ? OpType::kPrelu : OpType::kRelu;
+  act.inputs = {t};
+  if (s.prelu) act.inputs.push_back(s.scalar_alpha ? g.Const({1}, -0.5f, 1.f)
+                                                   : g.Const({1, 1, c}, -0.5f, 1.f));
+  return g.Add(act);
+}
+
+// Appends one block to x ([n,h,w,c]); returns its Relu (or Prelu) output.
 int Block(GraphBuilder& g, int x, int c, const BlockSpec& s) {
   Node dw;
   dw.op = OpType::kDepthwiseConv2D;
@@ -56,16 +72,20 @@ int Block(GraphBuilder& g, int x, int c, const BlockSpec& s) {
   Node add;
   add.op = OpType::kAdd;
   add.inputs = s.add_swapped ? std::vector<int>{t_pw, x} : std::vector<int>{x, t_pw};
-  const int t_add = g.Add(add);
-  Node relu;
-  relu.op = OpType::kRelu;
-  relu.inputs = {t_add};
-  return g.Add(relu);
+  return Activate(g, g.Add(add), c, s);
 }
 
 // Appends one stride-2 block: depthwise 3x3 /2 SAME, MaxPool 2x2 /2 of x, 1x1 c -> c_out,
-// the pool's channels zero-padded to c_out when wider (BlazeFace's Pad), Add, Relu.
+// the pool's channels zero-padded to c_out when wider (BlazeFace's Pad), Add, Relu; or in
+// FaceMesh's order with s.pool_first.
 int DownBlock(GraphBuilder& g, int x, int c, int c_out, const BlockSpec& s) {
+  Node pool;
+  pool.op = OpType::kMaxPool;
+  pool.pool.kernel_h = pool.pool.kernel_w = 2;
+  pool.pool.stride_h = pool.pool.stride_w = 2;
+  pool.pool.padding = Padding::kSame;
+  pool.inputs = {x};
+  int t_res = s.pool_first ? g.Add(pool) : -1;
   Node dw;
   dw.op = OpType::kDepthwiseConv2D;
   dw.conv.padding = Padding::kSame;
@@ -74,13 +94,15 @@ int DownBlock(GraphBuilder& g, int x, int c, int c_out, const BlockSpec& s) {
   dw.inputs = {x, g.Const({3, 3, c, 1})};
   if (s.dw_bias) dw.inputs.push_back(g.Const({c}));
   const int t_dw = g.Add(dw);
-  Node pool;
-  pool.op = OpType::kMaxPool;
-  pool.pool.kernel_h = pool.pool.kernel_w = 2;
-  pool.pool.stride_h = pool.pool.stride_w = 2;
-  pool.pool.padding = Padding::kSame;
-  pool.inputs = {x};
-  int t_res = g.Add(pool);
+  if (!s.pool_first) t_res = g.Add(pool);
+  Node pad;
+  pad.op = OpType::kPad;
+  pad.pad_before = {0, 0, 0, 0};
+  pad.pad_after = {0, 0, 0, c_out - c};
+  if (s.pool_first && c_out > c) {
+    pad.inputs = {t_res};
+    t_res = g.Add(pad);
+  }
   Node pw;
   pw.op = OpType::kConv2D;
   pw.conv.padding = Padding::kValid;
@@ -88,33 +110,27 @@ int DownBlock(GraphBuilder& g, int x, int c, int c_out, const BlockSpec& s) {
   pw.inputs = {t_dw, g.Const({1, 1, c, c_out}, -0.3f, 0.3f)};
   if (s.pw_bias) pw.inputs.push_back(g.Const({c_out}));
   const int t_pw = g.Add(pw);
-  if (c_out > c) {
-    Node pad;
-    pad.op = OpType::kPad;
-    pad.pad_before = {0, 0, 0, 0};
-    pad.pad_after = {0, 0, 0, c_out - c};
+  if (!s.pool_first && c_out > c) {
     pad.inputs = {t_res};
     t_res = g.Add(pad);
   }
   Node add;
   add.op = OpType::kAdd;
   add.inputs = s.add_swapped ? std::vector<int>{t_res, t_pw} : std::vector<int>{t_pw, t_res};
-  const int t_add = g.Add(add);
-  Node relu;
-  relu.op = OpType::kRelu;
-  relu.inputs = {t_add};
-  return g.Add(relu);
+  return Activate(g, g.Add(add), c_out, s);
 }
 
-// A stride-2 SAME Conv2D k x k, c_in -> c_out, + bias, optional fused ReLU (BlazeFace's stem).
-int Stem(GraphBuilder& g, int x, int c_in, int c_out, int k, bool relu) {
+// A stride-2 SAME Conv2D k x k, c_in -> c_out, + bias, optional fused ReLU (BlazeFace's stem)
+// or fused per-channel PReLU (FaceMesh's).
+int Stem(GraphBuilder& g, int x, int c_in, int c_out, int k, bool relu, bool prelu = false) {
   Node n;
   n.op = OpType::kConv2D;
   n.conv.padding = Padding::kSame;
   n.conv.stride_h = n.conv.stride_w = 2;
   n.conv.has_bias = true;
-  n.conv.activation = relu ? Activation::kRelu : Activation::kNone;
+  n.conv.activation = prelu ? Activation::kPrelu : relu ? Activation::kRelu : Activation::kNone;
   n.inputs = {x, g.Const({k, k, c_in, c_out}, -0.5f, 0.5f), g.Const({c_out})};
+  if (prelu) n.inputs.push_back(g.Const({c_out}, -0.5f, 1.f));
   return g.Add(n);
 }
 
@@ -222,6 +238,60 @@ std::vector<ChainCase> AllCases() {
         }
       }
       g.Output(x);
+    };
+    cases.push_back(c);
+  }
+  // FaceMesh's form: PReLU blocks, stride-2 blocks in its node order (MaxPool first, the Pad
+  // before the 1x1), optionally behind a 3x3 PReLU stem; its widths (96, 48, 24, 12, 6) and
+  // channel counts (16 to 128: output tiles with 8- and 4-channel remainders); FaceMesh's trunk
+  // at half its input size (96x96x3 to 3x3x128).
+  struct PreluCase {
+    int n, h, w, c_in, c;  // c_in > 0: a stem c_in -> c in front
+    std::string blocks;
+  };
+  const PreluCase prelus[] = {{1, 8, 96, 0, 16, "ssD"},   {1, 6, 12, 0, 128, "ss"},
+                              {2, 12, 24, 0, 64, "sDs"},  {1, 4, 6, 0, 128, "dss"},
+                              {1, 5, 20, 0, 7, "s"},      {1, 96, 96, 3, 16, "ssDssDssDssdss"},
+                              {2, 12, 20, 3, 12, "sd"}};
+  for (const PreluCase& pc : prelus) {
+    BlockSpec s;
+    s.prelu = true;
+    s.pool_first = true;
+    s.add_swapped = pc.c % 2 == 1;
+    ChainCase c;
+    c.name = "prelu_n" + std::to_string(pc.n) + "_h" + std::to_string(pc.h) + "_w" +
+             std::to_string(pc.w) + (pc.c_in > 0 ? "_stem" + std::to_string(pc.c_in) + "to" : "_c") +
+             std::to_string(pc.c) + "_" + pc.blocks;
+    c.input = {pc.n, pc.h, pc.w, pc.c_in > 0 ? pc.c_in : pc.c};
+    c.expect_chains = 1;
+    c.expect_native_nodes = pc.c_in > 0 ? 1 : 0;
+    for (char b : pc.blocks) c.expect_native_nodes += b == 's' ? 4 : b == 'd' ? 5 : 6;
+    c.build = [=](GraphBuilder& g, int x) {
+      if (pc.c_in > 0) x = Stem(g, x, pc.c_in, pc.c, 3, false, /*prelu=*/true);
+      int ch = pc.c;
+      for (char b : pc.blocks) {
+        if (b == 's') {
+          x = Block(g, x, ch, s);
+        } else {
+          const int out = b == 'D' ? 2 * ch : ch;
+          x = DownBlock(g, x, ch, out, s);
+          ch = out;
+        }
+      }
+      g.Output(x);
+    };
+    cases.push_back(c);
+  }
+  {
+    // One PReLU slope for all channels: the kernel takes one per channel, XNNPACK keeps it.
+    ChainCase c;
+    c.name = "prelu_scalar_alpha_not_native";
+    c.input = {1, 6, 18, 8};
+    c.build = [](GraphBuilder& g, int x) {
+      BlockSpec s;
+      s.prelu = true;
+      s.scalar_alpha = true;
+      g.Output(Block(g, x, 8, s));
     };
     cases.push_back(c);
   }

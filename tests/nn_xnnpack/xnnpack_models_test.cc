@@ -42,7 +42,11 @@ const ModelInfo kModels[] = {
     // stride-1 blocks of four nodes and three stride-2 blocks (5, 6 and 6 nodes: the last two
     // pad channels); XNNPACK keeps the heads.
     {"blazeface", 0, 1, 130, 1},
-    {"facemesh", 0, 0, 0, 1},
+    // FaceMesh: its 3x3 PReLU stem and trunk, 192x192x3 to 6x6x128, are one chain: the stem,
+    // 10 stride-1 blocks of four nodes (PReLU), three stride-2 blocks of six (MaxPool first,
+    // channel Pad before the 1x1) and one of five (128 -> 128, no Pad); XNNPACK keeps the
+    // three heads.
+    {"facemesh", 0, 1, 64, 1},
     {"iris", 1, 0, 0, 1},  // ConcatV2: no concat in this XNNPACK
     {"emotion", 0, 0, 0, 1},
     {"antispoof", 0, 0, 0, 1},

@@ -41,6 +41,10 @@ ResidualChain::ResidualChain(int height, int width, int in_channels, const StemC
   stem_.relu = stem.relu ? 1 : 0;
   stem_.w = stem_w_.data();
   stem_.bias = stem_bias_.data();
+  if (stem.prelu_alpha) {
+    stem_alpha_.assign(stem.prelu_alpha, stem.prelu_alpha + co);
+    stem_.alpha = stem_alpha_.data();
+  }
   Init(height / 2, width / 2, stem.channels, blocks);
 }
 
@@ -48,11 +52,11 @@ void ResidualChain::Init(int height, int width, int channels,
                          std::span<const ResidualBlock> blocks) {
   // Sizes and weight offsets first (the vectors must not move once stages point into them).
   struct Offsets {
-    size_t dw, pw, bias;
+    size_t dw, pw, bias, alpha;
   };
   std::vector<Offsets> offsets;
   int h = height, w = width, c = channels;
-  size_t dw_n = 0, pw_n = 0, bias_n = 0;
+  size_t dw_n = 0, pw_n = 0, bias_n = 0, alpha_n = 0;
   for (const ResidualBlock& blk : blocks) {
     detail::StageArgs st{};
     st.stride = blk.stride;
@@ -63,10 +67,11 @@ void ResidualChain::Init(int height, int width, int channels,
     st.w_out = blk.stride == 2 ? w / 2 : w;
     st.c_out = blk.out_channels > 0 ? blk.out_channels : c;
     stages_.push_back(st);
-    offsets.push_back({dw_n, pw_n, bias_n});
+    offsets.push_back({dw_n, pw_n, bias_n, alpha_n});
     dw_n += size_t(c) * 9;
     pw_n += size_t(c) * size_t(st.c_out);
     bias_n += size_t(st.c_out);
+    if (blk.prelu_alpha) alpha_n += size_t(st.c_out);
     h = st.h_out;
     w = st.w_out;
     c = st.c_out;
@@ -74,6 +79,7 @@ void ResidualChain::Init(int height, int width, int channels,
   dw_.assign(dw_n, 0.f);
   pw_.assign(pw_n, 0.f);
   bias_.assign(bias_n, 0.f);
+  alpha_.assign(alpha_n, 0.f);
   for (size_t b = 0; b < blocks.size(); ++b) {
     const ResidualBlock& blk = blocks[b];
     detail::StageArgs& st = stages_[b];
@@ -96,6 +102,12 @@ void ResidualChain::Init(int height, int width, int channels,
     st.dw = dw;
     st.pw = pw;
     st.bias = bias;
+    st.alpha = nullptr;
+    if (blk.prelu_alpha) {
+      float* alpha = alpha_.data() + offsets[b].alpha;
+      for (size_t o = 0; o < co; ++o) alpha[o] = blk.prelu_alpha[o];
+      st.alpha = alpha;
+    }
   }
 }
 

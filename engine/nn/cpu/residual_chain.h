@@ -10,9 +10,13 @@
 //     x ──▶ DepthwiseConv2D 3x3, stride 2, SAME (+ bias) ──▶ Conv2D 1x1, C -> C' (+ bias) ──┐
 //     └──▶ MaxPool 2x2, stride 2 ──▶ (Pad channels C -> C' with zeros, when C' > C) ──▶ Add ──▶ Relu ──▶ y
 //
+// The activation may be a per-channel PReLU instead of the ReLU (FaceMesh's blocks and stem:
+// y = x > 0 ? x : alpha[c] * x).
+//
 // A chain is N such blocks, each one's y the next one's x, optionally behind a stride-2
 // Conv2D "stem" (StemConv): BlazeFace's stem and body, 256x256x3 down to 16x16x96, are one
-// chain of the stem and 31 blocks. XNNPACK runs each node as its own pass over memory: at
+// chain of the stem and 31 blocks; FaceMesh's, 192x192x3 down to 6x6x128, of a 3x3 stem
+// and 14 PReLU blocks. XNNPACK runs each node as its own pass over memory: at
 // 128x128x24 a tensor (1.5 MB) does not fit the 1 MB L2, so the passes stream through L3,
 // and its 1x1 kernel runs 24 channels at part vector width (65 GFLOP/s). Here the chain
 // streams: a block computes an output row as soon as the rows it needs exist, so each block
@@ -51,6 +55,7 @@ struct ResidualBlock {
   const float* pw_bias = nullptr;    // [C'], or nullptr
   int stride = 1;                    // 1 or 2 (then H and W must be even)
   int out_channels = 0;              // C'; 0 means C. Stride 1 requires C' == C.
+  const float* prelu_alpha = nullptr;  // [C']: PReLU slopes; nullptr: ReLU
 };
 
 // An optional first layer whose output is the first block's input (BlazeFace's 5x5 stem):
@@ -62,6 +67,7 @@ struct StemConv {
   int kernel = 5;                 // k, stride 2, the chain input's H and W even
   int pad_top = 0, pad_left = 0;  // TF's SAME split (ComputeWindow)
   bool relu = true;
+  const float* prelu_alpha = nullptr;  // [C]: PReLU slopes instead (`relu` ignored)
 };
 
 class ResidualChain {
@@ -97,8 +103,9 @@ class ResidualChain {
   std::vector<float> dw_;    // per block [C][9]
   std::vector<float> pw_;    // per block [C][C']
   std::vector<float> bias_;  // per block [C']: pw bias + pw^T * dw bias
+  std::vector<float> alpha_; // per PReLU block [C']
   std::vector<detail::StageArgs> stages_;  // sizes + pointers into the three above
-  std::vector<float> stem_w_, stem_bias_;
+  std::vector<float> stem_w_, stem_bias_, stem_alpha_;
   detail::StemArgs stem_{};                // present == 0 without a stem
 
   void Init(int height, int width, int channels, std::span<const ResidualBlock> blocks);

@@ -178,14 +178,24 @@ __attribute__((noinline)) void MaxPoolS2(const RowGeom& in, const RowGeom& out, 
   }
 }
 
-// The 1x1 stage's shape: c_in inputs, the output row geometry (c_out, wv, s, tail).
+// The 1x1 stage's shape: c_in inputs, the output row geometry (c_out, wv, s, tail), and the
+// activation's PReLU slopes (nullptr: ReLU).
 struct PwGeom {
   int c_in;
   RowGeom out;
+  const float* alpha;
 };
 
-// 1x1 + bias + residual + ReLU for OG output channels x V vectors starting at (o0, v0):
-// out[o][x] = max(0, bias[o] + res[o][x] + sum_i pw[i][o] * dw[i][x]).
+// The block activation of one vector: ReLU, or PReLU with slope `a` (x < 0 lanes times a,
+// exactly the reference's x > 0 ? x : a * x).
+inline __m512 Activate(__m512 y, bool prelu, __m512 a) {
+  if (!prelu) return _mm512_max_ps(y, _mm512_setzero_ps());
+  const __mmask16 neg = _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_LT_OQ);
+  return _mm512_mask_mul_ps(y, neg, y, a);
+}
+
+// 1x1 + bias + residual + activation for OG output channels x V vectors starting at (o0, v0):
+// out[o][x] = act(bias[o] + res[o][x] + sum_i pw[i][o] * dw[i][x]).
 template <int OG, int V>
 inline void PointwiseTile(const PwGeom& g, const float* pw, const float* bias, const float* dw,
                           const float* res, float* out, int o0, int v0) {
@@ -214,14 +224,15 @@ inline void PointwiseTile(const PwGeom& g, const float* pw, const float* bias, c
     x += dstride;
     wrow += co;
   }
-  const __m512 zero = _mm512_setzero_ps();
   const bool last = v0 + V == g.out.wv;
+  const bool prelu = g.alpha != nullptr;
 #pragma GCC unroll 32
   for (int j = 0; j < OG; ++j) {
     float* o = out + static_cast<size_t>(o0 + j) * g.out.s + kL + v0 * kL;
+    const __m512 a = prelu ? _mm512_set1_ps(g.alpha[o0 + j]) : _mm512_setzero_ps();
 #pragma GCC unroll 32
     for (int v = 0; v < V; ++v) {
-      const __m512 y = _mm512_max_ps(acc[j][v], zero);
+      const __m512 y = Activate(acc[j][v], prelu, a);
       // The last vector keeps the zero columns past W intact (next block's padding).
       if (last && v == V - 1)
         _mm512_mask_store_ps(o + v * kL, g.out.tail, y);
@@ -236,6 +247,12 @@ inline void PointwiseVectors(const PwGeom& g, const float* pw, const float* bias
                              const float* dw, const float* res, float* out, int v0) {
   int o0 = 0;
   for (; o0 + OG <= g.out.c; o0 += OG) PointwiseTile<OG, V>(g, pw, bias, dw, res, out, o0, v0);
+  // Remainders in tiles of 8 and 4 (128 = 5 x 24 + 8, 64 = 5 x 12 + 4, 16 = 2 x 6 + 4): a
+  // lone channel's tile is one long FMA dependency chain.
+  if constexpr (OG > 8)
+    for (; o0 + 8 <= g.out.c; o0 += 8) PointwiseTile<8, V>(g, pw, bias, dw, res, out, o0, v0);
+  if constexpr (OG > 4)
+    for (; o0 + 4 <= g.out.c; o0 += 4) PointwiseTile<4, V>(g, pw, bias, dw, res, out, o0, v0);
   for (; o0 < g.out.c; ++o0) PointwiseTile<1, V>(g, pw, bias, dw, res, out, o0, v0);
 }
 
@@ -395,14 +412,15 @@ inline void StemTile(const StemArgs& st, const StemGeom& sg, const RowGeom& og,
       }
     }
   }
-  const __m512 zero = _mm512_setzero_ps();
   const bool last = v0 + V == og.wv;
+  const bool prelu = st.alpha != nullptr;
 #pragma GCC unroll 32
   for (int j = 0; j < OG; ++j) {
     float* o = out + static_cast<size_t>(o0 + j) * og.s + kL + v0 * kL;
+    const __m512 a = prelu ? _mm512_set1_ps(st.alpha[o0 + j]) : _mm512_setzero_ps();
 #pragma GCC unroll 32
     for (int v = 0; v < V; ++v) {
-      const __m512 y = st.relu ? _mm512_max_ps(acc[j][v], zero) : acc[j][v];
+      const __m512 y = prelu || st.relu ? Activate(acc[j][v], prelu, a) : acc[j][v];
       if (last && v == V - 1)
         _mm512_mask_store_ps(o + v * kL, og.tail, y);
       else
@@ -416,6 +434,10 @@ inline void StemVectors(const StemArgs& st, const StemGeom& sg, const RowGeom& o
                         const float* const* rows, float* out, int v0) {
   int o0 = 0;
   for (; o0 + OG <= st.c_out; o0 += OG) StemTile<OG, V>(st, sg, og, rows, out, o0, v0);
+  if constexpr (OG > 8)
+    for (; o0 + 8 <= st.c_out; o0 += 8) StemTile<8, V>(st, sg, og, rows, out, o0, v0);
+  if constexpr (OG > 4)
+    for (; o0 + 4 <= st.c_out; o0 += 4) StemTile<4, V>(st, sg, og, rows, out, o0, v0);
   for (; o0 < st.c_out; ++o0) StemTile<1, V>(st, sg, og, rows, out, o0, v0);
 }
 
@@ -579,7 +601,7 @@ void RunChainAvx512(const StemArgs& stem, const StageArgs* st, int count, const 
           residual = res;
         }
         float* o = is_last ? orow : ring(k + 1, r);
-        Pointwise(PwGeom{st[k].c_in, l.out[k]}, st[k].pw, st[k].bias, dw, residual, o);
+        Pointwise(PwGeom{st[k].c_in, l.out[k], st[k].alpha}, st[k].pw, st[k].bias, dw, residual, o);
         if (is_last) StoreRow(l.out[k], orow, dst + r * out_line);
         ++produced[k];
         progress = true;

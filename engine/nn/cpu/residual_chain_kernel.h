@@ -17,15 +17,17 @@ struct StageArgs {
   const float* dw;    // [c_in][9]: tap ky * 3 + kx of channel c at c * 9 + ky * 3 + kx
   const float* pw;    // [c_in][c_out]
   const float* bias;  // [c_out]
+  const float* alpha; // [c_out]: PReLU slopes of the block's activation; nullptr: ReLU
 };
 
 // The optional stem in front of the blocks: Conv2D k x k, stride 2, c_in -> c_out (<= 24)
-// on the chain's NHWC input, + bias, optional ReLU; its output is block 0's input.
+// on the chain's NHWC input, + bias, optional ReLU or PReLU; its output is block 0's input.
 struct StemArgs {
   int present;  // 0: the chain's input is block 0's input
   int h_in, w_in, c_in, k, pad_top, pad_left, h_out, w_out, c_out, relu;
   const float* w;     // [ky][kx][c_in][c_out] (TF HWIO)
   const float* bias;  // [c_out]
+  const float* alpha; // [c_out]: PReLU slopes (then `relu` is ignored), or nullptr
 };
 
 size_t ChainScratchFloats(const StemArgs& stem, const StageArgs* stages, int count);

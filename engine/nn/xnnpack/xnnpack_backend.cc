@@ -15,9 +15,9 @@
 // Only tensors that cross a segment boundary, feed or leave a reference op or a residual
 // chain, or are graph inputs/outputs get an arena slot; everything else stays inside an XNNPACK
 // runtime. The six Human models are one segment each (iris: one segment plus its trailing
-// ConcatV2), except BlazeFace on an AVX-512 CPU: stem segment, its body as one residual chain
-// (engine/nn/cpu/residual_chain.h: XNNPACK's per-node passes are memory-bound there), head
-// segment. A chain runs on the calling thread whatever the thread count.
+// ConcatV2), except BlazeFace and FaceMesh on an AVX-512 CPU: their stem and body are one
+// residual chain (engine/nn/cpu/residual_chain.h: XNNPACK's per-node passes are memory-bound
+// there), their heads one segment. A chain runs on the calling thread whatever the thread count.
 #include "engine/nn/xnnpack/xnnpack_backend.h"
 
 #include <xnnpack.h>
@@ -364,6 +364,8 @@ Status XnnPlan::PackWeights(int n) {
 // Stride 2 (even H, W), five or six nodes:
 //   x -> DepthwiseConv2D 3x3 /2 (pads 0, 1), x -> MaxPool 2x2 /2, Conv2D 1x1 C->C' on the
 //   depthwise, [Pad of the pool's channels C -> C' with zeros after], Add, Relu
+// (BlazeFace); FaceMesh orders them MaxPool, depthwise, Pad, 1x1, and its Relu is a Prelu
+// with one constant slope per output channel: both accepted.
 ResidualMatch XnnPlan::MatchResidualBlock(int n, const std::vector<int>& consumers,
                                           const std::vector<bool>& is_graph_output) const {
   const int num_n = static_cast<int>(model_.nodes.size());
@@ -371,7 +373,13 @@ ResidualMatch XnnPlan::MatchResidualBlock(int n, const std::vector<int>& consume
   auto node_at = [&](int i) -> const Node* {
     return i < num_n && exec_[i] == Exec::kXnn ? &model_.nodes[i] : nullptr;
   };
-  const Node* dw = node_at(n);
+  int i = n;
+  const Node* lead_pool = node_at(i);
+  if (lead_pool != nullptr && lead_pool->op == OpType::kMaxPool)
+    ++i;
+  else
+    lead_pool = nullptr;
+  const Node* dw = node_at(i++);
   if (dw == nullptr || dw->op != OpType::kDepthwiseConv2D) return no;
   const int x = Canon(dw->inputs[0]);
   const Shape& xs = shapes_[x];
@@ -379,6 +387,7 @@ ResidualMatch XnnPlan::MatchResidualBlock(int n, const std::vector<int>& consume
   const int64_t h = xs[1], w = xs[2], c = xs[3];
   const int stride = dw->conv.stride_h;
   if ((stride != 1 && stride != 2) || dw->conv.stride_w != stride) return no;
+  if (lead_pool != nullptr && stride != 2) return no;
   if (stride == 2 && (h % 2 != 0 || w % 2 != 0)) return no;
   const int pad_lo = stride == 1 ? 1 : 0;
   auto plain_conv = [&](const Node& node, int64_t k, int s, int lo, int hi) {
@@ -401,10 +410,9 @@ ResidualMatch XnnPlan::MatchResidualBlock(int n, const std::vector<int>& consume
     return no;
   const int t_dw = Canon(dw->output);
   if (!inner(t_dw)) return no;
-  int i = n + 1;
   int t_res = x;  // the residual the Add reads
   if (stride == 2) {
-    const Node* pool = node_at(i++);
+    const Node* pool = lead_pool != nullptr ? lead_pool : node_at(i++);
     if (pool == nullptr || pool->op != OpType::kMaxPool || Canon(pool->inputs[0]) != x) return no;
     const PoolParams& pp = pool->pool;
     if (pp.kernel_h != 2 || pp.kernel_w != 2 || pp.stride_h != 2 || pp.stride_w != 2) return no;
@@ -415,6 +423,15 @@ ResidualMatch XnnPlan::MatchResidualBlock(int n, const std::vector<int>& consume
       return no;
     t_res = Canon(pool->output);
     if (!inner(t_res)) return no;
+  }
+  // The channel Pad of the pool's output may come before the 1x1 (FaceMesh) or after it.
+  const Node* pad = nullptr;
+  if (stride == 2) {
+    const Node* next = node_at(i);
+    if (next != nullptr && next->op == OpType::kPad) {
+      pad = next;
+      ++i;
+    }
   }
   const Node* pw = node_at(i++);
   if (pw == nullptr || pw->op != OpType::kConv2D || Canon(pw->inputs[0]) != t_dw) return no;
@@ -437,13 +454,15 @@ ResidualMatch XnnPlan::MatchResidualBlock(int n, const std::vector<int>& consume
   const int t_pw = Canon(pw->output);
   if (!inner(t_pw)) return no;
   if (c_out != c) {
-    const Node* pad = node_at(i++);
+    if (pad == nullptr) pad = node_at(i++);
     if (pad == nullptr || pad->op != OpType::kPad || Canon(pad->inputs[0]) != t_res) return no;
     if (pad->pad_before != std::vector<int>{0, 0, 0, 0} ||
         pad->pad_after != std::vector<int>{0, 0, 0, static_cast<int>(c_out - c)})
       return no;
     t_res = Canon(pad->output);
     if (!inner(t_res)) return no;
+  } else if (pad != nullptr) {
+    return no;
   }
   const Node* add = node_at(i++);
   if (add == nullptr || add->op != OpType::kAdd) return no;
@@ -453,7 +472,15 @@ ResidualMatch XnnPlan::MatchResidualBlock(int n, const std::vector<int>& consume
   const int t_add = Canon(add->output);
   if (!inner(t_add)) return no;
   const Node* relu = node_at(i++);
-  if (relu == nullptr || relu->op != OpType::kRelu || Canon(relu->inputs[0]) != t_add) return no;
+  if (relu == nullptr || Canon(relu->inputs[0]) != t_add) return no;
+  const float* alpha = nullptr;
+  if (relu->op == OpType::kPrelu) {
+    const int a = relu->inputs.back();
+    if (relu->inputs.size() != 2 || !IsConst(a) || NumElements(shapes_[a]) != c_out) return no;
+    alpha = ConstData(a);
+  } else if (relu->op != OpType::kRelu) {
+    return no;
+  }
   ResidualMatch m;
   m.x = x;
   m.y = Canon(relu->output);
@@ -464,12 +491,13 @@ ResidualMatch XnnPlan::MatchResidualBlock(int n, const std::vector<int>& consume
   m.block.pw_bias = pw->conv.has_bias ? ConstData(pw->inputs[2]) : nullptr;
   m.block.stride = stride;
   m.block.out_channels = static_cast<int>(c_out);
+  m.block.prelu_alpha = alpha;
   return m;
 }
 
 // Node p as a chain's stem (cpu::StemConv): a Conv2D k x k (k odd <= 7), stride 2, SAME, on
-// an input of even H and W, at most 24 output channels, bias, no activation or ReLU, whose
-// output is the chain's input x and read by nothing else.
+// an input of even H and W, at most 24 output channels, bias, no activation, ReLU or a
+// per-channel PReLU, whose output is the chain's input x and read by nothing else.
 bool XnnPlan::MatchStem(int p, int x, const std::vector<int>& consumers,
                         const std::vector<bool>& is_graph_output, cpu::StemConv* stem) const {
   if (p < 0 || exec_[p] != Exec::kXnn) return false;
@@ -479,7 +507,9 @@ bool XnnPlan::MatchStem(int p, int x, const std::vector<int>& consumers,
   if (consumers[x] != 2 || is_graph_output[x]) return false;
   const ConvParams& c = node.conv;
   if (c.stride_h != 2 || c.stride_w != 2 || c.dilation_h != 1 || c.dilation_w != 1) return false;
-  if (c.activation != Activation::kNone && c.activation != Activation::kRelu) return false;
+  if (c.activation != Activation::kNone && c.activation != Activation::kRelu &&
+      c.activation != Activation::kPrelu)
+    return false;
   for (size_t i = 1; i < node.inputs.size(); ++i)
     if (!IsConst(node.inputs[i])) return false;
   const Shape& in = shapes_[Canon(node.inputs[0])];
@@ -502,6 +532,11 @@ bool XnnPlan::MatchStem(int p, int x, const std::vector<int>& consumers,
   stem->pad_top = wy.pad_before;
   stem->pad_left = wx.pad_before;
   stem->relu = c.activation == Activation::kRelu;
+  stem->prelu_alpha = nullptr;
+  if (c.activation == Activation::kPrelu) {
+    if (NumElements(shapes_[node.inputs.back()]) != f[3]) return false;
+    stem->prelu_alpha = ConstData(node.inputs.back());
+  }
   return true;
 }
 
