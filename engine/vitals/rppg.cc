@@ -347,28 +347,70 @@ void Welch::Compute(std::span<const float> x, Spectrum* out) const {
   for (double& p : out->power) p /= segments;
 }
 
-SpectralPeak FindPeak(const Spectrum& s, double lo_hz, double hi_hz) {
+namespace {
+// Bin `best` refined by a parabola through the log power of it and its neighbours.
+SpectralPeak InterpolatedPeak(const Spectrum& s, int best) {
+  const std::vector<double>& p = s.power;
+  const int nb = static_cast<int>(p.size());
+  double delta = 0;
+  if (best > 0 && best + 1 < nb) {
+    const double tiny = p[best] * 1e-12;
+    const double a = std::log(p[best - 1] + tiny), b = std::log(p[best] + tiny),
+                 c = std::log(p[best + 1] + tiny);
+    const double den = a - 2 * b + c;
+    if (den < 0) delta = std::clamp(0.5 * (a - c) / den, -0.5, 0.5);
+  }
   SpectralPeak pk;
-  if (s.df <= 0 || s.power.empty()) return pk;
+  pk.hz = (best + delta) * s.df;
+  pk.power = p[best];
+  pk.found = true;
+  return pk;
+}
+}  // namespace
+
+SpectralPeak FindPeak(const Spectrum& s, double lo_hz, double hi_hz) {
+  if (s.df <= 0 || s.power.empty()) return SpectralPeak{};
   const int nb = static_cast<int>(s.power.size());
   const int k0 = std::max(0, static_cast<int>(std::ceil(lo_hz / s.df)));
   const int k1 = std::min(nb - 1, static_cast<int>(std::floor(hi_hz / s.df)));
   int best = -1;
   for (int k = k0; k <= k1; ++k)
     if (best < 0 || s.power[k] > s.power[best]) best = k;
-  if (best < 0 || !(s.power[best] > 0)) return pk;
-  double delta = 0;
-  if (best > 0 && best + 1 < nb) {
-    const double tiny = s.power[best] * 1e-12;
-    const double a = std::log(s.power[best - 1] + tiny), b = std::log(s.power[best] + tiny),
-                 c = std::log(s.power[best + 1] + tiny);
-    const double den = a - 2 * b + c;
-    if (den < 0) delta = std::clamp(0.5 * (a - c) / den, -0.5, 0.5);
+  if (best < 0 || !(s.power[best] > 0)) return SpectralPeak{};
+  return InterpolatedPeak(s, best);
+}
+
+SpectralPeak FindPulsePeak(const Spectrum& s, double lo_hz, double hi_hz,
+                           double subharmonic_ratio) {
+  if (s.df <= 0 || s.power.empty()) return SpectralPeak{};
+  const std::vector<double>& p = s.power;
+  const int nb = static_cast<int>(p.size());
+  const auto local_max = [&](int k) {
+    return p[k] > 0 && (k == 0 || p[k] >= p[k - 1]) && (k + 1 == nb || p[k] >= p[k + 1]);
+  };
+  // The strongest local maximum in bins [a, b] (clipped to the search band), or -1.
+  const int k0 = std::max(0, static_cast<int>(std::ceil(lo_hz / s.df)));
+  const int k1 = std::min(nb - 1, static_cast<int>(std::floor(hi_hz / s.df)));
+  const auto strongest = [&](int a, int b) {
+    int best = -1;
+    for (int k = std::max(a, k0); k <= std::min(b, k1); ++k)
+      if (local_max(k) && (best < 0 || p[k] > p[best])) best = k;
+    return best;
+  };
+  int best = strongest(k0, k1);
+  if (best < 0) return FindPeak(s, lo_hz, hi_hz);
+  if (subharmonic_ratio > 0) {
+    const int tol = std::max(2, static_cast<int>(std::lround(0.05 / s.df)));
+    int pick = best;
+    for (int d : {2, 3}) {
+      const int at = static_cast<int>(std::lround(static_cast<double>(best) / d));
+      const int sub = strongest(at - tol, at + tol);
+      if (sub >= 0 && p[sub] >= subharmonic_ratio * p[best] && (pick == best || p[sub] > p[pick]))
+        pick = sub;
+    }
+    best = pick;
   }
-  pk.hz = (best + delta) * s.df;
-  pk.power = s.power[best];
-  pk.found = true;
-  return pk;
+  return InterpolatedPeak(s, best);
 }
 
 double SnrDb(const Spectrum& s, double f0, double lo_hz, double hi_hz, double halfwidth_hz) {

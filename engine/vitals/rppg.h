@@ -8,12 +8,13 @@
 //   R, G, B ── ApplyMethod (GREEN | CHROM | POS | LGI | PBV | OMIT) ──► h   (per node)
 //        │                   (temporal normalisation inside: per-window means)
 //        ▼
-//   BandPass (0.7-3.5 Hz, Butterworth, zero phase) ──► bvp ──► Welch ──► FindPeak, SnrDb
+//   BandPass (0.5-4 Hz, Butterworth, zero phase) ──► bvp ──► Welch ──► FindPulsePeak, SnrDb
+//     (the filter's corners lie outside the 0.7-3.5 Hz search band, so it is flat across it)
 //                                                        └──► DetectBeats ──► ComputeHrv
 //
 // Detrending: every method divides each channel by its mean over a short sliding window
 // (the 1.6 s of POS, Wang 2017, used for all methods), which removes illumination drift and
-// the skin-tone DC multiplicatively; the band-pass then removes what is left below 0.7 Hz.
+// the skin-tone DC multiplicatively; the band-pass then removes what is left below 0.5 Hz.
 // For respiration (0.1-0.5 Hz) the slow component is what we want, so DetrendMovingAverage
 // with a long window is used there instead.
 //
@@ -103,6 +104,27 @@ struct SpectralPeak {
   bool found = false;
 };
 SpectralPeak FindPeak(const Spectrum& s, double lo_hz, double hi_hz);
+
+// The heart-rate peak: like FindPeak, with two rules for a pulse, whose waveform is not a sine
+// (a real PPG's 2nd harmonic is about half the fundamental's amplitude, a quarter of its
+// power; the synthesiser's 2nd and 3rd are 0.46 and 0.44):
+//  1. Only a local maximum counts (a bin >= both neighbours, which may lie outside
+//     [lo_hz, hi_hz]): the skirt of a stronger component just outside the band (breathing,
+//     drift, motion below lo_hz) is no peak, even where it is the strongest bin in the band.
+//     With no local maximum in the band, FindPeak's strongest bin is returned.
+//  2. Sub-harmonic check: when the winner f has a local maximum within +-max(2 bins, 0.05 Hz)
+//     of f / 2 or f / 3, inside the band, holding >= subharmonic_ratio x f's power, that
+//     sub-harmonic is taken (the stronger one if both qualify). A pulse at f has no energy
+//     below its fundamental, so a clear peak at f / 2 (f / 3) that strong is not noise beside
+//     a harmonic but the fundamental, beaten by its 2nd (3rd) harmonic where noise, motion or
+//     the band-pass edge weakened it: at 45 bpm the fundamental is at 0.75 Hz, near the
+//     0.7 Hz band edge, and read 90 or 135 bpm. Ratio 0.5: a harmonic beating its fundamental
+//     means the fundamental lost most of its usual 4-5x power lead, so it is typically still
+//     above half the harmonic's power; for a real pulse at f, a noise peak at f / 2 with half
+//     its power means an SNR too poor to trust either answer (confidence is low there).
+//     subharmonic_ratio <= 0 turns the check off.
+SpectralPeak FindPulsePeak(const Spectrum& s, double lo_hz, double hi_hz,
+                           double subharmonic_ratio = 0.5);
 
 // SNR in dB (de Haan 2013's definition, narrowed): power within +-halfwidth_hz of f0 and of
 // its first harmonic 2 f0 (when 2 f0 is inside [lo_hz, hi_hz]) against the power of every

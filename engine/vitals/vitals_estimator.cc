@@ -84,12 +84,14 @@ std::unique_ptr<VitalsEstimator> VitalsEstimator::CreateCommon(const VitalsOptio
   };
   if (!(o.fs >= 2 * o.band_hi_hz)) return fail("fs must be at least twice band_hi_hz");
   if (!(o.band_lo_hz > 0 && o.band_lo_hz < o.band_hi_hz)) return fail("bad heart-rate band");
+  if (!(o.filter_lo_hz > 0 && o.filter_lo_hz <= o.band_lo_hz && o.filter_hi_hz >= o.band_hi_hz))
+    return fail("the band-pass (filter_lo_hz, filter_hi_hz) must contain the heart-rate band");
   if (!(o.resp_lo_hz > 0 && o.resp_lo_hz < o.resp_hi_hz)) return fail("bad respiration band");
   if (!(o.window_s >= 2 && o.history_s >= o.window_s)) return fail("need 2 <= window_s <= history_s");
   if (!(o.max_fps > 0 && o.min_seconds > 0 && o.update_interval_s > 0)) return fail("bad rates");
   std::unique_ptr<VitalsEstimator> e(new VitalsEstimator());
   e->opts_ = o;
-  e->band_.emplace(o.fs, o.band_lo_hz, o.band_hi_hz);
+  e->band_.emplace(o.fs, o.filter_lo_hz, o.filter_hi_hz);
   e->resp_band_.emplace(o.fs, o.resp_lo_hz, o.resp_hi_hz);
   // Welch: segments of 0.8 window every 0.1 window (3 per window), zero-padded to >= 2048
   // bins (0.015 Hz = 0.9 bpm at 30 Hz before interpolation).
@@ -319,7 +321,7 @@ void VitalsEstimator::RunUpdate(Track& t) {
   Spectrum spec;
   auto analyse = [&](std::span<const float> x, double* hz, double* snr, const Welch& welch) {
     welch.Compute(x.subspan(w0), &spec);
-    const SpectralPeak pk = FindPeak(spec, o.band_lo_hz, o.band_hi_hz);
+    const SpectralPeak pk = FindPulsePeak(spec, o.band_lo_hz, o.band_hi_hz, o.subharmonic_ratio);
     *hz = pk.hz;
     *snr = pk.found ? SnrDb(spec, pk.hz, o.band_lo_hz, o.band_hi_hz) : -100.0;
   };

@@ -6,13 +6,14 @@
 //        + face centre, size, pose, luminance ─► the track's ring buffer (history_s)
 //
 //   Update(track) / UpdateDue()                        once a second per track (movable to a
-//     for each patch: resample to fs ─► method ─► band-pass 0.7-3.5 Hz      worker later)
+//     for each patch: resample to fs ─► method ─► band-pass 0.5-4 Hz        worker later)
 //     graph Laplacian smoothing across patch neighbours (shared mesh edges), edges weighted
 //       by the neighbours' correlation over the window (a patch unlike its neighbours keeps
 //       to itself)
 //     patches ─► regions (forehead, cheeks, nose, chin), weighted by each patch's SNR
 //     regions ─► fused pulse, weighted by each region's SNR
-//     Welch over the last window_s ─► bpm (Gaussian-interpolated peak), SNR (dB)
+//     Welch over the last window_s ─► bpm (Gaussian-interpolated peak in 0.7-3.5 Hz, with a
+//       sub-harmonic check: FindPulsePeak), SNR (dB)
 //     confidence = fill x gaps x SNR x motion x light x region agreement
 //     beats ─► IBI, SDNN, RMSSD (>= hrv_min_s of data); respiration 0.1-0.5 Hz (>= 20 s)
 //
@@ -76,7 +77,17 @@ struct VitalsOptions {
   double update_interval_s = 1;   // UpdateDue() period per track
   double history_s = 32;          // ring buffer span; HRV needs 30 s
   double max_fps = 60;            // ring capacity = history_s x max_fps frames
+  // The heart-rate search band (42-210 bpm), and the band-pass corners, set outside it so the
+  // filter is flat across the search band: each corner of the zero-phase 2nd-order filter is
+  // -6 dB, so a corner at 0.7 Hz took 5 dB off a 45 bpm (0.75 Hz) fundamental and let its
+  // harmonic win (README "Vitals accuracy on synthetic video"). filter_lo_hz 0.5: -1.6 dB at
+  // 0.75 Hz, -2 dB at 0.7 Hz, and breathing still -25 dB at 0.25 Hz; filter_hi_hz 4: -2.4 dB
+  // at 3 Hz (180 bpm), -4 dB at 3.5 Hz. The method's own 1.6 s windows remove drift too.
   double band_lo_hz = 0.7, band_hi_hz = 3.5;
+  double filter_lo_hz = 0.5, filter_hi_hz = 4.0;
+  // FindPulsePeak's sub-harmonic check (rppg.h): a peak at f / 2 or f / 3 with >= this share
+  // of the winner's power is taken as the fundamental. 0 turns it off.
+  double subharmonic_ratio = 0.5;
   double resp_lo_hz = 0.1, resp_hi_hz = 0.5;
   // Respiration SNR: +-resp_halfwidth_hz around the peak (the 20 s Hann segment's main lobe is
   // +-0.1 Hz wide; +-0.05 Hz holds most of a steady rate's power) against the rest of its band.
