@@ -410,9 +410,10 @@ Expression FromAUs(std::string name, std::initializer_list<int> aus) {
   for (int au : aus)
     for (const ActionUnit& u : ActionUnitTable())
       if (u.au == au)
-        for (const auto& [shape, w] : u.blendshapes) {
+        for (const auto& entry : u.blendshapes) {
+          const auto& [shape, w] = entry;
           auto it = std::find_if(e.weights.begin(), e.weights.end(),
-                                 [&](const auto& p) { return p.first == shape; });
+                                 [&entry](const auto& p) { return p.first == entry.first; });
           if (it == e.weights.end())
             e.weights.emplace_back(shape, w);
           else

@@ -117,9 +117,10 @@ std::optional<Timeline> Timeline::Parse(std::string_view text, const BlendshapeB
       *err = "timeline entry " + std::to_string(i) + ": must be an object, got " + e.dump();
       return std::nullopt;
     }
-    for (const auto& [key, value] : e.items()) {
+    for (const auto& item : e.items()) {
+      const std::string& key = item.key();
       if (std::find_if(std::begin(kKeys), std::end(kKeys),
-                       [&](const char* k) { return key == k; }) == std::end(kKeys)) {
+                       [&key](const char* k) { return key == k; }) == std::end(kKeys)) {
         *err = "timeline entry " + std::to_string(i) + ", key \"" + key +
                "\": unknown key (action, start, end, at, intensity, ease, track)";
         return std::nullopt;

@@ -54,8 +54,11 @@ fg::FrameFaces SampleFaces(int64_t pts) {
   a.score = 0.97f;
   a.landmarks = {{1.f, 2.f, -0.5f}, {3.125f, 4.f, 0.25f}};
   a.pose = fg::HeadPose{12.f, -3.5f, 0.75f, std::array<float, 3>{0.1f, 0.2f, 55.f}};
-  a.emotion = fg::Emotion{.label = "happy", .scores = {{"happy", 0.8f}, {"neutral", 0.2f}}};
-  a.vitals = fg::Vitals{.bpm = 72.5f, .snr = 6.f, .confidence = 0.9f};
+  a.emotion.emplace();
+  a.emotion->label = "happy";
+  a.emotion->scores = {{"happy", 0.8f}, {"neutral", 0.2f}};
+  a.vitals.emplace();
+  a.vitals->bpm = 72.5f, a.vitals->snr = 6.f, a.vitals->confidence = 0.9f;
   a.blendshapes = {{"jawOpen", 0.125f}, {"eyeBlinkLeft", 0.5f}};
   fg::Face b;
   b.id = 8;

@@ -17,7 +17,9 @@ fg::FrameFaces Faces() {
   face.box = {10.f, 20.f, 30.f, 40.f};
   face.score = 0.9f;
   face.landmarks.assign(fg::kMeshLandmarks, {1.f, 2.f, 3.f});
-  face.emotion = fg::Emotion{.label = "neutral", .scores = {{"neutral", 1.f}}};
+  face.emotion.emplace();
+  face.emotion->label = "neutral";
+  face.emotion->scores = {{"neutral", 1.f}};
   f.faces.push_back(face);
   return f;
 }
