@@ -9,32 +9,9 @@
 #include <new>
 
 #include "engine/draw/face_overlay.h"
+#include "tests/alloc_counter.h"
 #include "tests/draw/draw_test_util.h"
 
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-
-void* CountedAlloc(std::size_t n) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-
-void* operator new(std::size_t n) { return CountedAlloc(n); }
-void* operator new[](std::size_t n) { return CountedAlloc(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  try {
-    return CountedAlloc(n);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace fg::draw {
 namespace {
@@ -71,15 +48,15 @@ TEST(FaceOverlayAlloc, DrawDoesNotAllocate) {
     testing::Frame fr(format, 200, 180);
     OverlayOptions o;
     o.mesh = MeshStyle::kWireframe;
-    g_allocations = 0;
-    g_counting = true;
-    probe = new int(1);  // proves the hook is active (volatile: the pair cannot be elided)
-    delete probe;
-    const long hook = g_allocations.load();
+    {
+      fg::testing::AllocationCount probe_count;
+      probe = new int(1);  // proves the hook is active (volatile: the pair cannot be elided)
+      delete probe;
+      ASSERT_EQ(probe_count.Stop(), 1) << "operator new hook is not active";
+    }
+    fg::testing::AllocationCount count;
     overlay.Draw(fr.img, faces, o);
-    g_counting = false;
-    ASSERT_EQ(hook, 1) << "operator new hook is not active";
-    EXPECT_EQ(g_allocations.load(), 1) << PixelFormatName(format) << ": Draw allocated";
+    EXPECT_EQ(count.Stop(), 0) << PixelFormatName(format) << ": Draw allocated";
     EXPECT_TRUE(fr.GuardsIntact());
   }
 }

@@ -10,31 +10,8 @@
 #include "engine/nn/reference_backend.h"
 #include "engine/nn/shape_inference.h"
 #include "nn_test_util.h"
+#include "tests/alloc_counter.h"
 
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-
-void* CountedAlloc(std::size_t n) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-
-void* operator new(std::size_t n) { return CountedAlloc(n); }
-void* operator new[](std::size_t n) { return CountedAlloc(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  try {
-    return CountedAlloc(n);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace fg::nn {
 namespace {
@@ -47,11 +24,9 @@ TEST_P(NoAllocTest, RunDoesNotAllocate) {
   ReferenceBackend backend;
   auto plan = backend.Prepare(*model, NativeInputShapes(*model, 1));
   ASSERT_TRUE(plan.ok()) << plan.status().message();
-  g_allocations = 0;
-  g_counting = true;
+  fg::testing::AllocationCount setup;
   auto ctx = (*plan)->NewContext();  // allocates: proves the hook sees allocations
-  g_counting = false;
-  ASSERT_GT(g_allocations.load(), 0) << "operator new hook is not active";
+  ASSERT_GT(setup.Stop(), 0) << "operator new hook is not active";
   std::vector<float> in = testing::XorshiftTensor(1, NumElements((*plan)->input_shapes()[0]));
   std::vector<std::vector<float>> outs;
   std::vector<MutableBuffer> out_bufs;
@@ -59,12 +34,11 @@ TEST_P(NoAllocTest, RunDoesNotAllocate) {
   for (auto& o : outs) out_bufs.push_back({o.data(), o.size()});
   ConstBuffer in_buf{in.data(), in.size()};
   for (int i = 0; i < 2; ++i) {  // the first run is no different from the second: check both
-    g_allocations = 0;
-    g_counting = true;
+    fg::testing::AllocationCount count;
     Status s = (*plan)->Run({&in_buf, 1}, out_bufs, *ctx);
-    g_counting = false;
+    const long allocations = count.Stop();
     ASSERT_TRUE(s.ok()) << s.message();
-    EXPECT_EQ(g_allocations.load(), 0) << GetParam() << " run " << i;
+    EXPECT_EQ(allocations, 0) << GetParam() << " run " << i;
   }
 }
 

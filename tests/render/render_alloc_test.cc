@@ -12,31 +12,8 @@
 #include <vector>
 
 #include "engine/render/face_avatar.h"
+#include "tests/alloc_counter.h"
 
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-
-void* CountedAlloc(std::size_t n) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-
-void* operator new(std::size_t n) { return CountedAlloc(n); }
-void* operator new[](std::size_t n) { return CountedAlloc(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  try {
-    return CountedAlloc(n);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace fg::render {
 namespace {
@@ -76,11 +53,9 @@ TEST(RenderAlloc, ProcessDoesNotAllocateAfterWarmUp) {
       avatar->SetOptions(o);
       int64_t pts = 0;
       for (int i = 0; i < 40; ++i, pts += 33333333) avatar->Process(faces, pts, frame);
-      g_allocations = 0;
-      g_counting = true;
+      fg::testing::AllocationCount count;
       for (int i = 0; i < 10; ++i, pts += 33333333) avatar->Process(faces, pts, frame);
-      g_counting = false;
-      EXPECT_EQ(g_allocations.load(), 0) << PixelFormatName(format) << " output " << static_cast<int>(out);
+      EXPECT_EQ(count.Stop(), 0) << PixelFormatName(format) << " output " << static_cast<int>(out);
       avatar->Reset();
     }
   }
