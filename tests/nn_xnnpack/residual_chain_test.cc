@@ -431,16 +431,7 @@ TEST_P(ResidualChainTest, MatchesReference) {
   XnnpackBackend xnn(1);
   const auto got = xnntest::RunOnce(xnn, model, shapes, inputs, &err);
   ASSERT_TRUE(err.empty()) << c.name << ": " << err;
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t o = 0; o < want.size(); ++o) {
-    const xnntest::Diff d = xnntest::Compare(got[o], want[o]);
-    EXPECT_TRUE(d.Within(xnntest::kRelTol))
-        << "case " << c.name << ", output " << o << " (" << want[o].size()
-        << " elements): max|err| " << d.max_abs_err << " at element " << d.worst_index
-        << " (got " << got[o][d.worst_index] << ", reference " << want[o][d.worst_index]
-        << "), max|ref| " << d.max_abs_ref << ", tolerance " << xnntest::kRelTol << " x max|ref|"
-        << (d.has_nan ? ", NaN or size mismatch" : "");
-  }
+  xnntest::ExpectMatchesReference(got, want, std::string("case ") + c.name, "got");
   auto plan = xnn.Prepare(model, shapes);
   ASSERT_TRUE(plan.ok());
   XnnpackPlanStats stats;

@@ -8,6 +8,8 @@
 // these tests and in the six models.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -135,6 +137,23 @@ inline Diff Compare(const std::vector<float>& got, const std::vector<float>& ref
   }
   if (got.size() != ref.size()) d.has_nan = true;
   return d;
+}
+
+// Every output of `got` (from the backend named `got_name`) within kRelTol x max|ref| of the
+// reference backend's `want`; failures name `what`, the output and its worst element.
+inline void ExpectMatchesReference(const std::vector<std::vector<float>>& got,
+                                   const std::vector<std::vector<float>>& want,
+                                   const std::string& what, const char* got_name) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t o = 0; o < want.size(); ++o) {
+    const Diff d = Compare(got[o], want[o]);
+    EXPECT_TRUE(d.Within(kRelTol))
+        << what << ", output " << o << " (" << want[o].size() << " elements): max|err| "
+        << d.max_abs_err << " at element " << d.worst_index << " (" << got_name << " "
+        << (d.worst_index < got[o].size() ? got[o][d.worst_index] : NAN) << ", reference "
+        << want[o][d.worst_index] << "), max|ref| " << d.max_abs_ref << ", tolerance " << kRelTol
+        << " x max|ref|" << (d.has_nan ? ", NaN or size mismatch" : "");
+  }
 }
 
 inline std::vector<float> RandomVector(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {

@@ -467,16 +467,7 @@ TEST_P(XnnpackOpTest, MatchesReference) {
   ASSERT_TRUE(err.empty()) << c.name << ": " << err;
   const auto got = xnntest::RunOnce(xnn, model, shapes, inputs, &err);
   ASSERT_TRUE(err.empty()) << c.name << ": " << err;
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t o = 0; o < want.size(); ++o) {
-    const xnntest::Diff d = xnntest::Compare(got[o], want[o]);
-    EXPECT_TRUE(d.Within(xnntest::kRelTol))
-        << "case " << c.name << ", output " << o << " (" << want[o].size()
-        << " elements): max|err| " << d.max_abs_err << " at element " << d.worst_index
-        << " (xnnpack " << got[o][d.worst_index] << ", reference " << want[o][d.worst_index]
-        << "), max|ref| " << d.max_abs_ref << ", tolerance " << xnntest::kRelTol << " x max|ref|"
-        << (d.has_nan ? ", NaN or size mismatch" : "");
-  }
+  xnntest::ExpectMatchesReference(got, want, std::string("case ") + c.name, "xnnpack");
   auto plan = xnn.Prepare(model, shapes);
   ASSERT_TRUE(plan.ok());
   XnnpackPlanStats stats;

@@ -443,25 +443,7 @@ TEST_F(FaceEmotionTest, PropertiesChangedWhileStreaming) {
 // READY->PAUSED with models-dir = `dir`: the state change result and the bus errors.
 std::pair<GstStateChangeReturn, std::string> StartWithModels(const std::string& dir,
                                                              GError** first_error) {
-  GstElement* e = gst_element_factory_make("faceemotion", nullptr);
-  g_object_set(e, "models-dir", dir.c_str(), nullptr);
-  GstBus* bus = gst_bus_new();
-  gst_element_set_bus(e, bus);
-  const GstStateChangeReturn ret = gst_element_set_state(e, GST_STATE_PAUSED);
-  std::string errors;
-  if (GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
-    gchar* debug = nullptr;
-    gst_message_parse_error(msg, first_error, &debug);
-    errors = std::string((*first_error)->message) + " [" + (debug ? debug : "") + "]\n";
-    g_free(debug);
-    gst_message_unref(msg);
-  }
-  errors += fgtest::DrainErrors(bus);
-  gst_element_set_state(e, GST_STATE_NULL);
-  gst_element_set_bus(e, nullptr);
-  gst_object_unref(bus);
-  gst_object_unref(e);
-  return {ret, errors};
+  return fgtest::StartWithModels("faceemotion", dir, first_error);
 }
 
 TEST_F(FaceEmotionTest, MissingModelFailsTheStateChangeNamingTheFile) {

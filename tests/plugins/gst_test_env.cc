@@ -53,6 +53,30 @@ std::string DrainErrors(GstBus* bus) {
   return out;
 }
 
+std::pair<GstStateChangeReturn, std::string> StartWithModels(const char* factory,
+                                                             const std::string& dir,
+                                                             GError** first_error) {
+  GstElement* e = gst_element_factory_make(factory, nullptr);
+  g_object_set(e, "models-dir", dir.c_str(), nullptr);
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(e, bus);
+  const GstStateChangeReturn ret = gst_element_set_state(e, GST_STATE_PAUSED);
+  std::string errors;
+  if (GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
+    gchar* debug = nullptr;
+    gst_message_parse_error(msg, first_error, &debug);
+    errors = std::string((*first_error)->message) + " [" + (debug ? debug : "") + "]\n";
+    g_free(debug);
+    gst_message_unref(msg);
+  }
+  errors += DrainErrors(bus);
+  gst_element_set_state(e, GST_STATE_NULL);
+  gst_element_set_bus(e, nullptr);
+  gst_object_unref(bus);
+  gst_object_unref(e);
+  return {ret, errors};
+}
+
 std::string MakeTempDir() {
   GError* err = nullptr;
   gchar* dir = g_dir_make_tmp("facegraph-test-XXXXXX", &err);

@@ -8,6 +8,7 @@
 #include <gst/gst.h>
 
 #include <string>
+#include <utility>
 
 namespace fgtest {
 
@@ -16,6 +17,13 @@ void InitGstOnce();
 
 // Pops every ERROR message posted so far and joins their texts and debug strings.
 std::string DrainErrors(GstBus* bus);
+
+// Creates `factory` with models-dir = `dir` and takes it READY->PAUSED on its own bus: the
+// state change result and every error posted (the first one also returned in *first_error,
+// owned by the caller). The element is set back to NULL and freed.
+std::pair<GstStateChangeReturn, std::string> StartWithModels(const char* factory,
+                                                             const std::string& dir,
+                                                             GError** first_error);
 
 // A fresh, empty temporary directory (removed by the caller if it wishes).
 std::string MakeTempDir();
