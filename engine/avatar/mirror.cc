@@ -39,6 +39,8 @@ MirrorSolver::MirrorSolver(const CanonicalFace& canonical, const BlendshapeBasis
   std::vector<const std::vector<std::array<float, 3>>*> deltas(n_);
   for (int k = 0; k < n_; ++k) deltas[k] = &basis_.Delta(k);
   BuildNormal(deltas);
+  if (opts_.appearance)
+    refiner_ = std::make_shared<const AppearanceRefiner>(canonical, basis_, opts_.appearance_options);
 }
 
 void MirrorSolver::BuildNormal(const std::vector<const std::vector<std::array<float, 3>>*>& d) {
@@ -258,7 +260,8 @@ bool CholeskySolve(int m, double* a, double* x) {
 
 }  // namespace
 
-void MirrorSolver::BoundedSolve(const float* b, std::span<float> w) const {
+void MirrorSolver::BoundedSolve(const float* b, std::span<float> w, const float* normal,
+                                const float* sparsity) const {
   // Bounded-variable least squares (Stark & Parker's BVLS, an active-set method): minimise
   // 1/2 w^T A w - (b - sparsity)^T w over 0 <= w <= ub. Variables are free or held at a
   // bound; the free ones are solved exactly (Cholesky on A_FF); a step that would leave
@@ -277,7 +280,7 @@ void MirrorSolver::BoundedSolve(const float* b, std::span<float> w) const {
     x[k] = state[k] < 0 ? 0.0 : (state[k] > 0 ? ub : x[k]);
   }
   auto A = [&](int i, int j) {
-    return static_cast<double>(normal_[static_cast<size_t>(i) * n + j]);
+    return static_cast<double>(normal[static_cast<size_t>(i) * n + j]);
   };
   for (int outer = 0; outer < 4 * n; ++outer) {
     // Inner loop: optimum over the free set, stepping back to the box when needed.
@@ -288,7 +291,7 @@ void MirrorSolver::BoundedSolve(const float* b, std::span<float> w) const {
       if (m == 0) break;
       for (int i = 0; i < m; ++i) {
         const int fi = free_idx[i];
-        double r = b[fi] - sparsity_[fi];
+        double r = b[fi] - sparsity[fi];
         for (int k = 0; k < n; ++k)
           if (state[k] != 0) r -= A(fi, k) * x[k];
         z[i] = r;
@@ -328,7 +331,7 @@ void MirrorSolver::BoundedSolve(const float* b, std::span<float> w) const {
     double best_g = 1e-6;
     for (int k = 0; k < n; ++k) {
       if (state[k] == 0) continue;
-      double g = b[k] - sparsity_[k];
+      double g = b[k] - sparsity[k];
       for (int l = 0; l < n; ++l) g -= A(k, l) * x[l];
       const double into = state[k] < 0 ? g : -g;
       if (into > best_g) best_g = into, best = k;
@@ -354,7 +357,7 @@ float MirrorSolver::Solve(std::span<const std::array<float, 3>> offsets, std::sp
   }
   float rcr = 0;
   for (int i = 0; i < kCoords; ++i) rcr += (i % 3 == 2 ? opts_.z_weight : 1.0f) * r[i] * r[i];
-  BoundedSolve(bp, w);
+  BoundedSolve(bp, w, normal_.data(), sparsity_.data());
   // |D w - r|_C^2 = w^T (A - ridge I) w - 2 w^T b + r^T C r
   float q = 0;
   for (int k = 0; k < n_; ++k) {
@@ -364,6 +367,71 @@ float MirrorSolver::Solve(std::span<const std::array<float, 3>> offsets, std::sp
     q += w[k] * (aw - ridge_[k] * w[k]) - 2 * w[k] * bp[k];
   }
   return std::sqrt(std::max(0.0f, q + rcr) / kCoords);
+}
+
+void MirrorSolver::BuildTextureWeights(Track& t) const {
+  // Per coordinate weight: x and y of a refined vertex count 1 + its texture information
+  // tensor / texture_floor^2 (a 2x2 block), everything else as in the plain solve. The
+  // ridge and sparsity grow with the mean weight of the refined vertices, so they keep
+  // their strength relative to the data term.
+  const AppearanceRefiner::State& a = t.appearance;
+  const float floor2 = std::max(1e-3f, opts_.appearance_options.texture_floor *
+                                           opts_.appearance_options.texture_floor);
+  const std::vector<int>& mv = refiner_->moving();
+  // c[v] = {cxx, cxy, cyy}; z keeps z_weight.
+  std::vector<std::array<float, 3>> c(kMeshLandmarks, {1.0f, 0.0f, 1.0f});
+  double mean = 0;
+  for (size_t m = 0; m < mv.size(); ++m) {
+    const auto& h = a.info[m];
+    if (opts_.texture_weights) c[mv[m]] = {1.0f + h[0] / floor2, h[1] / floor2, 1.0f + h[2] / floor2};
+    mean += 0.5 * (c[mv[m]][0] + c[mv[m]][2]);
+  }
+  mean = mv.empty() ? 1.0 : mean / static_cast<double>(mv.size());
+  const float zw = opts_.z_weight;
+  // D from the plain solve's C D^T (z was scaled by z_weight there).
+  auto d = [&](int k, int v, int comp) {
+    const float x = dt_[static_cast<size_t>(k) * kCoords + 3 * v + comp];
+    return comp == 2 ? (zw > 0 ? x / zw : 0.0f) : x;
+  };
+  t.wdt.assign(static_cast<size_t>(n_) * kCoords, 0.0f);
+  for (int k = 0; k < n_; ++k)
+    for (int v = 0; v < kMeshLandmarks; ++v) {
+      float* o = &t.wdt[static_cast<size_t>(k) * kCoords + 3 * v];
+      const float dx = d(k, v, 0), dy = d(k, v, 1);
+      o[0] = c[v][0] * dx + c[v][1] * dy;
+      o[1] = c[v][1] * dx + c[v][2] * dy;
+      o[2] = zw * d(k, v, 2);
+    }
+  t.wnormal.assign(static_cast<size_t>(n_) * n_, 0.0f);
+  for (int k = 0; k < n_; ++k)
+    for (int l = 0; l <= k; ++l) {
+      double s = 0;
+      for (int v = 0; v < kMeshLandmarks; ++v)
+        for (int comp = 0; comp < 3; ++comp)
+          s += static_cast<double>(t.wdt[static_cast<size_t>(k) * kCoords + 3 * v + comp]) *
+               d(l, v, comp);
+      t.wnormal[k * n_ + l] = t.wnormal[l * n_ + k] = static_cast<float>(s);
+    }
+  t.wsparsity.resize(n_);
+  for (int k = 0; k < n_; ++k) {
+    t.wnormal[k * n_ + k] += static_cast<float>(ridge_[k] * mean);
+    t.wsparsity[k] = static_cast<float>(sparsity_[k] * mean);
+  }
+}
+
+float MirrorSolver::Residual(std::span<const std::array<float, 3>> offsets,
+                             std::span<const float> w) const {
+  // Plain C-weighted RMS of D w - r (D from C D^T: z was scaled by z_weight).
+  double q = 0;
+  for (int v = 0; v < kMeshLandmarks; ++v)
+    for (int c = 0; c < 3; ++c) {
+      double m = 0;
+      for (int k = 0; k < n_; ++k) m += dt_[static_cast<size_t>(k) * kCoords + 3 * v + c] * w[k];
+      const double cw = c == 2 ? opts_.z_weight : 1.0;
+      const double e = cw > 0 ? m / cw - offsets[v][c] : -offsets[v][c];
+      q += cw * e * e;
+    }
+  return static_cast<float>(std::sqrt(q / kCoords));
 }
 
 void MirrorSolver::Calibrate(Track& t) const {
@@ -378,7 +446,7 @@ void MirrorSolver::Calibrate(Track& t) const {
 }
 
 const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int frame_width,
-                                         int frame_height) {
+                                         int frame_height, const ImageView* frame) {
   if (face.landmarks.size() < static_cast<size_t>(kMeshLandmarks)) return nullptr;
   auto it = tracks_.find(face.id);
   if (it == tracks_.end()) {
@@ -393,6 +461,7 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
     t.offsets.assign(kMeshLandmarks, {0, 0, 0});
     t.raw.assign(n_, 0.0f);
     t.filters.assign(n_, OneEuroFilter(opts_.smoothing_params));
+    if (refiner_) t.appearance = refiner_->NewTrack();
     t.start_ns = pts_ns;
   }
   Track& t = it->second;
@@ -407,6 +476,10 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
   res.roll = ypr[2];
   res.pts_ns = pts_ns;
   ++res.updates;
+  // A picture is used only when it is the frame the landmarks came from (its size).
+  const bool picture = refiner_ && frame && frame->width == frame_width &&
+                       frame->height == frame_height;
+  t.appearance.last_refined = 0;
 
   if (!res.calibrated) {
     if (t.calib_count < kMaxCalibrationFrames) {
@@ -414,17 +487,40 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
       for (int v = 0; v < kMeshLandmarks; ++v)
         for (int c = 0; c < 3; ++c) dst[3 * v + c] = t.points[v][c];
       ++t.calib_count;
+      if (picture) refiner_->AddNeutral(t.appearance, *frame, face.landmarks);
     }
     const double elapsed = 1e-9 * static_cast<double>(pts_ns - t.start_ns);
     if ((elapsed >= opts_.calibration_s && t.calib_count >= opts_.min_calibration_frames) ||
-        t.calib_count >= kMaxCalibrationFrames)
+        t.calib_count >= kMaxCalibrationFrames) {
       Calibrate(t);
+      // The texture template only from a full set of pictures: a neutral mesh learned
+      // partly without them would not match it.
+      if (refiner_ && t.appearance.neutral_frames == t.calib_count &&
+          refiner_->Finish(t.appearance))
+        BuildTextureWeights(t);
+    }
     if (!res.calibrated) return &res;  // weights stay 0 until the neutral is known
   }
 
+  const bool refined = picture && t.appearance.ready && !t.wnormal.empty() &&
+                       refiner_->Refine(t.appearance, *frame, face.landmarks, res.rotation,
+                                        t.points) > 0;
   for (int v = 0; v < kMeshLandmarks; ++v)
     for (int c = 0; c < 3; ++c) t.offsets[v][c] = t.points[v][c] - t.neutral[v][c];
-  res.residual_cm = Solve(t.offsets, t.raw);
+  if (refined) {
+    const float* r = t.offsets.data()->data();
+    float bp[kMaxTargets];
+    for (int k = 0; k < n_; ++k) {
+      const float* dk = &t.wdt[static_cast<size_t>(k) * kCoords];
+      float s = 0;
+      for (int i = 0; i < kCoords; ++i) s += dk[i] * r[i];
+      bp[k] = s;
+    }
+    BoundedSolve(bp, t.raw, t.wnormal.data(), t.wsparsity.data());
+    res.residual_cm = Residual(t.offsets, t.raw);
+  } else {
+    res.residual_cm = Solve(t.offsets, t.raw);
+  }
   const double ts = 1e-9 * static_cast<double>(pts_ns);
   for (int k = 0; k < n_; ++k) {
     float w = t.raw[k];
@@ -439,6 +535,11 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
 const MirrorResult* MirrorSolver::Get(int64_t id) const {
   auto it = tracks_.find(id);
   return it == tracks_.end() ? nullptr : &it->second.result;
+}
+
+int MirrorSolver::refined_vertices(int64_t id) const {
+  auto it = tracks_.find(id);
+  return it == tracks_.end() ? 0 : it->second.appearance.last_refined;
 }
 
 bool MirrorSolver::DropTrack(int64_t id) { return tracks_.erase(id) > 0; }

@@ -9,6 +9,13 @@
 //    by more than kRigidThreshold (0.01 cm; 112 of 468: forehead, nose, temples, jaw line),
 //    so an expression does not tilt the fit. Every landmark is then mapped into canonical
 //    cm: p = R^T (q - t) / s with q = (x, -y, -z) in pixels.
+// 1b. Appearance (with a picture, MirrorOptions::appearance): FaceMesh's landmarks follow
+//    an expression only partly (5. below). AppearanceRefiner (appearance_refiner.h) maps
+//    the skin texture into the canonical frontal plane through the tracked mesh, aligns it
+//    with the track's neutral texture (learned over the same window as the neutral mesh)
+//    by Lucas-Kanade per expressive vertex, and moves each such vertex to where its
+//    neutral texture went. The solve then sees the face's real displacement and the
+//    geometric basis fits it (closed loop: tests/avatar/closed_loop_test).
 // 2. Neutral: per track, the per-coordinate median of the normalised mesh over the first
 //    calibration_s seconds (at least min_calibration_frames, at most kMaxCalibrationFrames
 //    frames, by pts). It absorbs the person's own face shape (and a blink inside the
@@ -59,11 +66,13 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "engine/avatar/appearance_refiner.h"
 #include "engine/avatar/blendshapes.h"
 #include "engine/face.h"
 #include "engine/geometry/canonical_face.h"
@@ -87,6 +96,13 @@ struct MirrorOptions {
   bool smoothing = true;
   OneEuroParams smoothing_params{.min_cutoff = 3.0, .beta = 5.0, .d_cutoff = 1.0};
   double track_timeout_s = 1.0;  // DropStale
+  // Appearance refinement (step 1b above, engine/avatar/appearance_refiner.h): used on the
+  // frames Update is given a picture with.
+  bool appearance = true;
+  AppearanceOptions appearance_options;
+  // With refined frames, weigh each refined vertex's x-y residual by its texture (see
+  // BuildTextureWeights); off: every coordinate counts as in the plain solve.
+  bool texture_weights = true;
 };
 
 // Per target, the landmark displacement a tracker reports for a unit weight (see 5. above).
@@ -119,8 +135,12 @@ class MirrorSolver {
                const MirrorOptions& opts = {});
 
   // One face of one frame (pts in ns, increasing per track). nullptr when the face has no
-  // 468-point mesh. The result stays valid until the track is dropped.
-  const MirrorResult* Update(const Face& face, int64_t pts_ns, int frame_width, int frame_height);
+  // 468-point mesh. The result stays valid until the track is dropped. With `frame` (the
+  // picture the landmarks were found in, its size frame_width x frame_height) and
+  // opts.appearance, the expressive vertices are refined from the skin texture (step 1b);
+  // a track whose neutral was learned without pictures solves from the landmarks alone.
+  const MirrorResult* Update(const Face& face, int64_t pts_ns, int frame_width, int frame_height,
+                             const ImageView* frame = nullptr);
   const MirrorResult* Get(int64_t id) const;
   bool DropTrack(int64_t id);
   // Drops tracks not updated within track_timeout_s of now; returns how many.
@@ -146,6 +166,9 @@ class MirrorSolver {
   bool SetResponseBasis(const ResponseBasis& r, std::string* error);
   // How many targets solve against a measured response (0: the geometric solver).
   int response_targets() const { return response_targets_; }
+  // Vertices the appearance refinement moved on the track's last update (0: none, or no
+  // picture, or not calibrated yet).
+  int refined_vertices(int64_t id) const;
 
   const BlendshapeBasis& basis() const { return basis_; }
   const std::vector<int>& rigid_vertices() const { return rigid_; }
@@ -159,9 +182,15 @@ class MirrorSolver {
     std::vector<std::array<float, 3>> neutral, points, offsets;
     std::vector<float> raw;  // unsmoothed solution (the warm start)
     std::vector<OneEuroFilter> filters;
+    AppearanceRefiner::State appearance;  // sized when the track appears (with a refiner)
+    // The texture-weighted solve (step 3 with a picture), built when the template is.
+    std::vector<float> wdt, wnormal, wsparsity;
   };
+  void BuildTextureWeights(Track& t) const;
+  float Residual(std::span<const std::array<float, 3>> offsets, std::span<const float> w) const;
   void Calibrate(Track& t) const;
-  void BoundedSolve(const float* b, std::span<float> w) const;
+  void BoundedSolve(const float* b, std::span<float> w, const float* normal,
+                    const float* sparsity) const;
   // dt_ and normal_ from the solve deltas (468 x 3 per target).
   void BuildNormal(const std::vector<const std::vector<std::array<float, 3>>*>& deltas);
 
@@ -174,6 +203,7 @@ class MirrorSolver {
   std::vector<float> normal_;  // n x n: D^T C D + ridge I
   std::vector<float> ridge_, sparsity_;  // per target (scaled for a response, see BuildNormal)
   int response_targets_ = 0;
+  std::shared_ptr<const AppearanceRefiner> refiner_;  // null: opts_.appearance off
   std::map<int64_t, Track> tracks_;
 };
 

@@ -1,9 +1,12 @@
 #include "engine/synth/tracker_response.h"
 
+#include <optional>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "engine/synth/expression_track.h"
 
@@ -70,6 +73,15 @@ std::optional<ResponseBasis> MeasureTrackerResponse(const ImageView& photo,
     if (!tracker) return fail(err);
     const BlendshapeBasis& basis = track->basis();
     MirrorSolver norm(track->canonical(), basis);
+    // With appearance: the landmarks refined from the texture as MirrorSolver does with a
+    // picture (template from the neutral lead-in), so the response is the whole front end's.
+    std::optional<AppearanceRefiner> refiner;
+    AppearanceRefiner::State app;
+    if (opts.appearance) {
+      refiner.emplace(track->canonical(), basis, opts.appearance_options);
+      app = refiner->NewTrack();
+    }
+    Eigen::Matrix3f rot;
     targets.clear();
     if (opts.targets.empty()) {
       for (int k = 0; k < basis.size(); ++k) targets.push_back(k);
@@ -88,7 +100,7 @@ std::optional<ResponseBasis> MeasureTrackerResponse(const ImageView& photo,
     int64_t pts_ns = 0;
     // Renders `wv`, runs the tracker `n` times, adds the normalised mesh of the last `keep`
     // runs to acc (3 x 468); false when the face is lost.
-    auto run = [&](int n, int keep, std::vector<double>* acc) {
+    auto run = [&](int n, int keep, std::vector<double>* acc, bool neutral_frames = false) {
       frame = rgb;
       draw::MutableImageView dst;
       if (draw::MutableImageView::Wrap(PixelFormat::kRGB, W, H, {frame.data()}, {3 * W}, &dst))
@@ -103,7 +115,14 @@ std::optional<ResponseBasis> MeasureTrackerResponse(const ImageView& photo,
         for (size_t j = 1; j < ff.faces.size(); ++j)
           if (ff.faces[j].box.w * ff.faces[j].box.h > ff.faces[best].box.w * ff.faces[best].box.h)
             best = j;
-        if (!norm.Normalise(ff.faces[best].landmarks, W, H, pts, nullptr, nullptr)) return false;
+        const auto& lm = ff.faces[best].landmarks;
+        if (!norm.Normalise(lm, W, H, pts, &rot, nullptr)) return false;
+        if (refiner && i >= n - keep) {
+          if (neutral_frames)
+            refiner->AddNeutral(app, fv, lm);
+          else
+            refiner->Refine(app, fv, lm, rot, pts);
+        }
         if (i >= n - keep && acc)
           for (int v = 0; v < kV; ++v)
             for (int c = 0; c < 3; ++c) (*acc)[3 * v + c] += pts[v][c];
@@ -113,8 +132,9 @@ std::optional<ResponseBasis> MeasureTrackerResponse(const ImageView& photo,
 
     std::vector<double> neutral(3 * kV, 0.0);
     const int lead_keep = std::max(1, opts.lead_in_frames - 3);
-    if (!run(std::max(opts.lead_in_frames, lead_keep), lead_keep, &neutral))
+    if (!run(std::max(opts.lead_in_frames, lead_keep), lead_keep, &neutral, true))
       return fail("the tracker found no face in the calibration rendering");
+    if (refiner) refiner->Finish(app);
     for (double& x : neutral) x /= lead_keep;
 
     std::vector<std::vector<std::array<float, 3>>> resp(basis.size());
@@ -198,6 +218,7 @@ std::optional<ResponseBasis> MeasureTrackerResponse(const ImageView& photo,
   r.provenance += buf;
   for (float w : opts.weights) r.provenance += " " + std::to_string(w);
   r.provenance += opts.symmetrise ? "; L/R symmetrised" : "";
+  r.provenance += opts.appearance ? "; appearance-refined" : "";
   return r;
 }
 

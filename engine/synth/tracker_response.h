@@ -69,6 +69,11 @@ struct ResponseCalibrationOptions {
   int settle_frames = 3;               // per weight, before averaging (and neutral after)
   int frames_per_weight = 3;
   bool symmetrise = true;              // average each L/R pair with its mirror image
+  // Measure through the appearance refinement (mirror.h step 1b) as the mirror runs with
+  // pictures: the response is then that of tracker + refinement. Off: the tracker alone
+  // (for a mirror that is given no pictures).
+  bool appearance = true;
+  AppearanceOptions appearance_options;
 };
 
 // nullopt and *error (names the model file, "no face", a target not in the basis, or the

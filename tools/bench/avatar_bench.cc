@@ -10,11 +10,16 @@
 //   solve      the bounded least squares alone (warm-started from the previous frame's
 //              solution; the least of 3 runs, so preemption on a loaded machine is not
 //              counted)
+//   update+picture  Update given the 640x480 RGB frame as well: the appearance refinement
+//              (mirror.h step 1b: frontalise, Lucas-Kanade per expressive vertex, the
+//              texture-weighted solve). The frame is a fixed textured pattern (the cost
+//              does not depend on a face being there; every vertex runs its iterations).
 // Also: the instruction parser and a WeightCurve evaluation, for scale.
 //
 //   avatar_bench [--frames=N] [--warmup=N]
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -84,7 +89,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "avatar_bench: %s\n", err.c_str());
     return 1;
   }
-  fg::MirrorSolver solver(*canonical, *basis);
+  fg::MirrorOptions plain;
+  plain.appearance = false;
+  fg::MirrorSolver solver(*canonical, *basis, plain);
+  fg::MirrorSolver pictured(*canonical, *basis);
+  std::vector<uint8_t> rgb(640 * 480 * 3);
+  for (int y = 0; y < 480; ++y)
+    for (int x = 0; x < 640; ++x)
+      for (int c = 0; c < 3; ++c)
+        rgb[(y * 640 + x) * 3 + c] = static_cast<uint8_t>(
+            128 + 60 * std::sin(0.11 * x + 0.7 * c) * std::cos(0.07 * y) + (x * 7 + y * 13) % 17);
+  fg::ImageView picture;
+  fg::ImageView::Wrap(fg::PixelFormat::kRGB, 640, 480, {rgb.data()}, {640 * 3}, &picture);
   const int n = basis->size();
   std::mt19937 rng(1);
   // Pre-generate the inputs so only the solver is timed: 64 distinct frames, cycled.
@@ -103,8 +119,9 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 40; ++i, pts += dt) {  // calibration (neutral frames)
     face.landmarks = Synth(*basis, std::vector<float>(n, 0.0f), rng);
     solver.Update(face, pts, 640, 480);
+    pictured.Update(face, pts, 640, 480, &picture);
   }
-  std::vector<double> update, normalise, solve;
+  std::vector<double> update, normalise, solve, update_picture;
   std::vector<std::array<float, 3>> pts_cm(fg::kMeshLandmarks), offsets(fg::kMeshLandmarks);
   std::vector<float> w(n, 0.0f);
   const auto& neutral = basis->neutral();
@@ -117,6 +134,13 @@ int main(int argc, char** argv) {
     float scale = 0;
     solver.Normalise(face.landmarks, 640, 480, pts_cm, &rot, &scale);
     auto t2 = Clock::now();
+    const auto tp0 = Clock::now();
+    const fg::MirrorResult* rp = pictured.Update(face, pts, 640, 480, &picture);
+    const double tp = Ms(tp0, Clock::now());
+    if (!rp || !rp->calibrated) {
+      std::fprintf(stderr, "avatar_bench: the pictured track did not calibrate\n");
+      return 1;
+    }
     for (int v = 0; v < fg::kMeshLandmarks; ++v)
       for (int c = 0; c < 3; ++c) offsets[v][c] = pts_cm[v][c] - neutral[v][c];
     // The solve alone, the least of 3 runs from the same warm start: on a shared machine a
@@ -137,6 +161,7 @@ int main(int argc, char** argv) {
     update.push_back(Ms(t0, t1));
     normalise.push_back(Ms(t1, t2));
     solve.push_back(best);
+    update_picture.push_back(tp);
   }
   std::vector<double> parse, curve;
   const char* text = "neutral, then very happy over 1.5 s, hold 1 s, then surprised over 0.5 s";
@@ -161,9 +186,11 @@ int main(int argc, char** argv) {
   Row("update", update);
   Row("normalise", normalise);
   Row("solve (min3)", solve);
+  Row("update+picture", update_picture);
   Row("parse", parse);
   Row("curve", curve);
-  std::printf("target: update <= 0.3 ms per face: %s\n",
-              fg::Percentile(update, 0.5) <= 0.3 ? "met" : "MISSED");
+  std::printf("target: update <= 0.3 ms per face: %s; with the picture: %s\n",
+              fg::Percentile(update, 0.5) <= 0.3 ? "met" : "MISSED",
+              fg::Percentile(update_picture, 0.5) <= 0.3 ? "met" : "MISSED");
   return 0;
 }
