@@ -50,6 +50,27 @@ inline float Sample(const float* t, int w, int h, float x, float y) {
   return top + (bot - top) * fy;
 }
 
+// The size x size window of bilinear samples whose first sample is at (x0, y0) (unit steps):
+// every sample shares one fractional offset, so the fast path blends four texels with
+// fixed weights; windows reaching past the border fall back to clamped samples.
+inline void SampleWindow(const float* t, int w, int h, float x0, float y0, int size, float* out) {
+  const float fx0 = std::floor(x0), fy0 = std::floor(y0);
+  const int ix = static_cast<int>(fx0), iy = static_cast<int>(fy0);
+  if (ix >= 0 && iy >= 0 && ix + size < w && iy + size < h) {
+    const float fx = x0 - fx0, fy = y0 - fy0;
+    const float w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
+    for (int r = 0; r < size; ++r) {
+      const float* p = t + static_cast<size_t>(iy + r) * w + ix;
+      const float* q = p + w;
+      for (int c = 0; c < size; ++c)
+        out[r * size + c] = w00 * p[c] + w01 * p[c + 1] + w10 * q[c] + w11 * q[c + 1];
+    }
+    return;
+  }
+  for (int r = 0; r < size; ++r)
+    for (int c = 0; c < size; ++c) out[r * size + c] = Sample(t, w, h, x0 + c, y0 + r);
+}
+
 // Level-l position of a level-0 texel position (texel centres at integers on every level).
 inline float ToLevel(float p0, int l) { return (p0 + 0.5f) / static_cast<float>(1 << l) - 0.5f; }
 
@@ -59,7 +80,7 @@ AppearanceRefiner::AppearanceRefiner(const CanonicalFace& canonical, const Blend
                                      const AppearanceOptions& opts)
     : opts_(opts), tris_(canonical.triangles) {
   opts_.levels = std::clamp(opts_.levels, 1, 3);
-  opts_.window = std::max(3, opts_.window | 1);
+  opts_.window = std::clamp(opts_.window | 1, 3, kMaxWindow);
   half_ = opts_.window / 2;
   const auto& vs = canonical.vertices;
   const int nv = static_cast<int>(vs.size());
@@ -133,6 +154,10 @@ AppearanceRefiner::AppearanceRefiner(const CanonicalFace& canonical, const Blend
   for (size_t i = 0; i < map_.size(); ++i)
     if (map_[i].tri >= 0) mapped_.push_back(static_cast<int>(i));
 
+  incident_.assign(nv, {});
+  for (int t = 0; t < static_cast<int>(tris_.size()); ++t)
+    for (int k = 0; k < 3; ++k) incident_[tris_[t][k]].push_back(t);
+
   // Vertex normals (area-weighted), oriented towards the viewer at the nose tip.
   normals_.assign(nv, {0, 0, 0});
   for (const auto& tr : tris_) {
@@ -177,6 +202,20 @@ int AppearanceRefiner::TriangleAt(float x, float y) const {
   const int xi = static_cast<int>(std::lround(x)), yi = static_cast<int>(std::lround(y));
   if (xi < 0 || yi < 0 || xi >= w_ || yi >= h_) return -1;
   return map_[static_cast<size_t>(yi) * w_ + xi].tri;
+}
+
+int AppearanceRefiner::TriangleFor(int v, float qx, float qy, float b[3]) const {
+  int best = -1;
+  float best_min = -1e9f, bb[3];
+  for (int t : incident_[v]) {
+    if (!Barycentric(t, qx, qy, bb)) continue;
+    const float m = std::min({bb[0], bb[1], bb[2]});
+    if (m > best_min) best_min = m, best = t, std::copy(bb, bb + 3, b);
+  }
+  if (best >= 0 && best_min >= -1e-4f) return best;
+  const int t = TriangleAt(qx, qy);
+  if (t < 0 || !Barycentric(t, qx, qy, b)) return -1;
+  return t;
 }
 
 AppearanceRefiner::State AppearanceRefiner::NewTrack() const {
@@ -324,12 +363,21 @@ int AppearanceRefiner::Refine(State& s, const ImageView& frame,
       const auto& hi = s.hinv[cell];
       for (int it = 0; it <= opts_.iterations; ++it) {
         float sx = 0, sy = 0, s1 = 0, se = 0;
-        int k = 0;
-        for (int dy = -half_; dy <= half_; ++dy)
-          for (int dx = -half_; dx <= half_; ++dx, ++k) {
-            const float e = Sample(t, w, h, cx + gx_ + dx, cy + gy_ + dy) - win[k] - bias;
-            sx += wgx[k] * e, sy += wgy[k] * e, s1 += e, se += e * e;
+        float cur[kMaxWindow * kMaxWindow];
+        SampleWindow(t, w, h, cx + gx_ - half_, cy + gy_ - half_, opts_.window, cur);
+        // Eight partial sums per quantity (the compiler keeps them in one vector each).
+        float px[8] = {}, py[8] = {}, p1[8] = {}, pe[8] = {};
+        const int n8 = n & ~7;
+        for (int k0 = 0; k0 < n8; k0 += 8)
+          for (int j = 0; j < 8; ++j) {
+            const float e = cur[k0 + j] - win[k0 + j] - bias;
+            px[j] += wgx[k0 + j] * e, py[j] += wgy[k0 + j] * e, p1[j] += e, pe[j] += e * e;
           }
+        for (int j = 0; j < 8; ++j) sx += px[j], sy += py[j], s1 += p1[j], se += pe[j];
+        for (int k = n8; k < n; ++k) {
+          const float e = cur[k] - win[k] - bias;
+          sx += wgx[k] * e, sy += wgy[k] * e, s1 += e, se += e * e;
+        }
         rms = std::sqrt(se / static_cast<float>(n));
         if (it == opts_.iterations) break;  // the last pass only measures the residual
         const float ux = hi[0] * sx + hi[1] * sy + hi[2] * s1;
@@ -346,9 +394,9 @@ int AppearanceRefiner::Refine(State& s, const ImageView& frame,
     }
     if (!(gx_ * gx_ + gy_ * gy_ <= max_flow * max_flow) || !(rms <= opts_.max_residual)) continue;
     const float qx = uv_[v][0] + gx_, qy = uv_[v][1] + gy_;
-    const int tri = TriangleAt(qx, qy);
     float b[3];
-    if (tri < 0 || !Barycentric(tri, qx, qy, b)) continue;
+    const int tri = TriangleFor(v, qx, qy, b);
+    if (tri < 0) continue;
     const auto& p0 = s.points[tris_[tri][0]];
     const auto& p1 = s.points[tris_[tri][1]];
     const auto& p2 = s.points[tris_[tri][2]];

@@ -56,15 +56,17 @@
 
 namespace fg {
 
+inline constexpr int kMaxWindow = 15;
+
 struct AppearanceOptions {
   float texels_per_cm = 6.0f;   // the frontal texture's resolution (level 0)
-  int window = 7;               // odd: the Lucas-Kanade window, texels per side, every level
+  int window = 7;               // odd, 3..kMaxWindow: the Lucas-Kanade window, texels per side
   int levels = 2;               // 1..3: coarse-to-fine levels (each half the previous)
-  int iterations = 6;           // per level at most (stops earlier below 0.02 texel)
+  int iterations = 4;           // per level at most (stops earlier below 0.02 texel)
   float texture_floor = 2.0f;   // grey levels per texel (see lambda above)
   float max_flow_cm = 1.2f;     // longer flows are dropped
   float min_facing = 0.3f;      // cos(normal, view) below which a vertex is not refined
-  float max_residual = 14.0f;   // grey levels RMS after alignment
+  float max_residual = 20.0f;   // grey levels RMS after alignment
   float moving_threshold_cm = 0.03f;  // vertices some target moves at least this far
 };
 
@@ -128,6 +130,10 @@ class AppearanceRefiner {
   };
   bool Barycentric(int tri, float x, float y, float b[3]) const;
   int TriangleAt(float x, float y) const;
+  // The triangle to interpolate vertex v's surface at texel q: one of v's own triangles that
+  // contains q (so a zero flow gives v back exactly, and a fold seen from the front does
+  // not pull v onto the surface in front of it), else the front-most one at q.
+  int TriangleFor(int v, float qx, float qy, float b[3]) const;
   void Downsample(const std::vector<float>& src, int sw, int sh, std::vector<float>& dst, int dw,
                   int dh) const;
   int LevelWidth(int l) const { return w_ >> l; }
@@ -141,6 +147,7 @@ class AppearanceRefiner {
   std::vector<TexelMap> map_;
   std::vector<int> mapped_;  // texel indices with tri >= 0
   std::vector<int> moving_;
+  std::vector<std::vector<int>> incident_;  // per vertex, the triangles that use it
   int half_ = 3;
 };
 
