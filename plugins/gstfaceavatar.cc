@@ -23,6 +23,7 @@ enum {
   PROP_TIMELINE,
   PROP_OUTPUT,
   PROP_AVATAR,
+  PROP_CALIBRATION,
   PROP_SHADING,
   PROP_FACES,
   PROP_PIP_SIZE,
@@ -36,13 +37,14 @@ enum Mode { kModeMirror = 0, kModeInstruction = 1, kModeTimeline = 2 };
 // only what changed.
 struct Settings {
   int mode = kModeMirror;
-  std::string instruction, timeline, avatar;
+  std::string instruction, timeline, avatar, calibration;
   std::string models_dir = gst_face_base_default_models_dir();
   fg::render::OutputMode output = fg::render::OutputMode::kPip;
   fg::render::Shading shading = fg::render::Shading::kLit;
   fg::render::FaceSelection faces = fg::render::FaceSelection::kPrimary;
   double pip_size = 0.3;
-  unsigned instruction_gen = 0, timeline_gen = 0, avatar_gen = 0, models_gen = 0;
+  unsigned instruction_gen = 0, timeline_gen = 0, avatar_gen = 0, models_gen = 0,
+           calibration_gen = 0;
 };
 
 // Streaming thread only, between start() and stop().
@@ -159,6 +161,16 @@ bool Apply(GstFaceAvatar* self, Impl& impl, const Settings& s) {
     if (!warning.empty())
       GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("%s: property \"avatar\": %s", name, warning.c_str()),
                           ("%s", warning.c_str()));
+  }
+  if (fresh || s.calibration_gen != impl.applied.calibration_gen) {
+    std::string err;
+    if (!av.SetCalibration(s.calibration, &err)) {
+      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
+                        ("%s: property \"calibration\": cannot load \"%s\": %s", name,
+                         s.calibration.c_str(), err.c_str()),
+                        ("%s", err.c_str()));
+      return false;
+    }
   }
   if (fresh || s.instruction_gen != impl.applied.instruction_gen) {
     fg::InstructionError e;
@@ -278,6 +290,7 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
     case PROP_TIMELINE: s.timeline = str(), ++s.timeline_gen; break;
     case PROP_OUTPUT: s.output = static_cast<fg::render::OutputMode>(g_value_get_enum(value)); break;
     case PROP_AVATAR: s.avatar = str(), ++s.avatar_gen; break;
+    case PROP_CALIBRATION: s.calibration = str(), ++s.calibration_gen; break;
     case PROP_SHADING: s.shading = static_cast<fg::render::Shading>(g_value_get_enum(value)); break;
     case PROP_FACES: s.faces = static_cast<fg::render::FaceSelection>(g_value_get_enum(value)); break;
     case PROP_PIP_SIZE: s.pip_size = g_value_get_double(value); break;
@@ -302,6 +315,7 @@ void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_TIMELINE: g_value_set_string(value, s.timeline.c_str()); break;
     case PROP_OUTPUT: g_value_set_enum(value, static_cast<gint>(s.output)); break;
     case PROP_AVATAR: g_value_set_string(value, s.avatar.c_str()); break;
+    case PROP_CALIBRATION: g_value_set_string(value, s.calibration.c_str()); break;
     case PROP_SHADING: g_value_set_enum(value, static_cast<gint>(s.shading)); break;
     case PROP_FACES: g_value_set_enum(value, static_cast<gint>(s.faces)); break;
     case PROP_PIP_SIZE: g_value_set_double(value, s.pip_size); break;
@@ -355,6 +369,13 @@ static void gst_face_avatar_class_init(GstFaceAvatarClass* klass) {
       g_param_spec_string("avatar", "Avatar",
                           "glTF 2.0 avatar (.glb, .gltf, .vrm) with ARKit-named morph targets; "
                           "\"\" = the canonical face",
+                          "", kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_CALIBRATION,
+      g_param_spec_string("calibration", "Calibration",
+                          "Per-subject tracker-response calibration for mirroring (a file "
+                          "written by tools/avatar/avatar-calibrate); \"\" = the geometric "
+                          "solve",
                           "", kFlags));
   g_object_class_install_property(
       gobject_class, PROP_SHADING,

@@ -28,6 +28,21 @@ std::unique_ptr<FaceAvatar> FaceAvatar::Create(const std::string& models_dir, st
   return a;
 }
 
+bool FaceAvatar::SetCalibration(const std::string& path, std::string* err) {
+  auto m = std::make_unique<MirrorSolver>(canonical_, *basis_);
+  if (!path.empty()) {
+    auto r = LoadResponseBasis(path, err);
+    if (!r) return false;
+    std::string e;
+    if (!m->SetResponseBasis(*r, &e)) {
+      *err = path + ": " + e;
+      return false;
+    }
+  }
+  mirror_ = std::move(m);
+  return true;
+}
+
 bool FaceAvatar::SetAvatar(const std::string& path, std::string* err, std::string* warning) {
   warning->clear();
   if (path.empty()) {

@@ -95,6 +95,10 @@ class FaceAvatar {
   // "" = the canonical face. A glTF file's targets are matched to the basis by ARKit name;
   // *warning names the ones ignored (one line; empty when none).
   bool SetAvatar(const std::string& path, std::string* err, std::string* warning);
+  // The mirror's tracker-response calibration (engine/avatar/mirror.h step 5): a file from
+  // tools/avatar/avatar-calibrate (SaveResponseBasis); "" = the geometric solve. Tracks
+  // start over (their neutral is learned again). Errors name the file.
+  bool SetCalibration(const std::string& path, std::string* err);
   // "" = none. Parse errors come back in *error (column, word, message).
   bool SetInstruction(std::string_view text, InstructionError* error);
   // JSON text of a timeline ("" = none); errors name the entry and key.

@@ -34,6 +34,15 @@ std::vector<uint8_t> CalibrationRendering(const ImageView& photo, bool mirror, f
   return out;
 }
 
+ResponseCalibrationOptions SubjectCalibrationOptions(const TrackerOptions& tracker) {
+  ResponseCalibrationOptions co;
+  co.tracker = tracker;
+  co.appearance = true;
+  co.symmetrise = false;
+  co.views = {{false, 0.9f, 8.0f}, {false, 1.1f, -6.0f}, {false, 0.95f, -3.0f}};
+  return co;
+}
+
 std::optional<ResponseBasis> MeasureTrackerResponse(const ImageView& photo,
                                                     const ResponseCalibrationOptions& opts,
                                                     std::string* error) {

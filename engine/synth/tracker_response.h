@@ -76,6 +76,13 @@ struct ResponseCalibrationOptions {
   AppearanceOptions appearance_options;
 };
 
+// A per-subject calibration (what tools/avatar/avatar-calibrate and the closed-loop test
+// use): three unmirrored renderings of the subject's own neutral photo (scale 0.9 / 1.1 /
+// 0.95, roll 8 / -6 / -3 degrees), measured through the appearance refinement, not
+// symmetrised (a real face's two sides answer differently). The mirror then solves against
+// how this tracker reads this face, as a user would record a few expressions once.
+ResponseCalibrationOptions SubjectCalibrationOptions(const TrackerOptions& tracker);
+
 // nullopt and *error (names the model file, "no face", a target not in the basis, or the
 // tracker losing the face at a named target and weight) on failure. The result's
 // provenance records the options.

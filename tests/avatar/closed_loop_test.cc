@@ -442,11 +442,12 @@ TEST(ClosedLoop, EveryDrivenTargetRespondsOnItsOwnSide) {
 // turned). The scored frames are the script above on the unmoved photo, never seen by
 // the calibration.
 ResponseCalibrationOptions SubjectCalibration(const TrackerOptions& to) {
-  ResponseCalibrationOptions co;
-  co.tracker = to;
-  co.appearance = true;
-  co.symmetrise = false;
-  co.views = {{false, 0.9f, 8.0f}, {false, 1.1f, -6.0f}, {false, 0.95f, -3.0f}};
+  const ResponseCalibrationOptions co = SubjectCalibrationOptions(to);
+  // What the comment above says (the function is the tool's too).
+  EXPECT_TRUE(co.appearance);
+  EXPECT_FALSE(co.symmetrise);
+  EXPECT_EQ(co.views.size(), 3u);
+  for (const auto& v : co.views) EXPECT_FALSE(v.mirror);
   return co;
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/avatar/blendshapes.h"
+#include "engine/avatar/mirror.h"
 #include "engine/geometry/canonical_face.h"
 #include "engine/render/gltf_avatar.h"
 #include "plugins/gstfacemeta.h"
@@ -366,6 +367,54 @@ TEST_F(FaceAvatarTest, MissingAvatarFileFailsNamingIt) {
   const std::string errors = fgtest::DrainErrors(bus);
   EXPECT_NE(errors.find("avatar"), std::string::npos) << errors;
   EXPECT_NE(errors.find("/nonexistent/face.glb"), std::string::npos) << errors;
+  gst_element_set_state(e, GST_STATE_NULL);
+  gst_element_set_bus(e, nullptr);
+  gst_object_unref(bus);
+  gst_object_unref(e);
+}
+
+// calibration: a tracker-response file (engine/avatar/mirror.h step 5) replaces the basis
+// deltas it names. Here jawOpen's "response" is half its geometric delta, so a jaw opened
+// by 0.4 of the delta reads 0.8 calibrated and 0.4 without. A missing file fails the
+// change to PAUSED naming the property and the file.
+TEST_F(FaceAvatarTest, CalibrationFileScalesTheMirroredWeights) {
+  fg::ResponseBasis r;
+  r.names = {"jawOpen"};
+  r.deltas = {basis_->Delta(basis_->Index("jawOpen"))};
+  for (auto& p : r.deltas[0])
+    for (float& x : p) x *= 0.5f;
+  r.provenance = "test: half the geometric jawOpen";
+  const std::string path = ::testing::TempDir() + "/faceavatar_half_jaw.fgrb";
+  std::string err;
+  ASSERT_TRUE(fg::SaveResponseBasis(r, path, &err)) << err;
+  auto jaw_after = [&](const char* calibration) {
+    GstHarness* h = Harness({{"output", "pip"}, {"calibration", calibration}});
+    int i = 0;
+    for (; i < 36; ++i) gst_buffer_unref(Push(h, i, {SyntheticFace(1, 160, 120, 10)}));
+    GstBuffer* last = nullptr;
+    for (; i < 51; ++i) {
+      if (last) gst_buffer_unref(last);
+      last = Push(h, i, {SyntheticFace(1, 160, 120, 10, 0.4f)});
+    }
+    const GstFaceGraphMeta* meta = gst_buffer_get_face_graph_meta(last);
+    const float jaw = meta && !meta->faces.faces.empty()
+                          ? meta->faces.faces[0].blendshapes.at("jawOpen")
+                          : -1.0f;
+    gst_buffer_unref(last);
+    gst_harness_teardown(h);
+    return jaw;
+  };
+  EXPECT_NEAR(jaw_after(""), 0.4f, 0.05f);
+  EXPECT_NEAR(jaw_after(path.c_str()), 0.8f, 0.08f);
+
+  GstElement* e = gst_element_factory_make("faceavatar", nullptr);
+  g_object_set(e, "calibration", "/nonexistent/subject.fgrb", nullptr);
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(e, bus);
+  EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  const std::string errors = fgtest::DrainErrors(bus);
+  EXPECT_NE(errors.find("calibration"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("/nonexistent/subject.fgrb"), std::string::npos) << errors;
   gst_element_set_state(e, GST_STATE_NULL);
   gst_element_set_bus(e, nullptr);
   gst_object_unref(bus);
