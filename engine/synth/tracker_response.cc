@@ -39,7 +39,7 @@ ResponseCalibrationOptions SubjectCalibrationOptions(const TrackerOptions& track
   co.tracker = tracker;
   co.appearance = true;
   co.symmetrise = false;
-  co.views = {{false, 0.9f, 8.0f}, {false, 1.1f, -6.0f}, {false, 0.95f, -3.0f}};
+  co.views = {{false, 1.0f, 5.0f}, {false, 1.0f, -5.0f}, {false, 0.95f, 0.0f}};
   return co;
 }
 

@@ -2,12 +2,13 @@
 // (engine/avatar/mirror.h step 5; faceavatar property `calibration`).
 //
 // From one frontal photo of the subject with a neutral face, the subject's own face is
-// warped by every blendshape target at known weights on three renderings (unmirrored,
-// scaled 0.9 / 1.1 / 0.95, rolled 8 / -6 / -3 degrees) and read back through the same
+// warped by every blendshape target at known weights on three renderings (rolled +5 and
+// -5 degrees, and scaled 0.95) and read back through the same
 // FaceTracker and appearance refinement as the element runs them; per target, the
 // displacement they report for a unit weight is saved (SubjectCalibrationOptions in
 // engine/synth/tracker_response.h). The mirror then solves against how this tracker reads
-// this face. About 6 s on one core.
+// this face. Take the photo from where the subject will sit (the reply to some targets
+// depends on the face's size in the picture). About 2 s on one core.
 //
 //   avatar-calibrate PHOTO.png OUT.fgrb [--models-dir=DIR] [--backend=xnnpack|reference]
 //                    [--iris=0|1] [--smoothing=0|1]
