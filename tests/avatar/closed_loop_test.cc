@@ -442,8 +442,8 @@ TEST(ClosedLoop, EveryDrivenTargetRespondsOnItsOwnSide) {
 // she is slightly turned). The scored frames are the script above on the unmoved photo,
 // never seen by the calibration. The reply to a raised brow depends on the face's size in
 // the picture: calibrated on one view alone, browInnerUp scores 0.04 (same size, rolled),
-// 0.13 (0.9x, rolled 8) and 0.19 (1.1x, rolled -6); views scaled 0.9 / 1.1 / 0.95 together gave it 0.12. Hence
-// calibrate at the distance the subject will be seen from.
+// 0.13 (0.9x, rolled 8) and 0.19 (1.1x, rolled -6); views scaled 0.9 / 1.1 / 0.95 together
+// gave it 0.12. Hence calibrate at the distance the subject will be seen from.
 ResponseCalibrationOptions SubjectCalibration(const TrackerOptions& to) {
   const ResponseCalibrationOptions co = SubjectCalibrationOptions(to);
   // What the comment above says (the function is the tool's too).
