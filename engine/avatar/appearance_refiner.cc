@@ -151,8 +151,6 @@ AppearanceRefiner::AppearanceRefiner(const CanonicalFace& canonical, const Blend
       std::copy(b, b + 3, m.b);
     }
   map_ = std::move(filled);
-  for (size_t i = 0; i < map_.size(); ++i)
-    if (map_[i].tri >= 0) mapped_.push_back(static_cast<int>(i));
 
   incident_.assign(nv, {});
   for (int t = 0; t < static_cast<int>(tris_.size()); ++t)
@@ -184,6 +182,19 @@ AppearanceRefiner::AppearanceRefiner(const CanonicalFace& canonical, const Blend
     if (m >= opts_.moving_threshold_cm && TriangleAt(uv_[v][0], uv_[v][1]) >= 0)
       moving_.push_back(v);
   }
+  // Texels to frontalise each frame: those some Lucas-Kanade window can reach (a moving
+  // vertex's coarsest window plus the longest flow), not the whole map.
+  const int reach = (half_ + 2) * top + static_cast<int>(std::ceil(opts_.max_flow_cm * g));
+  std::vector<uint8_t> needed(map_.size(), 0);
+  for (int v : moving_) {
+    const int cx = static_cast<int>(std::lround(uv_[v][0]));
+    const int cy = static_cast<int>(std::lround(uv_[v][1]));
+    for (int y = std::max(0, cy - reach); y <= std::min(h_ - 1, cy + reach); ++y)
+      for (int x = std::max(0, cx - reach); x <= std::min(w_ - 1, cx + reach); ++x)
+        needed[static_cast<size_t>(y) * w_ + x] = 1;
+  }
+  for (size_t i = 0; i < map_.size(); ++i)
+    if (map_[i].tri >= 0 && needed[i]) mapped_.push_back(static_cast<int>(i));
 }
 
 bool AppearanceRefiner::Barycentric(int tri, float x, float y, float b[3]) const {
@@ -234,32 +245,75 @@ AppearanceRefiner::State AppearanceRefiner::NewTrack() const {
   s.flow.assign(moving_.size(), {0, 0});
   s.used.assign(moving_.size(), 0);
   s.points.assign(uv_.size(), {0, 0, 0});
+  s.pos.assign(2 * mapped_.size(), 0.0f);
   return s;
 }
 
 void AppearanceRefiner::Frontalise(const ImageView& frame,
                                    const std::vector<std::array<float, 3>>& lm,
                                    std::span<float> out) const {
-  if (out.size() < map_.size() || lm.size() < uv_.size()) return;
-  auto run = [&]<PixelFormat F>() {
-    for (int i : mapped_) {
-      const TexelMap& m = map_[i];
-      const auto& a = lm[tris_[m.tri][0]];
-      const auto& b = lm[tris_[m.tri][1]];
-      const auto& c = lm[tris_[m.tri][2]];
-      const float x = m.b[0] * a[0] + m.b[1] * b[0] + m.b[2] * c[0];
-      const float y = m.b[0] * a[1] + m.b[1] * b[1] + m.b[2] * c[1];
-      out[i] = GreyBilinear<F>(frame, x, y);
+  std::vector<float> pos, grey;  // a tool's or a test's call: its own scratch
+  FrontaliseWith(frame, lm, out, pos, grey);
+}
+
+void AppearanceRefiner::FrontaliseWith(const ImageView& frame,
+                                       const std::vector<std::array<float, 3>>& lm,
+                                       std::span<float> out, std::vector<float>& pos,
+                                       std::vector<float>& grey) const {
+  if (out.size() < map_.size() || lm.size() < uv_.size() || frame.width <= 0 ||
+      frame.height <= 0)
+    return;
+  // 1. Each texel's frame position (clamped to the frame, as GreyBilinear clamps), and
+  //    their bounding box.
+  if (pos.size() < 2 * mapped_.size()) pos.resize(2 * mapped_.size());
+  const float wmax = static_cast<float>(frame.width - 1), hmax = static_cast<float>(frame.height - 1);
+  float x_lo = wmax, x_hi = 0, y_lo = hmax, y_hi = 0;
+  for (size_t k = 0; k < mapped_.size(); ++k) {
+    const TexelMap& m = map_[mapped_[k]];
+    const auto& a = lm[tris_[m.tri][0]];
+    const auto& b = lm[tris_[m.tri][1]];
+    const auto& c = lm[tris_[m.tri][2]];
+    const float x = std::clamp(m.b[0] * a[0] + m.b[1] * b[0] + m.b[2] * c[0], 0.0f, wmax);
+    const float y = std::clamp(m.b[0] * a[1] + m.b[1] * b[1] + m.b[2] * c[1], 0.0f, hmax);
+    pos[2 * k] = x, pos[2 * k + 1] = y;
+    x_lo = std::min(x_lo, x), x_hi = std::max(x_hi, x);
+    y_lo = std::min(y_lo, y), y_hi = std::max(y_hi, y);
+  }
+  if (mapped_.empty()) return;
+  // 2. Formats with a luma plane sample it directly; the RGB family converts the box to grey
+  //    once (each pixel once instead of four times per texel) and samples that. Same values
+  //    either way: GreyBilinear's arithmetic on the same luma.
+  auto direct = [&]<PixelFormat F>() {
+    for (size_t k = 0; k < mapped_.size(); ++k)
+      out[mapped_[k]] = GreyBilinear<F>(frame, pos[2 * k], pos[2 * k + 1]);
+  };
+  auto boxed = [&]<PixelFormat F>() {
+    const int bx0 = static_cast<int>(x_lo), by0 = static_cast<int>(y_lo);
+    const int bx1 = std::min(frame.width - 1, static_cast<int>(x_hi) + 1);
+    const int by1 = std::min(frame.height - 1, static_cast<int>(y_hi) + 1);
+    const int bw = bx1 - bx0 + 1, bh = by1 - by0 + 1;
+    if (grey.size() < static_cast<size_t>(bw) * bh) grey.resize(static_cast<size_t>(bw) * bh);
+    for (int y = 0; y < bh; ++y)
+      for (int x = 0; x < bw; ++x) grey[static_cast<size_t>(y) * bw + x] = Grey<F>(frame, bx0 + x, by0 + y);
+    for (size_t k = 0; k < mapped_.size(); ++k) {
+      const float x = pos[2 * k], y = pos[2 * k + 1];
+      const int x0 = static_cast<int>(x), y0 = static_cast<int>(y);
+      const int x1 = std::min(x0 + 1, frame.width - 1), y1 = std::min(y0 + 1, frame.height - 1);
+      const float fx = x - static_cast<float>(x0), fy = y - static_cast<float>(y0);
+      const float* r0 = &grey[static_cast<size_t>(y0 - by0) * bw - bx0];
+      const float* r1 = &grey[static_cast<size_t>(y1 - by0) * bw - bx0];
+      const float top = r0[x0] + (r0[x1] - r0[x0]) * fx, bot = r1[x0] + (r1[x1] - r1[x0]) * fx;
+      out[mapped_[k]] = top + (bot - top) * fy;
     }
   };
   switch (frame.format) {
-    case PixelFormat::kRGB: run.template operator()<PixelFormat::kRGB>(); break;
-    case PixelFormat::kBGR: run.template operator()<PixelFormat::kBGR>(); break;
-    case PixelFormat::kRGBA: run.template operator()<PixelFormat::kRGBA>(); break;
-    case PixelFormat::kBGRA: run.template operator()<PixelFormat::kBGRA>(); break;
-    case PixelFormat::kGRAY8: run.template operator()<PixelFormat::kGRAY8>(); break;
-    case PixelFormat::kNV12: run.template operator()<PixelFormat::kNV12>(); break;
-    case PixelFormat::kI420: run.template operator()<PixelFormat::kI420>(); break;
+    case PixelFormat::kRGB: boxed.template operator()<PixelFormat::kRGB>(); break;
+    case PixelFormat::kBGR: boxed.template operator()<PixelFormat::kBGR>(); break;
+    case PixelFormat::kRGBA: boxed.template operator()<PixelFormat::kRGBA>(); break;
+    case PixelFormat::kBGRA: boxed.template operator()<PixelFormat::kBGRA>(); break;
+    case PixelFormat::kGRAY8: direct.template operator()<PixelFormat::kGRAY8>(); break;
+    case PixelFormat::kNV12: direct.template operator()<PixelFormat::kNV12>(); break;
+    case PixelFormat::kI420: direct.template operator()<PixelFormat::kI420>(); break;
   }
 }
 
@@ -278,7 +332,7 @@ void AppearanceRefiner::Downsample(const std::vector<float>& src, int sw, int sh
 bool AppearanceRefiner::AddNeutral(State& s, const ImageView& frame,
                                    const std::vector<std::array<float, 3>>& lm) const {
   if (lm.size() < uv_.size() || s.sum.size() != map_.size()) return false;
-  Frontalise(frame, lm, s.texture[0]);
+  FrontaliseWith(frame, lm, s.texture[0], s.pos, s.grey);
   for (int i : mapped_) s.sum[i] += s.texture[0][i];
   ++s.neutral_frames;
   return true;
@@ -336,23 +390,20 @@ int AppearanceRefiner::Refine(State& s, const ImageView& frame,
   if (!s.ready || lm.size() < uv_.size() || points.size() < uv_.size()) return 0;
   std::copy(points.begin(), points.begin() + static_cast<std::ptrdiff_t>(uv_.size()),
             s.points.begin());
-  Frontalise(frame, lm, s.texture[0]);
+  FrontaliseWith(frame, lm, s.texture[0], s.pos, s.grey);
   for (int l = 1; l < opts_.levels; ++l)
     Downsample(s.texture[l - 1], LevelWidth(l - 1), LevelHeight(l - 1), s.texture[l],
                LevelWidth(l), LevelHeight(l));
   const int n = opts_.window * opts_.window;
   const float max_flow = opts_.max_flow_cm * opts_.texels_per_cm;  // level-0 texels
   int moved = 0;
-  std::fill(s.flow.begin(), s.flow.end(), std::array<float, 2>{0, 0});
-  std::fill(s.used.begin(), s.used.end(), 0);
-  for (size_t m = 0; m < moving_.size(); ++m) {
+  // Aligns vertex m's window from level `top` down to 0, starting from the level-0 offset
+  // (gx, gy) and brightness offset `bias`; returns the final RMS residual.
+  auto align = [&](size_t m, int top, float& gx, float& gy, float& bias) {
     const int v = moving_[m];
-    // Facing: the vertex normal turned by the head pose, against the camera's axis (+z).
-    const float facing = rotation(2, 0) * normals_[v][0] + rotation(2, 1) * normals_[v][1] +
-                         rotation(2, 2) * normals_[v][2];
-    if (facing < opts_.min_facing) continue;
-    float gx_ = 0, gy_ = 0, bias = 0, rms = 0;
-    for (int l = opts_.levels - 1; l >= 0; --l) {
+    float rms = 0;
+    gx /= static_cast<float>(1 << top), gy /= static_cast<float>(1 << top);
+    for (int l = top; l >= 0; --l) {
       const size_t cell = static_cast<size_t>(l) * moving_.size() + m;
       const float* t = s.texture[l].data();
       const int w = LevelWidth(l), h = LevelHeight(l);
@@ -364,7 +415,7 @@ int AppearanceRefiner::Refine(State& s, const ImageView& frame,
       for (int it = 0; it <= opts_.iterations; ++it) {
         float sx = 0, sy = 0, s1 = 0, se = 0;
         float cur[kMaxWindow * kMaxWindow];
-        SampleWindow(t, w, h, cx + gx_ - half_, cy + gy_ - half_, opts_.window, cur);
+        SampleWindow(t, w, h, cx + gx - half_, cy + gy - half_, opts_.window, cur);
         // Eight partial sums per quantity (the compiler keeps them in one vector each).
         float px[8] = {}, py[8] = {}, p1[8] = {}, pe[8] = {};
         const int n8 = n & ~7;
@@ -384,15 +435,31 @@ int AppearanceRefiner::Refine(State& s, const ImageView& frame,
         const float uy = hi[3] * sx + hi[4] * sy + hi[5] * s1;
         const float ub = hi[6] * sx + hi[7] * sy + hi[8] * s1;
         // Inverse compositional: the template moved by u, so the frame's offset moves by -u.
-        gx_ -= ux, gy_ -= uy, bias += ub;
-        if (ux * ux + uy * uy < 4e-4f) {
+        gx -= ux, gy -= uy, bias += ub;
+        if (ux * ux + uy * uy < 2.5e-3f) {
           // Converged: one more pass for the residual at the final offset.
           it = opts_.iterations - 1;
         }
       }
-      if (l > 0) gx_ *= 2, gy_ *= 2;
+      if (l > 0) gx *= 2, gy *= 2;
     }
-    if (!(gx_ * gx_ + gy_ * gy_ <= max_flow * max_flow) || !(rms <= opts_.max_residual)) continue;
+    return rms;
+  };
+  auto acceptable = [&](float gx, float gy, float rms) {
+    return gx * gx + gy * gy <= max_flow * max_flow && rms <= opts_.max_residual;
+  };
+  for (size_t m = 0; m < moving_.size(); ++m) {
+    const int v = moving_[m];
+    s.flow[m] = {0, 0};
+    s.used[m] = 0;
+    // Facing: the vertex normal turned by the head pose, against the camera's axis (+z).
+    const float facing = rotation(2, 0) * normals_[v][0] + rotation(2, 1) * normals_[v][1] +
+                         rotation(2, 2) * normals_[v][2];
+    if (facing < opts_.min_facing) continue;
+    float gx_ = 0, gy_ = 0, bias = 0;
+    const float rms = align(m, opts_.levels - 1, gx_, gy_, bias);
+    const bool ok = acceptable(gx_, gy_, rms);
+    if (!ok) continue;
     const float qx = uv_[v][0] + gx_, qy = uv_[v][1] + gy_;
     float b[3];
     const int tri = TriangleFor(v, qx, qy, b);

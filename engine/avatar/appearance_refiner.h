@@ -34,7 +34,8 @@
 // landmarks alone, exactly as before.
 //
 // Threading: immutable after construction (share it); the per-track State is
-// thread-compatible. Refine and AddNeutral do not allocate (State is sized by NewTrack).
+// thread-compatible. Refine and AddNeutral do not allocate once State's grey scratch holds
+// the face's box (sized by the first frames; it grows only when the face does).
 //
 // Example (what MirrorSolver does with a frame):
 //   fg::AppearanceRefiner ref(canonical, basis);
@@ -62,7 +63,7 @@ struct AppearanceOptions {
   float texels_per_cm = 6.0f;   // the frontal texture's resolution (level 0)
   int window = 7;               // odd, 3..kMaxWindow: the Lucas-Kanade window, texels per side
   int levels = 2;               // 1..3: coarse-to-fine levels (each half the previous)
-  int iterations = 4;           // per level at most (stops earlier below 0.02 texel)
+  int iterations = 4;           // per level at most (stops earlier below 0.05 texel)
   float texture_floor = 2.0f;   // grey levels per texel (see lambda above)
   float max_flow_cm = 1.2f;     // longer flows are dropped
   float min_facing = 0.3f;      // cos(normal, view) below which a vertex is not refined
@@ -86,6 +87,8 @@ class AppearanceRefiner {
     // mirror weighs each vertex's x-y residual by it (mirror.h step 3).
     std::vector<std::array<float, 3>> info;
     std::vector<std::array<float, 3>> points;     // scratch: the unrefined points
+    std::vector<float> pos;   // scratch: each frontalised texel's frame position
+    std::vector<float> grey;  // scratch: the face's box in grey (grows with the face only)
     int last_refined = 0;                         // vertices moved by the last Refine
     // Per moving vertex, the last Refine's flow in level-0 texels (0, 0 where it was not
     // refined) and whether it was used.
@@ -134,6 +137,9 @@ class AppearanceRefiner {
   // contains q (so a zero flow gives v back exactly, and a fold seen from the front does
   // not pull v onto the surface in front of it), else the front-most one at q.
   int TriangleFor(int v, float qx, float qy, float b[3]) const;
+  void FrontaliseWith(const ImageView& frame, const std::vector<std::array<float, 3>>& lm,
+                      std::span<float> out, std::vector<float>& pos,
+                      std::vector<float>& grey) const;
   void Downsample(const std::vector<float>& src, int sw, int sh, std::vector<float>& dst, int dw,
                   int dh) const;
   int LevelWidth(int l) const { return w_ >> l; }
@@ -145,7 +151,7 @@ class AppearanceRefiner {
   std::vector<std::array<float, 3>> normals_;  // per vertex, canonical, towards the viewer
   int w_ = 0, h_ = 0;
   std::vector<TexelMap> map_;
-  std::vector<int> mapped_;  // texel indices with tri >= 0
+  std::vector<int> mapped_;  // texels frontalised: mapped (tri >= 0) and within a window's reach
   std::vector<int> moving_;
   std::vector<std::vector<int>> incident_;  // per vertex, the triangles that use it
   int half_ = 3;

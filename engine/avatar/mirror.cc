@@ -12,7 +12,19 @@ namespace fg {
 
 namespace {
 constexpr int kCoords = kMeshLandmarks * 3;
+
+// sum a[i] b[i] in eight partial sums (the compiler keeps them in vector registers; a plain
+// loop is a serial chain of adds).
+float Dot(const float* a, const float* b, int n) {
+  float p[8] = {};
+  const int n8 = n & ~7;
+  for (int i = 0; i < n8; i += 8)
+    for (int j = 0; j < 8; ++j) p[j] += a[i + j] * b[i + j];
+  float s = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+  for (int i = n8; i < n; ++i) s += a[i] * b[i];
+  return s;
 }
+}  // namespace
 
 MirrorSolver::MirrorSolver(const CanonicalFace& canonical, const BlendshapeBasis& basis,
                            const MirrorOptions& opts)
@@ -349,12 +361,7 @@ float MirrorSolver::Solve(std::span<const std::array<float, 3>> offsets, std::sp
   const float* r = offsets.data()->data();
   // b = C D^T r; rCr = r^T C r.
   float bp[kMaxTargets];
-  for (int k = 0; k < n_; ++k) {
-    const float* d = &dt_[static_cast<size_t>(k) * kCoords];
-    float s = 0;
-    for (int i = 0; i < kCoords; ++i) s += d[i] * r[i];
-    bp[k] = s;
-  }
+  for (int k = 0; k < n_; ++k) bp[k] = Dot(&dt_[static_cast<size_t>(k) * kCoords], r, kCoords);
   float rcr = 0;
   for (int i = 0; i < kCoords; ++i) rcr += (i % 3 == 2 ? opts_.z_weight : 1.0f) * r[i] * r[i];
   BoundedSolve(bp, w, normal_.data(), sparsity_.data());
@@ -413,25 +420,35 @@ void MirrorSolver::BuildTextureWeights(Track& t) const {
       t.wnormal[k * n_ + l] = t.wnormal[l * n_ + k] = static_cast<float>(s);
     }
   t.wsparsity.resize(n_);
+  t.wridge.resize(n_);
   for (int k = 0; k < n_; ++k) {
-    t.wnormal[k * n_ + k] += static_cast<float>(ridge_[k] * mean);
+    t.wridge[k] = static_cast<float>(ridge_[k] * mean);
+    t.wnormal[k * n_ + k] += t.wridge[k];
     t.wsparsity[k] = static_cast<float>(sparsity_[k] * mean);
   }
+  t.wc = c;
+  t.wc_sum = 0;
+  for (const auto& cv : c) t.wc_sum += cv[0] + cv[2] + zw;
 }
 
-float MirrorSolver::Residual(std::span<const std::array<float, 3>> offsets,
-                             std::span<const float> w) const {
-  // Plain C-weighted RMS of D w - r (D from C D^T: z was scaled by z_weight).
-  double q = 0;
-  for (int v = 0; v < kMeshLandmarks; ++v)
-    for (int c = 0; c < 3; ++c) {
-      double m = 0;
-      for (int k = 0; k < n_; ++k) m += dt_[static_cast<size_t>(k) * kCoords + 3 * v + c] * w[k];
-      const double cw = c == 2 ? opts_.z_weight : 1.0;
-      const double e = cw > 0 ? m / cw - offsets[v][c] : -offsets[v][c];
-      q += cw * e * e;
-    }
-  return static_cast<float>(std::sqrt(q / kCoords));
+float MirrorSolver::WeightedResidual(const Track& t, const float* b, const float* r) const {
+  // |D w - r|_C^2 = w^T (A - ridge) w - 2 w^T b + r^T C r with the track's weights C (its
+  // 2x2 x-y blocks and z_weight), over the sum of the weights: an RMS in cm in which each
+  // coordinate counts as much as the solve counted it.
+  double rcr = 0;
+  for (int v = 0; v < kMeshLandmarks; ++v) {
+    const auto& c = t.wc[v];
+    const float x = r[3 * v], y = r[3 * v + 1], z = r[3 * v + 2];
+    rcr += c[0] * x * x + 2 * c[1] * x * y + c[2] * y * y + opts_.z_weight * z * z;
+  }
+  double q = rcr;
+  for (int k = 0; k < n_; ++k) {
+    const float* a = &t.wnormal[static_cast<size_t>(k) * n_];
+    double aw = 0;
+    for (int l = 0; l < n_; ++l) aw += a[l] * t.raw[l];
+    q += t.raw[k] * (aw - t.wridge[k] * t.raw[k]) - 2.0 * t.raw[k] * b[k];
+  }
+  return static_cast<float>(std::sqrt(std::max(0.0, q) / t.wc_sum));
 }
 
 void MirrorSolver::Calibrate(Track& t) const {
@@ -510,14 +527,9 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
   if (refined) {
     const float* r = t.offsets.data()->data();
     float bp[kMaxTargets];
-    for (int k = 0; k < n_; ++k) {
-      const float* dk = &t.wdt[static_cast<size_t>(k) * kCoords];
-      float s = 0;
-      for (int i = 0; i < kCoords; ++i) s += dk[i] * r[i];
-      bp[k] = s;
-    }
+    for (int k = 0; k < n_; ++k) bp[k] = Dot(&t.wdt[static_cast<size_t>(k) * kCoords], r, kCoords);
     BoundedSolve(bp, t.raw, t.wnormal.data(), t.wsparsity.data());
-    res.residual_cm = Residual(t.offsets, t.raw);
+    res.residual_cm = WeightedResidual(t, bp, r);
   } else {
     res.residual_cm = Solve(t.offsets, t.raw);
   }

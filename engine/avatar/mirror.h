@@ -125,7 +125,9 @@ struct MirrorResult {
   std::map<std::string, float> blendshapes;                // ARKit name -> weight (same values)
   Eigen::Matrix3f rotation = Eigen::Matrix3f::Identity();  // head -> camera
   float yaw = 0, pitch = 0, roll = 0;                      // degrees (head_pose.h)
-  float residual_cm = 0;  // RMS of the solve's residual over all vertices
+  // RMS of the solve's residual over all vertices (cm; with a picture, weighted as the
+  // texture-weighted solve weighs each coordinate)
+  float residual_cm = 0;
   uint64_t updates = 0;
 };
 
@@ -184,10 +186,12 @@ class MirrorSolver {
     std::vector<OneEuroFilter> filters;
     AppearanceRefiner::State appearance;  // sized when the track appears (with a refiner)
     // The texture-weighted solve (step 3 with a picture), built when the template is.
-    std::vector<float> wdt, wnormal, wsparsity;
+    std::vector<float> wdt, wnormal, wsparsity, wridge;
+    std::vector<std::array<float, 3>> wc;  // per vertex: cxx, cxy, cyy
+    double wc_sum = 0;                     // sum of the diagonal weights (z at z_weight)
   };
   void BuildTextureWeights(Track& t) const;
-  float Residual(std::span<const std::array<float, 3>> offsets, std::span<const float> w) const;
+  float WeightedResidual(const Track& t, const float* b, const float* r) const;
   void Calibrate(Track& t) const;
   void BoundedSolve(const float* b, std::span<float> w, const float* normal,
                     const float* sparsity) const;

@@ -70,6 +70,11 @@ std::vector<std::array<float, 3>> Normalised(const Fixture& a) {
   return pts;
 }
 
+// The template from the unwarped photo under her own mesh (one neutral frame).
+bool Learn(const AppearanceRefiner& ref, AppearanceRefiner::State& st, const Fixture& a) {
+  return ref.AddNeutral(st, a.View(a.rgb), a.track->neutral()) && ref.Finish(st);
+}
+
 int MovingIndex(const AppearanceRefiner& r, int vertex) {
   const auto& mv = r.moving();
   const auto it = std::find(mv.begin(), mv.end(), vertex);
@@ -105,8 +110,7 @@ TEST(AppearanceRefiner, AShiftedPictureIsFoundUnderAStillMesh) {
   ASSERT_TRUE(a.track);
   AppearanceRefiner ref(Canonical(), Basis());
   auto st = ref.NewTrack();
-  ASSERT_TRUE(ref.AddNeutral(st, a.View(a.rgb), a.track->neutral()));
-  ASSERT_TRUE(ref.Finish(st));
+  ASSERT_TRUE(Learn(ref, st, a));
   const int sx = 2, sy = -1;  // px: right and up
   std::vector<uint8_t> moved(a.rgb.size(), 0);
   for (int y = 0; y < a.h; ++y)
@@ -138,8 +142,7 @@ TEST(AppearanceRefiner, ARaisedBrowIsReadFromTheTexture) {
   ASSERT_TRUE(a.track);
   AppearanceRefiner ref(Canonical(), Basis());
   auto st = ref.NewTrack();
-  ASSERT_TRUE(ref.AddNeutral(st, a.View(a.rgb), a.track->neutral()));
-  ASSERT_TRUE(ref.Finish(st));
+  ASSERT_TRUE(Learn(ref, st, a));
   const std::vector<uint8_t> warped = a.Warped("browInnerUp", 0.8f);
   auto pts = Normalised(a);
   const auto before = pts;
@@ -167,8 +170,7 @@ TEST(AppearanceRefiner, AnOccludedWindowKeepsTheTrackersPoint) {
   ASSERT_TRUE(a.track);
   AppearanceRefiner ref(Canonical(), Basis());
   auto st = ref.NewTrack();
-  ASSERT_TRUE(ref.AddNeutral(st, a.View(a.rgb), a.track->neutral()));
-  ASSERT_TRUE(ref.Finish(st));
+  ASSERT_TRUE(Learn(ref, st, a));
   std::vector<uint8_t> blocked = a.rgb;
   const auto& l = a.track->neutral()[61];
   const auto& r = a.track->neutral()[291];
@@ -194,8 +196,7 @@ TEST(AppearanceRefiner, VerticesFacingAwayAreSkipped) {
   ASSERT_TRUE(a.track);
   AppearanceRefiner ref(Canonical(), Basis());
   auto st = ref.NewTrack();
-  ASSERT_TRUE(ref.AddNeutral(st, a.View(a.rgb), a.track->neutral()));
-  ASSERT_TRUE(ref.Finish(st));
+  ASSERT_TRUE(Learn(ref, st, a));
   auto pts = Normalised(a);
   const int frontal = ref.Refine(st, a.View(a.rgb), a.track->neutral(),
                                  Eigen::Matrix3f::Identity(), pts);

@@ -14,6 +14,9 @@
 //              (mirror.h step 1b: frontalise, Lucas-Kanade per expressive vertex, the
 //              texture-weighted solve). The frame is a fixed textured pattern (the cost
 //              does not depend on a face being there; every vertex runs its iterations).
+//   astronaut+picture  the same on the real thing: the astronaut photo (512x512) warped by a
+//              script of expressions (engine/synth/expression_track.h), tracked once by
+//              FaceTracker (XNNPACK; not timed), then Update with each frame timed.
 // Also: the instruction parser and a WeightCurve evaluation, for scale.
 //
 //   avatar_bench [--frames=N] [--warmup=N]
@@ -30,6 +33,9 @@
 #include "engine/avatar/curve.h"
 #include "engine/avatar/instruction.h"
 #include "engine/avatar/mirror.h"
+#include "engine/io/png.h"
+#include "engine/synth/expression_track.h"
+#include "engine/tracking/face_tracker.h"
 #include "engine/graph/latency.h"
 #include "engine/tracking/head_pose.h"
 
@@ -163,6 +169,60 @@ int main(int argc, char** argv) {
     solve.push_back(best);
     update_picture.push_back(tp);
   }
+  // The astronaut: 120 frames of a script, tracked first, then the mirror timed alone.
+  std::vector<double> astro;
+  {
+    fg::RgbImage photo;
+    const std::string models = env ? env : FG_MODELS_DEFAULT_DIR;
+    if (auto e = fg::ReadPngRgb(FG_ASTRONAUT, &photo)) {
+      std::fprintf(stderr, "avatar_bench: %s\n", e->c_str());
+      return 1;
+    }
+    fg::ExpressionTrackOptions eo;
+    eo.models_dir = models;
+    auto track = fg::ExpressionTrack::Create(photo.View(), eo, &err);
+    fg::TrackerOptions to;
+    to.models_dir = models;
+    to.async_detect = false;
+    auto tracker = track ? fg::FaceTracker::Create(to, &err) : nullptr;
+    fg::InstructionError ie;
+    if (!tracker || !track->SetInstruction(
+                        "neutral, hold 1 s, then happy over 0.5 s, then surprised over 0.5 s, "
+                        "then angry over 0.5 s, then neutral over 0.5 s",
+                        &ie)) {
+      std::fprintf(stderr, "avatar_bench: astronaut: %s\n", err.c_str());
+      return 1;
+    }
+    const int W = photo.width, H = photo.height, frames_a = 120;
+    std::vector<std::vector<uint8_t>> pics(frames_a);
+    std::vector<fg::Face> faces(frames_a);
+    std::vector<float> truth(n);
+    for (int k = 0; k < frames_a; ++k) {
+      pics[k] = photo.pixels;
+      fg::draw::MutableImageView dst;
+      fg::draw::MutableImageView::Wrap(fg::PixelFormat::kRGB, W, H, {pics[k].data()}, {3 * W}, &dst);
+      track->RenderAt(k / 30.0, photo.View(), dst, truth);
+      fg::ImageView v;
+      fg::ImageView::Wrap(fg::PixelFormat::kRGB, W, H, {pics[k].data()}, {3 * W}, &v);
+      fg::FrameFaces ff = tracker->Process(v, k * dt);
+      if (ff.faces.size() != 1u) {
+        std::fprintf(stderr, "avatar_bench: astronaut: frame %d has %zu faces\n", k, ff.faces.size());
+        return 1;
+      }
+      faces[k] = ff.faces[0];
+    }
+    for (int rep = 0; rep < 8; ++rep) {
+      fg::MirrorSolver m(*canonical, *basis);
+      for (int k = 0; k < frames_a; ++k) {
+        fg::ImageView v;
+        fg::ImageView::Wrap(fg::PixelFormat::kRGB, W, H, {pics[k].data()}, {3 * W}, &v);
+        const auto t0 = Clock::now();
+        const fg::MirrorResult* r = m.Update(faces[k], k * dt, W, H, &v);
+        const double ms = Ms(t0, Clock::now());
+        if (r && r->calibrated && m.refined_vertices(faces[k].id) > 0) astro.push_back(ms);
+      }
+    }
+  }
   std::vector<double> parse, curve;
   const char* text = "neutral, then very happy over 1.5 s, hold 1 s, then surprised over 0.5 s";
   fg::WeightCurve c;
@@ -187,10 +247,13 @@ int main(int argc, char** argv) {
   Row("normalise", normalise);
   Row("solve (min3)", solve);
   Row("update+picture", update_picture);
+  Row("astronaut+picture", astro);
   Row("parse", parse);
   Row("curve", curve);
   std::printf("target: update <= 0.3 ms per face: %s; with the picture: %s\n",
               fg::Percentile(update, 0.5) <= 0.3 ? "met" : "MISSED",
               fg::Percentile(update_picture, 0.5) <= 0.3 ? "met" : "MISSED");
+  std::printf("  with the picture on the astronaut: %s\n",
+              fg::Percentile(astro, 0.5) <= 0.3 ? "met" : "MISSED");
   return 0;
 }
