@@ -22,6 +22,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/hd.h"
+
 namespace fg {
 
 enum class PixelFormat { kRGB, kBGR, kRGBA, kBGRA, kGRAY8, kNV12, kI420 };
@@ -59,9 +61,10 @@ struct ImageView {
   // most decoders deliver unless colorimetry says otherwise). Coordinates must be in range.
   Rgb8 At(int x, int y) const;
   // The same with the format known at compile time: for inner loops that dispatch on the
-  // format once (see engine/tracking/crop.cc). F must equal `format`.
+  // format once (see engine/tracking/crop.cc). F must equal `format`. FG_HD: CUDA kernels
+  // call it on a view whose planes are in device memory (cuda/vitals/stgraph_sampler.cu).
   template <PixelFormat F>
-  Rgb8 AtAs(int x, int y) const;
+  FG_HD Rgb8 AtAs(int x, int y) const;
   // Bilinear sample at a sub-pixel position (pixel centres at integer + 0.5 convention is
   // NOT used: pixel (0,0) is at 0.0); positions outside the frame clamp to the border.
   // Returns floating RGB in [0,255].
@@ -69,9 +72,9 @@ struct ImageView {
 };
 
 namespace detail {
-inline uint8_t Clamp8(int v) { return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v)); }
+FG_HD inline uint8_t Clamp8(int v) { return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v)); }
 // BT.601 limited range, integer arithmetic (16.16 fixed point).
-inline Rgb8 YuvToRgb(int y, int u, int v) {
+FG_HD inline Rgb8 YuvToRgb(int y, int u, int v) {
   const int c = (y - 16) * 76309;  // 1.164 * 65536
   const int d = u - 128;
   const int e = v - 128;
@@ -82,7 +85,7 @@ inline Rgb8 YuvToRgb(int y, int u, int v) {
 }  // namespace detail
 
 template <PixelFormat F>
-inline Rgb8 ImageView::AtAs(int x, int y) const {
+FG_HD inline Rgb8 ImageView::AtAs(int x, int y) const {
   const uint8_t* row = planes[0] + static_cast<std::ptrdiff_t>(y) * strides[0];
   if constexpr (F == PixelFormat::kRGB) return {row[3 * x], row[3 * x + 1], row[3 * x + 2]};
   if constexpr (F == PixelFormat::kBGR) return {row[3 * x + 2], row[3 * x + 1], row[3 * x]};

@@ -6,15 +6,24 @@
 #if FG_HAVE_XNNPACK
 #include "engine/nn/xnnpack/xnnpack_backend.h"
 #endif
+#if FG_HAVE_CUDA_NN
+#include "cuda/nn/cuda_backend.h"
+#endif
 
 namespace fg::nn {
 
 std::vector<std::string> AvailableBackends() {
+  // "cuda" is listed after the CPU backends ("auto" stays on the CPU: the GPU is opt-in) and
+  // only where a device is present (a build with nvcc may run on a machine without one).
 #if FG_HAVE_XNNPACK
-  return {"xnnpack", "reference"};
+  std::vector<std::string> names = {"xnnpack", "reference"};
 #else
-  return {"reference"};
+  std::vector<std::string> names = {"reference"};
 #endif
+#if FG_HAVE_CUDA_NN
+  if (gpu::CudaDeviceCount() > 0) names.push_back("cuda");
+#endif
+  return names;
 }
 
 std::unique_ptr<Backend> MakeBackend(std::string_view requested, int threads) {
@@ -26,6 +35,9 @@ std::unique_ptr<Backend> MakeBackend(std::string_view requested, int threads) {
 #else
   (void)threads;
 #endif
+#if FG_HAVE_CUDA_NN
+  if (name == "cuda") return std::make_unique<gpu::CudaBackend>();
+#endif
   return nullptr;
 }
 
@@ -35,7 +47,10 @@ Result<std::unique_ptr<Session>> Session::Open(const std::string& model_json,
   s->backend_ = MakeBackend(backend, threads);
   if (!s->backend_)
     return Status::Error(model_json + ": backend '" + std::string(backend) +
-                         "' is not available in this build");
+                         "' is not available in this build" +
+                         (backend == "cuda" ? std::string(" (built without cuda/: no nvcc, "
+                                                          "FG_CUDA=OFF or a sanitizer build)")
+                                            : std::string()));
   Result<Model> m = LoadModel(model_json);
   if (!m.ok()) return m.status();
   s->model_ = std::make_unique<Model>(std::move(m).value());

@@ -8,9 +8,10 @@
 //   (*s)->Run();                              // allocation-free
 //   const float* mesh = (*s)->output("output_mesh");
 //
-// Backends: "reference", "xnnpack" (when built with XNNPACK), or "auto" (XNNPACK when
-// available, else the reference). Threads only matter for XNNPACK (default 1: the pipeline
-// gets its parallelism from running stages side by side).
+// Backends: "reference", "xnnpack" (when built with XNNPACK), "cuda" (when built with cuda/:
+// cuda/nn/cuda_backend.h; Open fails, naming the CUDA call, where no GPU is present), or
+// "auto" (XNNPACK when available, else the reference; never the GPU). Threads only matter
+// for XNNPACK (default 1: the pipeline gets its parallelism from running stages side by side).
 //
 // Threading: thread-compatible: one Session per stream/thread.
 #pragma once
@@ -26,7 +27,8 @@
 
 namespace fg::nn {
 
-// The backend names this build has, best first ("xnnpack", "reference").
+// The backend names this build has and can run here, best first ("xnnpack", "reference",
+// then "cuda" where built and a GPU is present).
 std::vector<std::string> AvailableBackends();
 // A backend by name ("auto" = the best available); nullptr for an unknown or absent one.
 std::unique_ptr<Backend> MakeBackend(std::string_view name, int threads = 1);

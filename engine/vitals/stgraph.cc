@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "engine/face.h"
+#include "engine/vitals/stgraph_kernel.h"
 
 namespace fg {
 
@@ -36,89 +37,20 @@ constexpr Span kExcludedContours[] = {
     {kLeftBrow, std::size(kLeftBrow)}, {kRightBrow, std::size(kRightBrow)},
     {kLips, std::size(kLips)},         {kNostrils, std::size(kNostrils)}};
 
-// Per-triangle accumulation over a row span; the pixel format is a template parameter so the
-// inner loop has no switch (the format is dispatched once per frame).
+// Every triangle of one face, row by row (stgraph_kernel.h holds the arithmetic, shared with
+// the CUDA kernel); the pixel format is a template parameter so the inner loop has no switch
+// (the format is dispatched once per frame).
 template <PixelFormat F>
 void RasteriseAll(const ImageView& v, const std::vector<std::array<int, 3>>& tris,
                   const std::vector<std::array<float, 3>>& lm, TriangleSamples* out) {
-  const int W = v.width, H = v.height;
+  const float* lmf = lm[0].data();  // std::array<float, 3> is three packed floats
   for (size_t t = 0; t < tris.size(); ++t) {
-    float ax = lm[tris[t][0]][0], ay = lm[tris[t][0]][1];
-    float bx = lm[tris[t][1]][0], by = lm[tris[t][1]][1];
-    float cx = lm[tris[t][2]][0], cy = lm[tris[t][2]][1];
-    uint32_t sr = 0, sg = 0, sb = 0;
-    int count = 0;
-    const float area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
-    if (std::isfinite(area) && area != 0) {
-      if (area < 0) std::swap(bx, cx), std::swap(by, cy);
-      // Edge functions E_k(p) = A_k * px + B_k * py + C_k, positive inside.
-      const float ex[3] = {ax, bx, cx}, ey[3] = {ay, by, cy};
-      float A[3], B[3], C[3];
-      bool incl[3];
-      for (int k = 0; k < 3; ++k) {
-        const float x0 = ex[k], y0 = ey[k], x1 = ex[(k + 1) % 3], y1 = ey[(k + 1) % 3];
-        const float dx = x1 - x0, dy = y1 - y0;
-        // E = dx * (py - y0) - dy * (px - x0)
-        A[k] = -dy;
-        B[k] = dx;
-        C[k] = dy * x0 - dx * y0;
-        // Top-left style tie rule: of the two triangles sharing an edge (traversed in opposite
-        // directions), exactly one includes pixel centres lying on it.
-        incl[k] = dy < 0 || (dy == 0 && dx > 0);
-      }
-      const float minx = std::min({ax, bx, cx}), maxx = std::max({ax, bx, cx});
-      const float miny = std::min({ay, by, cy}), maxy = std::max({ay, by, cy});
-      // Clamped in float first: a wild landmark must not overflow the int conversion.
-      auto clampi = [](float f, int lo, int hi) {
-        return static_cast<int>(std::clamp(f, static_cast<float>(lo), static_cast<float>(hi)));
-      };
-      const int y0 = clampi(std::floor(miny - 0.5f), 0, H);
-      const int y1 = clampi(std::ceil(maxy - 0.5f), -1, H - 1);
-      const int xlo = clampi(std::floor(minx - 0.5f), 0, W);
-      const int xhi = clampi(std::ceil(maxx - 0.5f), -1, W - 1);
-      for (int y = y0; y <= y1; ++y) {
-        const float py = static_cast<float>(y) + 0.5f;
-        int i0 = xlo, i1 = xhi;
-        for (int k = 0; k < 3 && i0 <= i1; ++k) {
-          const float b = B[k] * py + C[k];
-          if (A[k] == 0) {
-            if (b < 0 || (b == 0 && !incl[k])) i1 = i0 - 1;
-            continue;
-          }
-          // A * (i + 0.5) + b > 0 (>= 0 when inclusive).
-          const float vx = -b / A[k] - 0.5f;
-          if (A[k] > 0) {
-            const float lo = incl[k] ? std::ceil(vx) : std::floor(vx) + 1;
-            if (lo > static_cast<float>(i0)) i0 = lo > static_cast<float>(xhi) ? xhi + 1 : static_cast<int>(lo);
-          } else {
-            const float hi = incl[k] ? std::floor(vx) : std::ceil(vx) - 1;
-            if (hi < static_cast<float>(i1)) i1 = hi < static_cast<float>(xlo) ? xlo - 1 : static_cast<int>(hi);
-          }
-        }
-        for (int x = i0; x <= i1; ++x) {
-          const Rgb8 p = v.AtAs<F>(x, y);
-          sr += p.r, sg += p.g, sb += p.b;
-        }
-        if (i1 >= i0) count += i1 - i0 + 1;
-      }
-    }
-    if (count == 0) {
-      // Too small (or degenerate) to own a pixel centre: the pixel under the centroid.
-      const float gx = (ax + bx + cx) / 3, gy = (ay + by + cy) / 3;
-      if (gx >= 0 && gy >= 0 && gx < static_cast<float>(W) && gy < static_cast<float>(H)) {
-        const Rgb8 p = v.AtAs<F>(static_cast<int>(gx), static_cast<int>(gy));
-        sr = p.r, sg = p.g, sb = p.b;
-        count = 1;
-      }
-    }
-    out->pixels[t] = count;
-    if (count > 0) {
-      const float inv = 1.0f / static_cast<float>(count);
-      out->rgb[t] = {static_cast<float>(sr) * inv, static_cast<float>(sg) * inv,
-                     static_cast<float>(sb) * inv};
-    } else {
-      out->rgb[t] = {0, 0, 0};
-    }
+    const stgraph_kernel::Raster r = stgraph_kernel::SetupTriangle(lmf, tris[t].data(), v.width, v.height);
+    stgraph_kernel::Sums s;
+    for (int y = r.y0; y <= r.y1; ++y) stgraph_kernel::RowSums<F>(r, v, y, &s);
+    const stgraph_kernel::TriangleResult res = stgraph_kernel::FinishTriangle<F>(r, v, s);
+    out->pixels[t] = res.pixels;
+    out->rgb[t] = {res.r, res.g, res.b};
   }
 }
 
@@ -243,19 +175,9 @@ void FaceSTGraph::SampleTriangles(const ImageView& frame,
     std::fill(out->visibility.begin(), out->visibility.end(), 0.0f);
     return;
   }
-  for (size_t t = 0; t < nt; ++t) {
-    const auto& a = lm[triangles_[t][0]];
-    const auto& b = lm[triangles_[t][1]];
-    const auto& c = lm[triangles_[t][2]];
-    const float ux = b[0] - a[0], uy = b[1] - a[1], uz = b[2] - a[2];
-    const float vx = c[0] - a[0], vy = c[1] - a[1], vz = c[2] - a[2];
-    const float nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
-    const float len = std::sqrt(nx * nx + ny * ny + nz * nz);
-    // Landmark space is canonical space rotated 180 degrees about x (y down, z away), so a
-    // canonical outward normal (+z, to the viewer) becomes -z here: facing the camera.
-    const float cosv = len > 0 ? -nz / len : 0.0f;
-    out->visibility[t] = std::isfinite(cosv) && cosv > 0 ? cosv : 0.0f;
-  }
+  static_assert(sizeof(std::array<float, 3>) == 3 * sizeof(float));
+  for (size_t t = 0; t < nt; ++t)
+    out->visibility[t] = stgraph_kernel::Visibility(lm[0].data(), triangles_[t].data());
   switch (frame.format) {
     case PixelFormat::kRGB: RasteriseAll<PixelFormat::kRGB>(frame, triangles_, lm, out); break;
     case PixelFormat::kBGR: RasteriseAll<PixelFormat::kBGR>(frame, triangles_, lm, out); break;

@@ -37,6 +37,8 @@
 // shared edges so that each pixel of a watertight mesh is counted once. A triangle too small
 // to cover a pixel centre is sampled at the pixel under its centroid. Everything is clipped
 // to the frame: faces partly outside are safe, their outside triangles get no pixels.
+// The per-triangle arithmetic is stgraph_kernel.h (FG_HD), which the CUDA sampler
+// (cuda/vitals/stgraph_sampler.h: every face of a frame in one launch) runs too.
 //
 // Threading: FaceSTGraph is immutable after Create(); share it. SampleTriangles() is
 // reentrant (the caller owns `out`); it does not allocate once `out` has been used.

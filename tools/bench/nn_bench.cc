@@ -10,7 +10,7 @@
 //   GFLOP/s             graph FLOPs / median; FLOPs = 2 * MACs of Conv2D, DepthwiseConv2D and
 //                       MatMul (everything else is not counted), from the inferred shapes
 //
-//   nn_bench [--nn_models=a,b] [--nn_backends=reference,xnnpack,xnnpack-only] [--nn_threads=N]
+//   nn_bench [--nn_models=a,b] [--nn_backends=reference,xnnpack,xnnpack-only,cuda] [--nn_threads=N]
 //            [--tfjs_peer]
 //   (xnnpack-only: the XNNPACK backend without its own AVX-512 residual-chain kernel)
 //   --tfjs_peer: afterwards, in the same run, times the same models on TF.js's wasm backend
@@ -18,7 +18,8 @@
 //   and adds "wasm median ms" and "wasm / this" columns to the table.
 //            [google-benchmark flags, e.g. --benchmark_min_time=2]
 // Models come from $FACEGRAPH_MODELS or the configured default (tools/fetch-models).
-// The CUDA backend gets a row when it exists: add it to MakeBackend().
+// The CUDA backend ("cuda", cuda/nn) gets a row where it is built and a GPU is present
+// (tools/bench/cuda_nn_bench times it by graph replay and at batch 64).
 #include <benchmark/benchmark.h>
 
 #include <nlohmann/json.hpp>
@@ -42,6 +43,9 @@
 #include "engine/nn/shape_inference.h"
 #ifdef FG_HAVE_XNNPACK
 #include "engine/nn/xnnpack/xnnpack_backend.h"
+#endif
+#ifdef FG_HAVE_CUDA_NN
+#include "cuda/nn/cuda_backend.h"
 #endif
 
 namespace {
@@ -102,6 +106,9 @@ std::unique_ptr<fg::nn::Backend> MakeBackend(const std::string& name) {
   // XNNPACK's kernels only (no engine/nn/cpu chains): the "before" of the own kernels.
   if (name == "xnnpack-only")
     return std::make_unique<fg::nn::XnnpackBackend>(g_threads, /*own_kernels=*/false);
+#endif
+#ifdef FG_HAVE_CUDA_NN
+  if (name == "cuda") return std::make_unique<fg::nn::gpu::CudaBackend>();
 #endif
   return nullptr;
 }
@@ -246,6 +253,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> backends = {"reference"};
 #ifdef FG_HAVE_XNNPACK
   backends.push_back("xnnpack");
+#endif
+#ifdef FG_HAVE_CUDA_NN
+  if (fg::nn::gpu::CudaDeviceCount() > 0) backends.push_back("cuda");
 #endif
   bool tfjs_peer = false;
   // Our flags first; the rest goes to Google Benchmark.

@@ -1,0 +1,226 @@
+// StgraphSampler (stgraph_sampler.h): the kernel is a thin wrapper over
+// engine/vitals/stgraph_kernel.h; everything else here is buffers and copies.
+#include "cuda/vitals/stgraph_sampler.h"
+
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "cuda/cuda_check.h"
+#include "engine/face.h"
+#include "engine/vitals/stgraph_kernel.h"
+
+namespace fg::cuda {
+
+namespace {
+
+namespace sk = stgraph_kernel;
+constexpr int kThreads = sk::kLanes * sk::kTrianglesPerBlock;
+constexpr int kLmFloats = kMeshLandmarks * 3;  // one face's landmarks, packed
+
+// Warp (blockIdx.x, threadIdx.x / 32) samples one (face, triangle): see MapWarp. The lanes'
+// integer sums are added by a shuffle tree (exact, so the order does not matter).
+template <PixelFormat F>
+__global__ void __launch_bounds__(kThreads)
+    SampleTrianglesKernel(ImageView v, const int* __restrict__ tris, int nt,
+                          const float* __restrict__ lm, int faces, sk::TriangleResult* __restrict__ out) {
+  const int lane = static_cast<int>(threadIdx.x) % sk::kLanes;
+  const sk::WarpTask task = sk::MapWarp(static_cast<int>(blockIdx.x), static_cast<int>(threadIdx.x) / sk::kLanes, nt);
+  if (task.face >= faces) return;  // the whole warp: the shuffles below see all 32 lanes
+  const float* face_lm = lm + static_cast<size_t>(task.face) * kLmFloats;
+  const int* tri = tris + 3 * task.triangle;
+  const sk::Raster r = sk::SetupTriangle(face_lm, tri, v.width, v.height);
+  sk::Sums s;
+  sk::LaneSums<F>(r, v, lane, sk::kLanes, &s);
+  for (int off = sk::kLanes / 2; off > 0; off /= 2) {
+    s.r += __shfl_down_sync(0xffffffffu, s.r, off);
+    s.g += __shfl_down_sync(0xffffffffu, s.g, off);
+    s.b += __shfl_down_sync(0xffffffffu, s.b, off);
+    s.count += __shfl_down_sync(0xffffffffu, s.count, off);
+  }
+  if (lane != 0) return;
+  sk::TriangleResult res = sk::FinishTriangle<F>(r, v, s);
+  res.visibility = sk::Visibility(face_lm, tri);
+  out[static_cast<size_t>(task.face) * nt + task.triangle] = res;
+}
+
+template <PixelFormat F>
+void Launch(const ImageView& v, const int* tris, int nt, const float* lm, int faces,
+            sk::TriangleResult* out, cudaStream_t stream) {
+  SampleTrianglesKernel<F><<<sk::GridBlocks(faces, nt), kThreads, 0, stream>>>(v, tris, nt, lm, faces, out);
+}
+
+void Zero(int nt, TriangleSamples* s) {
+  s->rgb.assign(nt, {0, 0, 0});
+  s->pixels.assign(nt, 0);
+  s->visibility.assign(nt, 0.0f);
+}
+
+// Grow-only buffers of T: device memory, or pinned host memory (staging for async copies).
+enum class Mem { kDevice, kPinned };
+template <typename T>
+bool Grow(Mem where, T** p, size_t* cap, size_t need, std::string* error) {
+  if (need <= *cap) return true;
+  if (*p) where == Mem::kDevice ? cudaFree(*p) : cudaFreeHost(*p);
+  *p = nullptr, *cap = 0;
+  void** vp = reinterpret_cast<void**>(p);
+  if (where == Mem::kDevice)
+    FG_CUDA_CHECK(cudaMalloc(vp, need * sizeof(T)), error);
+  else
+    FG_CUDA_CHECK(cudaMallocHost(vp, need * sizeof(T)), error);
+  *cap = need;
+  return true;
+}
+
+}  // namespace
+
+struct StgraphSampler::Impl {
+  cudaStream_t stream = nullptr;
+  int nt = 0;
+  int* d_tris = nullptr;
+  float* d_lm = nullptr;  // faces x 468 x 3
+  float* h_lm = nullptr;  // pinned staging of the same
+  sk::TriangleResult* d_out = nullptr;  // faces x nt
+  sk::TriangleResult* h_out = nullptr;
+  uint8_t* d_frame = nullptr;  // the planes of a host frame, rows packed
+  size_t lm_cap = 0, h_lm_cap = 0, out_cap = 0, h_out_cap = 0, frame_cap = 0;
+  std::vector<int> sampled;  // indices of the faces in the launch (capacity kept)
+
+  ~Impl() {
+    if (d_tris) cudaFree(d_tris);
+    if (d_lm) cudaFree(d_lm);
+    if (d_out) cudaFree(d_out);
+    if (d_frame) cudaFree(d_frame);
+    if (h_lm) cudaFreeHost(h_lm);
+    if (h_out) cudaFreeHost(h_out);
+    if (stream) cudaStreamDestroy(stream);
+  }
+
+  bool Reserve(size_t faces, std::string* error) {
+    return Grow(Mem::kDevice, &d_lm, &lm_cap, faces * kLmFloats, error) &&
+           Grow(Mem::kPinned, &h_lm, &h_lm_cap, faces * kLmFloats, error) &&
+           Grow(Mem::kDevice, &d_out, &out_cap, faces * nt, error) &&
+           Grow(Mem::kPinned, &h_out, &h_out_cap, faces * nt, error);
+  }
+
+  bool Run(const ImageView& v, const std::vector<Landmarks>& faces, std::vector<TriangleSamples>* out,
+           std::string* error) {
+    out->resize(faces.size());
+    sampled.clear();
+    for (size_t i = 0; i < faces.size(); ++i) {
+      if (v.width > 0 && v.height > 0 && faces[i].size() >= static_cast<size_t>(kMeshLandmarks))
+        sampled.push_back(static_cast<int>(i));
+      else
+        Zero(nt, &(*out)[i]);
+    }
+    const int n = static_cast<int>(sampled.size());
+    if (n == 0) return true;
+    if (!Reserve(n, error)) return false;
+    for (int k = 0; k < n; ++k)
+      std::memcpy(h_lm + static_cast<size_t>(k) * kLmFloats, faces[sampled[k]][0].data(), kLmFloats * sizeof(float));
+    FG_CUDA_CHECK(cudaMemcpyAsync(d_lm, h_lm, static_cast<size_t>(n) * kLmFloats * sizeof(float),
+                                  cudaMemcpyHostToDevice, stream), error);
+    switch (v.format) {
+      case PixelFormat::kRGB: Launch<PixelFormat::kRGB>(v, d_tris, nt, d_lm, n, d_out, stream); break;
+      case PixelFormat::kBGR: Launch<PixelFormat::kBGR>(v, d_tris, nt, d_lm, n, d_out, stream); break;
+      case PixelFormat::kRGBA: Launch<PixelFormat::kRGBA>(v, d_tris, nt, d_lm, n, d_out, stream); break;
+      case PixelFormat::kBGRA: Launch<PixelFormat::kBGRA>(v, d_tris, nt, d_lm, n, d_out, stream); break;
+      case PixelFormat::kGRAY8: Launch<PixelFormat::kGRAY8>(v, d_tris, nt, d_lm, n, d_out, stream); break;
+      case PixelFormat::kNV12: Launch<PixelFormat::kNV12>(v, d_tris, nt, d_lm, n, d_out, stream); break;
+      case PixelFormat::kI420: Launch<PixelFormat::kI420>(v, d_tris, nt, d_lm, n, d_out, stream); break;
+    }
+    FG_CUDA_CHECK(cudaGetLastError(), error);  // the launch itself
+    FG_CUDA_CHECK(cudaMemcpyAsync(h_out, d_out, static_cast<size_t>(n) * nt * sizeof(sk::TriangleResult),
+                                  cudaMemcpyDeviceToHost, stream), error);
+    FG_CUDA_CHECK(cudaStreamSynchronize(stream), error);
+    for (int k = 0; k < n; ++k) {
+      TriangleSamples& s = (*out)[sampled[k]];
+      s.rgb.resize(nt);
+      s.pixels.resize(nt);
+      s.visibility.resize(nt);
+      const sk::TriangleResult* res = h_out + static_cast<size_t>(k) * nt;
+      for (int t = 0; t < nt; ++t) {
+        s.rgb[t] = {res[t].r, res[t].g, res[t].b};
+        s.pixels[t] = res[t].pixels;
+        s.visibility[t] = res[t].visibility;
+      }
+    }
+    return true;
+  }
+};
+
+StgraphSampler::StgraphSampler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+StgraphSampler::~StgraphSampler() = default;
+int StgraphSampler::num_triangles() const { return impl_->nt; }
+
+int StgraphSampler::DeviceCount(std::string* why) {
+  int n = 0;
+  const cudaError_t e = cudaGetDeviceCount(&n);
+  if (e != cudaSuccess) {
+    if (why) *why = CudaErrorText("cudaGetDeviceCount(&n)", e, __func__, __FILE__, __LINE__);
+    return 0;
+  }
+  if (n == 0 && why) *why = "cudaGetDeviceCount reports no CUDA device";
+  return n;
+}
+
+std::unique_ptr<StgraphSampler> StgraphSampler::Create(const std::vector<std::array<int, 3>>& triangles,
+                                                       int max_faces, std::string* error) {
+  if (triangles.empty()) {
+    if (error) *error = "StgraphSampler: empty triangle list";
+    return nullptr;
+  }
+  for (const auto& t : triangles)
+    for (int i : t)
+      if (i < 0 || i >= kMeshLandmarks) {
+        if (error)
+          *error = "StgraphSampler: triangle index " + std::to_string(i) + " out of range [0, " +
+                   std::to_string(kMeshLandmarks) + ")";
+        return nullptr;
+      }
+  auto impl = std::make_unique<Impl>();
+  impl->nt = static_cast<int>(triangles.size());
+  auto init = [&]() -> bool {
+    FG_CUDA_CHECK(cudaStreamCreateWithFlags(&impl->stream, cudaStreamNonBlocking), error);
+    FG_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&impl->d_tris), triangles.size() * 3 * sizeof(int)), error);
+    FG_CUDA_CHECK(cudaMemcpy(impl->d_tris, triangles.data(), triangles.size() * 3 * sizeof(int),
+                             cudaMemcpyHostToDevice), error);
+    impl->sampled.reserve(std::max(max_faces, 1));
+    return impl->Reserve(std::max(max_faces, 1), error);
+  };
+  if (!init()) return nullptr;
+  return std::unique_ptr<StgraphSampler>(new StgraphSampler(std::move(impl)));
+}
+
+bool StgraphSampler::Sample(const ImageView& frame, const std::vector<Landmarks>& faces,
+                            std::vector<TriangleSamples>* out, std::string* error) {
+  if (frame.width <= 0 || frame.height <= 0) return impl_->Run(frame, faces, out, error);
+  // Rows packed (pitch = row bytes): the copy never reads past a plane's last row.
+  const int planes = PlaneCount(frame.format);
+  size_t total = 0;
+  for (int p = 0; p < planes; ++p)
+    total += static_cast<size_t>(ImageView::MinStride(frame.format, frame.width, p)) *
+             ImageView::PlaneRows(frame.format, frame.height, p);
+  if (!Grow(Mem::kDevice, &impl_->d_frame, &impl_->frame_cap, total, error)) return false;
+  ImageView dv = frame;
+  size_t at = 0;
+  for (int p = 0; p < planes; ++p) {
+    const int row = ImageView::MinStride(frame.format, frame.width, p);
+    const int rows = ImageView::PlaneRows(frame.format, frame.height, p);
+    FG_CUDA_CHECK(cudaMemcpy2DAsync(impl_->d_frame + at, row, frame.planes[p], frame.strides[p], row, rows,
+                                    cudaMemcpyHostToDevice, impl_->stream), error);
+    dv.planes[p] = impl_->d_frame + at;
+    dv.strides[p] = row;
+    at += static_cast<size_t>(row) * rows;
+  }
+  return impl_->Run(dv, faces, out, error);
+}
+
+bool StgraphSampler::SampleDeviceFrame(const ImageView& device_frame, const std::vector<Landmarks>& faces,
+                                       std::vector<TriangleSamples>* out, std::string* error) {
+  return impl_->Run(device_frame, faces, out, error);
+}
+
+}  // namespace fg::cuda
