@@ -25,7 +25,7 @@
 #include "engine/nn/reference_backend.h"
 #include "engine/nn/session.h"
 #include "engine/nn/shape_inference.h"
-#include "tests/cuda_nn/tfjs_check.h"
+#include "tests/nn/tfjs_check.h"
 #include "tests/nn/nn_test_util.h"
 #include "tests/nn_xnnpack/test_util.h"
 
@@ -425,7 +425,7 @@ TEST_P(CudaEmulatedModelTest, MatchesTfjsReferences) {
               double(lm->weights.size()) * 4 / (1 << 20));
   EXPECT_EQ(lm->fused_nodes, GetParam().fused);
   EXPECT_EQ(lm->launches.size() + size_t(lm->fused_nodes + lm->alias_nodes), model_.nodes.size());
-  cudatest::ExpectMatchesTfjs(EmulatedCudaBackend(), model_, GetParam().name);
+  testing::ExpectMatchesTfjs(EmulatedCudaBackend(), model_, GetParam().name);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, CudaEmulatedModelTest, ::testing::ValuesIn(kModels),

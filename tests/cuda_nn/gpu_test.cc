@@ -23,7 +23,7 @@
 #include "engine/nn/session.h"
 #include "engine/nn/shape_inference.h"
 #include "tests/alloc_counter.h"
-#include "tests/cuda_nn/tfjs_check.h"
+#include "tests/nn/tfjs_check.h"
 #include "tests/nn/nn_test_util.h"
 #include "tests/nn_xnnpack/test_util.h"
 
@@ -57,7 +57,7 @@ class CudaModelTest : public ::testing::TestWithParam<const char*> {
 };
 
 TEST_P(CudaModelTest, MatchesTfjsReferences) {
-  cudatest::ExpectMatchesTfjs(CudaBackend(), model_, GetParam());
+  testing::ExpectMatchesTfjs(CudaBackend(), model_, GetParam());
 }
 
 TEST_P(CudaModelTest, MatchesCpuEmulationOfThePlan) {

@@ -12,7 +12,6 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
-#include <nlohmann/json.hpp>
 
 #include "engine/nn/cpu/residual_chain.h"
 #include "engine/nn/loader.h"
@@ -20,12 +19,12 @@
 #include "engine/nn/shape_inference.h"
 #include "engine/nn/xnnpack/xnnpack_backend.h"
 #include "tests/nn/nn_test_util.h"
+#include "tests/nn/tfjs_check.h"
 #include "tests/nn_xnnpack/test_util.h"
 
 namespace fg::nn {
 namespace {
 
-using Json = nlohmann::json;
 
 struct ModelInfo {
   std::string name;
@@ -121,71 +120,10 @@ TEST_P(XnnpackModelTest, NodesRunWhereExpected) {
   EXPECT_EQ(stats.segments, chains > 0 ? GetParam().native_segments : 1);
 }
 
-// The TF.js references: every case of tests/data/nn/<model>.json.
+// The TF.js references: every case of tests/data/nn/<model>.json (tests/nn/tfjs_check.h, the
+// check the CUDA backend's tests share).
 TEST_P(XnnpackModelTest, MatchesTfjsReferences) {
-  const std::string ref_path = testing::ReferenceDir() + "/" + GetParam().name + ".json";
-  std::string text;
-  ASSERT_TRUE(testing::ReadFile(ref_path, &text))
-      << "missing TF.js reference " << ref_path << " (tools/tfjs/make-references.mjs)";
-  const Json ref = Json::parse(text, nullptr, false);
-  ASSERT_FALSE(ref.is_discarded()) << ref_path << ": malformed JSON";
-  ASSERT_EQ(ref.at("format"), "facegraph-nn-reference/1");
-  const Shape shape = ref.at("input").at("shape").get<Shape>();
-  auto plan = XnnpackBackend().Prepare(model_, std::vector<Shape>{shape});
-  ASSERT_TRUE(plan.ok()) << plan.status().message();
-  auto ctx = (*plan)->NewContext();
-  ASSERT_TRUE(ctx);
-  const auto& out_shapes = (*plan)->output_shapes();
-  for (const Json& c : ref.at("cases")) {
-    const std::string case_name = c.at("name");
-    const Json& in = c.at("input");
-    std::vector<float> input;
-    const std::string kind = in.at("kind");
-    if (kind == "xorshift32") {
-      input = testing::XorshiftTensor(in.at("seed").get<uint32_t>(), NumElements(shape));
-    } else {
-      ASSERT_EQ(kind, "image");
-      int w = 0, h = 0;
-      std::vector<uint8_t> rgb;
-      std::string err;
-      ASSERT_TRUE(testing::DecodePngRgb(FG_ASTRONAUT, &w, &h, &rgb, &err)) << err;
-      const Json& crop = in.at("crop");
-      ASSERT_TRUE(testing::ImageTensor(rgb, w, h, crop.at("x0"), crop.at("y0"), crop.at("size"),
-                                       in.at("normalization").at("name"), shape, &input, &err))
-          << err;
-    }
-    double sum = 0;
-    for (float v : input) sum += v;
-    const double want_sum = in.at("checksum").at("sum");
-    ASSERT_LE(std::abs(sum - want_sum), 1e-9 * std::max(1.0, std::abs(want_sum)))
-        << "case " << case_name << ": rebuilt input differs from the one TF.js used";
-
-    std::vector<std::vector<float>> outs(out_shapes.size());
-    std::vector<MutableBuffer> out_bufs;
-    for (size_t i = 0; i < outs.size(); ++i) {
-      outs[i].assign(static_cast<size_t>(NumElements(out_shapes[i])), std::nanf(""));
-      out_bufs.push_back({outs[i].data(), outs[i].size()});
-    }
-    const ConstBuffer in_buf{input.data(), input.size()};
-    const Status s = (*plan)->Run({&in_buf, 1}, out_bufs, *ctx);
-    ASSERT_TRUE(s.ok()) << s.message();
-    ASSERT_EQ(c.at("outputs").size(), model_.outputs.size());
-    for (const Json& o : c.at("outputs")) {
-      const std::string name = o.at("name");
-      const int idx = model_.FindOutput(name);
-      ASSERT_GE(idx, 0) << "model has no output " << name;
-      EXPECT_EQ(out_shapes[idx], o.at("shape").get<Shape>()) << name;
-      const std::vector<float> want = o.at("values").get<std::vector<float>>();
-      const xnntest::Diff d = xnntest::Compare(outs[idx], want);
-      std::printf("[ max-error ] %s vs TF.js, case %s, output %s: max|err| %.3g, max|ref| %.3g\n",
-                  GetParam().name.c_str(), case_name.c_str(), name.c_str(), d.max_abs_err,
-                  d.max_abs_ref);
-      EXPECT_TRUE(d.Within(xnntest::kRelTol))
-          << GetParam().name << " case " << case_name << " output " << name << ": max|err| "
-          << d.max_abs_err << " at element " << d.worst_index << ", max|tfjs| " << d.max_abs_ref
-          << ", tolerance " << xnntest::kRelTol << " x max|tfjs|";
-    }
-  }
+  testing::ExpectMatchesTfjs(XnnpackBackend(), model_, GetParam().name);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, XnnpackModelTest, ::testing::ValuesIn(kModels),

@@ -1,7 +1,7 @@
 // Runs a Plan on every case of tests/data/nn/<model>.json (the TF.js outputs,
 // tools/tfjs/make-references.mjs) and checks each output within kRelTol x max|ref|
-// (tests/nn_xnnpack/test_util.h: 1e-4). Shared by the CUDA emulation test and the GPU test,
-// so both hold the CUDA backend to the TF.js references the CPU backends meet.
+// (tests/nn_xnnpack/test_util.h: 1e-4). Shared by the XNNPACK model test and the CUDA
+// emulation and GPU tests, so every backend is held to the same TF.js references.
 // The inputs are rebuilt by tests/nn/nn_test_util and checked against the file's checksum.
 #pragma once
 
@@ -17,9 +17,9 @@
 #include "tests/nn/nn_test_util.h"
 #include "tests/nn_xnnpack/test_util.h"
 
-namespace fg::nn::cudatest {
+namespace fg::nn::testing {
 
-// Messages name the model and backend.name() ("cuda-emulated", "cuda").
+// Messages name the model and backend.name() ("xnnpack", "cuda-emulated", "cuda").
 inline void ExpectMatchesTfjs(const Backend& backend, const Model& model, const std::string& name) {
   using Json = nlohmann::json;
   const std::string ref_path = testing::ReferenceDir() + "/" + name + ".json";
@@ -87,4 +87,4 @@ inline void ExpectMatchesTfjs(const Backend& backend, const Model& model, const 
   }
 }
 
-}  // namespace fg::nn::cudatest
+}  // namespace fg::nn::testing
