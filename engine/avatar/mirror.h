@@ -32,6 +32,11 @@
 //    (468 x 3 x n) and solves the box-constrained problem exactly with an active-set
 //    method (BVLS, Stark & Parker 1995: Cholesky on the free targets, steps clipped to
 //    the box, KKT check), warm-started from the track's previous active set.
+//    With pictures (1b) each refined vertex's x-y residual is weighted by a 2x2 block,
+//    I + (its window's texture structure tensor) / texture_floor^2: a vertex on a brow's or
+//    a lid's edge pins the solve along the edge's normal, a vertex on bare skin counts as
+//    before. That normal matrix (and the ridge and L1 terms, scaled by the mean weight) is
+//    built per track once its texture template is learned.
 // 4. Smoothing: a One Euro filter per weight (speed in weight units per second), little
 //    lag on fast moves, no jitter at rest; clamped to [0, 1] again.
 // 5. Tracker response (optional, SetResponseBasis): a tracker does not report the geometric
