@@ -71,6 +71,13 @@ inline void SampleWindow(const float* t, int w, int h, float x0, float y0, int s
     for (int c = 0; c < size; ++c) out[r * size + c] = Sample(t, w, h, x0 + c, y0 + r);
 }
 
+// Every x and y finite (landmarks may come from any element's metadata).
+bool Finite(const std::vector<std::array<float, 3>>& lm) {
+  for (const auto& p : lm)
+    if (!std::isfinite(p[0]) || !std::isfinite(p[1])) return false;
+  return true;
+}
+
 // Level-l position of a level-0 texel position (texel centres at integers on every level).
 inline float ToLevel(float p0, int l) { return (p0 + 0.5f) / static_cast<float>(1 << l) - 0.5f; }
 
@@ -81,6 +88,8 @@ AppearanceRefiner::AppearanceRefiner(const CanonicalFace& canonical, const Blend
     : opts_(opts), tris_(canonical.triangles) {
   opts_.levels = std::clamp(opts_.levels, 1, 3);
   opts_.window = std::clamp(opts_.window | 1, 3, kMaxWindow);
+  // A floor of 0 would leave a flat window's system singular.
+  opts_.texture_floor = std::max(opts_.texture_floor, 1e-3f);
   half_ = opts_.window / 2;
   const auto& vs = canonical.vertices;
   const int nv = static_cast<int>(vs.size());
@@ -331,7 +340,7 @@ void AppearanceRefiner::Downsample(const std::vector<float>& src, int sw, int sh
 
 bool AppearanceRefiner::AddNeutral(State& s, const ImageView& frame,
                                    const std::vector<std::array<float, 3>>& lm) const {
-  if (lm.size() < uv_.size() || s.sum.size() != map_.size()) return false;
+  if (lm.size() < uv_.size() || s.sum.size() != map_.size() || !Finite(lm)) return false;
   FrontaliseWith(frame, lm, s.texture[0], s.pos, s.grey);
   for (int i : mapped_) s.sum[i] += s.texture[0][i];
   ++s.neutral_frames;
@@ -387,7 +396,7 @@ int AppearanceRefiner::Refine(State& s, const ImageView& frame,
                               const Eigen::Matrix3f& rotation,
                               std::span<std::array<float, 3>> points) const {
   s.last_refined = 0;
-  if (!s.ready || lm.size() < uv_.size() || points.size() < uv_.size()) return 0;
+  if (!s.ready || lm.size() < uv_.size() || points.size() < uv_.size() || !Finite(lm)) return 0;
   std::copy(points.begin(), points.begin() + static_cast<std::ptrdiff_t>(uv_.size()),
             s.points.begin());
   FrontaliseWith(frame, lm, s.texture[0], s.pos, s.grey);
@@ -436,6 +445,8 @@ int AppearanceRefiner::Refine(State& s, const ImageView& frame,
         const float ub = hi[6] * sx + hi[7] * sy + hi[8] * s1;
         // Inverse compositional: the template moved by u, so the frame's offset moves by -u.
         gx -= ux, gy -= uy, bias += ub;
+        if (!std::isfinite(gx) || !std::isfinite(gy))
+          return std::numeric_limits<float>::infinity();  // rejected by the caller
         if (ux * ux + uy * uy < 2.5e-3f) {
           // Converged: one more pass for the residual at the final offset.
           it = opts_.iterations - 1;

@@ -101,7 +101,7 @@ class AppearanceRefiner {
 
   State NewTrack() const;
   // A neutral frame: its texture is added to the template's mean. False (nothing added)
-  // when the landmarks are not 468.
+  // when the landmarks are not 468 or hold a non-finite x or y.
   bool AddNeutral(State& s, const ImageView& frame,
                   const std::vector<std::array<float, 3>>& landmarks) const;
   // Builds the template from the neutral frames added; false when there were none.
@@ -109,7 +109,8 @@ class AppearanceRefiner {
   // Moves the expressive vertices of `points` (the same landmarks normalised to canonical
   // cm, as MirrorSolver::Normalise gives them) to where their neutral texture is now.
   // `rotation`: head -> camera (the facing test). Returns how many vertices moved; 0 and
-  // `points` untouched when the state is not ready or the landmarks are not 468.
+  // `points` untouched when the state is not ready or the landmarks are not 468 finite
+  // points.
   int Refine(State& s, const ImageView& frame, const std::vector<std::array<float, 3>>& landmarks,
              const Eigen::Matrix3f& rotation, std::span<std::array<float, 3>> points) const;
 

@@ -228,12 +228,17 @@ TEST(AppearanceRefiner, NothingBeforeTheTemplateAndNoAllocationAfter) {
       ref.Refine(st, wv, a.track->neutral(), Eigen::Matrix3f::Identity(), pts);
     EXPECT_EQ(count.Stop(), 0);
   }
-  // Too short a mesh: refused, nothing moved.
+  // Too short a mesh, or one with a NaN: refused, nothing moved.
   pts = before;
   EXPECT_EQ(ref.Refine(st, wv, std::vector<std::array<float, 3>>(10), Eigen::Matrix3f::Identity(),
                        pts),
             0);
   EXPECT_EQ(pts, before);
+  std::vector<std::array<float, 3>> broken = a.track->neutral();
+  broken[200][0] = std::nanf("");
+  EXPECT_EQ(ref.Refine(st, wv, broken, Eigen::Matrix3f::Identity(), pts), 0);
+  EXPECT_EQ(pts, before);
+  EXPECT_FALSE(ref.AddNeutral(st, wv, broken));
 }
 
 // Every pixel format reads the same texture (grey from RGB, BGR, RGBA, BGRA; luma from the
