@@ -182,8 +182,9 @@ TEST(Mirror, RawSolveRecoversKnownWeightsFromOneFrame) {
                           << "\n  truth: " << Describe(sets[s])
                           << "\n  got:   " << Describe(got[s]);
       const int m = Basis().MirrorTarget(k);
-      if (m != k && sets[s][k] - sets[s][m] > 0.3f)
+      if (m != k && sets[s][k] - sets[s][m] > 0.3f) {
         EXPECT_GT(got[s][k], got[s][m]) << "left/right swap: " << Basis().names()[k];
+      }
     }
   std::printf("mirror raw, one frame: %d weights, mean |error| %.4f, worst %.4f\n", count,
               sum / count, worst);
@@ -216,8 +217,9 @@ TEST(Mirror, RecoversKnownWeightsUnderPoseAndNoise) {
                           << "\n  truth: " << Describe(sets[s])
                           << "\n  got:   " << Describe(got[s]);
       const int m = Basis().MirrorTarget(k);
-      if (m != k && sets[s][k] - sets[s][m] > 0.3f)
+      if (m != k && sets[s][k] - sets[s][m] > 0.3f) {
         EXPECT_GT(got[s][k], got[s][m]) << "left/right swap: " << Basis().names()[k];
+      }
     }
   std::printf(
       "mirror smoothed, held 10 frames: %d weights, mean |error| %.4f, worst %.4f, "
