@@ -358,19 +358,25 @@ TEST_F(FaceAvatarTest, GltfAvatarLoadsWarnsOnceAndAnimates) {
   EXPECT_NE(closed, open) << "the jawOpen target did not move the avatar";
 }
 
-TEST_F(FaceAvatarTest, MissingAvatarFileFailsNamingIt) {
+// A file property naming a missing file: the change to PAUSED fails and the bus ERROR names
+// the property and the file.
+void ExpectMissingFileFailsNamingIt(const char* property, const char* path) {
   GstElement* e = gst_element_factory_make("faceavatar", nullptr);
-  g_object_set(e, "avatar", "/nonexistent/face.glb", nullptr);
+  g_object_set(e, property, path, nullptr);
   GstBus* bus = gst_bus_new();
   gst_element_set_bus(e, bus);
-  EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE) << property;
   const std::string errors = fgtest::DrainErrors(bus);
-  EXPECT_NE(errors.find("avatar"), std::string::npos) << errors;
-  EXPECT_NE(errors.find("/nonexistent/face.glb"), std::string::npos) << errors;
+  EXPECT_NE(errors.find(property), std::string::npos) << errors;
+  EXPECT_NE(errors.find(path), std::string::npos) << errors;
   gst_element_set_state(e, GST_STATE_NULL);
   gst_element_set_bus(e, nullptr);
   gst_object_unref(bus);
   gst_object_unref(e);
+}
+
+TEST_F(FaceAvatarTest, MissingAvatarFileFailsNamingIt) {
+  ExpectMissingFileFailsNamingIt("avatar", "/nonexistent/face.glb");
 }
 
 // calibration: a tracker-response file (engine/avatar/mirror.h step 5) replaces the basis
@@ -407,18 +413,7 @@ TEST_F(FaceAvatarTest, CalibrationFileScalesTheMirroredWeights) {
   EXPECT_NEAR(jaw_after(""), 0.4f, 0.05f);
   EXPECT_NEAR(jaw_after(path.c_str()), 0.8f, 0.08f);
 
-  GstElement* e = gst_element_factory_make("faceavatar", nullptr);
-  g_object_set(e, "calibration", "/nonexistent/subject.fgrb", nullptr);
-  GstBus* bus = gst_bus_new();
-  gst_element_set_bus(e, bus);
-  EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-  const std::string errors = fgtest::DrainErrors(bus);
-  EXPECT_NE(errors.find("calibration"), std::string::npos) << errors;
-  EXPECT_NE(errors.find("/nonexistent/subject.fgrb"), std::string::npos) << errors;
-  gst_element_set_state(e, GST_STATE_NULL);
-  gst_element_set_bus(e, nullptr);
-  gst_object_unref(bus);
-  gst_object_unref(e);
+  ExpectMissingFileFailsNamingIt("calibration", "/nonexistent/subject.fgrb");
 }
 
 // Warp: the astronaut with a synthetic mesh over her face, made surprised by an instruction:
