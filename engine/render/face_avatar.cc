@@ -144,13 +144,16 @@ void FaceAvatar::Process(FrameFaces& faces, int64_t pts_ns, const draw::MutableI
     CombineWeights(overlay_, scratch_w_, CombineRule::kMax, overlay_);
   }
 
-  // Mirror every face (with the frame: the appearance refinement, mirror.h step 1b); every
+  // Mirror every face (with the frame unless options.refine is off: the appearance
+  // refinement, mirror.h step 1b); every
   // face gets its shown weights as blendshapes. The frame is read before warp mode writes it.
   const std::vector<std::string>& names = basis_->names();
   const ImageView picture = frame.view();
   for (Face& f : faces.faces) {
     const MirrorResult* r =
-        opts_.mirror ? mirror_->Update(f, now_ns, frame.width, frame.height, &picture) : nullptr;
+        opts_.mirror ? mirror_->Update(f, now_ns, frame.width, frame.height,
+                                       opts_.refine ? &picture : nullptr)
+                     : nullptr;
     for (size_t i = 0; i < names.size(); ++i) {
       const float m = r && i < r->weights.size() ? r->weights[i] : 0.f;
       f.blendshapes[names[i]] = std::max(m, overlay_[i]);

@@ -11,6 +11,7 @@
 #include <gst/video/video.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <utility>
@@ -414,6 +415,38 @@ TEST_F(FaceAvatarTest, CalibrationFileScalesTheMirroredWeights) {
   EXPECT_NEAR(jaw_after(path.c_str()), 0.8f, 0.08f);
 
   ExpectMissingFileFailsNamingIt("calibration", "/nonexistent/subject.fgrb");
+}
+
+// refine: the mirror's appearance refinement reads the skin, not only the landmarks. The
+// astronaut's picture stays still while the synthetic mesh over her face opens its jaw by
+// 0.4: from the landmarks alone (refine=false) the mirror reads 0.4; with the refinement
+// (the default) the texture under the mesh says the skin did not move, which pulls the
+// estimate down.
+TEST_F(FaceAvatarTest, RefineOffReadsTheLandmarksAlone) {
+  const fgtest::Rgb& photo = fgtest::Astronaut();
+  auto jaw_after = [&](const char* refine) {
+    GstHarness* h = Harness({{"output", "pip"}, {"refine", refine}}, &photo);
+    int i = 0;
+    for (; i < 36; ++i) gst_buffer_unref(Push(h, i, {SyntheticFace(1, 225, 125, 11)}, &photo));
+    GstBuffer* last = nullptr;
+    for (; i < 51; ++i) {
+      if (last) gst_buffer_unref(last);
+      last = Push(h, i, {SyntheticFace(1, 225, 125, 11, 0.4f)}, &photo);
+    }
+    const GstFaceGraphMeta* meta = gst_buffer_get_face_graph_meta(last);
+    const float jaw = meta && !meta->faces.faces.empty()
+                          ? meta->faces.faces[0].blendshapes.at("jawOpen")
+                          : -1.0f;
+    gst_buffer_unref(last);
+    gst_harness_teardown(h);
+    return jaw;
+  };
+  const float plain = jaw_after("false"), refined = jaw_after("true");
+  std::printf("jawOpen read: refine=false %.3f, refine=true %.3f (mesh 0.4, picture still)\n",
+              plain, refined);
+  EXPECT_NEAR(plain, 0.4f, 0.05f);
+  EXPECT_LT(refined, plain - 0.1f) << "the refinement must see that the skin did not move";
+  EXPECT_GE(refined, 0.0f);
 }
 
 // Warp: the astronaut with a synthetic mesh over her face, made surprised by an instruction:
