@@ -138,6 +138,41 @@ std::unique_ptr<ExpressionTrack> ExpressionTrack::Create(const ImageView& photo,
   return FromLandmarks(*canonical, sum, photo.width, photo.height, error);
 }
 
+namespace {
+
+// Per vertex, canonical - photo in canonical cm: the photo's mesh taken into the head frame
+// by the inverse of the pose DisplaceLandmarks applies (image axes x right, y down, z away;
+// head frame x right, y up, z towards the camera), with the origin that puts the
+// canonical's Procrustes landmarks on the photo's on average.
+std::vector<std::array<float, 3>> OwnExpression(const CanonicalFace& canonical,
+                                                const std::vector<std::array<float, 3>>& mesh,
+                                                const HeadPoseFit& fit) {
+  auto posed = [&](const std::array<float, 3>& c) {
+    const Eigen::Vector3f v = fit.rotation * Eigen::Vector3f(c[0], c[1], c[2]);
+    return Eigen::Vector3f(fit.scale * v.x(), -fit.scale * v.y(), -fit.scale * v.z());
+  };
+  Eigen::Vector3f origin = Eigen::Vector3f::Zero();
+  float total = 0;
+  for (const auto& b : canonical.procrustes_basis) {
+    if (b.landmark < 0 || b.landmark >= kMeshLandmarks) continue;
+    const auto& p = mesh[b.landmark];
+    origin += b.weight * (Eigen::Vector3f(p[0], p[1], p[2]) - posed(canonical.vertices[b.landmark]));
+    total += b.weight;
+  }
+  std::vector<std::array<float, 3>> own(kMeshLandmarks, {0, 0, 0});
+  if (!(total > 0)) return own;
+  origin /= total;
+  for (int i = 0; i < kMeshLandmarks; ++i) {
+    const Eigen::Vector3f o = Eigen::Vector3f(mesh[i][0], mesh[i][1], mesh[i][2]) - origin;
+    const Eigen::Vector3f q =
+        fit.rotation.transpose() * Eigen::Vector3f(o.x(), -o.y(), -o.z()) / fit.scale;
+    for (int c = 0; c < 3; ++c) own[i][c] = canonical.vertices[i][c] - q[c];
+  }
+  return own;
+}
+
+}  // namespace
+
 std::unique_ptr<ExpressionTrack> ExpressionTrack::FromLandmarks(
     const CanonicalFace& canonical, const std::vector<std::array<float, 3>>& landmarks,
     int width, int height, std::string* error) {
@@ -170,6 +205,7 @@ std::unique_ptr<ExpressionTrack> ExpressionTrack::FromLandmarks(
   }
   t->width_ = width;
   t->height_ = height;
+  t->own_ = OwnExpression(t->canonical_, t->neutral_, t->fit_);
   t->warp_ = std::make_unique<render::FaceWarp>(t->canonical_.triangles);
   t->deltas_.resize(kMeshLandmarks);
   t->source_.resize(kMeshLandmarks);
@@ -207,7 +243,10 @@ void ExpressionTrack::TargetLandmarks(std::span<const float> weights,
                                       std::span<std::array<float, 3>> out,
                                       const Placement* placement) {
   const int n = std::min(static_cast<int>(weights.size()), basis_->size());
-  std::fill(deltas_.begin(), deltas_.end(), std::array<float, 3>{0, 0, 0});
+  if (neutralise_)
+    std::copy(own_.begin(), own_.end(), deltas_.begin());
+  else
+    std::fill(deltas_.begin(), deltas_.end(), std::array<float, 3>{0, 0, 0});
   for (int i = 0; i < n; ++i) {
     const float w = weights[i];
     if (w == 0.0f) continue;

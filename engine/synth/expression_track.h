@@ -134,6 +134,14 @@ class ExpressionTrack {
   // The opened mouth's inside (see "Mouth" above); on by default. Off: the plain warp,
   // exactly faceavatar's warp mode.
   void SetMouthCavity(bool on) { mouth_cavity_ = on; }
+  // Neutralise: the photo's own expression taken away before the weights are applied.
+  // Every vertex first moves to the canonical face's neutral position, posed by the
+  // photo's head fit (rotation and px per cm of FitHeadPose; the origin that puts the
+  // canonical face's rigid Procrustes landmarks on the photo's on average), so the mouth
+  // closes over the teeth and the identity's shape becomes the canonical one. Off by
+  // default (the photo is taken as neutral, as faceavatar does). Used by the prototype
+  // check (prototype_check.h) to show what the warp can and cannot change.
+  void SetNeutralise(bool on) { neutralise_ = on; }
 
   const BlendshapeBasis& basis() const { return *basis_; }
   const CanonicalFace& canonical() const { return canonical_; }
@@ -156,6 +164,8 @@ class ExpressionTrack {
   WeightCurve curve_;
   std::unique_ptr<render::FaceWarp> warp_;
   bool mouth_cavity_ = true;
+  bool neutralise_ = false;
+  std::vector<std::array<float, 3>> own_;  // canonical - photo, canonical cm (SetNeutralise)
   render::RgbaImage mouth_;
   // Scratch, sized at creation (Render does not allocate).
   std::vector<std::array<float, 3>> deltas_, source_, target_;
