@@ -107,9 +107,16 @@ bool MirrorSolver::SetResponseBasis(const ResponseBasis& r, std::string* error) 
     if (r.deltas[i].size() != static_cast<size_t>(kMeshLandmarks))
       return fail("target '" + r.names[i] + "' has " + std::to_string(r.deltas[i].size()) +
                   " vertices, expected " + std::to_string(kMeshLandmarks));
-    for (const auto& p : r.deltas[i])
+    for (const auto& p : r.deltas[i]) {
       if (!std::isfinite(p[0]) || !std::isfinite(p[1]) || !std::isfinite(p[2]))
         return fail("target '" + r.names[i] + "' holds a non-finite value");
+      // A tracker's reply to one unit of a target is millimetres to a few centimetres; a
+      // value beyond this is a broken file, and would overflow the normal matrix.
+      if (std::abs(p[0]) > kMaxResponseCm || std::abs(p[1]) > kMaxResponseCm ||
+          std::abs(p[2]) > kMaxResponseCm)
+        return fail("target '" + r.names[i] + "' moves a vertex by more than " +
+                    std::to_string(static_cast<int>(kMaxResponseCm)) + " cm");
+    }
     const int k = basis_.Index(r.names[i]);
     if (k < 0) continue;
     if (deltas[k] == &basis_.Delta(k)) ++matched;
@@ -125,7 +132,7 @@ namespace {
 void PutU32(std::string& s, uint32_t v) {
   for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
-bool GetU32(const std::string& s, size_t& at, uint32_t* v) {
+bool GetU32(std::string_view s, size_t& at, uint32_t* v) {
   if (at + 4 > s.size()) return false;
   *v = 0;
   for (int i = 0; i < 4; ++i)
@@ -169,13 +176,21 @@ bool SaveResponseBasis(const ResponseBasis& r, const std::string& path, std::str
 }
 
 std::optional<ResponseBasis> LoadResponseBasis(const std::string& path, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (error) *error = path + ": cannot open";
+    return std::nullopt;
+  }
+  const std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return ParseResponseBasis(s, path, error);
+}
+
+std::optional<ResponseBasis> ParseResponseBasis(std::string_view s, std::string_view name,
+                                                std::string* error) {
   auto fail = [&](const std::string& m) -> std::optional<ResponseBasis> {
-    if (error) *error = path + ": " + m;
+    if (error) *error = std::string(name) + ": " + m;
     return std::nullopt;
   };
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail("cannot open");
-  const std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (s.size() < 6 || s.compare(0, 6, kResponseMagic) != 0)
     return fail("not a response basis (no FGRB1 header)");
   size_t at = 6;
@@ -187,13 +202,13 @@ std::optional<ResponseBasis> LoadResponseBasis(const std::string& path, std::str
   if (count > 1024) return fail("implausible target count " + std::to_string(count));
   if (at + plen > s.size()) return fail("truncated provenance");
   ResponseBasis r;
-  r.provenance = s.substr(at, plen);
+  r.provenance = std::string(s.substr(at, plen));
   at += plen;
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t len = 0;
     if (!GetU32(s, at, &len) || len > 256 || at + len > s.size())
       return fail("truncated at target " + std::to_string(i));
-    r.names.push_back(s.substr(at, len));
+    r.names.push_back(std::string(s.substr(at, len)));
     at += len;
     if (at + static_cast<size_t>(verts) * 12 > s.size())
       return fail("truncated in target '" + r.names.back() + "'");

@@ -75,6 +75,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/avatar/appearance_refiner.h"
@@ -121,6 +122,11 @@ struct ResponseBasis {
 // vertex count x 3 float32. 37 targets: about 210 kB. Errors name the file and the cause.
 bool SaveResponseBasis(const ResponseBasis& r, const std::string& path, std::string* error);
 std::optional<ResponseBasis> LoadResponseBasis(const std::string& path, std::string* error);
+// The same from the file's bytes; `name` (a path) starts every error message.
+std::optional<ResponseBasis> ParseResponseBasis(std::string_view bytes, std::string_view name,
+                                                std::string* error);
+// SetResponseBasis refuses a displacement beyond this (cm per unit weight, any axis).
+inline constexpr float kMaxResponseCm = 20.0f;
 
 struct MirrorResult {
   int64_t id = -1;

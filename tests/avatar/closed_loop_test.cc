@@ -637,6 +637,19 @@ TEST(ClosedLoop, ResponseBasisErrors) {
   EXPECT_FALSE(mirror.SetResponseBasis(r, &err));
   EXPECT_NE(err.find("no target"), std::string::npos) << err;
   EXPECT_EQ(mirror.response_targets(), 0);
+  // A vertex moved by more than kMaxResponseCm (a broken file) or a NaN is refused by name.
+  r.names = {"jawOpen"};
+  r.deltas[0][152] = {0.0f, -1e30f, 0.0f};
+  EXPECT_FALSE(mirror.SetResponseBasis(r, &err));
+  EXPECT_NE(err.find("more than 20 cm"), std::string::npos) << err;
+  r.deltas[0][152] = {0.0f, std::nanf(""), 0.0f};
+  EXPECT_FALSE(mirror.SetResponseBasis(r, &err));
+  EXPECT_NE(err.find("non-finite"), std::string::npos) << err;
+  // The file's bytes: every error starts with the name given, and says what is wrong.
+  EXPECT_FALSE(ParseResponseBasis("FGRB1\n\x01", "subject.fgrb", &err));
+  EXPECT_EQ(err, "subject.fgrb: truncated header");
+  EXPECT_FALSE(ParseResponseBasis("PNG", "subject.fgrb", &err));
+  EXPECT_EQ(err, "subject.fgrb: not a response basis (no FGRB1 header)");
   EXPECT_FALSE(LoadResponseBasis("/nonexistent/response.fgrb", &err));
   EXPECT_NE(err.find("/nonexistent/response.fgrb"), std::string::npos) << err;
   // The measurement: missing models name the folder, bad options name the option.
