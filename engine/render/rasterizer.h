@@ -6,8 +6,8 @@
 // bit-exact on every machine, so golden-image tests compare pixels with analytic expectations
 // (tests/render); kiosks need no GL stack, no DRI device and no driver quirks; and the mesh
 // is tiny (468 vertices, 898 triangles for the canonical face), so one core renders a
-// 640x480 panel in well under the 4 ms budget (tools/bench/render_bench). A CUDA port is a
-// per-triangle kernel over the same setup.
+// 640x480 panel in well under the 4 ms budget (tools/bench/render_bench). The CUDA port
+// (cuda/render) runs the same setup with a per-triangle depth pass and a per-pixel resolve.
 //
 // Conventions:
 //   model space   x right, y up, z towards the viewer (the canonical face, glTF)
@@ -34,6 +34,9 @@
 //                 (0, 0) is the image's top-left texel corner (glTF's convention).
 //
 // Threading: a Rasterizer is one render target; use one per thread.
+// The arithmetic is engine/render/raster_kernel.h (FG_HD), shared with the CUDA renderer
+// (cuda/render/device_rasterizer.h), which draws the same pixels on a GPU.
+//
 // Allocation: SetTarget() allocates the colour and depth buffers, Draw() grows its
 // per-vertex scratch only when a mesh with more vertices arrives; with a fixed target and
 // mesh, frames do not allocate.
@@ -56,6 +59,7 @@
 #include <Eigen/Core>
 
 #include "engine/render/composite.h"
+#include "engine/render/raster_kernel.h"
 
 namespace fg::render {
 
@@ -119,5 +123,10 @@ class Rasterizer {
   std::vector<std::array<float, 3>> normals_;  // view-space vertex normals
   std::vector<float> intensity_;               // Gouraud lighting per vertex
 };
+
+// The camera and rotation, and the light, in raster_kernel.h's plain form (what the CUDA
+// renderer takes).
+raster_kernel::ViewParams ToViewParams(const Eigen::Matrix3f& rotation, const Camera& camera);
+raster_kernel::LightParams ToLightParams(const Light& light);
 
 }  // namespace fg::render

@@ -24,6 +24,9 @@
 // Output in the frame's own format through engine/render/composite.h WriteRgba (NV12/I420:
 // chroma of each touched 2x2 block is the mean of its warped pixels).
 //
+// The per-pixel arithmetic is engine/render/raster_kernel.h (FG_HD), shared with the CUDA warp
+// (cuda/render/device_warp.h), which warps a frame in device memory to the same pixels.
+//
 // Threading: a FaceWarp holds scratch buffers; one per thread. Allocation: none per face
 // once the scratch has grown to the largest face box seen.
 //
