@@ -106,6 +106,30 @@ class FaceAvatarTest : public ::testing::Test {
     return out;
   }
 
+  // The mirrored jawOpen after 36 neutral frames (the per-track calibration) and 15 frames
+  // of a face opening its jaw by 0.4: a synthetic face at (cx, cy), `scale` px per cm, over
+  // the grey canvas or `picture`.
+  static float JawAfterOpening(const std::vector<std::pair<std::string, std::string>>& props,
+                               float cx, float cy, float scale,
+                               const fgtest::Rgb* picture = nullptr) {
+    GstHarness* h = Harness(props, picture);
+    int i = 0;
+    for (; i < 36; ++i)
+      gst_buffer_unref(Push(h, i, {SyntheticFace(1, cx, cy, scale)}, picture));
+    GstBuffer* last = nullptr;
+    for (; i < 51; ++i) {
+      if (last) gst_buffer_unref(last);
+      last = Push(h, i, {SyntheticFace(1, cx, cy, scale, 0.4f)}, picture);
+    }
+    const GstFaceGraphMeta* meta = gst_buffer_get_face_graph_meta(last);
+    const float jaw = meta && !meta->faces.faces.empty()
+                          ? meta->faces.faces[0].blendshapes.at("jawOpen")
+                          : -1.0f;
+    gst_buffer_unref(last);
+    gst_harness_teardown(h);
+    return jaw;
+  }
+
   // RGB bytes of a buffer (w x h, packed).
   static std::vector<uint8_t> Bytes(GstBuffer* b) {
     GstMapInfo map;
@@ -395,21 +419,7 @@ TEST_F(FaceAvatarTest, CalibrationFileScalesTheMirroredWeights) {
   std::string err;
   ASSERT_TRUE(fg::SaveResponseBasis(r, path, &err)) << err;
   auto jaw_after = [&](const char* calibration) {
-    GstHarness* h = Harness({{"output", "pip"}, {"calibration", calibration}});
-    int i = 0;
-    for (; i < 36; ++i) gst_buffer_unref(Push(h, i, {SyntheticFace(1, 160, 120, 10)}));
-    GstBuffer* last = nullptr;
-    for (; i < 51; ++i) {
-      if (last) gst_buffer_unref(last);
-      last = Push(h, i, {SyntheticFace(1, 160, 120, 10, 0.4f)});
-    }
-    const GstFaceGraphMeta* meta = gst_buffer_get_face_graph_meta(last);
-    const float jaw = meta && !meta->faces.faces.empty()
-                          ? meta->faces.faces[0].blendshapes.at("jawOpen")
-                          : -1.0f;
-    gst_buffer_unref(last);
-    gst_harness_teardown(h);
-    return jaw;
+    return JawAfterOpening({{"output", "pip"}, {"calibration", calibration}}, 160, 120, 10);
   };
   EXPECT_NEAR(jaw_after(""), 0.4f, 0.05f);
   EXPECT_NEAR(jaw_after(path.c_str()), 0.8f, 0.08f);
@@ -425,21 +435,7 @@ TEST_F(FaceAvatarTest, CalibrationFileScalesTheMirroredWeights) {
 TEST_F(FaceAvatarTest, RefineOffReadsTheLandmarksAlone) {
   const fgtest::Rgb& photo = fgtest::Astronaut();
   auto jaw_after = [&](const char* refine) {
-    GstHarness* h = Harness({{"output", "pip"}, {"refine", refine}}, &photo);
-    int i = 0;
-    for (; i < 36; ++i) gst_buffer_unref(Push(h, i, {SyntheticFace(1, 225, 125, 11)}, &photo));
-    GstBuffer* last = nullptr;
-    for (; i < 51; ++i) {
-      if (last) gst_buffer_unref(last);
-      last = Push(h, i, {SyntheticFace(1, 225, 125, 11, 0.4f)}, &photo);
-    }
-    const GstFaceGraphMeta* meta = gst_buffer_get_face_graph_meta(last);
-    const float jaw = meta && !meta->faces.faces.empty()
-                          ? meta->faces.faces[0].blendshapes.at("jawOpen")
-                          : -1.0f;
-    gst_buffer_unref(last);
-    gst_harness_teardown(h);
-    return jaw;
+    return JawAfterOpening({{"output", "pip"}, {"refine", refine}}, 225, 125, 11, &photo);
   };
   const float plain = jaw_after("false"), refined = jaw_after("true");
   std::printf("jawOpen read: refine=false %.3f, refine=true %.3f (mesh 0.4, picture still)\n",
