@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/render/raster_kernel.h"
+
 namespace fg::render {
 
 void RgbaImage::Resize(int w, int h) {
@@ -19,85 +21,53 @@ void RgbaImage::Fill(std::array<uint8_t, 4> rgba) {
 
 namespace {
 
-inline uint8_t Luma601Limited(int r, int g, int b) {
-  return detail::Clamp8(((66 * r + 129 * g + 25 * b + 128) >> 8) + 16);
-}
-inline uint8_t U601(int r, int g, int b) {
-  return detail::Clamp8(((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128);
-}
-inline uint8_t V601(int r, int g, int b) {
-  return detail::Clamp8(((112 * r - 94 * g - 18 * b + 128) >> 8) + 128);
-}
+namespace rk = raster_kernel;
 
-// Packed formats: one loop per format, chosen once.
+// Packed formats: one loop per format, chosen once; the per-pixel write is the one the CUDA
+// composite kernel runs (raster_kernel.h).
 template <PixelFormat F>
-void WritePacked(const RgbaImage& src, const draw::MutableImageView& dst, int x0, int y0,
-                 int sx0, int sy0, int w, int h) {
-  for (int j = 0; j < h; ++j) {
-    const uint8_t* s = src.Row(sy0 + j) + 4 * sx0;
-    uint8_t* d = dst.planes[0] + static_cast<std::ptrdiff_t>(y0 + j) * dst.strides[0];
-    for (int i = 0; i < w; ++i, s += 4) {
-      if (s[3] == 0) continue;
-      const int x = x0 + i;
-      if constexpr (F == PixelFormat::kRGB) {
-        d[3 * x] = s[0], d[3 * x + 1] = s[1], d[3 * x + 2] = s[2];
-      } else if constexpr (F == PixelFormat::kBGR) {
-        d[3 * x] = s[2], d[3 * x + 1] = s[1], d[3 * x + 2] = s[0];
-      } else if constexpr (F == PixelFormat::kRGBA) {
-        d[4 * x] = s[0], d[4 * x + 1] = s[1], d[4 * x + 2] = s[2], d[4 * x + 3] = 255;
-      } else if constexpr (F == PixelFormat::kBGRA) {
-        d[4 * x] = s[2], d[4 * x + 1] = s[1], d[4 * x + 2] = s[0], d[4 * x + 3] = 255;
-      } else {  // GRAY8, full-range luma as draw::Pen
-        d[x] = static_cast<uint8_t>((77 * s[0] + 150 * s[1] + 29 * s[2] + 128) >> 8);
-      }
-    }
+void WritePacked(const RgbaImage& src, const draw::MutableImageView& dst,
+                 const rk::CompositeRect& r) {
+  for (int j = 0; j < r.h; ++j) {
+    const uint8_t* s = src.Row(r.sy0 + j) + 4 * r.sx0;
+    uint8_t* d = dst.planes[0] + static_cast<std::ptrdiff_t>(r.y0 + j) * dst.strides[0];
+    for (int i = 0; i < r.w; ++i, s += 4)
+      if (s[3] != 0) rk::WritePackedPixel<F>(s, d, r.x0 + i);
   }
 }
 
-void WriteYuv(const RgbaImage& src, const draw::MutableImageView& dst, int x0, int y0, int sx0,
-              int sy0, int w, int h) {
-  // One pass per chroma row: the (up to) two luma rows of each 2x2 block are written and
-  // their written pixels averaged for the block's U/V.
+// NV12 / I420, one pass per chroma row: the (up to) two luma rows of each 2x2 block are
+// written and their written pixels averaged for the block's U/V. The same arithmetic as the
+// CUDA composite's per-block raster_kernel::WriteYuvBlock, walked row-wise here (faster on
+// a CPU than a block at a time).
+void WriteYuv(const RgbaImage& src, const draw::MutableImageView& dst, const rk::CompositeRect& r) {
+  const int cx0 = r.x0 / 2, cx1 = (r.x0 + r.w - 1) / 2;
+  const int cy0 = r.y0 / 2, cy1 = (r.y0 + r.h - 1) / 2;
   const bool nv12 = dst.format == PixelFormat::kNV12;
-  const int cx0 = x0 / 2, cx1 = (x0 + w - 1) / 2, cy0 = y0 / 2, cy1 = (y0 + h - 1) / 2;
   for (int cy = cy0; cy <= cy1; ++cy) {
     const uint8_t* srow[2] = {nullptr, nullptr};
     uint8_t* drow[2] = {nullptr, nullptr};
     for (int k = 0; k < 2; ++k) {
       const int fy = 2 * cy + k;
-      if (fy < y0 || fy >= y0 + h) continue;
-      srow[k] = src.Row(sy0 + fy - y0);
+      if (fy < r.y0 || fy >= r.y0 + r.h) continue;
+      srow[k] = src.Row(r.sy0 + fy - r.y0);
       drow[k] = dst.planes[0] + static_cast<std::ptrdiff_t>(fy) * dst.strides[0];
     }
     uint8_t* uv = dst.planes[1] + static_cast<std::ptrdiff_t>(cy) * dst.strides[1];
     uint8_t* vp = nv12 ? nullptr : dst.planes[2] + static_cast<std::ptrdiff_t>(cy) * dst.strides[2];
     for (int cx = cx0; cx <= cx1; ++cx) {
-      int r = 0, g = 0, b = 0, n = 0;
-      const int fx_begin = std::max(2 * cx, x0), fx_end = std::min(2 * cx + 2, x0 + w);
+      int sr = 0, sg = 0, sb = 0, n = 0;
+      const int fx_begin = std::max(2 * cx, r.x0), fx_end = std::min(2 * cx + 2, r.x0 + r.w);
       for (int k = 0; k < 2; ++k) {
         if (!srow[k]) continue;
         for (int fx = fx_begin; fx < fx_end; ++fx) {
-          const uint8_t* p = srow[k] + 4 * (sx0 + fx - x0);
+          const uint8_t* p = srow[k] + 4 * (r.sx0 + fx - r.x0);
           if (p[3] == 0) continue;
-          drow[k][fx] = Luma601Limited(p[0], p[1], p[2]);
-          r += p[0], g += p[1], b += p[2], ++n;
+          drow[k][fx] = rk::Luma601Limited(p[0], p[1], p[2]);
+          sr += p[0], sg += p[1], sb += p[2], ++n;
         }
       }
-      if (n == 0) continue;
-      if (n == 4) {  // the common case: no division
-        r = (r + 2) >> 2, g = (g + 2) >> 2, b = (b + 2) >> 2;
-      } else if (n == 2) {
-        r = (r + 1) >> 1, g = (g + 1) >> 1, b = (b + 1) >> 1;
-      } else if (n == 3) {
-        r = (r + 1) / 3, g = (g + 1) / 3, b = (b + 1) / 3;
-      }
-      if (nv12) {
-        uv[2 * cx] = U601(r, g, b);
-        uv[2 * cx + 1] = V601(r, g, b);
-      } else {
-        uv[cx] = U601(r, g, b);
-        vp[cx] = V601(r, g, b);
-      }
+      if (n != 0) rk::WriteChroma(sr, sg, sb, n, dst.format, uv, vp, cx);
     }
   }
 }
@@ -105,20 +75,16 @@ void WriteYuv(const RgbaImage& src, const draw::MutableImageView& dst, int x0, i
 }  // namespace
 
 void WriteRgba(const RgbaImage& src, const draw::MutableImageView& dst, int x, int y) {
-  // Clip the source rectangle against the frame.
-  const int sx0 = std::max(0, -x), sy0 = std::max(0, -y);
-  const int dx0 = x + sx0, dy0 = y + sy0;
-  const int w = std::min(src.width - sx0, dst.width - dx0);
-  const int h = std::min(src.height - sy0, dst.height - dy0);
-  if (w <= 0 || h <= 0) return;
+  const rk::CompositeRect r = rk::ClipComposite(src.width, src.height, dst.width, dst.height, x, y);
+  if (r.w <= 0 || r.h <= 0) return;
   switch (dst.format) {
-    case PixelFormat::kRGB: WritePacked<PixelFormat::kRGB>(src, dst, dx0, dy0, sx0, sy0, w, h); break;
-    case PixelFormat::kBGR: WritePacked<PixelFormat::kBGR>(src, dst, dx0, dy0, sx0, sy0, w, h); break;
-    case PixelFormat::kRGBA: WritePacked<PixelFormat::kRGBA>(src, dst, dx0, dy0, sx0, sy0, w, h); break;
-    case PixelFormat::kBGRA: WritePacked<PixelFormat::kBGRA>(src, dst, dx0, dy0, sx0, sy0, w, h); break;
-    case PixelFormat::kGRAY8: WritePacked<PixelFormat::kGRAY8>(src, dst, dx0, dy0, sx0, sy0, w, h); break;
+    case PixelFormat::kRGB: WritePacked<PixelFormat::kRGB>(src, dst, r); break;
+    case PixelFormat::kBGR: WritePacked<PixelFormat::kBGR>(src, dst, r); break;
+    case PixelFormat::kRGBA: WritePacked<PixelFormat::kRGBA>(src, dst, r); break;
+    case PixelFormat::kBGRA: WritePacked<PixelFormat::kBGRA>(src, dst, r); break;
+    case PixelFormat::kGRAY8: WritePacked<PixelFormat::kGRAY8>(src, dst, r); break;
     case PixelFormat::kNV12:
-    case PixelFormat::kI420: WriteYuv(src, dst, dx0, dy0, sx0, sy0, w, h); break;
+    case PixelFormat::kI420: WriteYuv(src, dst, r); break;
   }
 }
 

@@ -452,6 +452,26 @@ FG_HD inline CompositeRect ClipComposite(int panel_w, int panel_h, int frame_w, 
   return r;
 }
 
+// U/V of chroma block cx from the sums of its n (1..4) written pixels' colours, rounded to
+// the nearest mean: NV12 interleaved in uv_row, I420 U in uv_row and V in v_row.
+FG_HD inline void WriteChroma(int r, int g, int b, int n, PixelFormat format, uint8_t* uv_row,
+                              uint8_t* v_row, int cx) {
+  if (n == 4) {  // the common case: no division
+    r = (r + 2) >> 2, g = (g + 2) >> 2, b = (b + 2) >> 2;
+  } else if (n == 2) {
+    r = (r + 1) >> 1, g = (g + 1) >> 1, b = (b + 1) >> 1;
+  } else if (n == 3) {
+    r = (r + 1) / 3, g = (g + 1) / 3, b = (b + 1) / 3;
+  }
+  if (format == PixelFormat::kNV12) {
+    uv_row[2 * cx] = U601(r, g, b);
+    uv_row[2 * cx + 1] = V601(r, g, b);
+  } else {
+    uv_row[cx] = U601(r, g, b);
+    v_row[cx] = V601(r, g, b);
+  }
+}
+
 // NV12 / I420, chroma block (cx, cy) of the rectangle (a panel of row stride panel_w pixels):
 // luma of each written pixel of the block, U/V of their mean colour.
 FG_HD inline void WriteYuvBlock(const uint8_t* panel, int panel_w, const CompositeRect& r, int cx, int cy,
@@ -471,22 +491,11 @@ FG_HD inline void WriteYuvBlock(const uint8_t* panel, int panel_w, const Composi
     }
   }
   if (n == 0) return;
-  int rr = sum[0], g = sum[1], b = sum[2];
-  if (n == 4) {
-    rr = (rr + 2) >> 2, g = (g + 2) >> 2, b = (b + 2) >> 2;
-  } else if (n == 2) {
-    rr = (rr + 1) >> 1, g = (g + 1) >> 1, b = (b + 1) >> 1;
-  } else if (n == 3) {
-    rr = (rr + 1) / 3, g = (g + 1) / 3, b = (b + 1) / 3;
-  }
-  uint8_t* uv = planes[1] + static_cast<std::ptrdiff_t>(cy) * strides[1];
-  if (format == PixelFormat::kNV12) {
-    uv[2 * cx] = U601(rr, g, b);
-    uv[2 * cx + 1] = V601(rr, g, b);
-  } else {
-    uv[cx] = U601(rr, g, b);
-    planes[2][static_cast<std::ptrdiff_t>(cy) * strides[2] + cx] = V601(rr, g, b);
-  }
+  WriteChroma(sum[0], sum[1], sum[2], n, format,
+              planes[1] + static_cast<std::ptrdiff_t>(cy) * strides[1],
+              format == PixelFormat::kNV12 ? nullptr
+                                           : planes[2] + static_cast<std::ptrdiff_t>(cy) * strides[2],
+              cx);
 }
 
 }  // namespace fg::render::raster_kernel
