@@ -1,5 +1,5 @@
-// What the CUDA renderer's two classes share (device_rasterizer.cu, device_warp.cu): grow-only
-// buffers and the composite launch (an RGBA panel in device memory into a device frame,
+// What the CUDA renderer's two classes share (device_rasterizer.cu, device_warp.cu): the
+// grow-only buffers of cuda/device_buffer.h and the composite launch (an RGBA panel in device memory into a device frame,
 // render_stages.h CompositePackedStage / raster_kernel.h WriteYuvBlock).
 //
 // Threading: stateless functions; the buffers belong to their caller.
@@ -12,29 +12,14 @@
 #include <string>
 
 #include "cuda/cuda_check.h"
+#include "cuda/device_buffer.h"
 #include "engine/draw/canvas.h"
 
 namespace fg::cuda::render_device {
 
-// Grow-only buffers of T: device memory, or pinned host memory (staging for async copies).
-enum class Mem { kDevice, kPinned };
-template <typename T>
-bool Grow(Mem where, T** p, size_t* cap, size_t need, std::string* error) {
-  if (need <= *cap) return true;
-  if (*p) where == Mem::kDevice ? cudaFree(*p) : cudaFreeHost(*p);
-  *p = nullptr, *cap = 0;
-  void** vp = reinterpret_cast<void**>(p);
-  if (where == Mem::kDevice)
-    FG_CUDA_CHECK(cudaMalloc(vp, need * sizeof(T)), error);
-  else
-    FG_CUDA_CHECK(cudaMallocHost(vp, need * sizeof(T)), error);
-  *cap = need;
-  return true;
-}
-template <typename T>
-void Free(Mem where, T* p) {
-  if (p) where == Mem::kDevice ? cudaFree(p) : cudaFreeHost(p);
-}
+using fg::cuda::Free;
+using fg::cuda::Grow;
+using fg::cuda::Mem;
 
 // WriteRgba(panel, dst, x, y) with the panel (panel_w x panel_h RGBA, rows packed) and dst's
 // planes in device memory; enqueued on `stream`.

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "cuda/cuda_check.h"
+#include "cuda/device_buffer.h"
 #include "engine/face.h"
 #include "engine/vitals/stgraph_kernel.h"
 
@@ -56,22 +57,6 @@ void Zero(int nt, TriangleSamples* s) {
   s->rgb.assign(nt, {0, 0, 0});
   s->pixels.assign(nt, 0);
   s->visibility.assign(nt, 0.0f);
-}
-
-// Grow-only buffers of T: device memory, or pinned host memory (staging for async copies).
-enum class Mem { kDevice, kPinned };
-template <typename T>
-bool Grow(Mem where, T** p, size_t* cap, size_t need, std::string* error) {
-  if (need <= *cap) return true;
-  if (*p) where == Mem::kDevice ? cudaFree(*p) : cudaFreeHost(*p);
-  *p = nullptr, *cap = 0;
-  void** vp = reinterpret_cast<void**>(p);
-  if (where == Mem::kDevice)
-    FG_CUDA_CHECK(cudaMalloc(vp, need * sizeof(T)), error);
-  else
-    FG_CUDA_CHECK(cudaMallocHost(vp, need * sizeof(T)), error);
-  *cap = need;
-  return true;
 }
 
 }  // namespace
