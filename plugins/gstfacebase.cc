@@ -1,6 +1,8 @@
 #include "plugins/gstfacebase.h"
 
 #include <array>
+#include <atomic>
+#include <new>
 #include <string>
 #include <utility>
 
@@ -21,6 +23,9 @@ constexpr std::array<std::pair<GstVideoFormat, fg::PixelFormat>, 7> kFormats{{
 
 struct GstFaceBasePrivate {
   fg::PixelFormat format;  // chosen in set_info, read by the frame path (same thread)
+  // Set by FLUSH_STOP (whichever thread sends it) and by new caps; consumed by the streaming
+  // thread (gst_face_base_take_restart). Constructed in place in init.
+  std::atomic<bool> restart;
 };
 
 }  // namespace
@@ -78,10 +83,24 @@ gboolean SetInfo(GstVideoFilter* filter, GstCaps* /*incaps*/, GstVideoInfo* in_i
     return FALSE;
   }
   Priv(self)->format = *format;
+  Priv(self)->restart = true;  // a new picture geometry: old tracks mean nothing in it
   GST_DEBUG_OBJECT(self, "configured for %s %dx%d", GST_VIDEO_INFO_NAME(in_info),
                    GST_VIDEO_INFO_WIDTH(in_info), GST_VIDEO_INFO_HEIGHT(in_info));
   auto* klass = GST_FACE_BASE_GET_CLASS(self);
   return klass->configure ? klass->configure(self, in_info, *format) : TRUE;
+}
+
+gboolean SinkEvent(GstBaseTransform* trans, GstEvent* event) {
+  if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP) {
+    GST_DEBUG_OBJECT(trans, "flush: per-track state restarts on the next frame");
+    Priv(GST_FACE_BASE(trans))->restart = true;
+  }
+  return GST_BASE_TRANSFORM_CLASS(gst_face_base_parent_class)->sink_event(trans, event);
+}
+
+GstStateChangeReturn ChangeState(GstElement* element, GstStateChange transition) {
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) Priv(GST_FACE_BASE(element))->restart = false;
+  return GST_ELEMENT_CLASS(gst_face_base_parent_class)->change_state(element, transition);
 }
 
 // Replaces GstVideoFilter's transform_ip: that one maps READWRITE whenever the element is not
@@ -151,7 +170,9 @@ static void gst_face_base_class_init(GstFaceBaseClass* klass) {
                                      gst_pad_template_new("src", GST_PAD_SRC, GST_PAD_ALWAYS, caps));
   gst_caps_unref(caps);
 
+  element_class->change_state = ChangeState;
   trans_class->transform_ip = TransformIp;
+  trans_class->sink_event = SinkEvent;
   filter_class->set_info = SetInfo;
   klass->configure = nullptr;
   klass->process = nullptr;
@@ -162,6 +183,7 @@ static void gst_face_base_class_init(GstFaceBaseClass* klass) {
 }
 
 static void gst_face_base_init(GstFaceBase* self) {
+  new (&Priv(self)->restart) std::atomic<bool>(false);  // GObject memory is raw
   auto* trans = GST_BASE_TRANSFORM(self);
   gst_base_transform_set_in_place(trans, TRUE);
   gst_base_transform_set_passthrough(trans, FALSE);
@@ -172,4 +194,58 @@ static void gst_face_base_init(GstFaceBase* self) {
 std::string gst_face_base_default_models_dir() {
   const char* env = g_getenv("FACEGRAPH_MODELS");
   return env && *env ? env : FG_MODELS_DEFAULT_DIR;
+}
+
+gboolean gst_face_base_take_restart(GstFaceBase* self, GstBuffer* buffer) {
+  // Both are evaluated: a pending request is consumed even by a DISCONT buffer.
+  const bool requested = Priv(self)->restart.exchange(false);
+  return requested || GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DISCONT);
+}
+
+std::string gst_face_base_models_dir_from_value(const GValue* value) {
+  const gchar* dir = g_value_get_string(value);
+  return dir && *dir ? dir : gst_face_base_default_models_dir();
+}
+
+void gst_face_base_post_models_error(GstElement* self, const std::string& dir,
+                                     const std::string& missing_dir_text,
+                                     const std::string& text, const std::string& debug) {
+  const bool no_dir = !g_file_test(dir.c_str(), G_FILE_TEST_IS_DIR);
+  gchar* message = g_strdup_printf("%s: %s", GST_ELEMENT_NAME(self),
+                                   (no_dir ? missing_dir_text : text).c_str());
+  // Takes both strings, as GST_ELEMENT_ERROR does.
+  gst_element_message_full(self, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+                           no_dir ? GST_RESOURCE_ERROR_NOT_FOUND : GST_RESOURCE_ERROR_OPEN_READ,
+                           message, g_strdup(debug.c_str()), __FILE__, GST_FUNCTION, __LINE__);
+}
+
+void gst_face_base_post_element_message(GstElement* self, GstStructure* s) {
+  gst_element_post_message(self, gst_message_new_element(GST_OBJECT(self), s));
+}
+
+guint64 gst_face_base_clock_time(int64_t pts_ns) {
+  return pts_ns >= 0 ? static_cast<guint64>(pts_ns) : GST_CLOCK_TIME_NONE;
+}
+
+int64_t gst_face_base_frame_time_ns(GstBuffer* buffer, int64_t meta_pts_ns) {
+  int64_t pts = meta_pts_ns;
+  if (pts < 0 && GST_BUFFER_PTS_IS_VALID(buffer))
+    pts = static_cast<int64_t>(GST_BUFFER_PTS(buffer));
+  if (pts < 0) pts = g_get_monotonic_time() * 1000;
+  return pts;
+}
+
+void gst_face_base_install_models_dir(GObjectClass* klass, guint id, const char* blurb) {
+  g_object_class_install_property(
+      klass, id,
+      g_param_spec_string("models-dir", "Models folder", blurb, FG_MODELS_DEFAULT_DIR,
+                          kGstFaceParamFlags));
+}
+
+void gst_face_base_install_counter(GObjectClass* klass, guint id, const char* name,
+                                   const char* nick, const char* blurb) {
+  g_object_class_install_property(
+      klass, id,
+      g_param_spec_uint64(name, nick, blurb, 0, G_MAXUINT64, 0,
+                          static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 }

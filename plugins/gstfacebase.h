@@ -22,6 +22,12 @@
 // by other holders of the buffer (a tee's other branch, imagefreeze's stored frame) is never
 // changed; unshared buffers are drawn on in place, without a copy.
 //
+// Restarts: a FLUSH_STOP (a flushing seek: timestamps may go back) and new caps (a new
+// picture geometry: old tracks mean nothing in it) are recorded by the base;
+// gst_face_base_take_restart() returns TRUE once after them, and for a buffer flagged
+// DISCONT, so elements with per-track state (facetrack, faceemotion, facevitals) start over.
+// A subclass that overrides sink_event chains up to its parent class's, or FLUSH_STOP is lost.
+//
 // Threading: configure() and process() run on the streaming thread. Subclasses keep their
 // engine objects in a std::unique_ptr<Impl> created in start() and reset in stop().
 //
@@ -35,6 +41,7 @@
 #include <gst/video/gstvideofilter.h>
 #include <gst/video/video.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -77,6 +84,46 @@ std::optional<fg::PixelFormat> gst_face_base_engine_format(GstVideoFormat format
 // The models folder every element's `models-dir` defaults to (and falls back to when set to
 // ""): $FACEGRAPH_MODELS, else the build's default (tools/fetch-models fills it).
 std::string gst_face_base_default_models_dir();
+
+// Streaming thread, at the start of process(): TRUE when the element's per-track state must
+// start over (a FLUSH_STOP, whichever thread sent it, or new caps since the last call, or
+// `buffer` is flagged DISCONT). The request is consumed; it is cleared at READY->PAUSED.
+gboolean gst_face_base_take_restart(GstFaceBase* self, GstBuffer* buffer);
+
+// The value of a `models-dir` property being set: the string, or the default
+// (gst_face_base_default_models_dir) for NULL or "".
+std::string gst_face_base_models_dir_from_value(const GValue* value);
+
+// Posts the error of models that could not be loaded from the folder `dir`, as
+// "<element name>: <text>": RESOURCE/NOT_FOUND with `missing_dir_text` when the folder does
+// not exist, else RESOURCE/OPEN_READ with `text`; `debug` (the loader's message) is the debug
+// string.
+void gst_face_base_post_models_error(GstElement* self, const std::string& dir,
+                                     const std::string& missing_dir_text,
+                                     const std::string& text, const std::string& debug);
+
+// Posts an element message carrying `s` (taken) from `self`.
+void gst_face_base_post_element_message(GstElement* self, GstStructure* s);
+
+// A pts in ns (< 0: none) as the guint64 of a message field (GST_CLOCK_TIME_NONE for none).
+guint64 gst_face_base_clock_time(int64_t pts_ns);
+
+// The time base of a frame's analysis in ns (rate checks, smoothing, stale timeouts):
+// `meta_pts_ns` when >= 0, else the buffer PTS, else the monotonic clock.
+int64_t gst_face_base_frame_time_ns(GstBuffer* buffer, int64_t meta_pts_ns);
+
+// The flags of the elements' settings: read-write and mutable while playing (read under
+// GST_OBJECT_LOCK and applied by the streaming thread on the next frame).
+inline constexpr auto kGstFaceParamFlags = static_cast<GParamFlags>(
+    G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+
+// Installs the `models-dir` property (nick "Models folder", default the build's models folder,
+// kGstFaceParamFlags) with the element's `blurb` (a static string).
+void gst_face_base_install_models_dir(GObjectClass* klass, guint id, const char* blurb);
+
+// Installs the read-only guint64 counter property `name` (0 until something is counted).
+void gst_face_base_install_counter(GObjectClass* klass, guint id, const char* name,
+                                   const char* nick, const char* blurb);
 
 // The caps every GstFaceBase element accepts on both pads (as a caps string).
 #define GST_FACE_BASE_CAPS GST_VIDEO_CAPS_MAKE("{ RGB, BGR, RGBA, BGRA, GRAY8, NV12, I420 }")

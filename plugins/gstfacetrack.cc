@@ -3,7 +3,6 @@
 #include <gst/video/video.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <memory>
 #include <new>
@@ -11,6 +10,7 @@
 #include <utility>
 
 #include "engine/tracking/face_tracker.h"
+#include "plugins/gstfaceengine.h"
 #include "plugins/gstfacemeta.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_face_track_debug);
@@ -84,8 +84,6 @@ struct Impl {
 struct Members {
   Settings settings;          // GST_OBJECT_LOCK
   guint64 revision = 1;       // bumped by every tracker property change; GST_OBJECT_LOCK
-  // Set by FLUSH_STOP (whichever thread sends it), consumed by the streaming thread.
-  std::atomic<bool> reset_requested{false};
   std::unique_ptr<Impl> impl;  // created in start(), reset in stop()
 };
 
@@ -125,35 +123,26 @@ std::unique_ptr<fg::FaceTracker> MakeTracker(GstFaceTrack* self, const Settings&
                     s.models_dir.c_str(), BackendName(s.backend), s.max_faces, s.iris);
     return tracker;
   }
-  if (!g_file_test(s.models_dir.c_str(), G_FILE_TEST_IS_DIR)) {
-    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND,
-                      ("%s: the models folder \"%s\" does not exist. Run tools/fetch-models to "
-                       "download the models, or set models-dir (or FACEGRAPH_MODELS) to the "
-                       "folder that holds them.",
-                       GST_ELEMENT_NAME(self), s.models_dir.c_str()),
-                      ("%s", error.c_str()));
-  } else {
-    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
-                      ("%s: cannot load the face models from \"%s\": %s. Run tools/fetch-models "
-                       "to download them again, or set models-dir (or FACEGRAPH_MODELS) to a "
-                       "folder that holds them.",
-                       GST_ELEMENT_NAME(self), s.models_dir.c_str(), error.c_str()),
-                      ("%s", error.c_str()));
-  }
+  gst_face_base_post_models_error(
+      GST_ELEMENT(self), s.models_dir,
+      "the models folder \"" + s.models_dir +
+          "\" does not exist. Run tools/fetch-models to download the models, or set "
+          "models-dir (or FACEGRAPH_MODELS) to the folder that holds them.",
+      "cannot load the face models from \"" + s.models_dir + "\": " + error +
+          ". Run tools/fetch-models to download them again, or set models-dir (or "
+          "FACEGRAPH_MODELS) to a folder that holds them.",
+      error);
   return nullptr;
 }
 
 gboolean Start(GstBaseTransform* trans) {
   auto* self = GST_FACE_TRACK(trans);
-  GST_OBJECT_LOCK(self);
-  const Settings s = self->m.settings;
-  const guint64 revision = self->m.revision;
-  GST_OBJECT_UNLOCK(self);
+  const auto [s, revision] =
+      fg::gst::Snapshot(GST_OBJECT(self), self->m.settings, self->m.revision);
   auto impl = std::make_unique<Impl>();
   impl->tracker = MakeTracker(self, s);
   if (!impl->tracker) return FALSE;
   impl->revision = revision;
-  self->m.reset_requested = false;
   self->m.impl = std::move(impl);
   return TRUE;
 }
@@ -163,36 +152,14 @@ gboolean Stop(GstBaseTransform* trans) {
   return TRUE;
 }
 
-gboolean SinkEvent(GstBaseTransform* trans, GstEvent* event) {
-  auto* self = GST_FACE_TRACK(trans);
-  if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP) {
-    GST_DEBUG_OBJECT(self, "flush: tracking restarts on the next frame");
-    self->m.reset_requested = true;
-  }
-  return GST_BASE_TRANSFORM_CLASS(gst_face_track_parent_class)->sink_event(trans, event);
-}
-
-gboolean Configure(GstFaceBase* base, const GstVideoInfo* info, fg::PixelFormat) {
-  auto* self = GST_FACE_TRACK(base);
-  // New caps: a new picture geometry; old tracks mean nothing in it.
-  GST_DEBUG_OBJECT(self, "caps %dx%d: tracking restarts", GST_VIDEO_INFO_WIDTH(info),
-                   GST_VIDEO_INFO_HEIGHT(info));
-  self->m.reset_requested = true;
-  return TRUE;
-}
-
 // Applies property changes made since the tracker was configured: in place when possible,
 // else by re-creating it. Returns false (error posted) when the new settings cannot be loaded.
 bool ApplySettings(GstFaceTrack* self, Impl& impl, bool* post_messages) {
-  GST_OBJECT_LOCK(self);
-  *post_messages = self->m.settings.post_messages;
-  if (G_LIKELY(self->m.revision == impl.revision)) {
-    GST_OBJECT_UNLOCK(self);
-    return true;
-  }
-  const Settings s = self->m.settings;  // copied only when something changed
-  const guint64 revision = self->m.revision;
-  GST_OBJECT_UNLOCK(self);
+  const auto changed = fg::gst::TakeChanges(
+      GST_OBJECT(self), self->m.settings, self->m.revision, impl.revision, false,
+      [&](const Settings& s) { *post_messages = s.post_messages; });
+  if (!changed) return true;
+  const auto& [s, revision] = *changed;
 
   // Thresholds, intervals and smoothing change in place (tracks and ids kept); a different
   // model folder, backend or iris needs a new tracker.
@@ -242,11 +209,10 @@ void PostFaces(GstFaceTrack* self, const fg::FrameFaces& faces) {
     gst_value_array_append_and_take_value(&ids, &id);
   }
   GstStructure* s = gst_structure_new(
-      "facegraph-faces", "pts", G_TYPE_UINT64,
-      static_cast<guint64>(faces.pts_ns >= 0 ? static_cast<guint64>(faces.pts_ns) : GST_CLOCK_TIME_NONE),
-      "count", G_TYPE_UINT, static_cast<guint>(faces.faces.size()), nullptr);
+      "facegraph-faces", "pts", G_TYPE_UINT64, gst_face_base_clock_time(faces.pts_ns), "count",
+      G_TYPE_UINT, static_cast<guint>(faces.faces.size()), nullptr);
   gst_structure_take_value(s, "ids", &ids);
-  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+  gst_face_base_post_element_message(GST_ELEMENT(self), s);
 }
 
 GstFlowReturn Process(GstFaceBase* base, const fg::ImageView& view, GstBuffer* buffer) {
@@ -254,9 +220,8 @@ GstFlowReturn Process(GstFaceBase* base, const fg::ImageView& view, GstBuffer* b
   Impl& impl = *self->m.impl;
   bool post_messages = false;
   if (!ApplySettings(self, impl, &post_messages)) return GST_FLOW_ERROR;
-  if (self->m.reset_requested.exchange(false) ||
-      GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DISCONT))
-    impl.tracker->Reset();
+  // A flushing seek, new caps or a DISCONT buffer: tracks restart, ids go on.
+  if (gst_face_base_take_restart(base, buffer)) impl.tracker->Reset();
 
   const int64_t pts =
       GST_BUFFER_PTS_IS_VALID(buffer) ? static_cast<int64_t>(GST_BUFFER_PTS(buffer)) : -1;
@@ -281,11 +246,7 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
   Settings& s = self->m.settings;
   bool tracker_changed = true;
   switch (id) {
-    case PROP_MODELS_DIR: {
-      const gchar* dir = g_value_get_string(value);
-      s.models_dir = dir && *dir ? dir : gst_face_base_default_models_dir();
-      break;
-    }
+    case PROP_MODELS_DIR: s.models_dir = gst_face_base_models_dir_from_value(value); break;
     case PROP_BACKEND: s.backend = g_value_get_enum(value); break;
     case PROP_MAX_FACES: s.max_faces = g_value_get_int(value); break;
     case PROP_DETECT_INTERVAL: s.detect_interval = g_value_get_int(value); break;
@@ -333,8 +294,7 @@ void Finalize(GObject* object) {
   G_OBJECT_CLASS(gst_face_track_parent_class)->finalize(object);
 }
 
-constexpr auto kFlags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                                 GST_PARAM_MUTABLE_PLAYING);
+constexpr auto kFlags = kGstFaceParamFlags;
 
 }  // namespace
 
@@ -345,12 +305,10 @@ static void gst_face_track_class_init(GstFaceTrackClass* klass) {
   gobject_class->get_property = GetProperty;
   gobject_class->finalize = Finalize;
   const Settings d;  // the defaults
-  g_object_class_install_property(
+  gst_face_base_install_models_dir(
       gobject_class, PROP_MODELS_DIR,
-      g_param_spec_string("models-dir", "Models folder",
-                          "Folder with the face models (tools/fetch-models); default "
-                          "$FACEGRAPH_MODELS, else the build's default; \"\" = the default",
-                          FG_MODELS_DEFAULT_DIR, kFlags));
+      "Folder with the face models (tools/fetch-models); default "
+      "$FACEGRAPH_MODELS, else the build's default; \"\" = the default");
   g_object_class_install_property(
       gobject_class, PROP_BACKEND,
       g_param_spec_enum("backend", "Backend", "Neural-network backend",
@@ -410,8 +368,6 @@ static void gst_face_track_class_init(GstFaceTrackClass* klass) {
   auto* trans_class = GST_BASE_TRANSFORM_CLASS(klass);
   trans_class->start = Start;
   trans_class->stop = Stop;
-  trans_class->sink_event = SinkEvent;
-  GST_FACE_BASE_CLASS(klass)->configure = Configure;
   GST_FACE_BASE_CLASS(klass)->process = Process;
 }
 

@@ -1,6 +1,5 @@
 #include "plugins/gstfacevitals.h"
 
-#include <atomic>
 #include <memory>
 #include <new>
 #include <string>
@@ -10,6 +9,7 @@
 #include "engine/vitals/region_grid.h"
 #include "engine/vitals/rppg.h"
 #include "engine/vitals/vitals_worker.h"
+#include "plugins/gstfaceengine.h"
 #include "plugins/gstfacemeta.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_face_vitals_debug);
@@ -26,6 +26,7 @@ enum {
   PROP_REGION,
   PROP_POST_MESSAGES,
   PROP_BVP,
+  // The counters: consecutive, in this order (fg::gst::PublishedCounts::Get).
   PROP_SUBMITTED,
   PROP_PROCESSED,
   PROP_DROPPED,
@@ -57,31 +58,26 @@ struct Settings {
   }
 };
 
-struct Counts {
-  guint64 submitted = 0, processed = 0, dropped = 0;
+// How the worker is made and counted (fg::gst::WorkerSlot).
+struct WorkerTraits {
+  using Worker = fg::VitalsWorker;
+  static fg::gst::WorkerCounts Counts(const fg::VitalsWorkerStats& s) {
+    return {s.submitted, s.processed, s.jobs.dropped + s.results.dropped};
+  }
+  static guint64 Finished(const fg::VitalsWorkerStats& s) { return s.processed; }
+  // On failure posts the error (naming the property or the file) and returns nullptr.
+  static std::unique_ptr<Worker> Make(GstElement* self, const Settings& s);
 };
-
-Counts CountsOf(const fg::VitalsWorkerStats& s) {
-  return {s.submitted, s.processed, s.jobs.dropped + s.results.dropped};
-}
 
 // Everything that lives from start() to stop(); streaming thread only.
 struct Impl {
-  std::unique_ptr<fg::VitalsWorker> worker;
-  guint64 revision = 0;  // Members::revision the worker was made from
-  Counts base;           // totals of the workers this one replaced
-  bool fresh = true;  // nothing submitted yet: a reset has nothing to clear
+  fg::gst::WorkerSlot<WorkerTraits> slot;  // the worker; `fresh` until a sample is submitted
+
+  void Installed() {}  // all per-track state is the worker's
 };
 
-struct Members {
-  Settings settings;     // GST_OBJECT_LOCK
-  guint64 revision = 1;  // bumped by every worker property change; GST_OBJECT_LOCK
-  // Set by FLUSH_STOP and by new caps; consumed by the streaming thread.
-  std::atomic<bool> reset_requested{false};
-  // Published by the streaming thread after every frame, read by get_property (any thread).
-  std::atomic<guint64> submitted{0}, processed{0}, dropped{0};
-  std::unique_ptr<Impl> impl;  // created in start(), reset in stop()
-};
+// The settings (GST_OBJECT_LOCK), the published counters and the Impl.
+using Members = fg::gst::WorkerMembers<Settings, Impl>;
 
 }  // namespace
 
@@ -125,9 +121,7 @@ GType gst_face_vitals_mode_get_type() {
 
 namespace {
 
-// Creates a worker for `s`; on failure posts the error (naming the property or the file) and
-// returns nullptr.
-std::unique_ptr<fg::VitalsWorker> MakeWorker(GstFaceVitals* self, const Settings& s) {
+std::unique_ptr<fg::VitalsWorker> WorkerTraits::Make(GstElement* self, const Settings& s) {
   if (!s.region_error.empty()) {
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
                       ("%s: property 'region': %s", GST_ELEMENT_NAME(self), s.region_error.c_str()),
@@ -145,15 +139,13 @@ std::unique_ptr<fg::VitalsWorker> MakeWorker(GstFaceVitals* self, const Settings
   }
   if (s.mode == static_cast<int>(fg::VitalsMode::kFace)) {
     const std::string file = s.models_dir + "/" + fg::kCanonicalFaceFile;
-    const bool no_dir = !g_file_test(s.models_dir.c_str(), G_FILE_TEST_IS_DIR);
-    gchar* text = g_strdup_printf(
-        "%s: cannot load the canonical face \"%s\"%s: %s. Run tools/fetch-models, or set "
-        "models-dir (or FACEGRAPH_MODELS) to the folder that holds it.",
-        GST_ELEMENT_NAME(self), file.c_str(), no_dir ? " (the models folder does not exist)" : "",
-        error.c_str());
-    gst_element_message_full(GST_ELEMENT(self), GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
-                             no_dir ? GST_RESOURCE_ERROR_NOT_FOUND : GST_RESOURCE_ERROR_OPEN_READ,
-                             text, g_strdup(error.c_str()), __FILE__, GST_FUNCTION, __LINE__);
+    const auto text = [&](const char* why) {
+      return "cannot load the canonical face \"" + file + "\"" + why + ": " + error +
+             ". Run tools/fetch-models, or set models-dir (or FACEGRAPH_MODELS) to the folder "
+             "that holds it.";
+    };
+    gst_face_base_post_models_error(self, s.models_dir,
+                                    text(" (the models folder does not exist)"), text(""), error);
   } else {
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s: %s", GST_ELEMENT_NAME(self), error.c_str()),
                       (nullptr));
@@ -161,72 +153,23 @@ std::unique_ptr<fg::VitalsWorker> MakeWorker(GstFaceVitals* self, const Settings
   return nullptr;
 }
 
-// Streaming thread (or start/stop, which never run beside it): the totals for get_property.
-void Publish(GstFaceVitals* self, const Impl& impl) {
-  Counts c = impl.base;
-  if (impl.worker) {
-    const Counts now = CountsOf(impl.worker->stats());
-    c.submitted += now.submitted;
-    c.processed += now.processed;
-    c.dropped += now.dropped;
-  }
-  self->m.submitted.store(c.submitted, std::memory_order_relaxed);
-  self->m.processed.store(c.processed, std::memory_order_relaxed);
-  self->m.dropped.store(c.dropped, std::memory_order_relaxed);
-}
-
-// Retires the current worker into impl.base and installs `next`.
-void ReplaceWorker(GstFaceVitals* self, Impl& impl, std::unique_ptr<fg::VitalsWorker> next) {
-  if (impl.worker) {
-    // Its destructor discards what is queued and finishes the job in hand; their results
-    // reach no frame: count everything not yet processed as dropped, from the stats read just
-    // before (unreadable once it is gone), so submitted == processed + dropped holds.
-    const fg::VitalsWorkerStats s = impl.worker->stats();
-    impl.worker.reset();
-    Counts c = CountsOf(s);
-    const guint64 accounted = s.processed + s.jobs.dropped;
-    if (s.jobs.pushed > accounted) c.dropped += s.jobs.pushed - accounted;
-    impl.base.submitted += c.submitted;
-    impl.base.processed += c.processed;
-    impl.base.dropped += c.dropped;
-  }
-  impl.worker = std::move(next);
-  impl.fresh = true;
-  Publish(self, impl);
-}
-
 gboolean Start(GstBaseTransform* trans) {
-  auto* self = GST_FACE_VITALS(trans);
-  GST_OBJECT_LOCK(self);
-  const Settings s = self->m.settings;
-  const guint64 revision = self->m.revision;
-  GST_OBJECT_UNLOCK(self);
-  auto impl = std::make_unique<Impl>();
-  impl->worker = MakeWorker(self, s);
-  if (!impl->worker) return FALSE;
-  impl->revision = revision;
-  self->m.reset_requested = false;
-  Publish(self, *impl);  // counters restart
-  self->m.impl = std::move(impl);
-  return TRUE;
+  return fg::gst::StartWorker(GST_ELEMENT(trans), GST_FACE_VITALS(trans)->m);
 }
 
 gboolean Stop(GstBaseTransform* trans) {
-  auto* self = GST_FACE_VITALS(trans);
-  if (self->m.impl) ReplaceWorker(self, *self->m.impl, nullptr);  // final counters
-  self->m.impl.reset();
+  fg::gst::StopWorker(GST_FACE_VITALS(trans)->m);
   return TRUE;
 }
 
 void PostVitals(GstFaceVitals* self, int64_t id, const fg::VitalsResult& r) {
   if (!r.valid) return;  // nothing to say before min_seconds of data
   GstStructure* s = gst_structure_new(
-      "facegraph-vitals", "pts", G_TYPE_UINT64,
-      r.pts_ns >= 0 ? static_cast<guint64>(r.pts_ns) : GST_CLOCK_TIME_NONE, "id", G_TYPE_INT64,
-      static_cast<gint64>(id), "bpm", G_TYPE_DOUBLE, static_cast<double>(r.vitals.bpm), "snr",
-      G_TYPE_DOUBLE, static_cast<double>(r.vitals.snr), "confidence", G_TYPE_DOUBLE,
-      static_cast<double>(r.vitals.confidence), nullptr);
-  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+      "facegraph-vitals", "pts", G_TYPE_UINT64, gst_face_base_clock_time(r.pts_ns), "id",
+      G_TYPE_INT64, static_cast<gint64>(id), "bpm", G_TYPE_DOUBLE,
+      static_cast<double>(r.vitals.bpm), "snr", G_TYPE_DOUBLE, static_cast<double>(r.vitals.snr),
+      "confidence", G_TYPE_DOUBLE, static_cast<double>(r.vitals.confidence), nullptr);
+  gst_face_base_post_element_message(GST_ELEMENT(self), s);
 }
 
 fg::VitalsWorker::UpdateFn Poster(GstFaceVitals* self) {
@@ -235,63 +178,30 @@ fg::VitalsWorker::UpdateFn Poster(GstFaceVitals* self) {
 
 gboolean SinkEvent(GstBaseTransform* trans, GstEvent* event) {
   auto* self = GST_FACE_VITALS(trans);
-  switch (GST_EVENT_TYPE(event)) {
-    case GST_EVENT_FLUSH_STOP:
-      GST_DEBUG_OBJECT(self, "flush: the measurement restarts on the next frame");
-      self->m.reset_requested = true;
-      break;
-    case GST_EVENT_EOS:
-      // Serialized: we are on the streaming thread, which owns the worker.
-      if (Impl* impl = self->m.impl.get(); impl && impl->worker) {
-        GST_OBJECT_LOCK(self);
-        const bool post_messages = self->m.settings.post_messages;
-        GST_OBJECT_UNLOCK(self);
-        // The updates still in flight are posted too: a file's last seconds are not lost.
-        if (!impl->worker->WaitIdle(kEosWaitS, post_messages ? Poster(self) : nullptr))
-          GST_WARNING_OBJECT(self, "EOS: the worker was still busy after %.1f s", kEosWaitS);
-        Publish(self, *impl);
-      }
-      break;
-    default: break;
+  // FLUSH_STOP and new caps restart the measurement: GstFaceBase records them.
+  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
+    GST_OBJECT_LOCK(self);
+    const bool post_messages = self->m.settings.post_messages;
+    GST_OBJECT_UNLOCK(self);
+    // Let the samples in flight finish so that the counters are final. The updates still in
+    // flight are posted too: a file's last seconds are not lost.
+    if (!fg::gst::FinishWorker(self->m, kEosWaitS, post_messages ? Poster(self) : nullptr))
+      GST_WARNING_OBJECT(self, "EOS: the worker was still busy after %.1f s", kEosWaitS);
   }
   return GST_BASE_TRANSFORM_CLASS(gst_face_vitals_parent_class)->sink_event(trans, event);
-}
-
-gboolean Configure(GstFaceBase* base, const GstVideoInfo*, fg::PixelFormat) {
-  // New caps: facetrack restarts its tracks; so do we.
-  GST_FACE_VITALS(base)->m.reset_requested = true;
-  return TRUE;
-}
-
-// Re-creates the worker when a property changed since it was made, or a reset was asked for.
-// Returns false (error posted) when the new settings cannot be used.
-bool ApplySettings(GstFaceVitals* self, Impl& impl, bool reset, bool* post_messages, bool* bvp) {
-  GST_OBJECT_LOCK(self);
-  *post_messages = self->m.settings.post_messages;
-  *bvp = self->m.settings.bvp;
-  if (G_LIKELY(self->m.revision == impl.revision && (!reset || impl.fresh))) {
-    GST_OBJECT_UNLOCK(self);
-    return true;
-  }
-  const Settings s = self->m.settings;  // copied only when something changed
-  const guint64 revision = self->m.revision;
-  GST_OBJECT_UNLOCK(self);
-
-  auto worker = MakeWorker(self, s);
-  if (!worker) return false;
-  ReplaceWorker(self, impl, std::move(worker));
-  impl.revision = revision;
-  return true;
 }
 
 GstFlowReturn Process(GstFaceBase* base, const fg::ImageView& view, GstBuffer* buffer) {
   auto* self = GST_FACE_VITALS(base);
   Impl& impl = *self->m.impl;
-  const bool reset = self->m.reset_requested.exchange(false) ||
-                     GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DISCONT);
+  const bool restart = gst_face_base_take_restart(base, buffer);
   bool post_messages = false, with_bvp = false;
-  if (!ApplySettings(self, impl, reset, &post_messages, &with_bvp)) return GST_FLOW_ERROR;
-  fg::VitalsWorker& w = *impl.worker;
+  if (!fg::gst::ApplyWorkerSettings(GST_ELEMENT(self), self->m, restart, [&](const Settings& s) {
+        post_messages = s.post_messages;
+        with_bvp = s.bvp;
+      }))
+    return GST_FLOW_ERROR;
+  fg::VitalsWorker& w = *impl.slot.worker;
   const bool region_mode = w.options().mode == fg::VitalsMode::kRegion;
 
   GstFaceGraphMeta* meta = gst_buffer_get_face_graph_meta(buffer);
@@ -299,9 +209,7 @@ GstFlowReturn Process(GstFaceBase* base, const fg::ImageView& view, GstBuffer* b
     GST_LOG_OBJECT(self, "no GstFaceGraphMeta (is facetrack upstream?)");
     return GST_FLOW_OK;
   }
-  int64_t pts = meta ? meta->faces.pts_ns : -1;
-  if (pts < 0 && GST_BUFFER_PTS_IS_VALID(buffer)) pts = static_cast<int64_t>(GST_BUFFER_PTS(buffer));
-  if (pts < 0) pts = g_get_monotonic_time() * 1000;
+  const int64_t pts = gst_face_base_frame_time_ns(buffer, meta ? meta->faces.pts_ns : -1);
 
   if (region_mode) {
     fg::Box measured;
@@ -328,10 +236,10 @@ GstFlowReturn Process(GstFaceBase* base, const fg::ImageView& view, GstBuffer* b
     }
     pseudo->box = measured;
     pseudo->score = 1;
-    impl.fresh = false;
+    impl.slot.fresh = false;
   } else {
     for (const fg::Face& f : meta->faces.faces)
-      if (f.id >= 0 && w.Submit(view, f, pts)) impl.fresh = false;  // no mesh: counted
+      if (f.id >= 0 && w.Submit(view, f, pts)) impl.slot.fresh = false;  // no mesh: counted
   }
   // Messages per update, as they arrive (not per frame): when the worker lags (a file decoded
   // faster than real time) no update is skipped.
@@ -342,7 +250,7 @@ GstFlowReturn Process(GstFaceBase* base, const fg::ImageView& view, GstBuffer* b
     if (r && r->valid) f.vitals = fg::ToVitals(*r, with_bvp);
   }
   w.EndStale(pts);
-  Publish(self, impl);
+  self->m.Publish();
   GST_LOG_OBJECT(self, "pts %" G_GINT64_FORMAT ": %zu faces, %zu vitals tracks", pts,
                  meta->faces.faces.size(), w.tracks());
   return GST_FLOW_OK;
@@ -354,11 +262,7 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
   Settings& s = self->m.settings;
   bool worker_changed = true;
   switch (id) {
-    case PROP_MODELS_DIR: {
-      const gchar* dir = g_value_get_string(value);
-      s.models_dir = dir && *dir ? dir : gst_face_base_default_models_dir();
-      break;
-    }
+    case PROP_MODELS_DIR: s.models_dir = gst_face_base_models_dir_from_value(value); break;
     case PROP_METHOD: s.method = g_value_get_enum(value); break;
     case PROP_WINDOW: s.window = g_value_get_double(value); break;
     case PROP_MODE: s.mode = g_value_get_enum(value); break;
@@ -394,17 +298,8 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
 
 void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
   auto* self = GST_FACE_VITALS(object);
-  const std::atomic<guint64>* counter = nullptr;
-  switch (id) {
-    case PROP_SUBMITTED: counter = &self->m.submitted; break;
-    case PROP_PROCESSED: counter = &self->m.processed; break;
-    case PROP_DROPPED: counter = &self->m.dropped; break;
-    default: break;
-  }
-  if (counter) {
-    g_value_set_uint64(value, counter->load(std::memory_order_relaxed));
-    return;
-  }
+  // The counters are atomics published by the streaming thread: no lock.
+  if (self->m.counts.Get(id, PROP_SUBMITTED, value)) return;
   GST_OBJECT_LOCK(self);
   const Settings& s = self->m.settings;
   switch (id) {
@@ -425,9 +320,7 @@ void Finalize(GObject* object) {
   G_OBJECT_CLASS(gst_face_vitals_parent_class)->finalize(object);
 }
 
-constexpr auto kFlags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                                 GST_PARAM_MUTABLE_PLAYING);
-constexpr auto kReadOnly = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+constexpr auto kFlags = kGstFaceParamFlags;
 
 }  // namespace
 
@@ -438,13 +331,11 @@ static void gst_face_vitals_class_init(GstFaceVitalsClass* klass) {
   gobject_class->get_property = GetProperty;
   gobject_class->finalize = Finalize;
   const Settings d;  // the defaults
-  g_object_class_install_property(
+  gst_face_base_install_models_dir(
       gobject_class, PROP_MODELS_DIR,
-      g_param_spec_string("models-dir", "Models folder",
-                          "Folder with the canonical face (tools/fetch-models), face mode; "
-                          "default $FACEGRAPH_MODELS, else the build's default; \"\" = the "
-                          "default",
-                          FG_MODELS_DEFAULT_DIR, kFlags));
+      "Folder with the canonical face (tools/fetch-models), face mode; "
+      "default $FACEGRAPH_MODELS, else the build's default; \"\" = the "
+      "default");
   g_object_class_install_property(
       gobject_class, PROP_METHOD,
       g_param_spec_enum("method", "Method", "rPPG method applied to every patch",
@@ -472,20 +363,13 @@ static void gst_face_vitals_class_init(GstFaceVitalsClass* klass) {
       gobject_class, PROP_BVP,
       g_param_spec_boolean("bvp", "BVP", "Attach the pulse waveform (bvp, bvp_fs) to the metadata",
                            d.bvp, kFlags));
-  g_object_class_install_property(
-      gobject_class, PROP_SUBMITTED,
-      g_param_spec_uint64("submitted", "Submitted", "Face samples handed to the worker", 0,
-                          G_MAXUINT64, 0, kReadOnly));
-  g_object_class_install_property(
-      gobject_class, PROP_PROCESSED,
-      g_param_spec_uint64("processed", "Processed", "Face samples the worker analysed", 0,
-                          G_MAXUINT64, 0, kReadOnly));
-  g_object_class_install_property(
-      gobject_class, PROP_DROPPED,
-      g_param_spec_uint64("dropped", "Dropped",
-                          "Face samples never analysed (queue full or discarded at a restart) "
-                          "plus results not taken in time",
-                          0, G_MAXUINT64, 0, kReadOnly));
+  gst_face_base_install_counter(gobject_class, PROP_SUBMITTED, "submitted", "Submitted",
+                                "Face samples handed to the worker");
+  gst_face_base_install_counter(gobject_class, PROP_PROCESSED, "processed", "Processed",
+                                "Face samples the worker analysed");
+  gst_face_base_install_counter(gobject_class, PROP_DROPPED, "dropped", "Dropped",
+                                "Face samples never analysed (queue full or discarded at a "
+                                "restart) plus results not taken in time");
 
   gst_element_class_set_static_metadata(
       GST_ELEMENT_CLASS(klass), "Face vitals", "Filter/Analyzer/Video",
@@ -498,7 +382,6 @@ static void gst_face_vitals_class_init(GstFaceVitalsClass* klass) {
   trans_class->start = Start;
   trans_class->stop = Stop;
   trans_class->sink_event = SinkEvent;
-  GST_FACE_BASE_CLASS(klass)->configure = Configure;
   GST_FACE_BASE_CLASS(klass)->process = Process;
 }
 

@@ -104,6 +104,21 @@ std::unique_ptr<VitalsEstimator> VitalsEstimator::CreateCommon(const VitalsOptio
   return e;
 }
 
+MeshPlacement SampleFacePatches(const FaceSTGraph& graph, const ImageView& frame,
+                                const std::vector<std::array<float, 3>>& lm,
+                                TriangleSamples* tri, PatchSamples* patches) {
+  graph.SampleTriangles(frame, lm, tri);
+  graph.AggregatePatches(*tri, patches);
+  float minx = lm[0][0], maxx = minx, miny = lm[0][1], maxy = miny, sx = 0, sy = 0;
+  for (int i = 0; i < kMeshLandmarks; ++i) {
+    minx = std::min(minx, lm[i][0]), maxx = std::max(maxx, lm[i][0]);
+    miny = std::min(miny, lm[i][1]), maxy = std::max(maxy, lm[i][1]);
+    sx += lm[i][0], sy += lm[i][1];
+  }
+  return {{sx / kMeshLandmarks, sy / kMeshLandmarks},
+          std::sqrt(std::max(0.0f, (maxx - minx) * (maxy - miny)))};
+}
+
 VitalsEstimator::Track& VitalsEstimator::GetTrack(int64_t id) {
   auto& slot = tracks_[id];
   if (!slot) {
@@ -126,16 +141,8 @@ void VitalsEstimator::Push(int64_t track_id, int64_t pts_ns, const ImageView& fr
     return;
   }
   if (lm.size() < static_cast<size_t>(kMeshLandmarks)) return;
-  graph_->SampleTriangles(frame, lm, &tri_);
-  graph_->AggregatePatches(tri_, &patches_);
-  float minx = lm[0][0], maxx = minx, miny = lm[0][1], maxy = miny, sx = 0, sy = 0;
-  for (int i = 0; i < kMeshLandmarks; ++i) {
-    minx = std::min(minx, lm[i][0]), maxx = std::max(maxx, lm[i][0]);
-    miny = std::min(miny, lm[i][1]), maxy = std::max(maxy, lm[i][1]);
-    sx += lm[i][0], sy += lm[i][1];
-  }
-  PushPatches(track_id, pts_ns, patches_, {sx / kMeshLandmarks, sy / kMeshLandmarks},
-              std::sqrt(std::max(0.0f, (maxx - minx) * (maxy - miny))), pose);
+  const MeshPlacement at = SampleFacePatches(*graph_, frame, lm, &tri_, &patches_);
+  PushPatches(track_id, pts_ns, patches_, at.centre, at.size, pose);
 }
 
 void VitalsEstimator::Push(const Face& face, int64_t pts_ns, const ImageView& frame) {

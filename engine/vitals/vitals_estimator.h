@@ -133,6 +133,21 @@ struct PatchLayout {
   std::vector<std::vector<int>> neighbours;  // per patch, indices of adjacent patches
 };
 
+// Where a face is, as the motion factor sees it: the mean of its 468 mesh landmarks and the
+// square root of their bounding box's area, in frame pixels.
+struct MeshPlacement {
+  std::array<float, 2> centre{};
+  float size = 0;
+};
+
+// A face mesh sampled for PushPatches (what Push does with landmarks; VitalsWorker does it on
+// the caller's thread): the graph's triangles sampled from `frame` into *tri, aggregated into
+// its patches in *patches (both the caller's scratch, reused), and the mesh's placement.
+// `landmarks` must hold at least kMeshLandmarks points.
+MeshPlacement SampleFacePatches(const FaceSTGraph& graph, const ImageView& frame,
+                                const std::vector<std::array<float, 3>>& landmarks,
+                                TriangleSamples* tri, PatchSamples* patches);
+
 class VitalsEstimator {
  public:
   static std::unique_ptr<VitalsEstimator> Create(const CanonicalFace& canonical,

@@ -128,18 +128,9 @@ bool VitalsWorker::Submit(const ImageView& frame, const Face& face, int64_t pts_
     Bump(no_mesh_);
     return false;
   }
-  graph_->SampleTriangles(frame, lm, &tri_);
-  graph_->AggregatePatches(tri_, &patches_);
-  // Centre and size as VitalsEstimator::Push computes them (the motion factor's inputs).
-  float minx = lm[0][0], maxx = minx, miny = lm[0][1], maxy = miny, sx = 0, sy = 0;
-  for (int i = 0; i < kMeshLandmarks; ++i) {
-    minx = std::min(minx, lm[i][0]), maxx = std::max(maxx, lm[i][0]);
-    miny = std::min(miny, lm[i][1]), maxy = std::max(maxy, lm[i][1]);
-    sx += lm[i][0], sy += lm[i][1];
-  }
-  return Push(face.id, pts_ns, patches_, {sx / kMeshLandmarks, sy / kMeshLandmarks},
-              std::sqrt(std::max(0.0f, (maxx - minx) * (maxy - miny))),
-              face.pose.value_or(HeadPose{}));
+  // As VitalsEstimator::Push samples it, here on the caller's thread (it needs the frame).
+  const MeshPlacement at = SampleFacePatches(*graph_, frame, lm, &tri_, &patches_);
+  return Push(face.id, pts_ns, patches_, at.centre, at.size, face.pose.value_or(HeadPose{}));
 }
 
 bool VitalsWorker::SubmitRegion(const ImageView& frame, int64_t pts_ns, Box* measured) {

@@ -19,11 +19,14 @@
 #include "plugins/gstfacemeta.h"
 #include "tests/plugins/face_frames.h"
 #include "tests/plugins/gst_test_env.h"
+#include "tests/plugins/harness_steps.h"
 
 namespace {
 
 using fgtest::Astronaut;
+using fgtest::FacesOf;
 using fgtest::MakeFrame;
+using fgtest::PushPull;
 using fgtest::Rgb;
 using fgtest::VideoCaps;
 
@@ -39,19 +42,6 @@ class FaceTrackTest : public ::testing::Test {
     GstHarness* harness = fgtest::HarnessFor("facetrack", props);
     gst_harness_set_src_caps_str(harness, VideoCaps(format, w, h).c_str());
     return harness;
-  }
-
-  // Pushes a frame and returns the buffer that came out (caller unrefs).
-  static GstBuffer* Run(GstHarness* h, GstBuffer* in) {
-    EXPECT_EQ(gst_harness_push(h, in), GST_FLOW_OK);
-    return gst_harness_pull(h);
-  }
-
-  static const fg::FrameFaces& Faces(GstBuffer* out) {
-    static const fg::FrameFaces kNone;
-    const GstFaceGraphMeta* m = gst_buffer_get_face_graph_meta(out);
-    EXPECT_NE(m, nullptr) << "no GstFaceGraphMeta";
-    return m ? m->faces : kNone;
   }
 };
 
@@ -96,7 +86,7 @@ void ExpectAstronautFace(const fg::Face& f, float dx = 0, float dy = 0, float sc
 
 TEST_F(FaceTrackTest, EventsReachTheSrcSideInOrder) {
   GstHarness* h = NewHarness(GST_VIDEO_FORMAT_RGB, 64, 48);
-  gst_buffer_unref(Run(h, MakeFrame(fgtest::Canvas(64, 48, 90), GST_VIDEO_FORMAT_RGB, 0, 0)));
+  gst_buffer_unref(PushPull(h, MakeFrame(fgtest::Canvas(64, 48, 90), GST_VIDEO_FORMAT_RGB, 0, 0)));
   for (GstEventType type : {GST_EVENT_STREAM_START, GST_EVENT_CAPS, GST_EVENT_SEGMENT}) {
     GstEvent* e = gst_harness_pull_event(h);
     ASSERT_NE(e, nullptr);
@@ -121,10 +111,10 @@ TEST_P(FaceTrackFormatTest, FindsTheOneFaceAndLeavesPixelsAlone) {
   GstHarness* h = NewHarness(format, rgb.w, rgb.h);
   GstBuffer* in = MakeFrame(rgb, format, pad, 0);
   GstBuffer* copy = gst_buffer_copy_deep(in);
-  GstBuffer* out = Run(h, in);
+  GstBuffer* out = PushPull(h, in);
   ASSERT_NE(out, nullptr);
   EXPECT_TRUE(fgtest::SameBytes(out, copy)) << "pixels changed";
-  const fg::FrameFaces& faces = Faces(out);
+  const fg::FrameFaces& faces = FacesOf(out);
   EXPECT_EQ(faces.pts_ns, 0);
   ASSERT_EQ(faces.faces.size(), 1u);
   ExpectAstronautFace(faces.faces[0]);
@@ -157,9 +147,9 @@ INSTANTIATE_TEST_SUITE_P(
 TEST_F(FaceTrackTest, NoFaceGivesAnEmptyMeta) {
   GstHarness* h = NewHarness(GST_VIDEO_FORMAT_NV12, 320, 240);
   for (int i = 0; i < 3; ++i) {
-    GstBuffer* out = Run(h, MakeFrame(fgtest::Canvas(320, 240, 128), GST_VIDEO_FORMAT_NV12, 0, i * kFrame));
-    EXPECT_TRUE(Faces(out).faces.empty());
-    EXPECT_EQ(Faces(out).pts_ns, static_cast<int64_t>(i * kFrame));
+    GstBuffer* out = PushPull(h, MakeFrame(fgtest::Canvas(320, 240, 128), GST_VIDEO_FORMAT_NV12, 0, i * kFrame));
+    EXPECT_TRUE(FacesOf(out).faces.empty());
+    EXPECT_EQ(FacesOf(out).pts_ns, static_cast<int64_t>(i * kFrame));
     EXPECT_TRUE(Rois(out).empty());
     gst_buffer_unref(out);
   }
@@ -168,14 +158,12 @@ TEST_F(FaceTrackTest, NoFaceGivesAnEmptyMeta) {
 
 // The photo twice side by side, the second mirrored: two faces, two ids, kept frame to frame.
 TEST_F(FaceTrackTest, TwoFacesGetDistinctStableIds) {
-  Rgb rgb = fgtest::Canvas(1024, 512, 90);
-  fgtest::Paste(rgb, Astronaut(), 0, 0);
-  fgtest::Paste(rgb, Astronaut(), 512, 0, /*mirror=*/true);
+  const Rgb rgb = fgtest::TwoAstronauts();
   GstHarness* h = NewHarness(GST_VIDEO_FORMAT_I420, 1024, 512);
   std::set<int64_t> first_ids;
   for (int i = 0; i < 3; ++i) {
-    GstBuffer* out = Run(h, MakeFrame(rgb, GST_VIDEO_FORMAT_I420, 0, i * kFrame));
-    const fg::FrameFaces& faces = Faces(out);
+    GstBuffer* out = PushPull(h, MakeFrame(rgb, GST_VIDEO_FORMAT_I420, 0, i * kFrame));
+    const fg::FrameFaces& faces = FacesOf(out);
     ASSERT_EQ(faces.faces.size(), 2u) << "frame " << i;
     std::set<int64_t> ids;
     for (const fg::Face& f : faces.faces) {
@@ -204,9 +192,9 @@ TEST_F(FaceTrackTest, OneByOneFrames) {
                            GST_VIDEO_FORMAT_I420}) {
     GstHarness* h = NewHarness(f, 1, 1);
     for (int i = 0; i < 2; ++i) {
-      GstBuffer* out = Run(h, MakeFrame(fgtest::Canvas(1, 1, 200), f, i, i * kFrame));
+      GstBuffer* out = PushPull(h, MakeFrame(fgtest::Canvas(1, 1, 200), f, i, i * kFrame));
       ASSERT_NE(out, nullptr);
-      EXPECT_TRUE(Faces(out).faces.empty());
+      EXPECT_TRUE(FacesOf(out).faces.empty());
       gst_buffer_unref(out);
     }
     gst_harness_teardown(h);
@@ -220,19 +208,19 @@ TEST_F(FaceTrackTest, CapsChangeKeepsWorkingAndRestartsTracking) {
   GstHarness* h = NewHarness(GST_VIDEO_FORMAT_RGB, 640, 480);
   int64_t id = -1;
   for (int i = 0; i < 2; ++i) {
-    GstBuffer* out = Run(h, MakeFrame(big, GST_VIDEO_FORMAT_RGB, 0, i * kFrame));
-    ASSERT_EQ(Faces(out).faces.size(), 1u);
-    ExpectAstronautFace(Faces(out).faces[0], 64, 0);
-    id = Faces(out).faces[0].id;
+    GstBuffer* out = PushPull(h, MakeFrame(big, GST_VIDEO_FORMAT_RGB, 0, i * kFrame));
+    ASSERT_EQ(FacesOf(out).faces.size(), 1u);
+    ExpectAstronautFace(FacesOf(out).faces[0], 64, 0);
+    id = FacesOf(out).faces[0].id;
     gst_buffer_unref(out);
   }
   gst_harness_set_src_caps_str(h, VideoCaps(GST_VIDEO_FORMAT_RGB, 320, 240).c_str());
   const Rgb small = fgtest::Resize(big, 320, 240);
   for (int i = 2; i < 4; ++i) {
-    GstBuffer* out = Run(h, MakeFrame(small, GST_VIDEO_FORMAT_RGB, 0, i * kFrame));
-    ASSERT_EQ(Faces(out).faces.size(), 1u) << "frame " << i;
-    ExpectAstronautFace(Faces(out).faces[0], 32, 0, 0.5f);
-    EXPECT_GT(Faces(out).faces[0].id, id) << "tracking was not restarted";
+    GstBuffer* out = PushPull(h, MakeFrame(small, GST_VIDEO_FORMAT_RGB, 0, i * kFrame));
+    ASSERT_EQ(FacesOf(out).faces.size(), 1u) << "frame " << i;
+    ExpectAstronautFace(FacesOf(out).faces[0], 32, 0, 0.5f);
+    EXPECT_GT(FacesOf(out).faces[0].id, id) << "tracking was not restarted";
     gst_buffer_unref(out);
   }
   gst_harness_teardown(h);
@@ -243,20 +231,16 @@ TEST_F(FaceTrackTest, FlushingSeekRestartsTracking) {
   auto id_of = [&](GstClockTime pts, bool discont = false) {
     GstBuffer* in = MakeFrame(Astronaut(), GST_VIDEO_FORMAT_RGB, 0, pts);
     if (discont) GST_BUFFER_FLAG_SET(in, GST_BUFFER_FLAG_DISCONT);
-    GstBuffer* out = Run(h, in);
-    EXPECT_EQ(Faces(out).faces.size(), 1u);
-    const int64_t id = Faces(out).faces.empty() ? -1 : Faces(out).faces[0].id;
+    GstBuffer* out = PushPull(h, in);
+    EXPECT_EQ(FacesOf(out).faces.size(), 1u);
+    const int64_t id = FacesOf(out).faces.empty() ? -1 : FacesOf(out).faces[0].id;
     gst_buffer_unref(out);
     return id;
   };
   const int64_t first = id_of(0);
   EXPECT_EQ(id_of(kFrame), first) << "a plain next frame keeps the track";
 
-  EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_flush_start()));
-  EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
-  GstSegment segment;
-  gst_segment_init(&segment, GST_FORMAT_TIME);
-  EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_segment(&segment)));
+  fgtest::PushFlushingSeek(h);
   const int64_t after_seek = id_of(0);
   EXPECT_GT(after_seek, first) << "the flush did not restart tracking";
   EXPECT_EQ(id_of(kFrame), after_seek);
@@ -269,14 +253,8 @@ TEST_F(FaceTrackTest, FlushingSeekRestartsTracking) {
 
 TEST_F(FaceTrackTest, EosPassesAfterTheLastFrame) {
   GstHarness* h = NewHarness(GST_VIDEO_FORMAT_BGRA, 512, 512);
-  for (int i = 0; i < 2; ++i) gst_buffer_unref(Run(h, MakeFrame(Astronaut(), GST_VIDEO_FORMAT_BGRA, 0, i * kFrame)));
-  EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
-  bool eos = false;
-  while (GstEvent* e = gst_harness_try_pull_event(h)) {
-    eos |= GST_EVENT_TYPE(e) == GST_EVENT_EOS;
-    gst_event_unref(e);
-  }
-  EXPECT_TRUE(eos);
+  for (int i = 0; i < 2; ++i) gst_buffer_unref(PushPull(h, MakeFrame(Astronaut(), GST_VIDEO_FORMAT_BGRA, 0, i * kFrame)));
+  EXPECT_TRUE(fgtest::PushEos(h));
   EXPECT_EQ(gst_harness_buffers_in_queue(h), 0u);
   gst_harness_teardown(h);
 }
@@ -301,9 +279,9 @@ TEST_F(FaceTrackTest, PropertiesChangedWhileStreaming) {
   int frames = 0;
   int64_t last_id = 0;
   while (!done || frames < 5) {
-    GstBuffer* out = Run(h, MakeFrame(rgb, GST_VIDEO_FORMAT_RGB, 0, frames * kFrame));
+    GstBuffer* out = PushPull(h, MakeFrame(rgb, GST_VIDEO_FORMAT_RGB, 0, frames * kFrame));
     ASSERT_NE(gst_buffer_get_face_graph_meta(out), nullptr);
-    for (const fg::Face& f : Faces(out).faces) {
+    for (const fg::Face& f : FacesOf(out).faces) {
       EXPECT_GE(f.id, last_id) << "an id went backwards after a re-creation";
       last_id = f.id;
     }
@@ -314,9 +292,9 @@ TEST_F(FaceTrackTest, PropertiesChangedWhileStreaming) {
   EXPECT_EQ(changes, 100);
   // The last values apply on the next frame: iris on gives 478 landmarks.
   g_object_set(h->element, "iris", TRUE, "max-faces", 2, nullptr);
-  GstBuffer* out = Run(h, MakeFrame(rgb, GST_VIDEO_FORMAT_RGB, 0, frames * kFrame));
-  ASSERT_EQ(Faces(out).faces.size(), 1u);
-  EXPECT_EQ(Faces(out).faces[0].landmarks.size(), static_cast<size_t>(fg::kMeshLandmarks + 10));
+  GstBuffer* out = PushPull(h, MakeFrame(rgb, GST_VIDEO_FORMAT_RGB, 0, frames * kFrame));
+  ASSERT_EQ(FacesOf(out).faces.size(), 1u);
+  EXPECT_EQ(FacesOf(out).faces[0].landmarks.size(), static_cast<size_t>(fg::kMeshLandmarks + 10));
   gint max_faces = 0;
   g_object_get(h->element, "max-faces", &max_faces, nullptr);
   EXPECT_EQ(max_faces, 2);
@@ -326,11 +304,11 @@ TEST_F(FaceTrackTest, PropertiesChangedWhileStreaming) {
 
 TEST_F(FaceTrackTest, MetadataSurvivesBufferCopies) {
   GstHarness* h = NewHarness(GST_VIDEO_FORMAT_RGB, 512, 512);
-  GstBuffer* out = Run(h, MakeFrame(Astronaut(), GST_VIDEO_FORMAT_RGB, 0, 0));
-  ASSERT_EQ(Faces(out).faces.size(), 1u);
+  GstBuffer* out = PushPull(h, MakeFrame(Astronaut(), GST_VIDEO_FORMAT_RGB, 0, 0));
+  ASSERT_EQ(FacesOf(out).faces.size(), 1u);
   for (GstBuffer* copy : {gst_buffer_copy(out), gst_buffer_copy_deep(out)}) {
     ASSERT_NE(gst_buffer_get_face_graph_meta(copy), nullptr);
-    EXPECT_EQ(Faces(copy), Faces(out));
+    EXPECT_EQ(FacesOf(copy), FacesOf(out));
     const auto a = Rois(out), b = Rois(copy);
     ASSERT_EQ(b.size(), 1u);
     EXPECT_EQ(a[0].id, b[0].id);
@@ -344,10 +322,9 @@ TEST_F(FaceTrackTest, MetadataSurvivesBufferCopies) {
 
 TEST_F(FaceTrackTest, PostsFaceMessagesWhenAsked) {
   GstHarness* h = NewHarness(GST_VIDEO_FORMAT_RGB, 512, 512, "post-messages=true");
-  GstBus* bus = gst_bus_new();
-  gst_element_set_bus(h->element, bus);
-  gst_buffer_unref(Run(h, MakeFrame(Astronaut(), GST_VIDEO_FORMAT_RGB, 0, 5 * kFrame)));
-  GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT);
+  const fgtest::TestBus bus(h->element);
+  gst_buffer_unref(PushPull(h, MakeFrame(Astronaut(), GST_VIDEO_FORMAT_RGB, 0, 5 * kFrame)));
+  GstMessage* msg = bus.PopElementMessage();
   ASSERT_NE(msg, nullptr);
   const GstStructure* s = gst_message_get_structure(msg);
   EXPECT_TRUE(gst_structure_has_name(s, "facegraph-faces"));
@@ -365,10 +342,8 @@ TEST_F(FaceTrackTest, PostsFaceMessagesWhenAsked) {
 
   // Off: nothing more is posted.
   g_object_set(h->element, "post-messages", FALSE, nullptr);
-  gst_buffer_unref(Run(h, MakeFrame(Astronaut(), GST_VIDEO_FORMAT_RGB, 0, 6 * kFrame)));
-  EXPECT_EQ(gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT), nullptr);
-  gst_element_set_bus(h->element, nullptr);
-  gst_object_unref(bus);
+  gst_buffer_unref(PushPull(h, MakeFrame(Astronaut(), GST_VIDEO_FORMAT_RGB, 0, 6 * kFrame)));
+  EXPECT_EQ(bus.PopElementMessage(), nullptr);
   gst_harness_teardown(h);
 }
 
@@ -405,7 +380,7 @@ TEST_F(FaceTrackTest, EmptyModelsFolderNamesTheFile) {
 
 TEST_F(FaceTrackTest, BadModelsFolderWhilePlayingStopsTheStream) {
   GstHarness* h = NewHarness(GST_VIDEO_FORMAT_RGB, 64, 64);
-  gst_buffer_unref(Run(h, MakeFrame(fgtest::Canvas(64, 64, 50), GST_VIDEO_FORMAT_RGB, 0, 0)));
+  gst_buffer_unref(PushPull(h, MakeFrame(fgtest::Canvas(64, 64, 50), GST_VIDEO_FORMAT_RGB, 0, 0)));
   g_object_set(h->element, "models-dir", "/nonexistent/elsewhere", nullptr);
   EXPECT_EQ(gst_harness_push(h, MakeFrame(fgtest::Canvas(64, 64, 50), GST_VIDEO_FORMAT_RGB, 0, kFrame)),
             GST_FLOW_ERROR);
@@ -429,7 +404,7 @@ TEST_F(FaceTrackTest, GarbageFramesNeverCrash) {
         for (gsize k = 0; k < map.size; ++k) map.data[k] = static_cast<guint8>(rng());
         gst_buffer_unmap(in, &map);
         GST_BUFFER_PTS(in) = i * kFrame;
-        GstBuffer* out = Run(h, in);
+        GstBuffer* out = PushPull(h, in);
         ASSERT_NE(out, nullptr);
         EXPECT_NE(gst_buffer_get_face_graph_meta(out), nullptr);
         gst_buffer_unref(out);

@@ -27,6 +27,7 @@
 #include "plugins/gstfacevitals.h"
 #include "tests/plugins/face_frames.h"
 #include "tests/plugins/gst_test_env.h"
+#include "tests/plugins/harness_steps.h"
 #include "tests/vitals/vitals_test_util.h"
 
 namespace {
@@ -108,9 +109,9 @@ class FaceVitalsTest : public ::testing::Test {
   }
 
   static GstBuffer* Run(GstHarness* h, GstBuffer* in) {
-    EXPECT_EQ(gst_harness_push(h, in), GST_FLOW_OK);
+    GstBuffer* out = fgtest::PushPull(h, in);
     g_usleep(1000);  // let the worker keep pace (it is not a race: only a lag otherwise)
-    return gst_harness_pull(h);
+    return out;
   }
 
   static const fg::Face* FaceWithId(GstBuffer* out, int64_t id) {
@@ -131,12 +132,6 @@ class FaceVitalsTest : public ::testing::Test {
       if (!out || (f && f->vitals) || std::chrono::steady_clock::now() > deadline) return out;
       gst_buffer_unref(out);
     }
-  }
-
-  static guint64 Counter(GstHarness* h, const char* name) {
-    guint64 v = 0;
-    g_object_get(h->element, name, &v, nullptr);
-    return v;
   }
 
   std::vector<Band> bands_ = {{0, kW / 2, 66}, {kW / 2, kW, 102}};
@@ -167,7 +162,7 @@ TEST_F(FaceVitalsTest, NoMetaAndNoFacePassUntouched) {
   GstBuffer* out = Run(h, Frame(10, {boxed}));
   EXPECT_FALSE(FaceWithId(out, 3)->vitals);
   gst_buffer_unref(out);
-  EXPECT_EQ(Counter(h, "submitted"), 0u);
+  EXPECT_EQ(fgtest::CounterOf(h, "submitted"), 0u);
   gst_harness_teardown(h);
 }
 
@@ -213,8 +208,7 @@ TEST_F(FaceVitalsTest, PulsingFramesGiveTheRightBpm) {
   for (double bpm : {54.0, 132.0}) {
     bands_ = {{0, kW, bpm}};
     GstHarness* h = NewHarness("mode=region post-messages=true bvp=true");
-    GstBus* bus = gst_bus_new();
-    gst_element_set_bus(h->element, bus);
+    const fgtest::TestBus bus(h->element);
     GstBuffer* out = nullptr;
     for (int i = 0; i < 360; ++i) {
       if (out) gst_buffer_unref(out);
@@ -232,7 +226,7 @@ TEST_F(FaceVitalsTest, PulsingFramesGiveTheRightBpm) {
     EXPECT_EQ(f->vitals->bvp_fs, 30);
     gst_buffer_unref(out);
     int messages = 0;
-    while (GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT)) {
+    while (GstMessage* msg = bus.PopElementMessage()) {
       const GstStructure* s = gst_message_get_structure(msg);
       if (gst_structure_has_name(s, "facegraph-vitals")) {
         ++messages;
@@ -251,8 +245,6 @@ TEST_F(FaceVitalsTest, PulsingFramesGiveTheRightBpm) {
     // Valid from 5 s to 12 s, updated once a second: 7 updates (+-1 at the edges).
     EXPECT_GE(messages, 6);
     EXPECT_LE(messages, 8);
-    gst_element_set_bus(h->element, nullptr);
-    gst_object_unref(bus);
     gst_harness_teardown(h);
   }
 
@@ -308,29 +300,13 @@ TEST_F(FaceVitalsTest, PropertiesChangedWhileStreaming) {
   EXPECT_EQ(method, static_cast<gint>(fg::RppgMethod::kChrom));
   g_free(region);
   gst_buffer_unref(Run(h, Frame(90, {face})));
-  EXPECT_EQ(Counter(h, "submitted"), 91u) << "a restart keeps the counters";
+  EXPECT_EQ(fgtest::CounterOf(h, "submitted"), 91u) << "a restart keeps the counters";
   gst_harness_teardown(h);
 }
 
 // READY->PAUSED of a facevitals with `props`: the state change result and the bus errors.
 std::pair<GstStateChangeReturn, std::string> Start(const std::string& props) {
-  GstElement* e = gst_element_factory_make("facevitals", nullptr);
-  gchar** pairs = g_strsplit(props.c_str(), " ", -1);
-  for (gchar** p = pairs; *p; ++p) {
-    gchar** kv = g_strsplit(*p, "=", 2);
-    if (kv[0] && kv[1]) gst_util_set_object_arg(G_OBJECT(e), kv[0], kv[1]);
-    g_strfreev(kv);
-  }
-  g_strfreev(pairs);
-  GstBus* bus = gst_bus_new();
-  gst_element_set_bus(e, bus);
-  const GstStateChangeReturn ret = gst_element_set_state(e, GST_STATE_PAUSED);
-  const std::string errors = fgtest::DrainErrors(bus);
-  gst_element_set_state(e, GST_STATE_NULL);
-  gst_element_set_bus(e, nullptr);
-  gst_object_unref(bus);
-  gst_object_unref(e);
-  return {ret, errors};
+  return fgtest::StartWithProperties("facevitals", props);
 }
 
 TEST_F(FaceVitalsTest, BadPropertyValuesNameTheProperty) {
@@ -346,14 +322,13 @@ TEST_F(FaceVitalsTest, BadPropertyValuesNameTheProperty) {
   }
   // A region outside the frame is known once the frame size is: the stream stops.
   GstHarness* h = NewHarness("mode=region region=400,10,20,20");
-  GstBus* bus = gst_bus_new();
-  gst_element_set_bus(h->element, bus);
-  EXPECT_EQ(gst_harness_push(h, Frame(0, {}, false)), GST_FLOW_ERROR);
-  const std::string errors = fgtest::DrainErrors(bus);
-  EXPECT_NE(errors.find("property 'region'"), std::string::npos) << errors;
-  EXPECT_NE(errors.find("outside the 320x160 frame"), std::string::npos) << errors;
-  gst_element_set_bus(h->element, nullptr);
-  gst_object_unref(bus);
+  {
+    const fgtest::TestBus bus(h->element);
+    EXPECT_EQ(gst_harness_push(h, Frame(0, {}, false)), GST_FLOW_ERROR);
+    const std::string errors = fgtest::DrainErrors(bus.get());
+    EXPECT_NE(errors.find("property 'region'"), std::string::npos) << errors;
+    EXPECT_NE(errors.find("outside the 320x160 frame"), std::string::npos) << errors;
+  }
   gst_harness_teardown(h);
   // Method and mode are enums: GStreamer's parser refuses unknown names, naming the property.
   for (const char* launch : {"videotestsrc ! facevitals method=bogus ! fakesink",
@@ -395,19 +370,10 @@ TEST_F(FaceVitalsTest, EosWithWorkPendingAndFlush) {
   GstHarness* h = NewHarness();
   const fg::Face one = FaceAt(1, 80, 80), two = FaceAt(2, 240, 80);
   constexpr int kFrames = 200;
-  for (int i = 0; i < kFrames; ++i) {
-    EXPECT_EQ(gst_harness_push(h, Frame(i, {one, two})), GST_FLOW_OK);
-    gst_buffer_unref(gst_harness_pull(h));
-  }
-  EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
-  bool eos = false;
-  while (GstEvent* e = gst_harness_try_pull_event(h)) {
-    eos |= GST_EVENT_TYPE(e) == GST_EVENT_EOS;
-    gst_event_unref(e);
-  }
-  EXPECT_TRUE(eos);
-  const guint64 submitted = Counter(h, "submitted"), processed = Counter(h, "processed"),
-                dropped = Counter(h, "dropped");
+  for (int i = 0; i < kFrames; ++i) gst_buffer_unref(fgtest::PushPull(h, Frame(i, {one, two})));
+  EXPECT_TRUE(fgtest::PushEos(h));
+  const guint64 submitted = fgtest::CounterOf(h, "submitted"), processed = fgtest::CounterOf(h, "processed"),
+                dropped = fgtest::CounterOf(h, "dropped");
   EXPECT_EQ(submitted, 2u * kFrames);
   EXPECT_EQ(processed + dropped, submitted) << "processed " << processed << " dropped " << dropped;
   gst_harness_teardown(h);
@@ -418,15 +384,11 @@ TEST_F(FaceVitalsTest, EosWithWorkPendingAndFlush) {
   GstBuffer* out = RunUntilVitals(h, &i, {one}, 1);
   ASSERT_TRUE(FaceWithId(out, 1)->vitals);
   gst_buffer_unref(out);
-  EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_flush_start()));
-  EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
-  GstSegment segment;
-  gst_segment_init(&segment, GST_FORMAT_TIME);
-  EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_segment(&segment)));
-  const guint64 before = Counter(h, "submitted");
+  fgtest::PushFlushingSeek(h);
+  const guint64 before = fgtest::CounterOf(h, "submitted");
   out = Run(h, Frame(0, {one}));  // back to pts 0
   EXPECT_FALSE(FaceWithId(out, 1)->vitals) << "the measurement survived the flush";
-  EXPECT_EQ(Counter(h, "submitted"), before + 1);
+  EXPECT_EQ(fgtest::CounterOf(h, "submitted"), before + 1);
   gst_buffer_unref(out);
   gst_harness_teardown(h);
 }
