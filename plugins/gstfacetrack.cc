@@ -8,7 +8,9 @@
 #include <new>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "engine/nn/session.h"
 #include "engine/tracking/face_tracker.h"
 #include "plugins/gstfaceengine.h"
 #include "plugins/gstfacemeta.h"
@@ -18,7 +20,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_face_track_debug);
 
 namespace {
 
-enum Backend { kBackendAuto, kBackendXnnpack, kBackendReference };
+enum Backend { kBackendAuto, kBackendXnnpack, kBackendReference, kBackendCuda };
 
 enum {
   PROP_0,
@@ -39,6 +41,7 @@ const char* BackendName(int b) {
   switch (b) {
     case kBackendXnnpack: return "xnnpack";
     case kBackendReference: return "reference";
+    case kBackendCuda: return "cuda";
     default: return "auto";
   }
 }
@@ -103,6 +106,8 @@ GType gst_face_track_backend_get_type() {
       {kBackendAuto, "XNNPACK when built with it, else the reference kernels", "auto"},
       {kBackendXnnpack, "XNNPACK (fails when not built with it)", "xnnpack"},
       {kBackendReference, "reference kernels (plain C++, slow)", "reference"},
+      {kBackendCuda, "CUDA on the GPU (fails without a build with nvcc and a CUDA device)",
+       "cuda"},
       {0, nullptr, nullptr}};
   if (g_once_init_enter(&type)) {
     GType t = g_enum_register_static("GstFaceTrackBackend", values);
@@ -116,6 +121,22 @@ namespace {
 // Creates a tracker for `s`; on failure posts the error (naming the folder and the file) and
 // returns nullptr.
 std::unique_ptr<fg::FaceTracker> MakeTracker(GstFaceTrack* self, const Settings& s) {
+  // A backend this build or machine lacks is a settings error, not a models one.
+  const std::string backend = BackendName(s.backend);
+  if (backend != "auto") {
+    const std::vector<std::string> available = fg::nn::AvailableBackends();
+    if (std::find(available.begin(), available.end(), backend) == available.end()) {
+      std::string list;
+      for (const std::string& b : available) list += (list.empty() ? "" : ", ") + b;
+      GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
+                        ("%s: backend \"%s\" is not available here (available: %s)%s",
+                         GST_ELEMENT_NAME(self), backend.c_str(), list.c_str(),
+                         backend == "cuda" ? "; cuda needs a build with nvcc and a CUDA device"
+                                           : ""),
+                        (nullptr));
+      return nullptr;
+    }
+  }
   std::string error;
   auto tracker = fg::FaceTracker::Create(s.ToOptions(), &error);
   if (tracker) {

@@ -7,6 +7,7 @@
 #include <gst/video/video.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <random>
@@ -16,6 +17,7 @@
 #include <tuple>
 #include <vector>
 
+#include "engine/nn/session.h"
 #include "plugins/gstfacemeta.h"
 #include "tests/plugins/face_frames.h"
 #include "tests/plugins/gst_test_env.h"
@@ -376,6 +378,33 @@ TEST_F(FaceTrackTest, EmptyModelsFolderNamesTheFile) {
   EXPECT_TRUE(g_error_matches(err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ)) << err->message;
   g_clear_error(&err);
   std::filesystem::remove_all(dir);
+}
+
+// backend=cuda: where this machine has no CUDA device (or the build has no cuda/), starting
+// fails with a settings error naming the element, the backend and what is available; where
+// it has one, the tracker starts on the GPU.
+TEST_F(FaceTrackTest, CudaBackendStartsOrNamesWhyNot) {
+  GstElement* e = gst_element_factory_make("facetrack", nullptr);
+  ASSERT_NE(e, nullptr);
+  gst_util_set_object_arg(G_OBJECT(e), "backend", "cuda");
+  const std::vector<std::string> available = fg::nn::AvailableBackends();
+  const bool gpu = std::find(available.begin(), available.end(), "cuda") != available.end();
+  GError* err = nullptr;
+  const auto [ret, errors] = fgtest::StartConfigured(e, &err);
+  if (gpu) {
+    EXPECT_NE(ret, GST_STATE_CHANGE_FAILURE) << errors;
+    EXPECT_EQ(err, nullptr);
+  } else {
+    EXPECT_EQ(ret, GST_STATE_CHANGE_FAILURE);
+    EXPECT_NE(errors.find("backend \"cuda\" is not available here (available: "),
+              std::string::npos)
+        << errors;
+    EXPECT_NE(errors.find("reference"), std::string::npos) << errors;
+    ASSERT_NE(err, nullptr);
+    EXPECT_TRUE(g_error_matches(err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS))
+        << err->message;
+  }
+  g_clear_error(&err);
 }
 
 TEST_F(FaceTrackTest, BadModelsFolderWhilePlayingStopsTheStream) {

@@ -58,6 +58,11 @@ std::pair<GstStateChangeReturn, std::string> StartWithModels(const char* factory
                                                              GError** first_error) {
   GstElement* e = gst_element_factory_make(factory, nullptr);
   g_object_set(e, "models-dir", dir.c_str(), nullptr);
+  return StartConfigured(e, first_error);
+}
+
+std::pair<GstStateChangeReturn, std::string> StartConfigured(GstElement* e,
+                                                             GError** first_error) {
   GstBus* bus = gst_bus_new();
   gst_element_set_bus(e, bus);
   const GstStateChangeReturn ret = gst_element_set_state(e, GST_STATE_PAUSED);

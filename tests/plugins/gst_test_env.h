@@ -25,6 +25,10 @@ std::pair<GstStateChangeReturn, std::string> StartWithModels(const char* factory
                                                              const std::string& dir,
                                                              GError** first_error);
 
+// The same for an element already configured (takes ownership of `element`).
+std::pair<GstStateChangeReturn, std::string> StartConfigured(GstElement* element,
+                                                             GError** first_error);
+
 // A fresh, empty temporary directory (removed by the caller if it wishes).
 std::string MakeTempDir();
 
