@@ -341,7 +341,8 @@ TEST_F(FaceAvatarTest, GltfAvatarLoadsWarnsOnceAndAnimates) {
   fgtest::GltfTarget jaw{"jawOpen", std::vector<std::array<float, 3>>(25, {0, 0, 0})};
   for (int i = 20; i < 25; ++i) jaw.deltas[i] = {0, -1.5f, 0};
   m.targets = {jaw, {"wobble", std::vector<std::array<float, 3>>(25, {0.1f, 0, 0})}};
-  const std::string path = fgtest::MakeTempDir() + "/grid.glb";
+  const fgtest::TempDir dir;
+  const std::string path = dir.path() + "/grid.glb";
   ASSERT_EQ(fgtest::WriteGltf(path, m, true), "");
 
   auto render = [&](const char* instruction, std::string* warnings) {

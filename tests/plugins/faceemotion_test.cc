@@ -392,7 +392,8 @@ std::pair<GstStateChangeReturn, std::string> StartWithModels(const std::string& 
 }
 
 TEST_F(FaceEmotionTest, MissingModelFailsTheStateChangeNamingTheFile) {
-  const std::string dir = fgtest::MakeTempDir();
+  const fgtest::TempDir temp;
+  const std::string& dir = temp.path();
   GError* err = nullptr;
   const auto [ret, errors] = StartWithModels(dir, &err);
   EXPECT_EQ(ret, GST_STATE_CHANGE_FAILURE);
@@ -408,7 +409,6 @@ TEST_F(FaceEmotionTest, MissingModelFailsTheStateChangeNamingTheFile) {
   EXPECT_EQ(ret2, GST_STATE_CHANGE_FAILURE);
   EXPECT_NE(errors2.find("emotion.json"), std::string::npos) << errors2;
   g_clear_error(&err);
-  std::filesystem::remove_all(dir);
 
   const auto [ret3, errors3] = StartWithModels("/nonexistent/facegraph-models", &err);
   EXPECT_EQ(ret3, GST_STATE_CHANGE_FAILURE);

@@ -367,7 +367,8 @@ TEST_F(FaceTrackTest, MissingModelsFolderFailsTheStateChange) {
 }
 
 TEST_F(FaceTrackTest, EmptyModelsFolderNamesTheFile) {
-  const std::string dir = fgtest::MakeTempDir();
+  const fgtest::TempDir temp;
+  const std::string& dir = temp.path();
   GError* err = nullptr;
   const auto [ret, errors] = StartWithModels(dir, &err);
   EXPECT_EQ(ret, GST_STATE_CHANGE_FAILURE);
@@ -377,7 +378,6 @@ TEST_F(FaceTrackTest, EmptyModelsFolderNamesTheFile) {
   ASSERT_NE(err, nullptr);
   EXPECT_TRUE(g_error_matches(err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ)) << err->message;
   g_clear_error(&err);
-  std::filesystem::remove_all(dir);
 }
 
 // backend=cuda: where this machine has no CUDA device (or the build has no cuda/), starting

@@ -354,7 +354,8 @@ TEST_F(FaceVitalsTest, BadPropertyValuesNameTheProperty) {
 }
 
 TEST_F(FaceVitalsTest, MissingCanonicalFaceNamesTheFile) {
-  const std::string dir = fgtest::MakeTempDir();
+  const fgtest::TempDir temp;
+  const std::string& dir = temp.path();
   const auto [ret, errors] = Start("models-dir=" + dir);
   EXPECT_EQ(ret, GST_STATE_CHANGE_FAILURE);
   EXPECT_NE(errors.find(dir + "/geometry_pipeline_metadata_landmarks.binarypb"), std::string::npos) << errors;

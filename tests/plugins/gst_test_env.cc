@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -90,6 +91,11 @@ std::string MakeTempDir() {
   g_free(dir);
   g_clear_error(&err);
   return s;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
 }
 
 std::string ReadFile(const std::string& path) {

@@ -32,6 +32,20 @@ std::pair<GstStateChangeReturn, std::string> StartConfigured(GstElement* element
 // A fresh, empty temporary directory (removed by the caller if it wishes).
 std::string MakeTempDir();
 
+// A fresh temporary directory removed with everything in it when this goes out of scope
+// (an early ASSERT return included).
+class TempDir {
+ public:
+  TempDir() : path_(MakeTempDir()) {}
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // Reads a whole file; empty when it cannot be read.
 std::string ReadFile(const std::string& path);
 
