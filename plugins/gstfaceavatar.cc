@@ -29,6 +29,7 @@ enum {
   PROP_PIP_SIZE,
   PROP_MODELS_DIR,
   PROP_REFINE,
+  PROP_MOUTH_INTERIOR,
 };
 
 enum Mode { kModeMirror = 0, kModeInstruction = 1, kModeTimeline = 2 };
@@ -45,6 +46,7 @@ struct Settings {
   fg::render::FaceSelection faces = fg::render::FaceSelection::kPrimary;
   double pip_size = 0.3;
   bool refine = true;
+  bool mouth_interior = true;
   unsigned instruction_gen = 0, timeline_gen = 0, avatar_gen = 0, models_gen = 0,
            calibration_gen = 0;
 };
@@ -129,6 +131,7 @@ fg::render::FaceAvatarOptions OptionsOf(const Settings& s) {
   o.faces = s.faces;
   o.pip_size = static_cast<float>(s.pip_size);
   o.refine = s.refine;
+  o.mouth_interior = s.mouth_interior;
   return o;
 }
 
@@ -298,6 +301,7 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
     case PROP_FACES: s.faces = static_cast<fg::render::FaceSelection>(g_value_get_enum(value)); break;
     case PROP_PIP_SIZE: s.pip_size = g_value_get_double(value); break;
     case PROP_REFINE: s.refine = g_value_get_boolean(value); break;
+    case PROP_MOUTH_INTERIOR: s.mouth_interior = g_value_get_boolean(value); break;
     case PROP_MODELS_DIR: {
       const std::string dir = str();
       s.models_dir = dir.empty() ? gst_face_base_default_models_dir() : dir;
@@ -324,6 +328,7 @@ void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_FACES: g_value_set_enum(value, static_cast<gint>(s.faces)); break;
     case PROP_PIP_SIZE: g_value_set_double(value, s.pip_size); break;
     case PROP_REFINE: g_value_set_boolean(value, s.refine); break;
+    case PROP_MOUTH_INTERIOR: g_value_set_boolean(value, s.mouth_interior); break;
     case PROP_MODELS_DIR: g_value_set_string(value, s.models_dir.c_str()); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
@@ -404,6 +409,13 @@ static void gst_face_avatar_class_init(GstFaceAvatarClass* klass) {
                            "(Lucas-Kanade, about 0.25 ms per face); FALSE: from the "
                            "landmarks alone (0.03 ms, less precise)",
                            d.refine, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_MOUTH_INTERIOR,
+      g_param_spec_boolean("mouth-interior", "Mouth interior",
+                           "output=warp: redraw a mouth opened wider than the face's own "
+                           "(teeth move with their lips, a dark cavity between them); FALSE: "
+                           "the plain warp, which stretches the teeth",
+                           d.mouth_interior, kFlags));
   g_object_class_install_property(
       gobject_class, PROP_MODELS_DIR,
       g_param_spec_string("models-dir", "Models folder",

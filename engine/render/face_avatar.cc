@@ -256,6 +256,7 @@ void FaceAvatar::WarpFaces(FrameFaces& faces, const draw::MutableImageView& fram
       copied = true;
     }
     warp_->Warp(copy_.view(), src, target_, frame);
+    if (opts_.mouth_interior) mouth_.Draw(copy_.view(), src, target_, frame);
   }
 }
 

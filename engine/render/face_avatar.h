@@ -67,6 +67,7 @@
 #include "engine/geometry/canonical_face.h"
 #include "engine/render/composite.h"
 #include "engine/render/gltf_avatar.h"
+#include "engine/render/mouth.h"
 #include "engine/render/rasterizer.h"
 #include "engine/render/warp.h"
 
@@ -82,6 +83,10 @@ struct FaceAvatarOptions {
   // reads the landmarks alone, 0.03 ms, and misses more (README "Avatar engine": jawOpen
   // 0.46 instead of 0.22 uncalibrated); for the smallest kiosks.
   bool refine = true;
+  // Warp mode: redraw the inside of a mouth opened wider than the face's own
+  // (engine/render/mouth.h: teeth move with their lips, a dark cavity between them). Off:
+  // the plain piecewise-affine warp, which stretches the teeth.
+  bool mouth_interior = true;
   OutputMode output = OutputMode::kPip;
   Shading shading = Shading::kLit;
   FaceSelection faces = FaceSelection::kPrimary;
@@ -161,6 +166,7 @@ class FaceAvatar {
   RgbaImage left_;
   FrameCopy copy_;
   std::unique_ptr<FaceWarp> warp_;
+  MouthInterior mouth_;
 };
 
 }  // namespace fg::render

@@ -10,70 +10,6 @@ namespace fg {
 
 namespace {
 
-// FaceMesh's inner lip contour, corner 78 (the subject's right) to corner 308.
-constexpr std::array<int, 11> kUpperInner = {78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308};
-constexpr std::array<int, 11> kLowerInner = {78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308};
-// The mouth's inside where the jaw opens beyond the photo's own opening (dark, a little
-// red: the shadowed oral cavity).
-constexpr std::array<uint8_t, 4> kCavity = {52, 24, 26, 255};
-
-// A frame along the mouth: u = 0 at corner 78, 1 at corner 308; v in px across, image-down.
-struct MouthFrame {
-  Eigen::Vector2f o, ax, ay;
-  float len = 0;
-  bool Set(const std::array<float, 3>& a, const std::array<float, 3>& b) {
-    o = {a[0], a[1]};
-    const Eigen::Vector2f d(b[0] - a[0], b[1] - a[1]);
-    len = d.norm();
-    if (!(len > 1e-3f)) return false;
-    ax = d / len;
-    ay = {-ax.y(), ax.x()};
-    return true;
-  }
-  Eigen::Vector2f Uv(const Eigen::Vector2f& p) const {
-    return {(p - o).dot(ax) / len, (p - o).dot(ay)};
-  }
-  Eigen::Vector2f Point(float u, float v) const { return o + u * len * ax + v * ay; }
-};
-
-// v of a contour (points as (u, v), sorted by u) at u, linear between points.
-float ContourAt(const std::array<Eigen::Vector2f, 11>& c, float u) {
-  if (u <= c.front().x()) return c.front().y();
-  for (size_t k = 1; k < c.size(); ++k)
-    if (u <= c[k].x()) {
-      const float du = c[k].x() - c[k - 1].x();
-      const float f = du > 1e-6f ? (u - c[k - 1].x()) / du : 1.0f;
-      return c[k - 1].y() + f * (c[k].y() - c[k - 1].y());
-    }
-  return c.back().y();
-}
-
-void Contour(const std::array<int, 11>& idx, std::span<const std::array<float, 3>> pts,
-             const MouthFrame& f, std::array<Eigen::Vector2f, 11>* out) {
-  for (size_t k = 0; k < idx.size(); ++k)
-    (*out)[k] = f.Uv({pts[idx[k]][0], pts[idx[k]][1]});
-  std::sort(out->begin(), out->end(),
-            [](const Eigen::Vector2f& a, const Eigen::Vector2f& b) { return a.x() < b.x(); });
-}
-
-// Bilinear RGB at continuous frame position (pixel centres at +0.5), clamped to the frame.
-void Sample(const ImageView& src, float x, float y, uint8_t* out) {
-  x = std::clamp(x - 0.5f, 0.0f, static_cast<float>(src.width - 1));
-  y = std::clamp(y - 0.5f, 0.0f, static_cast<float>(src.height - 1));
-  const int x0 = static_cast<int>(x), y0 = static_cast<int>(y);
-  const int x1 = std::min(x0 + 1, src.width - 1), y1 = std::min(y0 + 1, src.height - 1);
-  const float fx = x - x0, fy = y - y0;
-  const Rgb8 a = src.At(x0, y0), b = src.At(x1, y0), c = src.At(x0, y1), d = src.At(x1, y1);
-  auto mix = [&](int pa, int pb, int pc, int pd) {
-    const float top = pa + (pb - pa) * fx, bot = pc + (pd - pc) * fx;
-    return static_cast<uint8_t>(top + (bot - top) * fy + 0.5f);
-  };
-  out[0] = mix(a.r, b.r, c.r, d.r);
-  out[1] = mix(a.g, b.g, c.g, d.g);
-  out[2] = mix(a.b, b.b, c.b, d.b);
-  out[3] = 255;
-}
-
 }  // namespace
 
 Placement SimilarityPlacement(float centre_x, float centre_y, float dx, float dy,
@@ -267,66 +203,8 @@ bool ExpressionTrack::Render(const ImageView& src, std::span<const float> weight
   std::copy(neutral_.begin(), neutral_.end(), source_.begin());
   if (placement) Place(*placement, source_);
   warp_->Warp(src, source_, target_, dst);
-  if (mouth_cavity_) FillMouth(src, dst);
+  if (mouth_cavity_) mouth_.Draw(src, source_, target_, dst);
   return true;
-}
-
-// The mesh closes the mouth with triangles between the inner lips, so the warp alone would
-// stretch whatever the photo shows there (teeth) over an opening jaw. Instead, across the
-// mouth at each u: the top part, as tall as half the photo's own opening there, follows
-// the upper lip (upper teeth stay with the skull), the bottom part likewise follows the
-// lower lip (lower teeth move with the jaw), and what opens between them is the cavity
-// colour. Where the opening is not larger than the photo's, the photo's opening is
-// scaled to fit (lips pressing, the jaw closing).
-void ExpressionTrack::FillMouth(const ImageView& src, const draw::MutableImageView& dst) {
-  MouthFrame ft, fs;
-  if (!ft.Set(target_[kUpperInner.front()], target_[kUpperInner.back()]) ||
-      !fs.Set(source_[kUpperInner.front()], source_[kUpperInner.back()]))
-    return;
-  std::array<Eigen::Vector2f, 11> ut, lt, us, ls;
-  Contour(kUpperInner, target_, ft, &ut);
-  Contour(kLowerInner, target_, ft, &lt);
-  Contour(kUpperInner, source_, fs, &us);
-  Contour(kLowerInner, source_, fs, &ls);
-  float lo_x = 1e9f, lo_y = 1e9f, hi_x = -1e9f, hi_y = -1e9f;
-  for (const auto* idx : {&kUpperInner, &kLowerInner})
-    for (int i : *idx) {
-      lo_x = std::min(lo_x, target_[i][0]), hi_x = std::max(hi_x, target_[i][0]);
-      lo_y = std::min(lo_y, target_[i][1]), hi_y = std::max(hi_y, target_[i][1]);
-    }
-  if (!(lo_x <= hi_x)) return;
-  const int bx = std::max(0, static_cast<int>(std::floor(lo_x)));
-  const int by = std::max(0, static_cast<int>(std::floor(lo_y)));
-  const int ex = std::min(dst.width, static_cast<int>(std::ceil(hi_x)) + 1);
-  const int ey = std::min(dst.height, static_cast<int>(std::ceil(hi_y)) + 1);
-  if (ex <= bx || ey <= by) return;
-  mouth_.Resize(ex - bx, ey - by);
-  mouth_.Fill({0, 0, 0, 0});
-  for (int y = by; y < ey; ++y)
-    for (int x = bx; x < ex; ++x) {
-      const Eigen::Vector2f uv = ft.Uv({x + 0.5f, y + 0.5f});
-      const float u = uv.x(), v = uv.y();
-      if (!(u > 0.0f && u < 1.0f)) continue;
-      const float vu = ContourAt(ut, u), vl = ContourAt(lt, u);
-      if (!(v >= vu && v <= vl)) continue;
-      const float su = ContourAt(us, u), sl = ContourAt(ls, u);
-      const float ht = vl - vu, hs = std::max(0.0f, sl - su);
-      uint8_t* out = mouth_.Row(y - by) + 4 * (x - bx);
-      float vs;
-      if (ht <= hs) {
-        vs = su + (ht > 1e-3f ? (v - vu) * hs / ht : 0.0f);
-      } else if (v - vu <= 0.5f * hs) {
-        vs = su + (v - vu);
-      } else if (vl - v <= 0.5f * hs) {
-        vs = sl - (vl - v);
-      } else {
-        std::copy(kCavity.begin(), kCavity.end(), out);
-        continue;
-      }
-      const Eigen::Vector2f p = fs.Point(u, vs);
-      Sample(src, p.x(), p.y(), out);
-    }
-  render::WriteRgba(mouth_, dst, bx, by);
 }
 
 bool ExpressionTrack::RenderAt(double t_s, const ImageView& src, const draw::MutableImageView& dst,

@@ -13,18 +13,14 @@
 //
 // The mesh deformation is the one of `faceavatar output=warp` with mirroring off (the
 // photo is taken as neutral): the basis deltas posed by the head fit of the photo's own
-// mesh; with SetMouthCavity(false) the picture is exactly that warp's. Pixels
+// mesh; the picture is exactly that warp's (with its mouth interior; SetMouthCavity(false):
+// faceavatar's mouth-interior=false). Pixels
 // outside the target mesh are not written (dst keeps what it had: pass dst = a frame that
 // already holds src's picture, e.g. the frame itself with src its copy).
 //
-// Mouth. The canonical mesh closes the mouth with triangles between the inner lips, so the
-// warp alone stretches what the photo shows there (the astronaut's teeth) over an opening
-// jaw: a tall grin, not an open mouth. Unless SetMouthCavity(false), the inside of the
-// target's inner lip contour (landmarks 78..308) is redrawn after the warp: at each point
-// along the mouth, the part next to the upper lip (half the photo's own opening there) is
-// the photo's, moving with the upper lip (upper teeth stay with the skull), the part next
-// to the lower lip likewise moves with the jaw, and what opens between them is a dark
-// cavity colour. Where the opening does not grow, the photo's opening is scaled to fit.
+// Mouth. Unless SetMouthCavity(false), the inside of the target's inner lips is redrawn
+// after the warp (engine/render/mouth.h MouthInterior: the photo's teeth move with their
+// lips, a dark cavity opens between them), as faceavatar's warp mode does by default.
 //
 // Placement: a synthesiser that moves the still photo (face_synth.h motion: shift, roll,
 // scale about a centre) renders the frame first and then warps it. The neutral mesh was
@@ -71,6 +67,7 @@
 #include "engine/geometry/canonical_face.h"
 #include "engine/image.h"
 #include "engine/render/composite.h"
+#include "engine/render/mouth.h"
 #include "engine/render/warp.h"
 #include "engine/tracking/head_pose.h"
 
@@ -131,8 +128,8 @@ class ExpressionTrack {
   void TargetLandmarks(std::span<const float> weights, std::span<std::array<float, 3>> out,
                        const Placement* placement = nullptr);
 
-  // The opened mouth's inside (see "Mouth" above); on by default. Off: the plain warp,
-  // exactly faceavatar's warp mode.
+  // The opened mouth's inside (see "Mouth" above); on by default, as in faceavatar. Off:
+  // the plain warp.
   void SetMouthCavity(bool on) { mouth_cavity_ = on; }
   // Neutralise: the photo's own expression taken away before the weights are applied.
   // Every vertex first moves to the canonical face's neutral position, posed by the
@@ -154,7 +151,6 @@ class ExpressionTrack {
  private:
   ExpressionTrack() = default;
   void Place(const Placement& a, std::span<std::array<float, 3>> points) const;
-  void FillMouth(const ImageView& src, const draw::MutableImageView& dst);
 
   CanonicalFace canonical_;
   std::optional<BlendshapeBasis> basis_;
@@ -166,7 +162,7 @@ class ExpressionTrack {
   bool mouth_cavity_ = true;
   bool neutralise_ = false;
   std::vector<std::array<float, 3>> own_;  // canonical - photo, canonical cm (SetNeutralise)
-  render::RgbaImage mouth_;
+  render::MouthInterior mouth_;
   // Scratch, sized at creation (Render does not allocate).
   std::vector<std::array<float, 3>> deltas_, source_, target_;
 };

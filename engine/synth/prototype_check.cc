@@ -86,7 +86,7 @@ bool PrototypeCheck::Run(const PrototypeVariant& variant, PrototypeMatrix* out,
   ImageView pv;
   if (ImageView::Wrap(PixelFormat::kRGB, width_, height_, {photo_.data()}, {3 * width_}, &pv))
     return false;
-  track_->SetMouthCavity(variant.mouth_cavity);
+  track_->SetMouthCavity(variant.mouth_interior);
   track_->SetNeutralise(variant.neutralise);
   *out = PrototypeMatrix{};
   for (size_t r = 0; r < kPrototypeRows.size(); ++r) {

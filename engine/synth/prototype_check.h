@@ -10,9 +10,10 @@
 //   photo ──ExpressionTrack (its mesh, head fit)──┐
 //   expression weights (FACS) ─► warp [variant] ──┴─► FaceTracker ─► crop ─► EmotionClassifier
 //
-// Variants (PrototypeVariant): the plain warp (faceavatar output=warp with mirroring off),
-// the warp plus the drawn mouth cavity (ExpressionTrack::SetMouthCavity), and the warp of
-// the photo with its own expression taken away first (ExpressionTrack::SetNeutralise).
+// Variants (PrototypeVariant): the default is faceavatar output=warp with mirroring off (the
+// warp plus its mouth interior, engine/render/mouth.h); mouth_interior = false gives the
+// plain warp (faceavatar mouth-interior=false); neutralise warps the photo with its own
+// expression taken away first (ExpressionTrack::SetNeutralise).
 // "Recognised" counts the six emotional prototypes whose arg-max is the intended class
 // (neutral is reported, not counted). Nothing here is tuned to the check: the prototypes
 // are the FACS ones.
@@ -60,7 +61,7 @@ inline constexpr std::array<PrototypeRow, 7> kPrototypeRows = {{
 }};
 
 struct PrototypeVariant {
-  bool mouth_cavity = false;  // ExpressionTrack::SetMouthCavity
+  bool mouth_interior = true;  // ExpressionTrack::SetMouthCavity (faceavatar mouth-interior)
   bool neutralise = false;    // ExpressionTrack::SetNeutralise
   float intensity = 1.0f;     // ExpressionWeights(expression, basis, intensity)
 };

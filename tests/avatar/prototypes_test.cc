@@ -1,16 +1,16 @@
 // Issue 7, "recognisable": the six cardinal FACS prototypes (engine/avatar/blendshapes.h,
 // happy sad surprise fear anger disgust at full intensity) rendered on the astronaut photo
 // in warp mode (the photo's own mesh deformed by the posed basis deltas, the picture of
-// `faceavatar output=warp` with mirroring off; the drawn mouth cavity variant is printed
-// too), then classified by the FER2013 network exactly as the faceemotion pipeline does:
+// `faceavatar output=warp` with mirroring off, its mouth interior drawn; the plain warp
+// without it is printed too), then classified by the FER2013 network exactly as the faceemotion pipeline does:
 // engine/synth/prototype_check.h (FaceTracker with the XNNPACK backend and the real models,
 // the mesh-aligned 64x64 crop, EmotionClassifier). The prototypes are the FACS ones, not
 // tuned to this check. tools/avatar/avatar-prototypes runs the same check on any photo.
 //
 // Issue target: at least 4 of 6 classified as intended. NOT met (1 of 6, README "Avatar
 // engine"): she smiles broadly with her teeth showing, and every prototype is an offset from
-// her own face, so the network keeps reading "happy" (0.998 and more for all six in plain
-// warp mode). A third matrix takes her own expression away first: her expressive geometry
+// her own face, so the network keeps reading "happy" (0.78-0.999 for all six in warp mode,
+// 0.998 and more without the mouth interior). A third matrix takes her own expression away first: her expressive geometry
 // is replaced by the canonical face's neutral shape (posed by her head fit; lips closed, the
 // teeth covered by the lips), then the prototype is applied. It still reads happy 0.997 for
 // "neutral" and 0.99+ for the six: what the network reads as happy is in her skin texture
@@ -68,29 +68,29 @@ TEST(Prototypes, SixCardinalExpressionsInWarpModeAreClassified) {
   std::printf("photo, unwarped: -> %s %.3f\n", std::string(kEmotionNames[ArgMax(base)]).c_str(),
               base[ArgMax(base)]);
 
-  // Warp mode exactly (faceavatar's picture) is what is asserted; the drawn mouth cavity
-  // and the neutralised photo are printed as well.
-  PrototypeMatrix plain, cavity, neutralised;
-  ASSERT_TRUE(check->Run({}, &plain, &err)) << err;
-  std::printf("warp mode:\n%s", PrototypeCheck::Format(plain).c_str());
-  ASSERT_TRUE(check->Run({.mouth_cavity = true}, &cavity, &err)) << err;
-  std::printf("with the drawn mouth cavity:\n%s", PrototypeCheck::Format(cavity).c_str());
+  // Warp mode exactly (faceavatar's picture) is what is asserted; the plain warp (no mouth
+  // interior) and the neutralised photo are printed as well.
+  PrototypeMatrix warp, plain, neutralised;
+  ASSERT_TRUE(check->Run({}, &warp, &err)) << err;
+  std::printf("warp mode:\n%s", PrototypeCheck::Format(warp).c_str());
+  ASSERT_TRUE(check->Run({.mouth_interior = false}, &plain, &err)) << err;
+  std::printf("plain warp (mouth-interior=false):\n%s", PrototypeCheck::Format(plain).c_str());
   ASSERT_TRUE(check->Run({.neutralise = true}, &neutralised, &err)) << err;
   std::printf("her expression removed first (canonical neutral shape):\n%s",
               PrototypeCheck::Format(neutralised).c_str());
   std::printf("issue 7 target: >= 4 of 6 in warp mode; measured %d of 6 (not met)\n",
-              plain.recognised);
+              warp.recognised);
 
   int changed = 0;
   for (size_t r = 0; r < kPrototypeRows.size(); ++r) {
     const std::string name = kPrototypeRows[r].expression;
     if (name == "happy") {
-      EXPECT_EQ(ArgMax(plain.probs[r]), kEmotionHappy) << "the happy prototype must stay happy";
+      EXPECT_EQ(ArgMax(warp.probs[r]), kEmotionHappy) << "the happy prototype must stay happy";
     } else if (name != "neutral") {
-      changed += MaxDifference(plain.probs[r], base) > 1e-4f;
+      changed += MaxDifference(warp.probs[r], base) > 1e-4f;
     }
   }
-  EXPECT_GE(plain.recognised, 1);
+  EXPECT_GE(warp.recognised, 1);
   EXPECT_EQ(changed, 5) << "every non-happy warp must change what the classifier sees";
   // Neutralised, "neutral" is a different picture from the photo (her mouth closed).
   EXPECT_GT(MaxDifference(neutralised.probs[0], base), 1e-4f);

@@ -21,6 +21,7 @@
 #include "engine/avatar/mirror.h"
 #include "engine/geometry/canonical_face.h"
 #include "engine/render/gltf_avatar.h"
+#include "engine/render/mouth.h"
 #include "plugins/gstfacemeta.h"
 #include "tests/plugins/face_frames.h"
 #include "tests/plugins/gst_test_env.h"
@@ -472,6 +473,31 @@ TEST_F(FaceAvatarTest, WarpChangesPixelsOnlyInsideTheFace) {
   EXPECT_GT(inside, 500) << "the expression moved pixels";
   gst_buffer_unref(out);
   gst_harness_teardown(h);
+}
+
+// mouth-interior: "very surprised" drops the jaw; with the interior (the default) the
+// opened mouth shows the dark cavity colour, with mouth-interior=false the plain warp
+// stretches the photo there (no cavity-coloured pixel at all).
+TEST_F(FaceAvatarTest, WarpDrawsTheOpenedMouthUnlessMouthInteriorIsOff) {
+  const fgtest::Rgb& photo = fgtest::Astronaut();
+  auto cavity_pixels = [&](const char* interior) {
+    GstHarness* h = Harness({{"output", "warp"}, {"mode", "instruction"},
+                             {"instruction", "very surprised"}, {"mouth-interior", interior}},
+                            &photo);
+    GstBuffer* out = Push(h, 0, {SyntheticFace(1, 225, 125, 11)}, &photo);
+    const std::vector<uint8_t> px = Bytes(out);
+    gst_buffer_unref(out);
+    gst_harness_teardown(h);
+    int n = 0;
+    for (size_t i = 0; i + 2 < px.size(); i += 3)
+      n += px[i] == fg::render::kMouthCavity[0] && px[i + 1] == fg::render::kMouthCavity[1] &&
+           px[i + 2] == fg::render::kMouthCavity[2];
+    return n;
+  };
+  const int with = cavity_pixels("true"), without = cavity_pixels("false");
+  std::printf("cavity-coloured pixels: mouth-interior=true %d, false %d\n", with, without);
+  EXPECT_GT(with, 50);
+  EXPECT_EQ(without, 0);
 }
 
 }  // namespace

@@ -3,16 +3,21 @@
 // picture unchanged (max difference <= 1 grey level) in the packed formats; a target
 // translated by a whole number of pixels moves the picture by exactly that (<= 1 level);
 // pixels outside the target mesh are never touched; DisplaceLandmarks maps head-frame
-// centimetres into image axes by the stated formula.
+// centimetres into image axes by the stated formula; the mouth interior (mouth.h) redraws
+// an identity mouth as it was, opens a cavity only inside a lowered jaw's inner lips, and
+// ignores short or non-finite meshes.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <span>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "engine/geometry/canonical_face.h"
 #include "engine/io/png.h"
+#include "engine/render/mouth.h"
 #include "engine/render/warp.h"
 #include "engine/tracking/head_pose.h"
 
@@ -168,6 +173,56 @@ TEST(DisplaceLandmarks, HeadFrameToImageAxes) {
   DisplaceLandmarks(src, std::vector<std::array<float, 3>>{{1, 0, 0}}, YawPitchRollToRotation(0, 0, 90), 10, out);
   EXPECT_NEAR(out[0][0], 100, 1e-4);
   EXPECT_NEAR(out[0][1], 40, 1e-4);
+}
+
+// MouthInterior with target = source: every redrawn pixel is sampled where it is, so the
+// picture stays within 1 level. Then the lower lip and chin drop by 8 px (a jaw opening on
+// a closed synthetic mouth): cavity-coloured pixels appear, all inside the target's inner
+// lip box, and nothing outside that box changes.
+TEST_F(WarpTest, MouthInteriorOpensACavityOnlyInsideTheLips) {
+  Frames f;
+  MakeFrames(&f);
+  MouthInterior mouth;
+  mouth.Draw(f.src_view, source_, source_, f.dst_view);
+  int worst = 0;
+  for (size_t i = 0; i < f.dst.pixels.size(); ++i)
+    worst = std::max(worst, std::abs(f.dst.pixels[i] - photo_.pixels[i]));
+  EXPECT_LE(worst, 1) << "an unchanged mouth is redrawn as it was";
+
+  // Lower inner lip (and everything below the mouth line) down 8 px.
+  const float line = 0.5f * (source_[13][1] + source_[14][1]);
+  std::vector<std::array<float, 3>> target = source_;
+  for (auto& p : target)
+    if (p[1] > line) p[1] += 8.0f;
+  MakeFrames(&f);
+  mouth.Draw(f.src_view, source_, target, f.dst_view);
+  float x0 = 1e9f, x1 = -1e9f, y0 = 1e9f, y1 = -1e9f;
+  for (int i : {78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 95, 88, 178, 87, 14, 317, 402,
+                318, 324}) {
+    x0 = std::min(x0, target[i][0]), x1 = std::max(x1, target[i][0]);
+    y0 = std::min(y0, target[i][1]), y1 = std::max(y1, target[i][1]);
+  }
+  int cavity = 0;
+  for (int y = 0; y < photo_.height; ++y)
+    for (int x = 0; x < photo_.width; ++x) {
+      const uint8_t* p = &f.dst.pixels[(static_cast<size_t>(y) * photo_.width + x) * 3];
+      const uint8_t* o = &photo_.pixels[(static_cast<size_t>(y) * photo_.width + x) * 3];
+      const bool inside = x >= x0 - 1 && x <= x1 + 1 && y >= y0 - 1 && y <= y1 + 1;
+      if (!inside) {
+        ASSERT_TRUE(p[0] == o[0] && p[1] == o[1] && p[2] == o[2]) << "changed at " << x << "," << y;
+      }
+      cavity += p[0] == kMouthCavity[0] && p[1] == kMouthCavity[1] && p[2] == kMouthCavity[2];
+    }
+  // The opening is about 8 px tall over most of the mouth's width (4.5 cm at 11 px/cm),
+  // minus the photo's own thin opening kept with the lips.
+  EXPECT_GT(cavity, 100);
+
+  // A short or non-finite mesh draws nothing.
+  MakeFrames(&f);
+  mouth.Draw(f.src_view, std::span(source_).first(100), target, f.dst_view);
+  target[14][1] = std::nanf("");
+  mouth.Draw(f.src_view, source_, target, f.dst_view);
+  EXPECT_EQ(f.dst.pixels, photo_.pixels);
 }
 
 }  // namespace

@@ -6,10 +6,11 @@
 // every prototype is an offset from the face in the photo.
 //
 //   avatar-prototypes PHOTO.png [--models-dir=DIR] [--backend=xnnpack|reference]
-//                     [--intensity=0..1] [--variants=plain|all]
+//                     [--intensity=0..1] [--variants=warp|all]
 //
-// Variants: plain (the warp alone, what the issue scores), cavity (the opened mouth drawn
-// dark), neutralised (the photo's own expression taken away first). Default: all three.
+// Variants: warp (faceavatar output=warp as it renders by default, mouth interior drawn:
+// what the issue scores), plain (mouth-interior=false), neutralised (the photo's own
+// expression taken away first). --variants=warp: the first only; default: all three.
 //
 // Exit status: 0 the check ran (whatever it found); 1 a failure (the message names the
 // file, the model folder, "no face", or the expression whose picture lost the face); 2 bad
@@ -41,7 +42,7 @@ int main(int argc, char** argv) {
                      argv[i] + 12);
         return 2;
       }
-    } else if (!std::strcmp(argv[i], "--variants=plain") || !std::strcmp(argv[i], "--variants=all")) {
+    } else if (!std::strcmp(argv[i], "--variants=warp") || !std::strcmp(argv[i], "--variants=all")) {
       all = !std::strcmp(argv[i], "--variants=all");
     } else if (argv[i][0] == '-') {
       std::fprintf(stderr, "avatar-prototypes: unknown option %s\n", argv[i]);
@@ -56,7 +57,7 @@ int main(int argc, char** argv) {
   if (photo.empty()) {
     std::fprintf(stderr,
                  "usage: avatar-prototypes PHOTO.png [--models-dir=DIR] "
-                 "[--backend=xnnpack|reference] [--intensity=0..1] [--variants=plain|all]\n");
+                 "[--backend=xnnpack|reference] [--intensity=0..1] [--variants=warp|all]\n");
     return 2;
   }
   fg::RgbImage img;
@@ -82,9 +83,9 @@ int main(int argc, char** argv) {
     fg::PrototypeVariant variant;
   };
   const Named variants[] = {
-      {"plain warp (faceavatar output=warp; the issue's score)", {.intensity = intensity}},
-      {"warp + drawn mouth cavity", {.mouth_cavity = true, .intensity = intensity}},
-      {"her own expression removed first", {.neutralise = true, .intensity = intensity}},
+      {"warp mode (faceavatar output=warp; the issue's score)", {.intensity = intensity}},
+      {"plain warp (mouth-interior=false)", {.mouth_interior = false, .intensity = intensity}},
+      {"the photo's own expression removed first", {.neutralise = true, .intensity = intensity}},
   };
   for (const Named& v : variants) {
     fg::PrototypeMatrix m;

@@ -11,7 +11,7 @@
 //   render+mirror                        the same with the mirror solver on (solve + render)
 //   warp <format>                        one face re-rendered "very surprised" by the
 //                                        piecewise-affine warp (frame copy, pose fit,
-//                                        displacement, warp, write-back)
+//                                        displacement, warp, mouth interior, write-back)
 // Printed: median and p99 in ms (steady_clock).
 //
 //   render_bench [--frames=N] [--warmup=N]
