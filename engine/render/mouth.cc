@@ -5,6 +5,8 @@
 
 #include <Eigen/Core>
 
+#include "engine/render/raster_kernel.h"
+
 namespace fg::render {
 
 namespace {
@@ -51,22 +53,18 @@ void Contour(const std::array<int, 11>& idx, std::span<const std::array<float, 3
             [](const Eigen::Vector2f& a, const Eigen::Vector2f& b) { return a.x() < b.x(); });
 }
 
-// Bilinear RGB at continuous frame position (pixel centres at +0.5), clamped to the frame.
+// The warp's own sample (bilinear RGB at a continuous frame position, clamped, rounded).
 void Sample(const ImageView& src, float x, float y, uint8_t* out) {
-  x = std::clamp(x - 0.5f, 0.0f, static_cast<float>(src.width - 1));
-  y = std::clamp(y - 0.5f, 0.0f, static_cast<float>(src.height - 1));
-  const int x0 = static_cast<int>(x), y0 = static_cast<int>(y);
-  const int x1 = std::min(x0 + 1, src.width - 1), y1 = std::min(y0 + 1, src.height - 1);
-  const float fx = x - x0, fy = y - y0;
-  const Rgb8 a = src.At(x0, y0), b = src.At(x1, y0), c = src.At(x0, y1), d = src.At(x1, y1);
-  auto mix = [&](int pa, int pb, int pc, int pd) {
-    const float top = pa + (pb - pa) * fx, bot = pc + (pd - pc) * fx;
-    return static_cast<uint8_t>(top + (bot - top) * fy + 0.5f);
-  };
-  out[0] = mix(a.r, b.r, c.r, d.r);
-  out[1] = mix(a.g, b.g, c.g, d.g);
-  out[2] = mix(a.b, b.b, c.b, d.b);
-  out[3] = 255;
+  namespace rk = raster_kernel;
+  switch (src.format) {
+    case PixelFormat::kRGB: rk::SampleRgb<PixelFormat::kRGB>(src, x, y, out); break;
+    case PixelFormat::kBGR: rk::SampleRgb<PixelFormat::kBGR>(src, x, y, out); break;
+    case PixelFormat::kRGBA: rk::SampleRgb<PixelFormat::kRGBA>(src, x, y, out); break;
+    case PixelFormat::kBGRA: rk::SampleRgb<PixelFormat::kBGRA>(src, x, y, out); break;
+    case PixelFormat::kGRAY8: rk::SampleRgb<PixelFormat::kGRAY8>(src, x, y, out); break;
+    case PixelFormat::kNV12: rk::SampleRgb<PixelFormat::kNV12>(src, x, y, out); break;
+    case PixelFormat::kI420: rk::SampleRgb<PixelFormat::kI420>(src, x, y, out); break;
+  }
 }
 
 // The largest landmark index used, plus one.
