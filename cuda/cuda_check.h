@@ -24,6 +24,20 @@ inline std::string CudaErrorText(const char* stmt, cudaError_t e, const char* fu
          ", " + file + ":" + std::to_string(line) + ")";
 }
 
+// How many CUDA devices this process sees; 0 with *why (when not null) saying why: the
+// runtime's error (no driver, no device node), or that it reports none. What the classes'
+// DeviceCount() and the GPU tests' skip messages use.
+inline int CudaDevices(std::string* why) {
+  int n = 0;
+  const cudaError_t e = cudaGetDeviceCount(&n);
+  if (e != cudaSuccess) {
+    if (why) *why = CudaErrorText("cudaGetDeviceCount(&n)", e, __func__, __FILE__, __LINE__);
+    return 0;
+  }
+  if (n == 0 && why) *why = "cudaGetDeviceCount reports no CUDA device";
+  return n;
+}
+
 }  // namespace fg::cuda
 
 #define FG_CUDA_CHECK(stmt, error)                                                           \

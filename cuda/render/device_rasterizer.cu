@@ -131,16 +131,7 @@ DeviceRasterizer::~DeviceRasterizer() = default;
 int DeviceRasterizer::width() const { return impl_->width; }
 int DeviceRasterizer::height() const { return impl_->height; }
 
-int DeviceRasterizer::DeviceCount(std::string* why) {
-  int n = 0;
-  const cudaError_t e = cudaGetDeviceCount(&n);
-  if (e != cudaSuccess) {
-    if (why) *why = CudaErrorText("cudaGetDeviceCount(&n)", e, __func__, __FILE__, __LINE__);
-    return 0;
-  }
-  if (n == 0 && why) *why = "cudaGetDeviceCount reports no CUDA device";
-  return n;
-}
+int DeviceRasterizer::DeviceCount(std::string* why) { return CudaDevices(why); }
 
 std::unique_ptr<DeviceRasterizer> DeviceRasterizer::Create(std::string* error) {
   auto impl = std::make_unique<Impl>();

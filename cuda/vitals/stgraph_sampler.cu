@@ -140,16 +140,7 @@ StgraphSampler::StgraphSampler(std::unique_ptr<Impl> impl) : impl_(std::move(imp
 StgraphSampler::~StgraphSampler() = default;
 int StgraphSampler::num_triangles() const { return impl_->nt; }
 
-int StgraphSampler::DeviceCount(std::string* why) {
-  int n = 0;
-  const cudaError_t e = cudaGetDeviceCount(&n);
-  if (e != cudaSuccess) {
-    if (why) *why = CudaErrorText("cudaGetDeviceCount(&n)", e, __func__, __FILE__, __LINE__);
-    return 0;
-  }
-  if (n == 0 && why) *why = "cudaGetDeviceCount reports no CUDA device";
-  return n;
-}
+int StgraphSampler::DeviceCount(std::string* why) { return CudaDevices(why); }
 
 std::unique_ptr<StgraphSampler> StgraphSampler::Create(const std::vector<std::array<int, 3>>& triangles,
                                                        int max_faces, std::string* error) {
