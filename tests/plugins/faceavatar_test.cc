@@ -4,8 +4,11 @@
 // (pip: only inside the panel) and holds still; a face that leaves makes the avatar ease
 // back to exactly the neutral picture; two faces each get blendshapes and faces=all draws
 // two avatars; an instruction that does not parse fails the state change naming the
-// property, column and word; warp changes pixels only inside the face; the blendshapes
-// reach the metadata under ARKit names.
+// property, column and word; warp changes pixels only inside the face and draws the opened
+// mouth unless mouth-interior=false; refine=false reads the landmarks alone while the
+// default refinement reads the skin; a calibration file scales the mirrored weights; every
+// property can change while frames stream; the blendshapes reach the metadata under ARKit
+// names.
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
