@@ -14,3 +14,20 @@
 #else
 #define FG_HD
 #endif
+
+namespace fg::hd {
+
+// Comparisons with std::min / std::max semantics (std::max(a, b) is a < b ? b : a, NaN
+// included), callable from FG_HD code where std:: algorithms are not.
+template <typename T>
+FG_HD inline T Max(T a, T b) { return a < b ? b : a; }
+template <typename T>
+FG_HD inline T Min(T a, T b) { return b < a ? b : a; }
+template <typename T>
+FG_HD inline T Clamp(T v, T lo, T hi) { return v < lo ? lo : (hi < v ? hi : v); }
+template <typename T>
+FG_HD inline T Min3(T a, T b, T c) { return Min(Min(a, b), c); }
+template <typename T>
+FG_HD inline T Max3(T a, T b, T c) { return Max(Max(a, b), c); }
+
+}  // namespace fg::hd

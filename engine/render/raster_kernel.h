@@ -61,18 +61,12 @@ inline constexpr uint64_t kEmptyKey = ~uint64_t{0};
 
 // ---- scalar helpers: the std:: semantics (std::max(a, b) is a < b ? b : a, NaN included) ----
 
-FG_HD inline float MaxF(float a, float b) { return a < b ? b : a; }
-FG_HD inline float MinF(float a, float b) { return b < a ? b : a; }
-FG_HD inline float ClampF(float v, float lo, float hi) { return v < lo ? lo : (hi < v ? hi : v); }
-FG_HD inline int MinI(int a, int b) { return b < a ? b : a; }
-FG_HD inline int64_t Min3(int64_t a, int64_t b, int64_t c) {
-  const int64_t m = b < a ? b : a;
-  return c < m ? c : m;
-}
-FG_HD inline int64_t Max3(int64_t a, int64_t b, int64_t c) {
-  const int64_t m = a < b ? b : a;
-  return m < c ? c : m;
-}
+FG_HD inline float MaxF(float a, float b) { return hd::Max(a, b); }
+FG_HD inline float MinF(float a, float b) { return hd::Min(a, b); }
+FG_HD inline float ClampF(float v, float lo, float hi) { return hd::Clamp(v, lo, hi); }
+FG_HD inline int MinI(int a, int b) { return hd::Min(a, b); }
+using hd::Max3;
+using hd::Min3;
 
 // ---- vertex stage ----
 

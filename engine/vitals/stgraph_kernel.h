@@ -65,14 +65,8 @@ struct TriangleResult {
 };
 
 FG_HD inline bool Finite(float v) { return v - v == 0.0f; }  // false for inf and NaN
-FG_HD inline float Min3(float a, float b, float c) {
-  const float m = b < a ? b : a;
-  return c < m ? c : m;
-}
-FG_HD inline float Max3(float a, float b, float c) {
-  const float m = a < b ? b : a;
-  return m < c ? c : m;
-}
+using hd::Max3;
+using hd::Min3;
 // Clamped in float first: a wild landmark must not overflow the int conversion.
 FG_HD inline int ClampToInt(float f, int lo, int hi) {
   const float l = static_cast<float>(lo), h = static_cast<float>(hi);
