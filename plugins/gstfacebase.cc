@@ -23,10 +23,19 @@ constexpr std::array<std::pair<GstVideoFormat, fg::PixelFormat>, 7> kFormats{{
 
 struct GstFaceBasePrivate {
   fg::PixelFormat format;  // chosen in set_info, read by the frame path (same thread)
-  // Set by FLUSH_STOP (whichever thread sends it) and by new caps; consumed by the streaming
-  // thread (gst_face_base_take_restart). Constructed in place in init.
+  // Set by FLUSH_STOP (whichever thread sends it), by new caps and by a SEGMENT that changes
+  // the timeline; consumed by the streaming thread (gst_face_base_take_restart). Constructed
+  // in place in init.
   std::atomic<bool> restart;
+  // Streaming thread only (SEGMENT events and buffers travel on it, serialized).
+  GstSegment segment;          // the last SEGMENT seen
+  bool have_segment;
+  int64_t last_pts;            // the last buffer's PTS, -1 when none
+  // Written by the streaming thread, read by the `gaps` property from any thread.
+  std::atomic<uint64_t> gaps;  // DISCONT buffers seen since READY->PAUSED
 };
+
+enum { PROP_BASE_0, PROP_GAPS };
 
 }  // namespace
 
@@ -91,16 +100,44 @@ gboolean SetInfo(GstVideoFilter* filter, GstCaps* /*incaps*/, GstVideoInfo* in_i
 }
 
 gboolean SinkEvent(GstBaseTransform* trans, GstEvent* event) {
+  GstFaceBasePrivate* priv = Priv(GST_FACE_BASE(trans));
   if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP) {
     GST_DEBUG_OBJECT(trans, "flush: per-track state restarts on the next frame");
-    Priv(GST_FACE_BASE(trans))->restart = true;
+    priv->restart = true;
+    priv->last_pts = -1;
+  } else if (GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT) {
+    // A new timeline (a non-flushing seek, a looped file, a source that restarted): the
+    // timestamps after it say nothing about the ones before. A repeated, equal SEGMENT (some
+    // demuxers resend it) changes nothing.
+    const GstSegment* seg = nullptr;
+    gst_event_parse_segment(event, &seg);
+    if (priv->have_segment && !gst_segment_is_equal(&priv->segment, seg)) {
+      GST_DEBUG_OBJECT(trans, "new segment: per-track state restarts on the next frame");
+      priv->restart = true;
+      priv->last_pts = -1;
+    }
+    gst_segment_copy_into(seg, &priv->segment);
+    priv->have_segment = true;
   }
   return GST_BASE_TRANSFORM_CLASS(gst_face_base_parent_class)->sink_event(trans, event);
 }
 
 GstStateChangeReturn ChangeState(GstElement* element, GstStateChange transition) {
-  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) Priv(GST_FACE_BASE(element))->restart = false;
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    GstFaceBasePrivate* priv = Priv(GST_FACE_BASE(element));
+    priv->restart = false;
+    priv->have_segment = false;
+    priv->last_pts = -1;
+    priv->gaps = 0;
+  }
   return GST_ELEMENT_CLASS(gst_face_base_parent_class)->change_state(element, transition);
+}
+
+void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
+  if (id == PROP_GAPS)
+    g_value_set_uint64(value, Priv(GST_FACE_BASE(object))->gaps.load(std::memory_order_relaxed));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
 }
 
 // Replaces GstVideoFilter's transform_ip: that one maps READWRITE whenever the element is not
@@ -170,6 +207,19 @@ static void gst_face_base_class_init(GstFaceBaseClass* klass) {
                                      gst_pad_template_new("src", GST_PAD_SRC, GST_PAD_ALWAYS, caps));
   gst_caps_unref(caps);
 
+  auto* gobject_class = G_OBJECT_CLASS(klass);
+  gobject_class->get_property = GetProperty;
+  // Every analysis element counts the gaps it was told about (GObject dispatches this
+  // property to this class's get_property, whatever the subclass installs).
+  g_object_class_install_property(
+      gobject_class, PROP_GAPS,
+      g_param_spec_uint64("gaps", "Gaps",
+                          "Buffers flagged DISCONT (data lost upstream: a dropped packet, a "
+                          "decoder error) since the element started. A gap is not a restart: "
+                          "tracks, baselines and the heart-rate window go on across it",
+                          0, G_MAXUINT64, 0,
+                          static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+
   element_class->change_state = ChangeState;
   trans_class->transform_ip = TransformIp;
   trans_class->sink_event = SinkEvent;
@@ -184,6 +234,10 @@ static void gst_face_base_class_init(GstFaceBaseClass* klass) {
 
 static void gst_face_base_init(GstFaceBase* self) {
   new (&Priv(self)->restart) std::atomic<bool>(false);  // GObject memory is raw
+  new (&Priv(self)->gaps) std::atomic<uint64_t>(0);
+  gst_segment_init(&Priv(self)->segment, GST_FORMAT_TIME);
+  Priv(self)->have_segment = false;
+  Priv(self)->last_pts = -1;
   auto* trans = GST_BASE_TRANSFORM(self);
   gst_base_transform_set_in_place(trans, TRUE);
   gst_base_transform_set_passthrough(trans, FALSE);
@@ -197,9 +251,30 @@ std::string gst_face_base_default_models_dir() {
 }
 
 gboolean gst_face_base_take_restart(GstFaceBase* self, GstBuffer* buffer) {
-  // Both are evaluated: a pending request is consumed even by a DISCONT buffer.
-  const bool requested = Priv(self)->restart.exchange(false);
-  return requested || GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DISCONT);
+  GstFaceBasePrivate* priv = Priv(self);
+  bool restart = priv->restart.exchange(false);
+  // DISCONT means data is missing upstream (RTP loss, a decoder that skipped a broken frame),
+  // not that the stream started over: the engines keep their state and read the gap from the
+  // timestamps (tracks survive a gap shorter than their grace; the heart-rate window is
+  // resampled across it and its confidence says so).
+  if (GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DISCONT) && priv->last_pts >= 0) {
+    priv->gaps.fetch_add(1, std::memory_order_relaxed);
+    GST_DEBUG_OBJECT(self, "DISCONT at %" GST_TIME_FORMAT ": a gap, state kept",
+                     GST_TIME_ARGS(GST_BUFFER_PTS(buffer)));
+  }
+  if (GST_BUFFER_PTS_IS_VALID(buffer)) {
+    const auto pts = static_cast<int64_t>(GST_BUFFER_PTS(buffer));
+    // Time that runs backwards without a flush or a new segment (a source that restarted its
+    // clock): the per-track engines drop samples older than their newest, so they start over.
+    if (!restart && priv->last_pts >= 0 && pts < priv->last_pts) {
+      GST_INFO_OBJECT(self, "timestamps went back from %" GST_TIME_FORMAT " to %" GST_TIME_FORMAT
+                      " without a flush: per-track state restarts",
+                      GST_TIME_ARGS(priv->last_pts), GST_TIME_ARGS(pts));
+      restart = true;
+    }
+    priv->last_pts = pts;
+  }
+  return restart;
 }
 
 std::string gst_face_base_models_dir_from_value(const GValue* value) {

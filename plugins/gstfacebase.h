@@ -16,16 +16,20 @@
 // makes a shallow copy, buffer struct only, when it is shared) and analyses can attach a
 // GstFaceGraphMeta. The read-only map means shared memory (tee, imagefreeze) is never copied.
 //
-// Drawing elements (faceoverlay) set `writes_pixels` in class_init and implement
+// Drawing elements (faceannotate) set `writes_pixels` in class_init and implement
 // process_writable() instead: their frames are mapped read-write. A buffer whose memory is
 // shared gets its memory copied by that map (GstBuffer copy-on-write), so the picture seen
 // by other holders of the buffer (a tee's other branch, imagefreeze's stored frame) is never
 // changed; unshared buffers are drawn on in place, without a copy.
 //
-// Restarts: a FLUSH_STOP (a flushing seek: timestamps may go back) and new caps (a new
+// Restarts: a FLUSH_STOP (a flushing seek: timestamps may go back), a SEGMENT that differs
+// from the previous one (a non-flushing seek, a source that restarted) and new caps (a new
 // picture geometry: old tracks mean nothing in it) are recorded by the base;
-// gst_face_base_take_restart() returns TRUE once after them, and for a buffer flagged
-// DISCONT, so elements with per-track state (facetrack, faceemotion, facevitals) start over.
+// gst_face_base_take_restart() returns TRUE once after them, and for a buffer whose PTS is
+// earlier than the previous one's without any of them, so elements with per-track state
+// (facetrack, faceemotion, facevitals) start over. A buffer flagged DISCONT is NOT a restart
+// (STYLE.md: a stream glitch is a gap): it is counted in the read-only `gaps` property every
+// analysis element has, and the engines read the gap from the timestamps.
 // A subclass that overrides sink_event chains up to its parent class's, or FLUSH_STOP is lost.
 //
 // Threading: configure() and process() run on the streaming thread. Subclasses keep their
@@ -86,8 +90,9 @@ std::optional<fg::PixelFormat> gst_face_base_engine_format(GstVideoFormat format
 std::string gst_face_base_default_models_dir();
 
 // Streaming thread, at the start of process(): TRUE when the element's per-track state must
-// start over (a FLUSH_STOP, whichever thread sent it, or new caps since the last call, or
-// `buffer` is flagged DISCONT). The request is consumed; it is cleared at READY->PAUSED.
+// start over (a FLUSH_STOP, whichever thread sent it, a changed SEGMENT or new caps since the
+// last call, or `buffer`'s PTS is earlier than the previous buffer's). A DISCONT `buffer` is
+// counted as a gap, never a restart. The request is consumed; it is cleared at READY->PAUSED.
 gboolean gst_face_base_take_restart(GstFaceBase* self, GstBuffer* buffer);
 
 // The value of a `models-dir` property being set: the string, or the default

@@ -53,6 +53,7 @@ struct Impl {
   std::string summary_path;     // as shown in messages; empty: into `file`
   std::FILE* summary_file = nullptr;
   bool summary_owned = false;
+  uint64_t lines = 0;           // frame lines written: a DISCONT on the first is no gap
 
   ~Impl() {
     if (owned && file) std::fclose(file);
@@ -124,6 +125,11 @@ GstFlowReturn Process(GstFaceBase* base, const fg::ImageView& /*view*/, GstBuffe
     line = fg::ToJsonLine(impl.empty);
     impl.summary.Add(impl.empty);  // frames without faces still time the ones with
   }
+  // Data was lost upstream before this frame (packet loss, a decoder that skipped a broken
+  // frame): the line says so, so a reader can tell a gap from a scene without faces.
+  if (GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DISCONT) && impl.lines > 0)
+    line.insert(1, "\"gap\": true, ");
+  ++impl.lines;
   line.push_back('\n');
   if (std::fwrite(line.data(), 1, line.size(), impl.file) != line.size() ||
       std::fflush(impl.file) != 0) {

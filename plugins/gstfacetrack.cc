@@ -35,6 +35,7 @@ enum {
   PROP_SMOOTHING_MIN_CUTOFF,
   PROP_SMOOTHING_BETA,
   PROP_POST_MESSAGES,
+  PROP_TRACK_GRACE,
 };
 
 const char* BackendName(int b) {
@@ -50,8 +51,9 @@ const char* BackendName(int b) {
 struct Settings {
   std::string models_dir = gst_face_base_default_models_dir();
   int backend = kBackendAuto;
-  int max_faces = 4;
+  int max_faces = 16;
   int detect_interval = 15;
+  double track_grace = 0.5;
   double min_detection_score = 0.5;
   double min_presence = 0.5;
   bool iris = false;
@@ -66,6 +68,7 @@ struct Settings {
     o.backend = BackendName(backend);
     o.max_faces = max_faces;
     o.detect_interval = detect_interval;
+    o.grace_s = track_grace;
     o.min_detection_score = static_cast<float>(min_detection_score);
     o.min_presence = static_cast<float>(min_presence);
     o.iris = iris;
@@ -241,7 +244,8 @@ GstFlowReturn Process(GstFaceBase* base, const fg::ImageView& view, GstBuffer* b
   Impl& impl = *self->m.impl;
   bool post_messages = false;
   if (!ApplySettings(self, impl, &post_messages)) return GST_FLOW_ERROR;
-  // A flushing seek, new caps or a DISCONT buffer: tracks restart, ids go on.
+  // A flushing seek, a new segment, new caps or time going back: tracks restart, ids go on.
+  // A DISCONT buffer is a gap: tracks go on (their grace is in seconds of pts).
   if (gst_face_base_take_restart(base, buffer)) impl.tracker->Reset();
 
   const int64_t pts =
@@ -277,6 +281,7 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
     case PROP_SMOOTHING: s.smoothing = g_value_get_boolean(value); break;
     case PROP_SMOOTHING_MIN_CUTOFF: s.smoothing_min_cutoff = g_value_get_double(value); break;
     case PROP_SMOOTHING_BETA: s.smoothing_beta = g_value_get_double(value); break;
+    case PROP_TRACK_GRACE: s.track_grace = g_value_get_double(value); break;
     case PROP_POST_MESSAGES:
       s.post_messages = g_value_get_boolean(value);
       tracker_changed = false;
@@ -305,6 +310,7 @@ void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_SMOOTHING_MIN_CUTOFF: g_value_set_double(value, s.smoothing_min_cutoff); break;
     case PROP_SMOOTHING_BETA: g_value_set_double(value, s.smoothing_beta); break;
     case PROP_POST_MESSAGES: g_value_set_boolean(value, s.post_messages); break;
+    case PROP_TRACK_GRACE: g_value_set_double(value, s.track_grace); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
   GST_OBJECT_UNLOCK(self);
@@ -372,6 +378,13 @@ static void gst_face_track_class_init(GstFaceTrackClass* klass) {
       g_param_spec_double("smoothing-beta", "Smoothing beta",
                           "One Euro speed coefficient (higher = less lag)", 0.0, 10000.0,
                           d.smoothing_beta, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_TRACK_GRACE,
+      g_param_spec_double("track-grace", "Track grace",
+                          "Seconds (of timestamps) a lost face keeps its id: a face found again "
+                          "within it, or after a gap in the stream shorter than it, is the "
+                          "same person",
+                          0.0, 3600.0, d.track_grace, kFlags));
   g_object_class_install_property(
       gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean("post-messages", "Post messages",

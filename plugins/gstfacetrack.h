@@ -16,8 +16,9 @@
 //                         canonical face (tools/fetch-models). Default: $FACEGRAPH_MODELS, else
 //                         the build's default (~/.cache/facegraph/models); "" = that default.
 //   backend               auto | xnnpack | reference                       (default auto)
-//   max-faces             faces tracked at once, 1..64                            (4)
+//   max-faces             faces tracked at once, 1..64                            (16)
 //   detect-interval       frames between detector runs while all tracks are fine  (15)
+//   track-grace           seconds of pts a lost face keeps its id, 0..3600        (0.5)
 //   min-detection-score   detector threshold, 0..1                                (0.5)
 //   min-presence          FaceMesh face-presence threshold, 0..1                  (0.5)
 //   iris                  run the Iris model: 10 more landmarks, refined eyelids  (false)
@@ -35,8 +36,10 @@
 // RESOURCE/OPEN_READ; both name the folder (and the file) and say to run tools/fetch-models.
 // A bad models-dir set while playing stops the stream with the same error.
 //
-// Tracking state is reset on FLUSH_STOP (flushing seek), on new caps and on a buffer flagged
-// DISCONT. Tracking is synchronous, so EOS needs nothing.
+// Tracking state is reset on FLUSH_STOP (flushing seek), on a changed SEGMENT, on new caps
+// and when timestamps go back. A buffer flagged DISCONT (packet loss) is a gap, counted in
+// `gaps`: tracks keep their ids through a gap shorter than `track-grace` seconds. Tracking is
+// synchronous, so EOS needs nothing.
 //
 // Threading: the tracker is owned by the streaming thread between start() and stop().
 //

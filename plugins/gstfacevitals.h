@@ -50,13 +50,15 @@
 // `mode` name is refused by GStreamer's own enum parsing, which names the property.
 //
 // Timing: by the meta's pts (the buffer PTS; without one, the monotonic clock). A flushing
-// seek, new caps or a DISCONT buffer re-create the worker. On EOS the element waits (at most
+// seek, a changed segment, new caps or timestamps that go back re-create the worker; a
+// DISCONT buffer (packet loss) is a gap: the window is resampled across it and the
+// confidence's gap factor falls while the gap is in the window. On EOS the element waits (at most
 // 1 s) for the samples in flight so that the counters are final.
 //
 // Threading: the worker is owned by the streaming thread between start() and stop(); the
 // counters may be read from any thread.
 //
-//   GST_PLUGIN_PATH=build/plugins gst-launch-1.0 v4l2src ! videoconvert ! facetrack ! facevitals post-messages=true ! faceoverlay ! videoconvert ! autovideosink -m
+//   GST_PLUGIN_PATH=build/plugins gst-launch-1.0 v4l2src ! videoconvert ! facetrack ! facevitals post-messages=true ! faceannotate ! videoconvert ! autovideosink -m
 #pragma once
 
 #include <gst/gst.h>

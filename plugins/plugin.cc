@@ -8,7 +8,7 @@
 #include "plugins/gstfaceemotion.h"
 #include "plugins/gstfacejson.h"
 #include "plugins/gstfacesynthsrc.h"
-#include "plugins/gstfaceoverlay.h"
+#include "plugins/gstfaceannotate.h"
 #include "plugins/gstfacetrack.h"
 #include "plugins/gstfacevitals.h"
 
@@ -16,7 +16,7 @@ static gboolean plugin_init(GstPlugin* plugin) {
   gboolean ok = FALSE;
   ok |= GST_ELEMENT_REGISTER(facejson, plugin);
   ok |= GST_ELEMENT_REGISTER(facetrack, plugin);
-  ok |= GST_ELEMENT_REGISTER(faceoverlay, plugin);
+  ok |= GST_ELEMENT_REGISTER(faceannotate, plugin);
   ok |= GST_ELEMENT_REGISTER(faceemotion, plugin);
   ok |= GST_ELEMENT_REGISTER(facevitals, plugin);
   ok |= GST_ELEMENT_REGISTER(facesynthsrc, plugin);

@@ -14,6 +14,7 @@ using Clock = std::chrono::steady_clock;
 double Ms(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
+constexpr double kForever = 1e30;  // lost_since_s of a track to forget on this frame
 constexpr int kDetSize = 256;
 constexpr int kMeshSize = 192;
 // FaceMesh landmark indices of the outer eye corners (subject's right, left).
@@ -129,7 +130,7 @@ bool FaceTracker::SetOptions(const TrackerOptions& o) {
   // Fewer faces allowed: keep the oldest tracks.
   int active = 0;
   for (Track& t : tracks_)
-    if (!t.lost && ++active > opts_.max_faces) t.lost = true, t.lost_frames = opts_.grace_frames;
+    if (!t.lost && ++active > opts_.max_faces) t.lost = true, t.lost_since_s = -kForever;
   return true;
 }
 
@@ -321,7 +322,7 @@ void FaceTracker::Integrate(const std::vector<Detection>& dets) {
       if (t.lost && IoU(t.last_box, d.box) > best) best = IoU(t.last_box, d.box), revive = &t;
     if (revive) {
       revive->lost = false;
-      revive->lost_frames = 0;
+
       revive->crop = CropFromDetection(d);
       revive->smoother.Reset();
       continue;
@@ -380,7 +381,7 @@ FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
     if (t.lost) continue;
     if (!RunMesh(frame, t, t_s)) {
       t.lost = true;
-      t.lost_frames = 0;
+      t.lost_since_s = t_s;
       continue;
     }
     t.last_box = BoundingBox(t.landmarks);
@@ -390,11 +391,10 @@ FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
   for (size_t i = 0; i < tracks_.size(); ++i)
     for (size_t j = i + 1; j < tracks_.size(); ++j)
       if (!tracks_[i].lost && !tracks_[j].lost && IoU(tracks_[i].last_box, tracks_[j].last_box) > 0.5f)
-        tracks_[j].lost = true, tracks_[j].lost_frames = opts_.grace_frames;
-  // Age lost tracks; forget them after the grace period.
-  for (Track& t : tracks_)
-    if (t.lost) ++t.lost_frames;
-  std::erase_if(tracks_, [&](const Track& t) { return t.lost && t.lost_frames > opts_.grace_frames; });
+        tracks_[j].lost = true, tracks_[j].lost_since_s = -kForever;
+  // Forget lost tracks after the grace period, measured in pts seconds: a gap in the stream
+  // (a lost packet, a stalled camera) ages them by the time it lasted, not by one frame.
+  std::erase_if(tracks_, [&](const Track& t) { return t.lost && t_s - t.lost_since_s > opts_.grace_s; });
 
   const auto p0 = Clock::now();
   for (const Track& t : tracks_) {

@@ -15,7 +15,8 @@
 // for new people never adds the detector's latency to a frame; with nobody tracked there is
 // nothing to protect and the detector runs inline, so a face is found on the frame it
 // appears. A track whose face-presence score falls below
-// `min_presence` is "lost": its id is kept for `grace_frames` frames, and a detection that
+// `min_presence` is "lost": its id is kept for `grace_s` seconds of pts (not frames: a gap in
+// the stream, a dropped packet or a slow camera counts by the time it lasted), and a detection that
 // overlaps its last box takes the id back, so a brief occlusion does not create a new
 // person. Reported landmarks are smoothed with a One Euro filter in face-size units; the
 // next crop comes from the unsmoothed ones (as in MediaPipe), since a crop that lags the
@@ -69,12 +70,12 @@ namespace fg {
 struct TrackerOptions {
   std::string models_dir;          // holds blazeface.json, facemesh.json, the canonical face
   std::string backend = "auto";    // "auto", "xnnpack", "reference"
-  int max_faces = 4;
+  int max_faces = 16;              // group photos and classrooms; cost grows per tracked face
   int detect_interval = 15;        // frames between detector runs while all tracks are fine
   float min_detection_score = 0.5f;
   float nms_iou = 0.3f;
   float min_presence = 0.5f;       // FaceMesh face-presence threshold
-  int grace_frames = 15;           // a lost id is kept this long
+  double grace_s = 0.5;            // a lost id is kept this long (seconds of pts)
   float crop_scale = 1.5f;         // crop side / face box side (MediaPipe: 1.5)
   bool smoothing = true;
   bool iris = false;               // run the Iris model on both eyes (see RunIris)
@@ -97,7 +98,7 @@ class FaceTracker {
 
   FrameFaces Process(const ImageView& frame, int64_t pts_ns);
   // Changes the options that need no model reload (max_faces, detect_interval, thresholds,
-  // grace_frames, crop_scale, smoothing and its parameters) in place, keeping the tracks and
+  // grace_s, crop_scale, smoothing and its parameters) in place, keeping the tracks and
   // their ids. Returns false, changing nothing, when `o` differs in models_dir, backend, iris
   // or async_detect: then create a new tracker. Call it from the thread that calls Process.
   bool SetOptions(const TrackerOptions& o);
@@ -115,7 +116,7 @@ class FaceTracker {
     int64_t id = 0;
     Crop crop;
     bool lost = false;
-    int lost_frames = 0;
+    double lost_since_s = 0;  // pts (s) of the frame it was lost on; -inf: forget at once
     Box last_box;
     float presence = 0;
     std::vector<std::array<float, 3>> raw;        // this frame's mesh: the next crop comes from it

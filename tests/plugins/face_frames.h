@@ -1,4 +1,4 @@
-// Real and synthetic frames for the facetrack / faceoverlay tests: the astronaut photo
+// Real and synthetic frames for the facetrack / faceannotate tests: the astronaut photo
 // (decoded with libpng, tests/nn), pasted, mirrored and scaled on plain canvases, and turned
 // into GstBuffers of any engine format with optional row padding (GstVideoMeta).
 //

@@ -242,6 +242,30 @@ TEST_F(FaceJsonTest, JsonLinesMatchTheMeta) {
   }
 }
 
+// A DISCONT buffer after the first (data lost upstream) marks its line "gap": true; the first
+// buffer of a stream is always DISCONT and is no gap. The lines still parse as frames.
+TEST_F(FaceJsonTest, GapAfterLostDataIsMarked) {
+  const std::string caps = Caps("RGB", 16, 8);
+  GstHarness* h = NewHarness();
+  gst_harness_set_src_caps_str(h, caps.c_str());
+  const bool discont[] = {true, false, true, false};
+  for (int i = 0; i < 4; ++i) {
+    GstBuffer* buf = PatternBuffer(caps, i * GST_SECOND / 10);
+    if (discont[i]) GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
+    ASSERT_EQ(gst_harness_push(h, buf), GST_FLOW_OK);
+    gst_buffer_unref(gst_harness_pull(h));
+  }
+  gst_harness_teardown(h);
+  const auto lines = Lines(fgtest::ReadFile(out_));
+  ASSERT_EQ(lines.size(), 4u);
+  for (int i = 0; i < 4; ++i) {
+    const auto j = nlohmann::json::parse(lines[i]);
+    EXPECT_EQ(j.contains("gap"), i == 2) << "line " << i << ": " << lines[i];
+    std::string err;
+    EXPECT_TRUE(fg::FromJsonLine(lines[i], &err)) << err;
+  }
+}
+
 TEST_F(FaceJsonTest, LocationChangesWhileStreamingApplyAtTheNextStart) {
   const std::string caps = Caps("GRAY8", 33, 17);
   GstHarness* h = NewHarness();

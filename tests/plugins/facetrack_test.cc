@@ -228,7 +228,7 @@ TEST_F(FaceTrackTest, CapsChangeKeepsWorkingAndRestartsTracking) {
   gst_harness_teardown(h);
 }
 
-TEST_F(FaceTrackTest, FlushingSeekRestartsTracking) {
+TEST_F(FaceTrackTest, FlushingSeekRestartsTrackingButAGapDoesNot) {
   GstHarness* h = NewHarness(GST_VIDEO_FORMAT_RGB, 512, 512);
   auto id_of = [&](GstClockTime pts, bool discont = false) {
     GstBuffer* in = MakeFrame(Astronaut(), GST_VIDEO_FORMAT_RGB, 0, pts);
@@ -247,9 +247,18 @@ TEST_F(FaceTrackTest, FlushingSeekRestartsTracking) {
   EXPECT_GT(after_seek, first) << "the flush did not restart tracking";
   EXPECT_EQ(id_of(kFrame), after_seek);
 
-  // A discontinuity restarts it too.
-  const int64_t after_discont = id_of(2 * kFrame, /*discont=*/true);
-  EXPECT_GT(after_discont, after_seek);
+  // A discontinuity (a lost packet upstream) is a gap, not a restart: the id goes on, also
+  // across 0.4 s of missing frames, and the gap is counted.
+  guint64 gaps = 99;
+  g_object_get(h->element, "gaps", &gaps, nullptr);
+  EXPECT_EQ(gaps, 0u);
+  EXPECT_EQ(id_of(2 * kFrame, /*discont=*/true), after_seek) << "a DISCONT buffer restarted tracking";
+  EXPECT_EQ(id_of(14 * kFrame, /*discont=*/true), after_seek) << "a 0.4 s gap restarted tracking";
+  g_object_get(h->element, "gaps", &gaps, nullptr);
+  EXPECT_EQ(gaps, 2u);
+
+  // Time that runs backwards without a flush (a source that restarted its clock) restarts.
+  EXPECT_GT(id_of(0), after_seek) << "timestamps went back but tracking went on";
   gst_harness_teardown(h);
 }
 

@@ -9,7 +9,7 @@
 #include "plugins/gstfaceavatar.h"
 #include "plugins/gstfacejson.h"
 #include "plugins/gstfacesynthsrc.h"
-#include "plugins/gstfaceoverlay.h"
+#include "plugins/gstfaceannotate.h"
 #include "plugins/gstfaceemotion.h"
 #include "plugins/gstfacetrack.h"
 
@@ -19,7 +19,7 @@ namespace {
 gboolean RegisterElements(GstPlugin* plugin) {
   gboolean ok = GST_ELEMENT_REGISTER(facejson, plugin);
   ok &= GST_ELEMENT_REGISTER(facetrack, plugin);
-  ok &= GST_ELEMENT_REGISTER(faceoverlay, plugin);
+  ok &= GST_ELEMENT_REGISTER(faceannotate, plugin);
   ok &= GST_ELEMENT_REGISTER(faceemotion, plugin);
   ok &= GST_ELEMENT_REGISTER(facesynthsrc, plugin);
   ok &= GST_ELEMENT_REGISTER(faceavatar, plugin);

@@ -201,7 +201,7 @@ TEST(Runner, DemoRunsToEosWithMp4AndOneJsonLinePerFrame) {
       << summary;
   EXPECT_NE(summary.find("\"emotion_share\":{\"happy\":1.0}"), std::string::npos) << summary;
   EXPECT_NE(r.err.find("facetrack"), std::string::npos) << "facetrack missing from latency table";
-  EXPECT_NE(r.err.find("faceoverlay"), std::string::npos) << "faceoverlay missing from latency table";
+  EXPECT_NE(r.err.find("faceannotate"), std::string::npos) << "faceannotate missing from latency table";
 }
 
 TEST(Runner, FileTrackWithoutInputExits2SayingToSetIt) {

@@ -23,8 +23,11 @@
 //
 // Exit status:
 //   0    the pipeline reached end-of-stream
-//   1    a bus ERROR (printed with the element that posted it and its debug text), a failed
-//        state change, or (with --fatal-warnings) a bus WARNING
+//   1    a bus ERROR (printed with the element that posted it and its debug text, and, when
+//        the input is the cause, what it held: a missing decoder with the Debian package that
+//        brings it, no video stream, nothing readable), a failed state change, a stream that
+//        ended without a single frame reaching a facegraph element, or (with
+//        --fatal-warnings) a bus WARNING
 //   2    usage error, unreadable graph file, parse error or missing element / failed link
 //   130  interrupted (SIGINT): EOS is sent and awaited for up to 5 s so files are finalised
 //
@@ -37,6 +40,7 @@
 // timestamps (decoders fed by filesrc) show counts only. All of the runner's own output goes to stderr, so
 // a graph may write JSON to stdout.
 #include <gst/gst.h>
+#include <gst/pbutils/missing-plugins.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -46,7 +50,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <atomic>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -308,6 +314,140 @@ class LatencyProbes {
   std::vector<std::unique_ptr<ElementLatency>> stats_;
 };
 
+// ---- What the input held ------------------------------------------------------------------
+
+// Watches the decoders of the graph (decodebin, uridecodebin and their 3 versions: the pads
+// they expose, the streams they could not decode) and the frames reaching the facegraph
+// elements, so that a file the graph cannot use is explained by what it holds, not by
+// "not-linked", and a run that analysed nothing does not end as a success.
+class InputWatch {
+ public:
+  void Attach(GstBin* pipeline) {
+    GstIterator* it = gst_bin_iterate_recurse(pipeline);
+    GValue item = G_VALUE_INIT;
+    while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+      auto* element = GST_ELEMENT(g_value_get_object(&item));
+      GstElementFactory* f = gst_element_get_factory(element);
+      const std::string factory = f ? GST_OBJECT_NAME(f) : "";
+      if (factory == "decodebin" || factory == "decodebin3" || factory == "uridecodebin" ||
+          factory == "uridecodebin3") {
+        g_signal_connect(element, "pad-added", G_CALLBACK(OnDecoderPad), this);
+        if (g_signal_lookup("unknown-type", G_OBJECT_TYPE(element)))
+          g_signal_connect(element, "unknown-type", G_CALLBACK(OnUnknownType), this);
+        decoders_ = true;
+      }
+      // Frames into the first analysis element (facegraph's, with a sink pad).
+      GstPlugin* plugin = f ? GST_PLUGIN(gst_plugin_feature_get_plugin(GST_PLUGIN_FEATURE(f))) : nullptr;
+      const bool ours = plugin && std::string(gst_plugin_get_name(plugin)) == "facegraph";
+      if (plugin) gst_object_unref(plugin);
+      if (ours && element->numsinkpads > 0) {
+        analysed_elements_ = true;
+        for (GList* l = element->sinkpads; l; l = l->next)
+          gst_pad_add_probe(GST_PAD(l->data), GST_PAD_PROBE_TYPE_BUFFER, CountFrame, &frames_[element],
+                            nullptr);
+      }
+      g_value_reset(&item);
+    }
+    g_value_unset(&item);
+    gst_iterator_free(it);
+  }
+
+  // Bus thread: a decoder or demuxer that is not installed.
+  void OnElementMessage(GstMessage* msg) {
+    if (!gst_is_missing_plugin_message(msg)) return;
+    gchar* desc = gst_missing_plugin_message_get_description(msg);
+    gchar* detail = gst_missing_plugin_message_get_installer_detail(msg);
+    std::lock_guard<std::mutex> lock(mu_);
+    missing_.push_back({desc ? desc : "an unknown format", detail ? detail : ""});
+    g_free(desc);
+    g_free(detail);
+  }
+
+  // The explanation of an error, or "" when the input is not its cause.
+  std::string Explain() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!missing_.empty()) {
+      std::string text = "the input needs a decoder or demuxer that is not installed: ";
+      for (size_t i = 0; i < missing_.size(); ++i) {
+        if (i) text += "; ";
+        text += missing_[i].first + " (install " + PackageFor(missing_[i]) + ")";
+      }
+      return text + ". tools/setup installs what the supported formats need.";
+    }
+    if (decoders_ && !pads_.empty() && std::none_of(pads_.begin(), pads_.end(), [](const std::string& m) {
+          return m.rfind("video/", 0) == 0;
+        })) {
+      std::string held;
+      for (const std::string& m : pads_) held += (held.empty() ? "" : ", ") + m;
+      return "the input has no video stream (it holds: " + held + ")";
+    }
+    if (decoders_ && pads_.empty() && unknown_.empty())
+      return "nothing in the input could be read as a video (empty, truncated before its first "
+             "frame, or not a media file: check the file)";
+    if (!unknown_.empty()) return "no decoder for " + unknown_.front();
+    return "";
+  }
+
+  // Frames that reached the facegraph elements (the most any one of them saw), or -1 when the
+  // graph has none.
+  int64_t Frames() const {
+    if (!analysed_elements_) return -1;
+    int64_t most = 0;
+    for (const auto& [element, n] : frames_) most = std::max<int64_t>(most, n.load());
+    return most;
+  }
+
+ private:
+  static GstPadProbeReturn CountFrame(GstPad*, GstPadProbeInfo*, gpointer data) {
+    static_cast<std::atomic<int64_t>*>(data)->fetch_add(1, std::memory_order_relaxed);
+    return GST_PAD_PROBE_OK;
+  }
+
+  static void OnDecoderPad(GstElement*, GstPad* pad, gpointer data) {
+    auto* self = static_cast<InputWatch*>(data);
+    GstCaps* caps = gst_pad_get_current_caps(pad);
+    if (!caps) caps = gst_pad_query_caps(pad, nullptr);
+    std::string media = "unknown";
+    if (caps && gst_caps_get_size(caps) > 0)
+      media = gst_structure_get_name(gst_caps_get_structure(caps, 0));
+    if (caps) gst_caps_unref(caps);
+    std::lock_guard<std::mutex> lock(self->mu_);
+    self->pads_.push_back(media);
+  }
+
+  static void OnUnknownType(GstElement*, GstPad*, GstCaps* caps, gpointer data) {
+    auto* self = static_cast<InputWatch*>(data);
+    gchar* text = gst_caps_to_string(caps);
+    std::lock_guard<std::mutex> lock(self->mu_);
+    self->unknown_.push_back(text ? text : "an unknown stream");
+    g_free(text);
+  }
+
+  // The Debian package that brings a missing decoder, from the installer detail
+  // ("gstreamer|1.0|...|decoder-video/x-h264, ...") and the description.
+  static std::string PackageFor(const std::pair<std::string, std::string>& m) {
+    const std::string& d = m.second.empty() ? m.first : m.second;
+    auto has = [&](const char* s) { return d.find(s) != std::string::npos; };
+    if (has("x-h264") || has("x-h265") || has("mpegversion=(int)4") || has("x-divx") ||
+        has("x-xvid") || has("mpegversion=(int)2") || has("x-wmv") || has("x-msmpeg") ||
+        has("H.264") || has("H.265") || has("MPEG-4"))
+      return "gstreamer1.0-libav";
+    if (has("x-vp8") || has("x-vp9") || has("x-matroska") || has("webm") || has("quicktime") ||
+        has("x-msvideo") || has("image/jpeg"))
+      return "gstreamer1.0-plugins-good";
+    if (has("x-av1") || has("AV1")) return "gstreamer1.0-plugins-bad";
+    return "gstreamer1.0-libav or gstreamer1.0-plugins-bad";
+  }
+
+  mutable std::mutex mu_;
+  std::vector<std::pair<std::string, std::string>> missing_;  // (description, installer detail)
+  std::vector<std::string> pads_;                             // media types of decoder pads
+  std::vector<std::string> unknown_;                          // caps nothing could decode
+  bool decoders_ = false, analysed_elements_ = false;
+  // One counter per analysis element; the map is filled in Attach, before any streaming.
+  std::map<GstElement*, std::atomic<int64_t>> frames_;
+};
+
 // ---- Running -------------------------------------------------------------------------------
 
 // Prints an ERROR or WARNING message with the element that posted it.
@@ -377,6 +517,14 @@ int Run(const Options& opt) {
 
   LatencyProbes probes;
   probes.Attach(GST_BIN(pipeline));
+  InputWatch input;
+  input.Attach(GST_BIN(pipeline));
+  // Prints an error and, when the input explains it, what the input held.
+  auto report_error = [&](GstMessage* msg) {
+    PrintMessage(opt.file, msg);
+    const std::string why = input.Explain();
+    if (!why.empty()) std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(), why.c_str());
+  };
 
   struct sigaction sa {};
   sa.sa_handler = OnSigint;
@@ -389,8 +537,14 @@ int Run(const Options& opt) {
     // The reason is on the bus (e.g. a device or file that cannot be opened).
     // The first error is the cause; later ones (e.g. "state change failed") follow from it.
     bool printed = false;
-    while (GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
-      if (!printed || opt.verbose) PrintMessage(opt.file, msg);
+    while (GstMessage* msg = gst_bus_pop_filtered(
+               bus, static_cast<GstMessageType>(GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT))) {
+      if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT) {
+        input.OnElementMessage(msg);
+        gst_message_unref(msg);
+        continue;
+      }
+      if (!printed || opt.verbose) report_error(msg);
       gst_message_unref(msg);
       printed = true;
     }
@@ -423,15 +577,27 @@ int Run(const Options& opt) {
     GstMessage* msg = gst_bus_timed_pop_filtered(
         bus, 50 * GST_MSECOND,
         static_cast<GstMessageType>(GST_MESSAGE_ERROR | GST_MESSAGE_WARNING | GST_MESSAGE_EOS |
-                                    GST_MESSAGE_STATE_CHANGED));
+                                    GST_MESSAGE_STATE_CHANGED | GST_MESSAGE_ELEMENT));
     if (!msg) continue;
     switch (GST_MESSAGE_TYPE(msg)) {
       case GST_MESSAGE_EOS:
         if (opt.verbose) std::fprintf(stderr, "facegraph: end of stream\n");
         status = eos_deadline >= 0 ? kExitInterrupted : kExitOk;
+        // A graph that analyses frames but got none has not done its job, however cleanly
+        // the stream ended (an empty or truncated file that the demuxer still "plays").
+        if (status == kExitOk && input.Frames() == 0) {
+          const std::string why = input.Explain();
+          std::fprintf(stderr, "facegraph: %s: error: the stream ended without a single video "
+                               "frame reaching the analysis%s%s\n",
+                       opt.file.c_str(), why.empty() ? "" : ": ", why.c_str());
+          status = kExitError;
+        }
+        break;
+      case GST_MESSAGE_ELEMENT:
+        input.OnElementMessage(msg);
         break;
       case GST_MESSAGE_ERROR:
-        PrintMessage(opt.file, msg);
+        report_error(msg);
         status = kExitError;
         break;
       case GST_MESSAGE_WARNING:
@@ -455,6 +621,9 @@ int Run(const Options& opt) {
 
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(bus);
+  if (input.Frames() >= 0)
+    std::fprintf(stderr, "facegraph: %lld video frames analysed\n",
+                 static_cast<long long>(input.Frames()));
   probes.Print();
   gst_object_unref(pipeline);
   return status;
@@ -462,7 +631,21 @@ int Run(const Options& opt) {
 
 }  // namespace
 
+// autovideosink tries every video sink of rank marginal or more; DirectFB's (from Debian's
+// gstreamer1.0-plugins-bad, which brings the H.264/H.265 parsers) crashes the process in its
+// own thread where there is no framebuffer, instead of failing its state change like the X11
+// and GL sinks. It is taken out of autoplugging unless the user ranked it themselves
+// (GST_PLUGIN_FEATURE_RANK, the same variable works for gst-launch-1.0).
+void DemoteCrashingSinks() {
+  const char* ranks = std::getenv("GST_PLUGIN_FEATURE_RANK");
+  std::string value = ranks ? ranks : "";
+  if (value.find("dfbvideosink") != std::string::npos) return;
+  value += (value.empty() ? "" : ",") + std::string("dfbvideosink:NONE");
+  setenv("GST_PLUGIN_FEATURE_RANK", value.c_str(), 1);
+}
+
 int main(int argc, char** argv) {
+  DemoteCrashingSinks();
   gst_init(&argc, &argv);  // takes --gst-* options
   Options opt;
   std::vector<std::string> args(argv + 1, argv + argc);

@@ -1,8 +1,8 @@
-// faceoverlay through GstHarness: in all 7 formats the box is drawn exactly where the meta
+// faceannotate through GstHarness: in all 7 formats the box is drawn exactly where the meta
 // says and nowhere else (compared with an undrawn copy), each property switches its part off,
 // the colour property is the box's colour, shared input buffers are never drawn on, frames
 // without faces pass untouched, a wireframe without models fails the state change, and
-// facetrack ! faceoverlay draws around the astronaut's face only; draw-emotion, draw-bars,
+// facetrack ! faceannotate draws around the astronaut's face only; draw-emotion, draw-bars,
 // draw-actions and draw-vitals each switch their part, and after facetrack ! faceemotion the
 // astronaut's happy bar is as long as its score says.
 #include <gst/check/gstharness.h>
@@ -30,7 +30,7 @@ const std::vector<GstVideoFormat> kFormats = {
     GST_VIDEO_FORMAT_RGB,   GST_VIDEO_FORMAT_BGR,  GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_BGRA,
     GST_VIDEO_FORMAT_GRAY8, GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_I420};
 
-// A face with everything faceoverlay draws: box (30,40) 50x60, landmarks inside it, iris, pose.
+// A face with everything faceannotate draws: box (30,40) 50x60, landmarks inside it, iris, pose.
 fg::Face SampleFace() {
   fg::Face f;
   f.id = 7;
@@ -80,14 +80,14 @@ int Count(const std::vector<bool>& v) {
   return n;
 }
 
-class FaceOverlayTest : public ::testing::Test {
+class FaceAnnotateTest : public ::testing::Test {
  protected:
   void SetUp() override { fgtest::InitGstOnce(); }
 
-  // Runs one frame through faceoverlay with `props`; returns the pixels that changed.
+  // Runs one frame through faceannotate with `props`; returns the pixels that changed.
   static std::vector<bool> Draw(GstVideoFormat format, int w, int h, const std::string& props,
                                 bool with_face = true) {
-    GstHarness* harness = fgtest::HarnessFor("faceoverlay", props);
+    GstHarness* harness = fgtest::HarnessFor("faceannotate", props);
     gst_harness_set_src_caps_str(harness, VideoCaps(format, w, h).c_str());
     GstBuffer* in = FrameWithFace(format, w, h, with_face);
     GstBuffer* undrawn = gst_buffer_copy_deep(in);
@@ -108,7 +108,7 @@ class FaceOverlayTest : public ::testing::Test {
 constexpr const char* kBoxOnly =
     "draw-box=true draw-id=false draw-mesh=none draw-iris=false draw-pose=false";
 
-TEST_F(FaceOverlayTest, BoxExactlyWhereTheMetaSaysInEveryFormat) {
+TEST_F(FaceAnnotateTest, BoxExactlyWhereTheMetaSaysInEveryFormat) {
   for (GstVideoFormat format : kFormats) {
     const int w = 121, h = 111;  // odd
     const std::vector<bool> changed = Draw(format, w, h, kBoxOnly);
@@ -123,7 +123,7 @@ TEST_F(FaceOverlayTest, BoxExactlyWhereTheMetaSaysInEveryFormat) {
   }
 }
 
-TEST_F(FaceOverlayTest, EachPropertySwitchesItsPartOff) {
+TEST_F(FaceAnnotateTest, EachPropertySwitchesItsPartOff) {
   const int w = 120, h = 110;
   const std::string none =
       "draw-box=false draw-id=false draw-mesh=none draw-iris=false draw-pose=false";
@@ -140,8 +140,8 @@ TEST_F(FaceOverlayTest, EachPropertySwitchesItsPartOff) {
   EXPECT_EQ(Count(Draw(GST_VIDEO_FORMAT_GRAY8, w, h, none + " draw-mesh=points")), fg::kMeshLandmarks);
 }
 
-TEST_F(FaceOverlayTest, ColourIsTheBoxColour) {
-  GstHarness* harness = fgtest::HarnessFor("faceoverlay", std::string("color=0xff123456 ") + kBoxOnly);
+TEST_F(FaceAnnotateTest, ColourIsTheBoxColour) {
+  GstHarness* harness = fgtest::HarnessFor("faceannotate", std::string("color=0xff123456 ") + kBoxOnly);
   gst_harness_set_src_caps_str(harness, VideoCaps(GST_VIDEO_FORMAT_RGBA, 100, 110).c_str());
   GstBuffer* out = gst_harness_push_and_pull(harness, FrameWithFace(GST_VIDEO_FORMAT_RGBA, 100, 110));
   GstMapInfo map;
@@ -159,8 +159,8 @@ TEST_F(FaceOverlayTest, ColourIsTheBoxColour) {
   gst_harness_teardown(harness);
 }
 
-TEST_F(FaceOverlayTest, SharedInputIsNeverDrawnOn) {
-  GstHarness* harness = gst_harness_new("faceoverlay");
+TEST_F(FaceAnnotateTest, SharedInputIsNeverDrawnOn) {
+  GstHarness* harness = gst_harness_new("faceannotate");
   gst_harness_set_src_caps_str(harness, VideoCaps(GST_VIDEO_FORMAT_NV12, 100, 110).c_str());
   GstBuffer* in = FrameWithFace(GST_VIDEO_FORMAT_NV12, 100, 110);
   GstBuffer* undrawn = gst_buffer_copy_deep(in);
@@ -175,8 +175,8 @@ TEST_F(FaceOverlayTest, SharedInputIsNeverDrawnOn) {
 }
 
 // A shared buffer with no faces is not mapped for writing, so its pixels are not copied.
-TEST_F(FaceOverlayTest, SharedFrameWithoutFacesIsNotCopied) {
-  GstHarness* harness = gst_harness_new("faceoverlay");
+TEST_F(FaceAnnotateTest, SharedFrameWithoutFacesIsNotCopied) {
+  GstHarness* harness = gst_harness_new("faceannotate");
   gst_harness_set_src_caps_str(harness, VideoCaps(GST_VIDEO_FORMAT_RGB, 64, 48).c_str());
   GstBuffer* in = gst_buffer_new_allocate(nullptr, 64 * 48 * 3, nullptr);
   gst_buffer_memset(in, 0, 7, 64 * 48 * 3);
@@ -189,7 +189,7 @@ TEST_F(FaceOverlayTest, SharedFrameWithoutFacesIsNotCopied) {
   gst_harness_teardown(harness);
 }
 
-TEST_F(FaceOverlayTest, FramesWithoutFacesPassUntouched) {
+TEST_F(FaceAnnotateTest, FramesWithoutFacesPassUntouched) {
   for (GstVideoFormat format : kFormats)
     EXPECT_EQ(Count(Draw(format, 33, 17, "", /*with_face=*/false)), 0)
         << gst_video_format_to_string(format);
@@ -197,10 +197,10 @@ TEST_F(FaceOverlayTest, FramesWithoutFacesPassUntouched) {
 
 // Padded strides (GstVideoMeta), a box running off the right and bottom edges: the row
 // padding and the gaps between planes keep their bytes.
-TEST_F(FaceOverlayTest, PaddedRowsStayUntouched) {
+TEST_F(FaceAnnotateTest, PaddedRowsStayUntouched) {
   const int w = 67, h = 45;
   for (GstVideoFormat format : kFormats) {
-    GstHarness* harness = fgtest::HarnessFor("faceoverlay", "");
+    GstHarness* harness = fgtest::HarnessFor("faceannotate", "");
     gst_harness_set_src_caps_str(harness, VideoCaps(format, w, h).c_str());
     GstBuffer* in = MakeFrame(fgtest::Canvas(w, h, 60), format, 13, 0);
     fg::Face f = SampleFace();
@@ -242,7 +242,7 @@ TEST_F(FaceOverlayTest, PaddedRowsStayUntouched) {
   }
 }
 
-TEST_F(FaceOverlayTest, WireframeDrawsEdgesFromTheModelsFolder) {
+TEST_F(FaceAnnotateTest, WireframeDrawsEdgesFromTheModelsFolder) {
   const int w = 120, h = 110;
   const std::string none = "draw-box=false draw-id=false draw-iris=false draw-pose=false";
   // The sample's grid landmarks are not a face, but the canonical edges between them still
@@ -259,8 +259,8 @@ TEST_F(FaceOverlayTest, WireframeDrawsEdgesFromTheModelsFolder) {
       }
 }
 
-TEST_F(FaceOverlayTest, WireframeWithoutModelsFailsTheStateChange) {
-  GstElement* e = gst_element_factory_make("faceoverlay", nullptr);
+TEST_F(FaceAnnotateTest, WireframeWithoutModelsFailsTheStateChange) {
+  GstElement* e = gst_element_factory_make("faceannotate", nullptr);
   g_object_set(e, "models-dir", "/nonexistent/models", nullptr);
   gst_util_set_object_arg(G_OBJECT(e), "draw-mesh", "wireframe");
   GstBus* bus = gst_bus_new();
@@ -298,13 +298,13 @@ fg::Face AnalysedFace() {
   return f;
 }
 
-TEST_F(FaceOverlayTest, AnalysisPropertiesSwitchTheirParts) {
+TEST_F(FaceAnnotateTest, AnalysisPropertiesSwitchTheirParts) {
   const int w = 240, h = 200;
   const std::string none =
       "draw-box=false draw-id=false draw-mesh=none draw-iris=false draw-pose=false "
       "draw-emotion=false draw-bars=false draw-actions=false draw-vitals=false";
   auto draw = [&](const std::string& props, const fg::Face& face) {
-    GstHarness* harness = fgtest::HarnessFor("faceoverlay", props);
+    GstHarness* harness = fgtest::HarnessFor("faceannotate", props);
     gst_harness_set_src_caps_str(harness, VideoCaps(GST_VIDEO_FORMAT_RGBA, w, h).c_str());
     GstBuffer* in = FrameWithFace(GST_VIDEO_FORMAT_RGBA, w, h, false);
     gst_buffer_add_face_graph_meta(in)->faces.faces.push_back(face);
@@ -319,7 +319,7 @@ TEST_F(FaceOverlayTest, AnalysisPropertiesSwitchTheirParts) {
   const fg::Face full = AnalysedFace();
   EXPECT_EQ(draw(none, full), 0);
   // Defaults: every part on.
-  GstElement* e = gst_element_factory_make("faceoverlay", nullptr);
+  GstElement* e = gst_element_factory_make("faceannotate", nullptr);
   for (const char* prop : {"draw-emotion", "draw-bars", "draw-actions", "draw-vitals"}) {
     gboolean on = FALSE;
     g_object_get(e, prop, &on, nullptr);
@@ -334,11 +334,11 @@ TEST_F(FaceOverlayTest, AnalysisPropertiesSwitchTheirParts) {
   }
 }
 
-// facetrack ! faceemotion ! faceoverlay on the photo: once the emotion is back, the happy
+// facetrack ! faceemotion ! faceannotate on the photo: once the emotion is back, the happy
 // bar (highlighted: it is the label) is round(score * kBarLength) pixels long, beside the box.
-TEST_F(FaceOverlayTest, AstronautHappyBarMatchesItsScore) {
+TEST_F(FaceAnnotateTest, AstronautHappyBarMatchesItsScore) {
   GstHarness* harness = gst_harness_new_parse(
-      "facetrack ! faceemotion rate=0 ! faceoverlay draw-box=false draw-id=false "
+      "facetrack ! faceemotion rate=0 ! faceannotate draw-box=false draw-id=false "
       "draw-mesh=none draw-iris=false draw-pose=false draw-emotion=false draw-actions=false "
       "draw-vitals=false");
   gst_harness_set_src_caps_str(harness, VideoCaps(GST_VIDEO_FORMAT_RGB, 512, 512).c_str());
@@ -377,9 +377,9 @@ TEST_F(FaceOverlayTest, AstronautHappyBarMatchesItsScore) {
   gst_harness_teardown(harness);
 }
 
-// facetrack ! faceoverlay on the photo: the drawing stays around the face.
-TEST_F(FaceOverlayTest, AfterFaceTrackDrawsAroundTheFaceOnly) {
-  GstHarness* harness = gst_harness_new_parse("facetrack ! faceoverlay");
+// facetrack ! faceannotate on the photo: the drawing stays around the face.
+TEST_F(FaceAnnotateTest, AfterFaceTrackDrawsAroundTheFaceOnly) {
+  GstHarness* harness = gst_harness_new_parse("facetrack ! faceannotate");
   gst_harness_set_src_caps_str(harness, VideoCaps(GST_VIDEO_FORMAT_I420, 512, 512).c_str());
   GstBuffer* in = MakeFrame(fgtest::Astronaut(), GST_VIDEO_FORMAT_I420, 0, 0);
   GstBuffer* undrawn = gst_buffer_copy_deep(in);

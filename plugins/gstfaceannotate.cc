@@ -1,4 +1,4 @@
-#include "plugins/gstfaceoverlay.h"
+#include "plugins/gstfaceannotate.h"
 
 #include <memory>
 #include <new>
@@ -9,8 +9,8 @@
 #include "engine/geometry/canonical_face.h"
 #include "plugins/gstfacemeta.h"
 
-GST_DEBUG_CATEGORY_STATIC(gst_face_overlay_debug);
-#define GST_CAT_DEFAULT gst_face_overlay_debug
+GST_DEBUG_CATEGORY_STATIC(gst_face_annotate_debug);
+#define GST_CAT_DEFAULT gst_face_annotate_debug
 
 namespace {
 
@@ -46,15 +46,15 @@ struct Members {
 
 }  // namespace
 
-struct _GstFaceOverlay {
+struct _GstFaceAnnotate {
   GstFaceBase parent;
   Members m;  // constructed in init, destroyed in finalize
 };
 
-G_DEFINE_TYPE(GstFaceOverlay, gst_face_overlay, GST_TYPE_FACE_BASE)
-GST_ELEMENT_REGISTER_DEFINE(faceoverlay, "faceoverlay", GST_RANK_NONE, GST_TYPE_FACE_OVERLAY)
+G_DEFINE_TYPE(GstFaceAnnotate, gst_face_annotate, GST_TYPE_FACE_BASE)
+GST_ELEMENT_REGISTER_DEFINE(faceannotate, "faceannotate", GST_RANK_NONE, GST_TYPE_FACE_ANNOTATE)
 
-GType gst_face_overlay_mesh_get_type() {
+GType gst_face_annotate_mesh_get_type() {
   static GType type = 0;
   static const GEnumValue values[] = {
       {static_cast<gint>(fg::draw::MeshStyle::kNone), "no mesh", "none"},
@@ -63,7 +63,7 @@ GType gst_face_overlay_mesh_get_type() {
        "the canonical face's triangle edges", "wireframe"},
       {0, nullptr, nullptr}};
   if (g_once_init_enter(&type)) {
-    GType t = g_enum_register_static("GstFaceOverlayMesh", values);
+    GType t = g_enum_register_static("GstFaceAnnotateMesh", values);
     g_once_init_leave(&type, t);
   }
   return type;
@@ -73,7 +73,7 @@ namespace {
 
 // Loads the wireframe edges from `dir` into impl; posts the error and returns false when it
 // cannot.
-bool LoadEdges(GstFaceOverlay* self, Impl& impl, const std::string& dir) {
+bool LoadEdges(GstFaceAnnotate* self, Impl& impl, const std::string& dir) {
   const std::string path = dir + "/" + fg::kCanonicalFaceFile;
   std::string error;
   auto face = fg::LoadCanonicalFace(path, &error);
@@ -102,7 +102,7 @@ bool LoadEdges(GstFaceOverlay* self, Impl& impl, const std::string& dir) {
 }
 
 gboolean Start(GstBaseTransform* trans) {
-  auto* self = GST_FACE_OVERLAY(trans);
+  auto* self = GST_FACE_ANNOTATE(trans);
   GST_OBJECT_LOCK(self);
   const bool wireframe = self->m.options.mesh == fg::draw::MeshStyle::kWireframe;
   const std::string dir = self->m.models_dir;
@@ -115,7 +115,7 @@ gboolean Start(GstBaseTransform* trans) {
 }
 
 gboolean Stop(GstBaseTransform* trans) {
-  GST_FACE_OVERLAY(trans)->m.impl.reset();
+  GST_FACE_ANNOTATE(trans)->m.impl.reset();
   return TRUE;
 }
 
@@ -127,7 +127,7 @@ gboolean WantsToWrite(GstFaceBase*, GstBuffer* buffer) {
 
 GstFlowReturn ProcessWritable(GstFaceBase* base, const fg::draw::MutableImageView& view,
                               GstBuffer* buffer) {
-  auto* self = GST_FACE_OVERLAY(base);
+  auto* self = GST_FACE_ANNOTATE(base);
   Impl& impl = *self->m.impl;
   const GstFaceGraphMeta* meta = gst_buffer_get_face_graph_meta(buffer);
   if (!meta || meta->faces.faces.empty()) return GST_FLOW_OK;
@@ -146,7 +146,7 @@ GstFlowReturn ProcessWritable(GstFaceBase* base, const fg::draw::MutableImageVie
 }
 
 void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
-  auto* self = GST_FACE_OVERLAY(object);
+  auto* self = GST_FACE_ANNOTATE(object);
   GST_OBJECT_LOCK(self);
   fg::draw::OverlayOptions& o = self->m.options;
   switch (id) {
@@ -171,7 +171,7 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
 }
 
 void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
-  auto* self = GST_FACE_OVERLAY(object);
+  auto* self = GST_FACE_ANNOTATE(object);
   GST_OBJECT_LOCK(self);
   const fg::draw::OverlayOptions& o = self->m.options;
   switch (id) {
@@ -195,8 +195,8 @@ void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
 }
 
 void Finalize(GObject* object) {
-  GST_FACE_OVERLAY(object)->m.~Members();
-  G_OBJECT_CLASS(gst_face_overlay_parent_class)->finalize(object);
+  GST_FACE_ANNOTATE(object)->m.~Members();
+  G_OBJECT_CLASS(gst_face_annotate_parent_class)->finalize(object);
 }
 
 constexpr auto kFlags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
@@ -204,8 +204,8 @@ constexpr auto kFlags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STA
 
 }  // namespace
 
-static void gst_face_overlay_class_init(GstFaceOverlayClass* klass) {
-  GST_DEBUG_CATEGORY_INIT(gst_face_overlay_debug, "faceoverlay", 0, "facegraph overlay");
+static void gst_face_annotate_class_init(GstFaceAnnotateClass* klass) {
+  GST_DEBUG_CATEGORY_INIT(gst_face_annotate_debug, "faceannotate", 0, "facegraph overlay");
   auto* gobject_class = G_OBJECT_CLASS(klass);
   gobject_class->set_property = SetProperty;
   gobject_class->get_property = GetProperty;
@@ -222,7 +222,7 @@ static void gst_face_overlay_class_init(GstFaceOverlayClass* klass) {
       g_param_spec_enum("draw-mesh", "Draw mesh",
                         "The face mesh: none, the landmarks as points, or the canonical "
                         "face's triangle edges (from models-dir)",
-                        GST_TYPE_FACE_OVERLAY_MESH, static_cast<gint>(d.mesh), kFlags));
+                        GST_TYPE_FACE_ANNOTATE_MESH, static_cast<gint>(d.mesh), kFlags));
   g_object_class_install_property(
       gobject_class, PROP_DRAW_IRIS,
       g_param_spec_boolean("draw-iris", "Draw iris",
@@ -273,7 +273,7 @@ static void gst_face_overlay_class_init(GstFaceOverlayClass* klass) {
       "Draws the face results attached to each frame (boxes, ids, mesh, iris, head pose, "
       "emotion, facial actions, vitals)",
       "facegraph");
-  gst_type_mark_as_plugin_api(GST_TYPE_FACE_OVERLAY_MESH, static_cast<GstPluginAPIFlags>(0));
+  gst_type_mark_as_plugin_api(GST_TYPE_FACE_ANNOTATE_MESH, static_cast<GstPluginAPIFlags>(0));
 
   GST_BASE_TRANSFORM_CLASS(klass)->start = Start;
   GST_BASE_TRANSFORM_CLASS(klass)->stop = Stop;
@@ -282,7 +282,7 @@ static void gst_face_overlay_class_init(GstFaceOverlayClass* klass) {
   GST_FACE_BASE_CLASS(klass)->wants_to_write = WantsToWrite;
 }
 
-static void gst_face_overlay_init(GstFaceOverlay* self) {
+static void gst_face_annotate_init(GstFaceAnnotate* self) {
   new (&self->m) Members();
   static_assert(fg::draw::Color::FromArgb(kDefaultColor).g == 0xff);
 }

@@ -1,7 +1,12 @@
-// faceoverlay: draws each frame's face results (its GstFaceGraphMeta, e.g. from facetrack)
+// faceannotate: draws each frame's face results (its GstFaceGraphMeta, e.g. from facetrack)
 // into the frame: boxes, ids, the mesh, irises, head-pose axes, the emotion label and a bar
 // per class, facial action bars and blinks, heart rate and the pulse trace. A thin adapter over
 // fg::draw::FaceOverlay (engine/draw/face_overlay.h), drawing in the frame's own format.
+//
+// Named faceannotate, not faceoverlay: Debian's gstreamer1.0-plugins-bad (installed by
+// tools/setup for the H.264/H.265 parsers, and on most desktops) has an element "faceoverlay"
+// (an SVG over OpenCV's face detection) whose GType is GstFaceOverlay too; with both
+// installed, the second to load failed to register and every graph using it broke.
 //
 // Input/output: raw video in any GstFaceBase format (RGB, BGR, RGBA, BGRA, GRAY8, NV12, I420).
 // Frames without a GstFaceGraphMeta (or without faces) pass unchanged. The frame is mapped
@@ -35,7 +40,7 @@
 //
 // Threading: the overlay is owned by the streaming thread between start() and stop().
 //
-//   GST_PLUGIN_PATH=build/plugins gst-launch-1.0 v4l2src ! videoconvert ! facetrack ! faceoverlay draw-mesh=wireframe ! videoconvert ! autovideosink
+//   GST_PLUGIN_PATH=build/plugins gst-launch-1.0 v4l2src ! videoconvert ! facetrack ! faceannotate draw-mesh=wireframe ! videoconvert ! autovideosink
 #pragma once
 
 #include <gst/gst.h>
@@ -44,13 +49,13 @@
 
 G_BEGIN_DECLS
 
-#define GST_TYPE_FACE_OVERLAY (gst_face_overlay_get_type())
-G_DECLARE_FINAL_TYPE(GstFaceOverlay, gst_face_overlay, GST, FACE_OVERLAY, GstFaceBase)
+#define GST_TYPE_FACE_ANNOTATE (gst_face_annotate_get_type())
+G_DECLARE_FINAL_TYPE(GstFaceAnnotate, gst_face_annotate, GST, FACE_ANNOTATE, GstFaceBase)
 
 // The enum type of "draw-mesh" ("none", "points", "wireframe").
-#define GST_TYPE_FACE_OVERLAY_MESH (gst_face_overlay_mesh_get_type())
-GType gst_face_overlay_mesh_get_type();
+#define GST_TYPE_FACE_ANNOTATE_MESH (gst_face_annotate_mesh_get_type())
+GType gst_face_annotate_mesh_get_type();
 
-GST_ELEMENT_REGISTER_DECLARE(faceoverlay);
+GST_ELEMENT_REGISTER_DECLARE(faceannotate);
 
 G_END_DECLS
