@@ -18,24 +18,25 @@ namespace {
 
 constexpr const char* kDefaultLocation = "-";
 
-enum { PROP_0, PROP_LOCATION, PROP_SUMMARY_LOCATION };
+enum { PROP_0, PROP_LOCATION, PROP_SUMMARY_LOCATION, PROP_APPEND };
 
 // Opens `path` for writing ("-"/empty: stdout); posts RESOURCE/OPEN_WRITE naming the property
 // and the path on failure.
 std::FILE* OpenOutput(GstElement* self, const char* property, const std::string& path,
-                      std::string* shown, bool* owned) {
+                      bool append, std::string* shown, bool* owned) {
   if (path.empty() || path == "-") {
     *shown = "stdout";
     *owned = false;
     return stdout;
   }
-  std::FILE* f = std::fopen(path.c_str(), "w");
+  const char* mode = append ? "a" : "w";
+  std::FILE* f = std::fopen(path.c_str(), mode);
   if (!f) {
     const int err = errno;
     GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE,
                       ("%s: could not open %s \"%s\" for writing: %s", GST_ELEMENT_NAME(self),
                        property, path.c_str(), g_strerror(err)),
-                      ("fopen(\"%s\", \"w\"): %s", path.c_str(), g_strerror(err)));
+                      ("fopen(\"%s\", \"%s\"): %s", path.c_str(), mode, g_strerror(err)));
     return nullptr;
   }
   *shown = path;
@@ -67,6 +68,7 @@ struct _GstFaceJson {
   GstFaceBase parent;
   gchar* location;              // property; GST_OBJECT_LOCK
   gchar* summary_location;      // property; GST_OBJECT_LOCK; nullptr: into `location`
+  gboolean append;              // property; GST_OBJECT_LOCK
   std::unique_ptr<Impl> impl;   // created in start(), reset in stop(); constructed in init
 };
 
@@ -81,13 +83,17 @@ gboolean Start(GstBaseTransform* trans) {
   std::string path = self->location ? self->location : "";
   const bool separate_summary = self->summary_location && *self->summary_location;
   std::string summary_path = separate_summary ? self->summary_location : "";
+  const bool append = self->append;
   GST_OBJECT_UNLOCK(self);
 
   auto impl = std::make_unique<Impl>();
-  impl->file = OpenOutput(GST_ELEMENT(self), "location", path, &impl->path, &impl->owned);
+  impl->file = OpenOutput(GST_ELEMENT(self), "location", path, append, &impl->path, &impl->owned);
   if (!impl->file) return FALSE;
+  // Appending after earlier lines (a runner that reconnected its source): the first new line
+  // follows lost data, so it is marked as a gap like any other.
+  if (append && impl->owned && std::ftell(impl->file) > 0) impl->lines = 1;
   if (separate_summary) {
-    impl->summary_file = OpenOutput(GST_ELEMENT(self), "summary-location", summary_path,
+    impl->summary_file = OpenOutput(GST_ELEMENT(self), "summary-location", summary_path, append,
                                     &impl->summary_path, &impl->summary_owned);
     if (!impl->summary_file) return FALSE;
   }
@@ -182,6 +188,11 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
       self->summary_location = g_value_dup_string(value);
       GST_OBJECT_UNLOCK(self);
       break;
+    case PROP_APPEND:
+      GST_OBJECT_LOCK(self);
+      self->append = g_value_get_boolean(value);
+      GST_OBJECT_UNLOCK(self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
@@ -198,6 +209,11 @@ void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_SUMMARY_LOCATION:
       GST_OBJECT_LOCK(self);
       g_value_set_string(value, self->summary_location);
+      GST_OBJECT_UNLOCK(self);
+      break;
+    case PROP_APPEND:
+      GST_OBJECT_LOCK(self);
+      g_value_set_boolean(value, self->append);
       GST_OBJECT_UNLOCK(self);
       break;
     default:
@@ -236,6 +252,15 @@ static void gst_face_json_class_init(GstFaceJsonClass* klass) {
                           nullptr,
                           static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                    GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_APPEND,
+      g_param_spec_boolean("append", "Append",
+                           "Append to the files instead of truncating them when the element "
+                           "starts (the runner sets it when it reconnects a source); the first "
+                           "line after earlier ones is marked \"gap\": true",
+                           FALSE,
+                           static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                    GST_PARAM_MUTABLE_READY)));
 
   gst_element_class_set_static_metadata(
       GST_ELEMENT_CLASS(klass), "Face results to JSON Lines", "Filter/Analyzer/Video",
@@ -254,4 +279,5 @@ static void gst_face_json_init(GstFaceJson* self) {
   new (&self->impl) std::unique_ptr<Impl>();
   self->location = g_strdup(kDefaultLocation);
   self->summary_location = nullptr;
+  self->append = FALSE;
 }

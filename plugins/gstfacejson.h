@@ -13,6 +13,12 @@
 //   summary-location  file for the session summary ("-": stdout). Default unset: the summary
 //             is the last line of `location`. Opened like `location` (same errors, naming
 //             the property); when set, the frame lines stay pure frames.
+//   append    append to the files instead of truncating them on READY->PAUSED (default
+//             false); the first line written after earlier ones is marked "gap": true. The
+//             runner sets it when it reconnects a source (facegraph run --reconnect).
+//
+// Gaps: a buffer flagged DISCONT after the first (data lost upstream) gets "gap": true in its
+// line, right after "{".
 //
 // Session summary: on EOS (before passing it on) one more line,
 //   {"summary": {"tracks": [{"id", "frames", "seconds", "first_pts", "last_pts",

@@ -2,7 +2,7 @@
 // the time went.
 //
 // Usage:
-//   facegraph run FILE [--verbose] [--fatal-warnings]
+//   facegraph run FILE [--verbose] [--fatal-warnings] [--reconnect] [--stall-timeout=S]
 //   facegraph check FILE          parse and link only (no state change); exit 0 or 2
 //
 // Graph files: gst-launch syntax; lines whose first character is '#' are comments; the
@@ -30,6 +30,16 @@
 //        --fatal-warnings) a bus WARNING
 //   2    usage error, unreadable graph file, parse error or missing element / failed link
 //   130  interrupted (SIGINT): EOS is sent and awaited for up to 5 s so files are finalised
+//
+// Network sources (--reconnect): when the source fails (a RESOURCE or STREAM error of an
+// element that is not facegraph's: a camera unplugged, an RTSP server gone), stalls (no frame
+// reaches the analysis for --stall-timeout seconds, default 5 with --reconnect) or, in a live
+// pipeline, ends, the pipeline is torn down and started again after a back-off of 0.5 s,
+// doubling to 8 s, back to 0.5 s once frames flow. facejson elements then append to their
+// files (the first new line is marked "gap": true). --stall-timeout alone turns a stall into
+// an error (exit 1) instead. At the end: reconnections, stalls, RTP packets lost (rtspsrc's
+// jitter buffers, added over every connection) and the gaps (DISCONT buffers) the facegraph
+// elements saw.
 //
 // At the end it prints per-element latency to stderr, upstream elements first: for every
 // element with a sink and a src pad, the time from a buffer entering a sink pad to the buffer
@@ -69,6 +79,9 @@ constexpr int kExitInterrupted = 130;
 constexpr auto kEosTimeout = std::chrono::seconds(5);
 constexpr size_t kLatencyWindow = 4096;
 constexpr size_t kMaxInFlight = 256;  // PTS remembered per element between sink and src
+constexpr double kFirstBackoffS = 0.5;  // reconnection back-off: 0.5, 1, 2, 4, 8, 8, ... s
+constexpr double kMaxBackoffS = 8;
+constexpr double kDefaultStallS = 5;    // --reconnect without --stall-timeout
 
 volatile std::sig_atomic_t g_interrupts = 0;
 
@@ -76,7 +89,8 @@ void OnSigint(int) { g_interrupts = g_interrupts + 1; }
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: facegraph run FILE [--verbose] [--fatal-warnings]\n"
+               "usage: facegraph run FILE [--verbose] [--fatal-warnings] [--reconnect]\n"
+               "                          [--stall-timeout=SECONDS]\n"
                "       facegraph check FILE\n"
                "Runs a GStreamer graph file (gst-launch syntax, '#' comment lines).\n"
                "$FACEGRAPH_OUT in the file is replaced by $FACEGRAPH_OUT (default: out),\n"
@@ -342,9 +356,11 @@ class InputWatch {
       if (plugin) gst_object_unref(plugin);
       if (ours && element->numsinkpads > 0) {
         analysed_elements_ = true;
+        elements_.push_back(element);
+        Counter& c = frames_[element];
+        c.last_ns = &last_frame_ns_;
         for (GList* l = element->sinkpads; l; l = l->next)
-          gst_pad_add_probe(GST_PAD(l->data), GST_PAD_PROBE_TYPE_BUFFER, CountFrame, &frames_[element],
-                            nullptr);
+          gst_pad_add_probe(GST_PAD(l->data), GST_PAD_PROBE_TYPE_BUFFER, CountFrame, &c, nullptr);
       }
       g_value_reset(&item);
     }
@@ -393,13 +409,45 @@ class InputWatch {
   int64_t Frames() const {
     if (!analysed_elements_) return -1;
     int64_t most = 0;
-    for (const auto& [element, n] : frames_) most = std::max<int64_t>(most, n.load());
-    return most;
+    for (const auto& [element, c] : frames_) most = std::max<int64_t>(most, c.n.load());
+    return frames_before_ + most;
   }
+  // The gaps (DISCONT buffers) the facegraph elements of the current pipeline saw.
+  uint64_t Gaps() const {
+    guint64 gaps = 0;
+    for (GstElement* e : elements_)
+      if (g_object_class_find_property(G_OBJECT_GET_CLASS(e), "gaps")) {
+        guint64 g = 0;
+        g_object_get(e, "gaps", &g, nullptr);
+        gaps = std::max(gaps, g);
+      }
+    return gaps;
+  }
+  // Forgets the elements of a pipeline that was stopped (NULL: no streaming thread runs its
+  // probes any more), keeping its frame count.
+  void Detach() {
+    int64_t most = 0;
+    for (const auto& [element, c] : frames_) most = std::max<int64_t>(most, c.n.load());
+    frames_before_ += most;
+    frames_.clear();
+    elements_.clear();
+  }
+  // When the last frame reached an analysis element (NowNs), -1 before the first.
+  int64_t LastFrameNs() const { return last_frame_ns_.load(std::memory_order_relaxed); }
+  // The facegraph elements (for their counters and settings).
+  const std::vector<GstElement*>& elements() const { return elements_; }
 
  private:
+  struct Counter {
+    std::atomic<int64_t> n{0};
+    std::atomic<int64_t>* last_ns = nullptr;
+  };
+
+  // Streaming threads: one relaxed add and store per frame.
   static GstPadProbeReturn CountFrame(GstPad*, GstPadProbeInfo*, gpointer data) {
-    static_cast<std::atomic<int64_t>*>(data)->fetch_add(1, std::memory_order_relaxed);
+    auto* c = static_cast<Counter*>(data);
+    c->n.fetch_add(1, std::memory_order_relaxed);
+    c->last_ns->store(NowNs(), std::memory_order_relaxed);
     return GST_PAD_PROBE_OK;
   }
 
@@ -445,8 +493,63 @@ class InputWatch {
   std::vector<std::string> unknown_;                          // caps nothing could decode
   bool decoders_ = false, analysed_elements_ = false;
   // One counter per analysis element; the map is filled in Attach, before any streaming.
-  std::map<GstElement*, std::atomic<int64_t>> frames_;
+  std::map<GstElement*, Counter> frames_;
+  std::vector<GstElement*> elements_;  // the pipeline holds them
+  std::atomic<int64_t> last_frame_ns_{-1};
+  int64_t frames_before_ = 0;  // frames of pipelines torn down by reconnections
 };
+
+// ---- Reconnecting network sources ----------------------------------------------------------
+
+// What a network source lost over the run: RTP packets the jitter buffers of rtspsrc /
+// rtpbin counted as lost (their counters restart with each connection, so they are added up
+// before every teardown) and the gaps the facegraph elements saw (DISCONT buffers).
+struct NetworkCounters {
+  uint64_t rtp_lost = 0;
+  uint64_t gaps_before = 0;  // DISCONT frames seen by earlier pipelines
+  int reconnects = 0, stalls = 0;
+
+  void AddRtpLoss(GstBin* pipeline) {
+    GstIterator* it = gst_bin_iterate_recurse(pipeline);
+    GValue item = G_VALUE_INIT;
+    while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+      auto* element = GST_ELEMENT(g_value_get_object(&item));
+      GstElementFactory* f = gst_element_get_factory(element);
+      if (f && std::string(GST_OBJECT_NAME(f)) == "rtpjitterbuffer") {
+        GstStructure* stats = nullptr;
+        g_object_get(element, "stats", &stats, nullptr);
+        guint64 lost = 0;
+        if (stats && gst_structure_get_uint64(stats, "num-lost", &lost)) rtp_lost += lost;
+        if (stats) gst_structure_free(stats);
+      }
+      g_value_reset(&item);
+    }
+    g_value_unset(&item);
+    gst_iterator_free(it);
+  }
+};
+
+// An error that a reconnection may cure: a resource or stream error of a source-side element
+// (a camera or server that went away), never one of facegraph's own elements (bad models,
+// bad settings: restarting would only repeat it).
+bool Reconnectable(GstMessage* msg, const InputWatch& input) {
+  GError* err = nullptr;
+  gst_message_parse_error(msg, &err, nullptr);
+  const bool domain = err && (err->domain == GST_RESOURCE_ERROR || err->domain == GST_STREAM_ERROR);
+  g_clear_error(&err);
+  if (!domain) return false;
+  for (GstElement* e : input.elements())
+    if (GST_MESSAGE_SRC(msg) == GST_OBJECT(e)) return false;
+  return true;
+}
+
+// Sets `append` on every facejson so a reconnection adds to the files instead of truncating.
+void AppendJsonOnRestart(const InputWatch& input) {
+  for (GstElement* e : input.elements()) {
+    GstElementFactory* f = gst_element_get_factory(e);
+    if (f && std::string(GST_OBJECT_NAME(f)) == "facejson") g_object_set(e, "append", TRUE, nullptr);
+  }
+}
 
 // ---- Running -------------------------------------------------------------------------------
 
@@ -471,11 +574,32 @@ void PrintMessage(const std::string& file, GstMessage* msg) {
   g_free(debug);
 }
 
+// Parses a pipeline description; a single element is wrapped so it has a bus and a clock.
+GstElement* Build(const std::string& description, std::string* error) {
+  GError* parse_error = nullptr;
+  GstElement* pipeline = gst_parse_launch_full(description.c_str(), nullptr,
+                                               GST_PARSE_FLAG_FATAL_ERRORS, &parse_error);
+  if (!pipeline || parse_error) {
+    *error = parse_error ? parse_error->message : "could not build the pipeline";
+    g_clear_error(&parse_error);
+    if (pipeline) gst_object_unref(pipeline);
+    return nullptr;
+  }
+  if (!GST_IS_PIPELINE(pipeline)) {
+    GstElement* bin = gst_pipeline_new(nullptr);
+    gst_bin_add(GST_BIN(bin), pipeline);
+    pipeline = bin;
+  }
+  return pipeline;
+}
+
 struct Options {
   std::string command;
   std::string file;
   bool verbose = false;
   bool fatal_warnings = false;
+  bool reconnect = false;        // restart the pipeline when its source fails, stalls or ends live
+  double stall_timeout_s = 0;    // no frame for this long: a stalled source (0: not watched)
 };
 
 int Run(const Options& opt) {
@@ -488,20 +612,11 @@ int Run(const Options& opt) {
   ScanPluginDir(opt.verbose);
   if (opt.verbose) std::fprintf(stderr, "facegraph: pipeline: %s\n", description.c_str());
 
-  GError* parse_error = nullptr;
-  GstElement* pipeline = gst_parse_launch_full(description.c_str(), nullptr,
-                                               GST_PARSE_FLAG_FATAL_ERRORS, &parse_error);
-  if (!pipeline || parse_error) {
-    std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(),
-                 parse_error ? parse_error->message : "could not build the pipeline");
-    g_clear_error(&parse_error);
-    if (pipeline) gst_object_unref(pipeline);
+  std::string parse_message;
+  GstElement* pipeline = Build(description, &parse_message);
+  if (!pipeline) {
+    std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(), parse_message.c_str());
     return kExitUsage;
-  }
-  if (!GST_IS_PIPELINE(pipeline)) {  // a single element: wrap it so it has a bus and clock
-    GstElement* bin = gst_pipeline_new(nullptr);
-    gst_bin_add(GST_BIN(bin), pipeline);
-    pipeline = bin;
   }
   if (opt.command == "check") {
     gst_object_unref(pipeline);
@@ -515,8 +630,10 @@ int Run(const Options& opt) {
     return kExitError;
   }
 
-  LatencyProbes probes;
-  probes.Attach(GST_BIN(pipeline));
+  // Per connection: a reconnection builds the pipeline anew (gst-launch's delayed links, such
+  // as rtspsrc's pads to decodebin, are made once per pipeline), so the table is the last one's.
+  auto probes = std::make_unique<LatencyProbes>();
+  probes->Attach(GST_BIN(pipeline));
   InputWatch input;
   input.Attach(GST_BIN(pipeline));
   // Prints an error and, when the input explains it, what the input held.
@@ -533,10 +650,35 @@ int Run(const Options& opt) {
 
   GstBus* bus = gst_element_get_bus(pipeline);
   int status = -1;
-  if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    // The reason is on the bus (e.g. a device or file that cannot be opened).
+  NetworkCounters net;
+  const int64_t stall_ns = static_cast<int64_t>(opt.stall_timeout_s * 1e9);
+  double backoff_s = kFirstBackoffS;
+  int64_t restart_at = -1;       // NowNs when the next reconnection attempt starts; -1: none due
+  int64_t started_ns = NowNs();  // the last (re)start: the stall timer counts from here too
+  bool live = false;             // a live pipeline (no preroll): its EOS may be a lost source
+
+  // Tears the pipeline down and schedules the next attempt (back-off doubling to kMaxBackoffS).
+  auto schedule_restart = [&](const std::string& why) {
+    net.AddRtpLoss(GST_BIN(pipeline));
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    net.gaps_before += input.Gaps();
+    input.Detach();
+    std::fprintf(stderr, "facegraph: %s: %s; reconnecting in %.1f s\n", opt.file.c_str(),
+                 why.c_str(), backoff_s);
+    restart_at = NowNs() + static_cast<int64_t>(backoff_s * 1e9);
+    backoff_s = std::min(backoff_s * 2, kMaxBackoffS);
+  };
+  // Starts (or restarts) the pipeline; false when the state change failed at once.
+  auto start = [&]() {
+    started_ns = NowNs();
+    const GstStateChangeReturn ret = gst_element_set_state(pipeline, GST_STATE_PLAYING);
+    live = ret == GST_STATE_CHANGE_NO_PREROLL;
+    return ret != GST_STATE_CHANGE_FAILURE;
+  };
+  // Prints the start failure's cause from the bus; true when a reconnection may cure it.
+  auto report_start_failure = [&]() {
     // The first error is the cause; later ones (e.g. "state change failed") follow from it.
-    bool printed = false;
+    bool printed = false, curable = false;
     while (GstMessage* msg = gst_bus_pop_filtered(
                bus, static_cast<GstMessageType>(GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT))) {
       if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT) {
@@ -544,13 +686,21 @@ int Run(const Options& opt) {
         gst_message_unref(msg);
         continue;
       }
+      if (!printed) curable = Reconnectable(msg, input);
       if (!printed || opt.verbose) report_error(msg);
       gst_message_unref(msg);
       printed = true;
     }
     if (!printed)
       std::fprintf(stderr, "facegraph: %s: the pipeline failed to start\n", opt.file.c_str());
-    status = kExitError;
+    return curable;
+  };
+
+  if (!start()) {
+    if (report_start_failure() && opt.reconnect)
+      schedule_restart("the source could not be opened");
+    else
+      status = kExitError;
   }
 
   int64_t eos_deadline = -1;  // set once EOS was sent after SIGINT
@@ -558,6 +708,11 @@ int Run(const Options& opt) {
   while (status < 0) {
     if (g_interrupts != seen_interrupts) {
       seen_interrupts = g_interrupts;
+      if (restart_at >= 0) {  // between attempts nothing is playing: stop now
+        std::fprintf(stderr, "facegraph: interrupted while waiting to reconnect\n");
+        status = kExitInterrupted;
+        break;
+      }
       if (eos_deadline < 0) {
         std::fprintf(stderr, "facegraph: interrupted, sending EOS (Ctrl-C again to stop now)\n");
         gst_element_send_event(pipeline, gst_event_new_eos());
@@ -574,6 +729,48 @@ int Run(const Options& opt) {
       status = kExitInterrupted;
       break;
     }
+    if (restart_at >= 0) {
+      if (NowNs() < restart_at) {
+        g_usleep(20000);
+        continue;
+      }
+      restart_at = -1;
+      ++net.reconnects;
+      // A new pipeline from the same description (it parsed before, so it parses now).
+      gst_object_unref(bus);
+      gst_object_unref(pipeline);
+      pipeline = Build(description, &parse_message);
+      if (!pipeline) {
+        std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(), parse_message.c_str());
+        return kExitError;
+      }
+      bus = gst_element_get_bus(pipeline);
+      probes = std::make_unique<LatencyProbes>();
+      probes->Attach(GST_BIN(pipeline));
+      input.Attach(GST_BIN(pipeline));
+      AppendJsonOnRestart(input);
+      if (!start()) {
+        report_start_failure();
+        schedule_restart("the source could not be opened");
+      }
+      continue;
+    }
+    // Frames flow again since the last (re)start: the next failure starts the back-off anew.
+    if (input.LastFrameNs() > started_ns) backoff_s = kFirstBackoffS;
+    // A source that stopped sending without EOS or error (a camera or server that hangs).
+    if (stall_ns > 0 && eos_deadline < 0 &&
+        NowNs() - std::max(input.LastFrameNs(), started_ns) > stall_ns) {
+      ++net.stalls;
+      char why[96];
+      std::snprintf(why, sizeof why, "no frame for %.1f s (the source stalled)", opt.stall_timeout_s);
+      if (opt.reconnect) {
+        schedule_restart(why);
+        continue;
+      }
+      std::fprintf(stderr, "facegraph: %s: error: %s\n", opt.file.c_str(), why);
+      status = kExitError;
+      break;
+    }
     GstMessage* msg = gst_bus_timed_pop_filtered(
         bus, 50 * GST_MSECOND,
         static_cast<GstMessageType>(GST_MESSAGE_ERROR | GST_MESSAGE_WARNING | GST_MESSAGE_EOS |
@@ -582,6 +779,12 @@ int Run(const Options& opt) {
     switch (GST_MESSAGE_TYPE(msg)) {
       case GST_MESSAGE_EOS:
         if (opt.verbose) std::fprintf(stderr, "facegraph: end of stream\n");
+        // A live source that ends by itself (a server that closed the session) is a lost
+        // source when reconnecting; a file's end, or the EOS a Ctrl-C sent, is the end.
+        if (opt.reconnect && live && eos_deadline < 0) {
+          schedule_restart("the live source ended");
+          break;
+        }
         status = eos_deadline >= 0 ? kExitInterrupted : kExitOk;
         // A graph that analyses frames but got none has not done its job, however cleanly
         // the stream ended (an empty or truncated file that the demuxer still "plays").
@@ -598,6 +801,10 @@ int Run(const Options& opt) {
         break;
       case GST_MESSAGE_ERROR:
         report_error(msg);
+        if (opt.reconnect && eos_deadline < 0 && Reconnectable(msg, input)) {
+          schedule_restart("the source failed");
+          break;
+        }
         status = kExitError;
         break;
       case GST_MESSAGE_WARNING:
@@ -619,12 +826,20 @@ int Run(const Options& opt) {
     gst_message_unref(msg);
   }
 
+  net.AddRtpLoss(GST_BIN(pipeline));
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(bus);
   if (input.Frames() >= 0)
     std::fprintf(stderr, "facegraph: %lld video frames analysed\n",
                  static_cast<long long>(input.Frames()));
-  probes.Print();
+  if (opt.reconnect || net.rtp_lost > 0 || net.stalls > 0) {
+    std::fprintf(stderr,
+                 "facegraph: network: %d reconnection attempts, %d stalls, %llu RTP packets lost, %llu "
+                 "gaps (DISCONT frames) in the analysed stream\n",
+                 net.reconnects, net.stalls, static_cast<unsigned long long>(net.rtp_lost),
+                 static_cast<unsigned long long>(net.gaps_before + input.Gaps()));
+  }
+  probes->Print();
   gst_object_unref(pipeline);
   return status;
 }
@@ -657,6 +872,17 @@ int main(int argc, char** argv) {
       opt.verbose = true;
     } else if (args[i] == "--fatal-warnings") {
       opt.fatal_warnings = true;
+    } else if (args[i] == "--reconnect") {
+      opt.reconnect = true;
+      if (opt.stall_timeout_s == 0) opt.stall_timeout_s = kDefaultStallS;
+    } else if (args[i].rfind("--stall-timeout=", 0) == 0) {
+      char* end = nullptr;
+      const std::string v = args[i].substr(16);
+      opt.stall_timeout_s = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end || !(opt.stall_timeout_s >= 0)) {
+        std::fprintf(stderr, "facegraph: --stall-timeout wants seconds >= 0, not \"%s\"\n", v.c_str());
+        return Usage();
+      }
     } else if (!args[i].empty() && args[i][0] == '-') {
       std::fprintf(stderr, "facegraph: unknown option %s\n", args[i].c_str());
       return Usage();
