@@ -41,8 +41,9 @@ namespace fg {
 
 enum class PixelFormat : uint8_t {
   kRGB, kBGR, kRGBA, kBGRA, kGRAY8, kNV12, kI420,
+  kYUY2, kUYVY, kNV21, kRGBx, kBGRx, kxRGB, kxBGR,
 };
-inline constexpr int kPixelFormatCount = 7;
+inline constexpr int kPixelFormatCount = 14;
 
 enum class PixelLayout : uint8_t {
   kPackedRgb,      // one plane; bpp bytes per pixel: R, G, B and maybe an alpha or padding byte
@@ -76,6 +77,13 @@ inline constexpr std::array<PixelFormatInfo, kPixelFormatCount> kPixelFormats{{
     {.format = PixelFormat::kGRAY8, .name = "gray8", .layout = PixelLayout::kGray, .bpp = 1},
     {.format = PixelFormat::kNV12, .name = "nv12", .layout = PixelLayout::kSemiPlanar420, .planes = 2, .bpp = 1, .sub_x = 1, .sub_y = 1, .y = 0, .u = 0, .v = 1},
     {.format = PixelFormat::kI420, .name = "i420", .layout = PixelLayout::kPlanar420, .planes = 3, .bpp = 1, .sub_x = 1, .sub_y = 1, .y = 0, .u = 0, .v = 0},
+    {.format = PixelFormat::kYUY2, .name = "yuy2", .layout = PixelLayout::kPackedYuv422, .bpp = 2, .sub_x = 1, .y = 0, .u = 1, .v = 3},
+    {.format = PixelFormat::kUYVY, .name = "uyvy", .layout = PixelLayout::kPackedYuv422, .bpp = 2, .sub_x = 1, .y = 1, .u = 0, .v = 2},
+    {.format = PixelFormat::kNV21, .name = "nv21", .layout = PixelLayout::kSemiPlanar420, .planes = 2, .bpp = 1, .sub_x = 1, .sub_y = 1, .y = 0, .u = 1, .v = 0},
+    {.format = PixelFormat::kRGBx, .name = "rgbx", .layout = PixelLayout::kPackedRgb, .bpp = 4, .r = 0, .g = 1, .b = 2, .x = 3},
+    {.format = PixelFormat::kBGRx, .name = "bgrx", .layout = PixelLayout::kPackedRgb, .bpp = 4, .r = 2, .g = 1, .b = 0, .x = 3},
+    {.format = PixelFormat::kxRGB, .name = "xrgb", .layout = PixelLayout::kPackedRgb, .bpp = 4, .r = 1, .g = 2, .b = 3, .x = 0},
+    {.format = PixelFormat::kxBGR, .name = "xbgr", .layout = PixelLayout::kPackedRgb, .bpp = 4, .r = 3, .g = 2, .b = 1, .x = 0},
 }};
 
 constexpr bool PixelFormatTableInOrder() {
