@@ -5,61 +5,36 @@
 
 namespace fg {
 
-namespace {
-constexpr std::array<std::pair<PixelFormat, std::string_view>, 7> kNames{{
-    {PixelFormat::kRGB, "rgb"},
-    {PixelFormat::kBGR, "bgr"},
-    {PixelFormat::kRGBA, "rgba"},
-    {PixelFormat::kBGRA, "bgra"},
-    {PixelFormat::kGRAY8, "gray8"},
-    {PixelFormat::kNV12, "nv12"},
-    {PixelFormat::kI420, "i420"},
-}};
-
-}  // namespace
-
 std::string_view PixelFormatName(PixelFormat f) {
-  for (const auto& [fmt, name] : kNames)
-    if (fmt == f) return name;
-  return "unknown";
+  const auto i = static_cast<size_t>(f);
+  return i < kPixelFormats.size() ? kPixelFormats[i].name : "unknown";
 }
 
 std::optional<PixelFormat> PixelFormatFromName(std::string_view name) {
-  for (const auto& [fmt, n] : kNames)
-    if (n == name) return fmt;
+  for (const PixelFormatInfo& info : kPixelFormats)
+    if (info.name == name) return info.format;
   return std::nullopt;
 }
 
-int PlaneCount(PixelFormat f) {
-  switch (f) {
-    case PixelFormat::kNV12: return 2;
-    case PixelFormat::kI420: return 3;
-    default: return 1;
-  }
-}
-
 int ImageView::MinStride(PixelFormat format, int width, int plane) {
-  const int half = (width + 1) / 2;
-  switch (format) {
-    case PixelFormat::kRGB:
-    case PixelFormat::kBGR: return 3 * width;
-    case PixelFormat::kRGBA:
-    case PixelFormat::kBGRA: return 4 * width;
-    case PixelFormat::kGRAY8: return width;
-    case PixelFormat::kNV12: return plane == 0 ? width : 2 * half;
-    case PixelFormat::kI420: return plane == 0 ? width : half;
-  }
-  return 0;
+  const PixelFormatInfo& f = FormatInfo(format);
+  if (plane >= f.planes) return 0;
+  const int chroma_w = (width + (1 << f.sub_x) - 1) >> f.sub_x;  // chroma blocks per row
+  if (plane == 0) return f.layout == PixelLayout::kPackedYuv422 ? 4 * chroma_w : f.bpp * width;
+  return f.layout == PixelLayout::kSemiPlanar420 ? 2 * chroma_w : chroma_w;
 }
 
-int ImageView::PlaneRows(PixelFormat /*format*/, int height, int plane) {
+int ImageView::PlaneRows(PixelFormat format, int height, int plane) {
   if (plane == 0) return height;
-  return (height + 1) / 2;
+  const int sub_y = FormatInfo(format).sub_y;
+  return (height + (1 << sub_y) - 1) >> sub_y;
 }
 
 std::optional<std::string> ImageView::Wrap(PixelFormat format, int width, int height,
                                            const std::array<const uint8_t*, 3>& planes,
                                            const std::array<int, 3>& strides, ImageView* out) {
+  if (static_cast<int>(format) >= kPixelFormatCount)
+    return "image: unknown pixel format " + std::to_string(static_cast<int>(format));
   const std::string fmt(PixelFormatName(format));
   if (width <= 0 || height <= 0)
     return "image " + fmt + ": size " + std::to_string(width) + "x" + std::to_string(height) +
@@ -71,7 +46,10 @@ std::optional<std::string> ImageView::Wrap(PixelFormat format, int width, int he
     if (strides[p] < min)
       return "image " + fmt + " " + std::to_string(width) + "x" + std::to_string(height) +
              ": stride of plane " + std::to_string(p) + " is " + std::to_string(strides[p]) +
-             " bytes, less than one row (" + std::to_string(min) + ")";
+             " bytes, less than one row (" + std::to_string(min) + ")" +
+             (FormatInfo(format).layout == PixelLayout::kPackedYuv422 && width % 2 == 1
+                  ? "; " + fmt + " packs 2 pixels in 4 bytes, so an odd width needs the whole last pair"
+                  : std::string());
   }
   out->format = format;
   out->width = width;
@@ -82,16 +60,7 @@ std::optional<std::string> ImageView::Wrap(PixelFormat format, int width, int he
 }
 
 Rgb8 ImageView::At(int x, int y) const {
-  switch (format) {
-    case PixelFormat::kRGB: return AtAs<PixelFormat::kRGB>(x, y);
-    case PixelFormat::kBGR: return AtAs<PixelFormat::kBGR>(x, y);
-    case PixelFormat::kRGBA: return AtAs<PixelFormat::kRGBA>(x, y);
-    case PixelFormat::kBGRA: return AtAs<PixelFormat::kBGRA>(x, y);
-    case PixelFormat::kGRAY8: return AtAs<PixelFormat::kGRAY8>(x, y);
-    case PixelFormat::kNV12: return AtAs<PixelFormat::kNV12>(x, y);
-    case PixelFormat::kI420: return AtAs<PixelFormat::kI420>(x, y);
-  }
-  return {0, 0, 0};
+  return VisitPixelFormat(format, [&]<PixelFormat F>() { return AtAs<F>(x, y); });
 }
 
 std::array<float, 3> ImageView::Bilinear(float x, float y) const {

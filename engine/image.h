@@ -23,15 +23,9 @@
 #include <string_view>
 
 #include "engine/hd.h"
+#include "engine/pixel_format.h"
 
 namespace fg {
-
-enum class PixelFormat { kRGB, kBGR, kRGBA, kBGRA, kGRAY8, kNV12, kI420 };
-
-// Canonical lower-case names ("rgb", "nv12", ...), as used in errors and in caps mapping.
-std::string_view PixelFormatName(PixelFormat f);
-std::optional<PixelFormat> PixelFormatFromName(std::string_view name);
-int PlaneCount(PixelFormat f);
 
 struct Rgb8 {
   uint8_t r, g, b;
@@ -47,12 +41,13 @@ struct ImageView {
   // Validates a layout and fills *out. Returns an error message (naming the plane and the
   // offending number) when the layout cannot be right: non-positive size, a null plane, a
   // stride smaller than a row. Odd widths and heights are allowed for every format (chroma
-  // planes of NV12/I420 are ceil(w/2) x ceil(h/2)).
+  // planes of NV12/NV21/I420 are ceil(w/2) x ceil(h/2); a YUY2/UYVY row holds ceil(w/2)
+  // whole macropixels, see engine/pixel_format.h). Strides may be padded freely.
   static std::optional<std::string> Wrap(PixelFormat format, int width, int height,
                                          const std::array<const uint8_t*, 3>& planes,
                                          const std::array<int, 3>& strides, ImageView* out);
 
-  // Minimum stride of plane p for this format and width (bytes).
+  // Minimum stride of plane p for this format and width (bytes; from the format's row).
   static int MinStride(PixelFormat format, int width, int plane);
   // Rows of plane p.
   static int PlaneRows(PixelFormat format, int height, int plane);
@@ -84,22 +79,20 @@ FG_HD inline Rgb8 YuvToRgb(int y, int u, int v) {
 }
 }  // namespace detail
 
+// Every format through its row in kPixelFormats and the address rule (engine/pixel_format.h).
 template <PixelFormat F>
 FG_HD inline Rgb8 ImageView::AtAs(int x, int y) const {
-  const uint8_t* row = planes[0] + static_cast<std::ptrdiff_t>(y) * strides[0];
-  if constexpr (F == PixelFormat::kRGB) return {row[3 * x], row[3 * x + 1], row[3 * x + 2]};
-  if constexpr (F == PixelFormat::kBGR) return {row[3 * x + 2], row[3 * x + 1], row[3 * x]};
-  if constexpr (F == PixelFormat::kRGBA) return {row[4 * x], row[4 * x + 1], row[4 * x + 2]};
-  if constexpr (F == PixelFormat::kBGRA) return {row[4 * x + 2], row[4 * x + 1], row[4 * x]};
-  if constexpr (F == PixelFormat::kGRAY8) return {row[x], row[x], row[x]};
-  if constexpr (F == PixelFormat::kNV12) {
-    const uint8_t* uv = planes[1] + static_cast<std::ptrdiff_t>(y / 2) * strides[1];
-    return detail::YuvToRgb(row[x], uv[2 * (x / 2)], uv[2 * (x / 2) + 1]);
-  }
-  if constexpr (F == PixelFormat::kI420) {
-    const uint8_t* u = planes[1] + static_cast<std::ptrdiff_t>(y / 2) * strides[1];
-    const uint8_t* v = planes[2] + static_cast<std::ptrdiff_t>(y / 2) * strides[2];
-    return detail::YuvToRgb(row[x], u[x / 2], v[x / 2]);
+  constexpr PixelLayout kLayout = kFormat<F>.layout;
+  if constexpr (kLayout == PixelLayout::kPackedRgb) {
+    const uint8_t* p = PixelAddress<F>(planes.data(), strides.data(), x, y);
+    return {p[kFormat<F>.r], p[kFormat<F>.g], p[kFormat<F>.b]};
+  } else if constexpr (kLayout == PixelLayout::kGray) {
+    const uint8_t g = *PixelAddress<F>(planes.data(), strides.data(), x, y);
+    return {g, g, g};
+  } else {
+    const uint8_t *u, *v;
+    ChromaAddress<F>(planes.data(), strides.data(), x >> kFormat<F>.sub_x, y >> kFormat<F>.sub_y, &u, &v);
+    return detail::YuvToRgb(*LumaAddress<F>(planes.data(), strides.data(), x, y), *u, *v);
   }
 }
 

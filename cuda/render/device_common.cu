@@ -1,5 +1,5 @@
 // LaunchComposite (device_common.cuh): one thread per frame pixel of the clipped rectangle
-// (packed formats) or per 2x2 chroma block (NV12, I420); each writes only its own pixels.
+// (packed formats) or per chroma block (YUV formats: 2x2 for 4:2:0, 2x1 for 4:2:2); each writes only its own pixels.
 #include "cuda/render/device_common.cuh"
 
 #include "cuda/render/render_stages.h"
@@ -20,12 +20,13 @@ __global__ void CompositePackedKernel(rk::CompositeRect r, const uint8_t* __rest
   rs::CompositePackedStage<F>(i, j, r, panel, panel_w, plane0, stride0);
 }
 
+template <PixelFormat F>
 __global__ void CompositeYuvKernel(rk::CompositeRect r, const uint8_t* __restrict__ panel, int panel_w,
-                                   draw::MutableImageView dst, int cx0, int cx1, int cy0) {
-  const int cx = cx0 + static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
-  const int cy = cy0 + static_cast<int>(blockIdx.y);
-  if (cx > cx1) return;
-  rk::WriteYuvBlock(panel, panel_w, r, cx, cy, dst.format, dst.planes.data(), dst.strides.data());
+                                   draw::MutableImageView dst, rk::BlockRange blocks) {
+  const int cx = blocks.cx0 + static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  const int cy = blocks.cy0 + static_cast<int>(blockIdx.y);
+  if (cx > blocks.cx1) return;
+  rk::WriteYuvBlock<F>(panel, panel_w, r, cx, cy, dst.planes.data(), dst.strides.data());
 }
 
 template <PixelFormat F>
@@ -41,20 +42,15 @@ bool LaunchComposite(const uint8_t* panel, int panel_w, int panel_h, const draw:
                      cudaStream_t stream, std::string* error) {
   const rk::CompositeRect r = rk::ClipComposite(panel_w, panel_h, dst.width, dst.height, x, y);
   if (r.w <= 0 || r.h <= 0) return true;
-  switch (dst.format) {
-    case PixelFormat::kRGB: Packed<PixelFormat::kRGB>(r, panel, panel_w, dst, stream); break;
-    case PixelFormat::kBGR: Packed<PixelFormat::kBGR>(r, panel, panel_w, dst, stream); break;
-    case PixelFormat::kRGBA: Packed<PixelFormat::kRGBA>(r, panel, panel_w, dst, stream); break;
-    case PixelFormat::kBGRA: Packed<PixelFormat::kBGRA>(r, panel, panel_w, dst, stream); break;
-    case PixelFormat::kGRAY8: Packed<PixelFormat::kGRAY8>(r, panel, panel_w, dst, stream); break;
-    case PixelFormat::kNV12:
-    case PixelFormat::kI420: {
-      const int cx0 = r.x0 / 2, cx1 = (r.x0 + r.w - 1) / 2, cy0 = r.y0 / 2, cy1 = (r.y0 + r.h - 1) / 2;
-      const dim3 grid(Blocks(cx1 - cx0 + 1), static_cast<unsigned>(cy1 - cy0 + 1));
-      CompositeYuvKernel<<<grid, kThreads, 0, stream>>>(r, panel, panel_w, dst, cx0, cx1, cy0);
-      break;
+  VisitPixelFormat(dst.format, [&]<PixelFormat F>() {
+    if constexpr (IsYuv(F)) {
+      const rk::BlockRange blocks = rk::ChromaBlocks<F>(r);
+      const dim3 grid(Blocks(blocks.cx1 - blocks.cx0 + 1), static_cast<unsigned>(blocks.cy1 - blocks.cy0 + 1));
+      CompositeYuvKernel<F><<<grid, kThreads, 0, stream>>>(r, panel, panel_w, dst, blocks);
+    } else {
+      Packed<F>(r, panel, panel_w, dst, stream);
     }
-  }
+  });
   FG_CUDA_CHECK(cudaGetLastError(), error);  // the launch itself
   return true;
 }

@@ -141,15 +141,7 @@ bool DeviceFaceWarp::Warp(const ImageView& device_src, std::span<const std::arra
   WarpDepthKernel<<<depth_blocks, rk::kLanes * rk::kTrianglesPerBlock, 0, m.stream>>>(m.d_drawtris, m.nt, bw, m.d_keys);
   FG_CUDA_CHECK(cudaGetLastError(), error);
   const rk::V3* src_lm = m.d_lm;
-  switch (device_src.format) {
-    case PixelFormat::kRGB: Resolve<PixelFormat::kRGB>(bw, bh, m.d_keys, m.d_drawtris, src_lm, device_src, m.d_scratch, m.stream); break;
-    case PixelFormat::kBGR: Resolve<PixelFormat::kBGR>(bw, bh, m.d_keys, m.d_drawtris, src_lm, device_src, m.d_scratch, m.stream); break;
-    case PixelFormat::kRGBA: Resolve<PixelFormat::kRGBA>(bw, bh, m.d_keys, m.d_drawtris, src_lm, device_src, m.d_scratch, m.stream); break;
-    case PixelFormat::kBGRA: Resolve<PixelFormat::kBGRA>(bw, bh, m.d_keys, m.d_drawtris, src_lm, device_src, m.d_scratch, m.stream); break;
-    case PixelFormat::kGRAY8: Resolve<PixelFormat::kGRAY8>(bw, bh, m.d_keys, m.d_drawtris, src_lm, device_src, m.d_scratch, m.stream); break;
-    case PixelFormat::kNV12: Resolve<PixelFormat::kNV12>(bw, bh, m.d_keys, m.d_drawtris, src_lm, device_src, m.d_scratch, m.stream); break;
-    case PixelFormat::kI420: Resolve<PixelFormat::kI420>(bw, bh, m.d_keys, m.d_drawtris, src_lm, device_src, m.d_scratch, m.stream); break;
-  }
+  VisitPixelFormat(device_src.format, [&]<PixelFormat F>() { Resolve<F>(bw, bh, m.d_keys, m.d_drawtris, src_lm, device_src, m.d_scratch, m.stream); });
   FG_CUDA_CHECK(cudaGetLastError(), error);
   return render_device::LaunchComposite(m.d_scratch, bw, bh, device_dst, box.x0, box.y0, m.stream, error);
 }

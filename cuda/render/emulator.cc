@@ -115,34 +115,23 @@ void EmulatedFaceWarp::Warp(const ImageView& src, std::span<const std::array<flo
   const int nt = static_cast<int>(tris_.size());
   for (int t = 0; t < nt; ++t) rs::WarpTriangleStage(t, triangles_.data(), target.data(), box.x0, box.y0, bw, bh, tris_.data());
   DepthPass(tris_, 0, bw, order, &keys_);
-  switch (src.format) {
-    case PixelFormat::kRGB: WarpResolve<PixelFormat::kRGB>(bw, bh, keys_, tris_, source, src, scratch_.px.data()); break;
-    case PixelFormat::kBGR: WarpResolve<PixelFormat::kBGR>(bw, bh, keys_, tris_, source, src, scratch_.px.data()); break;
-    case PixelFormat::kRGBA: WarpResolve<PixelFormat::kRGBA>(bw, bh, keys_, tris_, source, src, scratch_.px.data()); break;
-    case PixelFormat::kBGRA: WarpResolve<PixelFormat::kBGRA>(bw, bh, keys_, tris_, source, src, scratch_.px.data()); break;
-    case PixelFormat::kGRAY8: WarpResolve<PixelFormat::kGRAY8>(bw, bh, keys_, tris_, source, src, scratch_.px.data()); break;
-    case PixelFormat::kNV12: WarpResolve<PixelFormat::kNV12>(bw, bh, keys_, tris_, source, src, scratch_.px.data()); break;
-    case PixelFormat::kI420: WarpResolve<PixelFormat::kI420>(bw, bh, keys_, tris_, source, src, scratch_.px.data()); break;
-  }
+  VisitPixelFormat(src.format, [&]<PixelFormat F>() { WarpResolve<F>(bw, bh, keys_, tris_, source, src, scratch_.px.data()); });
   EmulatedComposite(scratch_, dst, box.x0, box.y0);
 }
 
 void EmulatedComposite(const render::RgbaImage& panel, const draw::MutableImageView& dst, int x, int y) {
   const rk::CompositeRect r = rk::ClipComposite(panel.width, panel.height, dst.width, dst.height, x, y);
   if (r.w <= 0 || r.h <= 0) return;
-  switch (dst.format) {
-    case PixelFormat::kRGB: CompositePacked<PixelFormat::kRGB>(panel, dst, r); break;
-    case PixelFormat::kBGR: CompositePacked<PixelFormat::kBGR>(panel, dst, r); break;
-    case PixelFormat::kRGBA: CompositePacked<PixelFormat::kRGBA>(panel, dst, r); break;
-    case PixelFormat::kBGRA: CompositePacked<PixelFormat::kBGRA>(panel, dst, r); break;
-    case PixelFormat::kGRAY8: CompositePacked<PixelFormat::kGRAY8>(panel, dst, r); break;
-    case PixelFormat::kNV12:
-    case PixelFormat::kI420:
-      for (int cy = r.y0 / 2; cy <= (r.y0 + r.h - 1) / 2; ++cy)
-        for (int cx = r.x0 / 2; cx <= (r.x0 + r.w - 1) / 2; ++cx)
-          rk::WriteYuvBlock(panel.px.data(), panel.width, r, cx, cy, dst.format, dst.planes.data(), dst.strides.data());
-      break;
-  }
+  VisitPixelFormat(dst.format, [&]<PixelFormat F>() {
+    if constexpr (IsYuv(F)) {
+      const rk::BlockRange blocks = rk::ChromaBlocks<F>(r);
+      for (int cy = blocks.cy0; cy <= blocks.cy1; ++cy)
+        for (int cx = blocks.cx0; cx <= blocks.cx1; ++cx)
+          rk::WriteYuvBlock<F>(panel.px.data(), panel.width, r, cx, cy, dst.planes.data(), dst.strides.data());
+    } else {
+      CompositePacked<F>(panel, dst, r);
+    }
+  });
 }
 
 }  // namespace fg::cuda

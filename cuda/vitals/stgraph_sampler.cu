@@ -107,15 +107,7 @@ struct StgraphSampler::Impl {
       std::memcpy(h_lm + static_cast<size_t>(k) * kLmFloats, faces[sampled[k]][0].data(), kLmFloats * sizeof(float));
     FG_CUDA_CHECK(cudaMemcpyAsync(d_lm, h_lm, static_cast<size_t>(n) * kLmFloats * sizeof(float),
                                   cudaMemcpyHostToDevice, stream), error);
-    switch (v.format) {
-      case PixelFormat::kRGB: Launch<PixelFormat::kRGB>(v, d_tris, nt, d_lm, n, d_out, stream); break;
-      case PixelFormat::kBGR: Launch<PixelFormat::kBGR>(v, d_tris, nt, d_lm, n, d_out, stream); break;
-      case PixelFormat::kRGBA: Launch<PixelFormat::kRGBA>(v, d_tris, nt, d_lm, n, d_out, stream); break;
-      case PixelFormat::kBGRA: Launch<PixelFormat::kBGRA>(v, d_tris, nt, d_lm, n, d_out, stream); break;
-      case PixelFormat::kGRAY8: Launch<PixelFormat::kGRAY8>(v, d_tris, nt, d_lm, n, d_out, stream); break;
-      case PixelFormat::kNV12: Launch<PixelFormat::kNV12>(v, d_tris, nt, d_lm, n, d_out, stream); break;
-      case PixelFormat::kI420: Launch<PixelFormat::kI420>(v, d_tris, nt, d_lm, n, d_out, stream); break;
-    }
+    VisitPixelFormat(v.format, [&]<PixelFormat F>() { Launch<F>(v, d_tris, nt, d_lm, n, d_out, stream); });
     FG_CUDA_CHECK(cudaGetLastError(), error);  // the launch itself
     FG_CUDA_CHECK(cudaMemcpyAsync(h_out, d_out, static_cast<size_t>(n) * nt * sizeof(sk::TriangleResult),
                                   cudaMemcpyDeviceToHost, stream), error);

@@ -12,11 +12,11 @@ namespace {
 // Grey (BT.601 luma, full-range scale) of one pixel; F known at compile time.
 template <PixelFormat F>
 inline float Grey(const ImageView& v, int x, int y) {
-  if constexpr (F == PixelFormat::kGRAY8) {
-    return v.planes[0][static_cast<std::ptrdiff_t>(y) * v.strides[0] + x];
-  } else if constexpr (F == PixelFormat::kNV12 || F == PixelFormat::kI420) {
-    // Luma straight from the Y plane (limited range stretched to 0..255).
-    return (v.planes[0][static_cast<std::ptrdiff_t>(y) * v.strides[0] + x] - 16) * (255.0f / 219);
+  if constexpr (kFormat<F>.layout == PixelLayout::kGray) {
+    return *PixelAddress<F>(v.planes.data(), v.strides.data(), x, y);
+  } else if constexpr (IsYuv(F)) {
+    // Luma straight from its byte (limited range stretched to 0..255).
+    return (*LumaAddress<F>(v.planes.data(), v.strides.data(), x, y) - 16) * (255.0f / 219);
   } else {
     const Rgb8 p = v.AtAs<F>(x, y);
     return 0.299f * p.r + 0.587f * p.g + 0.114f * p.b;
@@ -315,15 +315,12 @@ void AppearanceRefiner::FrontaliseWith(const ImageView& frame,
       out[mapped_[k]] = top + (bot - top) * fy;
     }
   };
-  switch (frame.format) {
-    case PixelFormat::kRGB: boxed.template operator()<PixelFormat::kRGB>(); break;
-    case PixelFormat::kBGR: boxed.template operator()<PixelFormat::kBGR>(); break;
-    case PixelFormat::kRGBA: boxed.template operator()<PixelFormat::kRGBA>(); break;
-    case PixelFormat::kBGRA: boxed.template operator()<PixelFormat::kBGRA>(); break;
-    case PixelFormat::kGRAY8: direct.template operator()<PixelFormat::kGRAY8>(); break;
-    case PixelFormat::kNV12: direct.template operator()<PixelFormat::kNV12>(); break;
-    case PixelFormat::kI420: direct.template operator()<PixelFormat::kI420>(); break;
-  }
+  VisitPixelFormat(frame.format, [&]<PixelFormat F>() {
+    if constexpr (kFormat<F>.layout == PixelLayout::kPackedRgb)
+      boxed.template operator()<F>();
+    else
+      direct.template operator()<F>();
+  });
 }
 
 void AppearanceRefiner::Downsample(const std::vector<float>& src, int sw, int sh,

@@ -37,35 +37,54 @@ ImageView MutableImageView::view() const {
 Pen Pen::Make(PixelFormat format, Color c) {
   Pen p;
   p.format = format;
+  const PixelFormatInfo& f = FormatInfo(format);
   const int r = c.r, g = c.g, b = c.b;
-  switch (format) {
-    case PixelFormat::kRGB: p.packed = {c.r, c.g, c.b, 0}; break;
-    case PixelFormat::kBGR: p.packed = {c.b, c.g, c.r, 0}; break;
-    case PixelFormat::kRGBA: p.packed = {c.r, c.g, c.b, c.a}; break;
-    case PixelFormat::kBGRA: p.packed = {c.b, c.g, c.r, c.a}; break;
-    case PixelFormat::kGRAY8:
-      p.packed[0] = static_cast<uint8_t>((77 * r + 150 * g + 29 * b + 128) >> 8);
-      break;
-    case PixelFormat::kNV12:
-    case PixelFormat::kI420:
-      // BT.601 limited range, the inverse of detail::YuvToRgb (engine/image.h).
-      p.y = detail::Clamp8(((66 * r + 129 * g + 25 * b + 128) >> 8) + 16);
-      p.u = detail::Clamp8(((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128);
-      p.v = detail::Clamp8(((112 * r - 94 * g - 18 * b + 128) >> 8) + 128);
-      break;
+  if (f.layout == PixelLayout::kPackedRgb) {
+    p.packed[f.r] = c.r, p.packed[f.g] = c.g, p.packed[f.b] = c.b;
+    if (f.alpha) p.packed[f.x] = c.a;
+  } else if (f.layout == PixelLayout::kGray) {
+    p.packed[0] = static_cast<uint8_t>((77 * r + 150 * g + 29 * b + 128) >> 8);
+  } else {
+    // BT.601 limited range, the inverse of detail::YuvToRgb (engine/image.h).
+    p.y = detail::Clamp8(((66 * r + 129 * g + 25 * b + 128) >> 8) + 16);
+    p.u = detail::Clamp8(((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128);
+    p.v = detail::Clamp8(((112 * r - 94 * g - 18 * b + 128) >> 8) + 128);
   }
   return p;
 }
 
 namespace {
 
-int BytesPerPixel(PixelFormat f) {
-  switch (f) {
-    case PixelFormat::kRGB:
-    case PixelFormat::kBGR: return 3;
-    case PixelFormat::kRGBA:
-    case PixelFormat::kBGRA: return 4;
-    default: return 1;
+// Pixels [x0, x1] of row y (already clipped) in format F. Packed RGB: the pen's bytes, a
+// padding byte kept; YUV: the luma of each pixel (the other pixel of a 4:2:2 pair or 2x2 block
+// keeps its own) and the pen's U/V in every chroma block the span touches.
+template <PixelFormat F>
+void SpanAs(const MutableImageView& img, const Pen& pen, int y, int x0, int x1) {
+  constexpr PixelFormatInfo I = kFormat<F>;
+  uint8_t* const* planes = img.planes.data();
+  const int* strides = img.strides.data();
+  if constexpr (I.layout == PixelLayout::kPackedRgb) {
+    uint8_t* p = PixelAddress<F>(planes, strides, x0, y);
+    for (int x = x0; x <= x1; ++x, p += I.bpp) {
+      if constexpr (I.x < 0 || I.alpha) {
+        std::memcpy(p, pen.packed.data(), I.bpp);
+      } else {
+        p[I.r] = pen.packed[I.r], p[I.g] = pen.packed[I.g], p[I.b] = pen.packed[I.b];
+      }
+    }
+  } else if constexpr (I.layout == PixelLayout::kGray) {
+    std::memset(PixelAddress<F>(planes, strides, x0, y), pen.packed[0], x1 - x0 + 1);
+  } else {
+    if constexpr (I.bpp == 1) {
+      std::memset(LumaAddress<F>(planes, strides, x0, y), pen.y, x1 - x0 + 1);
+    } else {
+      for (int x = x0; x <= x1; ++x) *LumaAddress<F>(planes, strides, x, y) = pen.y;
+    }
+    for (int cx = x0 >> I.sub_x; cx <= x1 >> I.sub_x; ++cx) {
+      uint8_t *u, *v;
+      ChromaAddress<F>(planes, strides, cx, y >> I.sub_y, &u, &v);
+      *u = pen.u, *v = pen.v;
+    }
   }
 }
 
@@ -110,31 +129,7 @@ void Span(const MutableImageView& img, const Pen& pen, int y, int x0, int x1) {
   x0 = std::max(x0, 0);
   x1 = std::min(x1, img.width - 1);
   if (x0 > x1) return;
-  uint8_t* row = img.planes[0] + static_cast<std::ptrdiff_t>(y) * img.strides[0];
-  switch (img.format) {
-    case PixelFormat::kRGB:
-    case PixelFormat::kBGR:
-    case PixelFormat::kRGBA:
-    case PixelFormat::kBGRA: {
-      const int bpp = BytesPerPixel(img.format);
-      for (int x = x0; x <= x1; ++x) std::memcpy(row + bpp * x, pen.packed.data(), bpp);
-      break;
-    }
-    case PixelFormat::kGRAY8: std::memset(row + x0, pen.packed[0], x1 - x0 + 1); break;
-    case PixelFormat::kNV12: {
-      std::memset(row + x0, pen.y, x1 - x0 + 1);
-      uint8_t* uv = img.planes[1] + static_cast<std::ptrdiff_t>(y / 2) * img.strides[1];
-      for (int cx = x0 / 2; cx <= x1 / 2; ++cx) uv[2 * cx] = pen.u, uv[2 * cx + 1] = pen.v;
-      break;
-    }
-    case PixelFormat::kI420: {
-      std::memset(row + x0, pen.y, x1 - x0 + 1);
-      const int n = x1 / 2 - x0 / 2 + 1;
-      std::memset(img.planes[1] + static_cast<std::ptrdiff_t>(y / 2) * img.strides[1] + x0 / 2, pen.u, n);
-      std::memset(img.planes[2] + static_cast<std::ptrdiff_t>(y / 2) * img.strides[2] + x0 / 2, pen.v, n);
-      break;
-    }
-  }
+  VisitPixelFormat(img.format, [&]<PixelFormat F>() { SpanAs<F>(img, pen, y, x0, x1); });
 }
 
 void Point(const MutableImageView& img, const Pen& pen, int x, int y) { Span(img, pen, y, x, x); }

@@ -3,7 +3,7 @@
 //
 //   MutableImageView  a writable ImageView (same formats, same layout rules, same validation)
 //   Pen               a colour converted once to the frame's format: packed bytes for
-//                     RGB/BGR/RGBA/BGRA, a grey level for GRAY8, Y/U/V for NV12 and I420
+//                     the packed RGB formats, a grey level for GRAY8, Y/U/V for YUV
 //   primitives        Span (the one routine that writes), Point, FillRect, Rect, Line
 //                     (Bresenham, thickness 1..3), Circle (outline), FillCircle; text is in
 //                     engine/draw/font.h
@@ -13,10 +13,12 @@
 // AddressSanitizer). Lines are clipped to the frame before they are walked, so a line to
 // (1e9, 1e9) costs what its visible part costs.
 //
-// YUV formats (NV12, I420): the luma of each covered pixel is set; the chroma sample of the
-// 2x2 block that contains the pixel is set too (chroma is subsampled, so a one-pixel line
-// tints its 2x2 neighbours: the usual trade-off of drawing into 4:2:0 without converting).
-// Alpha (RGBA/BGRA) is written as the pen's alpha; nothing is blended.
+// YUV formats: the luma of each covered pixel is set; the chroma sample of the block that
+// contains the pixel is set too: 2x2 for 4:2:0 (NV12, NV21, I420), the 2x1 pair for 4:2:2
+// (YUY2, UYVY). Chroma is subsampled, so a one-pixel line tints its block neighbours (the
+// usual trade-off of drawing into subsampled video without converting); their luma is kept.
+// Alpha (RGBA/BGRA) is written as the pen's alpha; padding (RGBx, BGRx, xRGB, xBGR) is kept;
+// nothing is blended. Formats are described in engine/pixel_format.h.
 //
 // Threading: plain functions over caller memory; two threads may draw into different frames.
 // Nothing allocates.
@@ -66,8 +68,10 @@ struct Color {
 
 struct Pen {
   PixelFormat format = PixelFormat::kRGB;
-  std::array<uint8_t, 4> packed{};  // bytes of one pixel (RGB/BGR/RGBA/BGRA; GRAY8 in [0])
-  uint8_t y = 0, u = 128, v = 128;  // NV12 / I420: BT.601 limited range
+  // Packed RGB formats: the bytes of one pixel in the format's order (a padding byte, as in
+  // RGBx, is 0 here and never written); GRAY8: the grey in [0].
+  std::array<uint8_t, 4> packed{};
+  uint8_t y = 0, u = 128, v = 128;  // YUV formats: BT.601 limited range
   // Converts once; GRAY8 takes the BT.601 luma (full range), YUV the limited-range Y/U/V
   // (the inverse of ImageView::At, within rounding).
   static Pen Make(PixelFormat format, Color c);

@@ -36,38 +36,38 @@ void WritePacked(const RgbaImage& src, const draw::MutableImageView& dst,
   }
 }
 
-// NV12 / I420, one pass per chroma row: the (up to) two luma rows of each 2x2 block are
-// written and their written pixels averaged for the block's U/V. The same arithmetic as the
-// CUDA composite's per-block raster_kernel::WriteYuvBlock, walked row-wise here (faster on
-// a CPU than a block at a time).
+// YUV formats, one pass per chroma row: the luma rows of each chroma block (two for 4:2:0,
+// one for 4:2:2) are written and their written pixels averaged for the block's U/V. The same
+// arithmetic as the CUDA composite's per-block raster_kernel::WriteYuvBlock, walked row-wise
+// here (faster on a CPU than a block at a time).
+template <PixelFormat F>
 void WriteYuv(const RgbaImage& src, const draw::MutableImageView& dst, const rk::CompositeRect& r) {
-  const int cx0 = r.x0 / 2, cx1 = (r.x0 + r.w - 1) / 2;
-  const int cy0 = r.y0 / 2, cy1 = (r.y0 + r.h - 1) / 2;
-  const bool nv12 = dst.format == PixelFormat::kNV12;
-  for (int cy = cy0; cy <= cy1; ++cy) {
-    const uint8_t* srow[2] = {nullptr, nullptr};
-    uint8_t* drow[2] = {nullptr, nullptr};
-    for (int k = 0; k < 2; ++k) {
-      const int fy = 2 * cy + k;
-      if (fy < r.y0 || fy >= r.y0 + r.h) continue;
-      srow[k] = src.Row(r.sy0 + fy - r.y0);
-      drow[k] = dst.planes[0] + static_cast<std::ptrdiff_t>(fy) * dst.strides[0];
+  constexpr int kBh = 1 << kFormat<F>.sub_y;
+  const rk::BlockRange blocks = rk::ChromaBlocks<F>(r);
+  uint8_t* const* planes = dst.planes.data();
+  const int* strides = dst.strides.data();
+  for (int cy = blocks.cy0; cy <= blocks.cy1; ++cy) {
+    const uint8_t* srow[kBh] = {};
+    for (int k = 0; k < kBh; ++k) {
+      const int fy = kBh * cy + k;
+      if (fy >= r.y0 && fy < r.y0 + r.h) srow[k] = src.Row(r.sy0 + fy - r.y0);
     }
-    uint8_t* uv = dst.planes[1] + static_cast<std::ptrdiff_t>(cy) * dst.strides[1];
-    uint8_t* vp = nv12 ? nullptr : dst.planes[2] + static_cast<std::ptrdiff_t>(cy) * dst.strides[2];
-    for (int cx = cx0; cx <= cx1; ++cx) {
+    for (int cx = blocks.cx0; cx <= blocks.cx1; ++cx) {
       int sr = 0, sg = 0, sb = 0, n = 0;
       const int fx_begin = std::max(2 * cx, r.x0), fx_end = std::min(2 * cx + 2, r.x0 + r.w);
-      for (int k = 0; k < 2; ++k) {
+      for (int k = 0; k < kBh; ++k) {
         if (!srow[k]) continue;
         for (int fx = fx_begin; fx < fx_end; ++fx) {
           const uint8_t* p = srow[k] + 4 * (r.sx0 + fx - r.x0);
           if (p[3] == 0) continue;
-          drow[k][fx] = rk::Luma601Limited(p[0], p[1], p[2]);
+          *LumaAddress<F>(planes, strides, fx, kBh * cy + k) = rk::Luma601Limited(p[0], p[1], p[2]);
           sr += p[0], sg += p[1], sb += p[2], ++n;
         }
       }
-      if (n != 0) rk::WriteChroma(sr, sg, sb, n, dst.format, uv, vp, cx);
+      if (n == 0) continue;
+      uint8_t *u, *v;
+      ChromaAddress<F>(planes, strides, cx, cy, &u, &v);
+      rk::WriteChroma(sr, sg, sb, n, u, v);
     }
   }
 }
@@ -77,15 +77,12 @@ void WriteYuv(const RgbaImage& src, const draw::MutableImageView& dst, const rk:
 void WriteRgba(const RgbaImage& src, const draw::MutableImageView& dst, int x, int y) {
   const rk::CompositeRect r = rk::ClipComposite(src.width, src.height, dst.width, dst.height, x, y);
   if (r.w <= 0 || r.h <= 0) return;
-  switch (dst.format) {
-    case PixelFormat::kRGB: WritePacked<PixelFormat::kRGB>(src, dst, r); break;
-    case PixelFormat::kBGR: WritePacked<PixelFormat::kBGR>(src, dst, r); break;
-    case PixelFormat::kRGBA: WritePacked<PixelFormat::kRGBA>(src, dst, r); break;
-    case PixelFormat::kBGRA: WritePacked<PixelFormat::kBGRA>(src, dst, r); break;
-    case PixelFormat::kGRAY8: WritePacked<PixelFormat::kGRAY8>(src, dst, r); break;
-    case PixelFormat::kNV12:
-    case PixelFormat::kI420: WriteYuv(src, dst, r); break;
-  }
+  VisitPixelFormat(dst.format, [&]<PixelFormat F>() {
+    if constexpr (IsYuv(F))
+      WriteYuv<F>(src, dst, r);
+    else
+      WritePacked<F>(src, dst, r);
+  });
 }
 
 void FrameCopy::Assign(const ImageView& frame) {
@@ -136,24 +133,21 @@ namespace {
 
 template <PixelFormat F>
 void ShrinkRows(const ImageView& src, const Rect& v, int half, RgbaImage* out) {
-  if constexpr (F == PixelFormat::kNV12 || F == PixelFormat::kI420) {
+  constexpr PixelLayout kLayout = kFormat<F>.layout;
+  if constexpr (kLayout == PixelLayout::kSemiPlanar420 || kLayout == PixelLayout::kPlanar420) {
     // Each output pixel covers one 2x2 luma block, which shares one chroma sample: average
     // the four Y and convert once.
     for (int j = 0; j < v.h; ++j) {
       uint8_t* d = out->Row(v.y + j);
       const int sy = std::min(2 * j, src.height - 1), sy1 = std::min(sy + 1, src.height - 1);
-      const uint8_t* y0 = src.planes[0] + static_cast<std::ptrdiff_t>(sy) * src.strides[0];
-      const uint8_t* y1 = src.planes[0] + static_cast<std::ptrdiff_t>(sy1) * src.strides[0];
-      const uint8_t* c1 = src.planes[1] + static_cast<std::ptrdiff_t>(sy / 2) * src.strides[1];
-      const uint8_t* c2 = F == PixelFormat::kI420
-                              ? src.planes[2] + static_cast<std::ptrdiff_t>(sy / 2) * src.strides[2]
-                              : nullptr;
+      const uint8_t* y0 = LumaAddress<F>(src.planes.data(), src.strides.data(), 0, sy);
+      const uint8_t* y1 = LumaAddress<F>(src.planes.data(), src.strides.data(), 0, sy1);
       for (int i = 0; i < v.w && i < half; ++i) {
         const int sx = std::min(2 * i, src.width - 1), sx1 = std::min(sx + 1, src.width - 1);
         const int yy = (y0[sx] + y0[sx1] + y1[sx] + y1[sx1] + 2) >> 2;
-        const int cx = sx / 2;
-        const Rgb8 p = F == PixelFormat::kNV12 ? detail::YuvToRgb(yy, c1[2 * cx], c1[2 * cx + 1])
-                                               : detail::YuvToRgb(yy, c1[cx], c2[cx]);
+        const uint8_t *cu, *cv;
+        ChromaAddress<F>(src.planes.data(), src.strides.data(), sx / 2, sy / 2, &cu, &cv);
+        const Rgb8 p = detail::YuvToRgb(yy, *cu, *cv);
         d[4 * i] = p.r, d[4 * i + 1] = p.g, d[4 * i + 2] = p.b, d[4 * i + 3] = 255;
       }
     }
@@ -182,15 +176,7 @@ void ShrinkVideo(const ImageView& src, const Layout& layout, std::array<uint8_t,
   out->Resize(half, src.height);
   out->Fill(background);
   const Rect& v = layout.video;
-  switch (src.format) {
-    case PixelFormat::kRGB: ShrinkRows<PixelFormat::kRGB>(src, v, half, out); break;
-    case PixelFormat::kBGR: ShrinkRows<PixelFormat::kBGR>(src, v, half, out); break;
-    case PixelFormat::kRGBA: ShrinkRows<PixelFormat::kRGBA>(src, v, half, out); break;
-    case PixelFormat::kBGRA: ShrinkRows<PixelFormat::kBGRA>(src, v, half, out); break;
-    case PixelFormat::kGRAY8: ShrinkRows<PixelFormat::kGRAY8>(src, v, half, out); break;
-    case PixelFormat::kNV12: ShrinkRows<PixelFormat::kNV12>(src, v, half, out); break;
-    case PixelFormat::kI420: ShrinkRows<PixelFormat::kI420>(src, v, half, out); break;
-  }
+  VisitPixelFormat(src.format, [&]<PixelFormat F>() { ShrinkRows<F>(src, v, half, out); });
 }
 
 }  // namespace fg::render

@@ -56,15 +56,7 @@ void Contour(const std::array<int, 11>& idx, std::span<const std::array<float, 3
 // The warp's own sample (bilinear RGB at a continuous frame position, clamped, rounded).
 void Sample(const ImageView& src, float x, float y, uint8_t* out) {
   namespace rk = raster_kernel;
-  switch (src.format) {
-    case PixelFormat::kRGB: rk::SampleRgb<PixelFormat::kRGB>(src, x, y, out); break;
-    case PixelFormat::kBGR: rk::SampleRgb<PixelFormat::kBGR>(src, x, y, out); break;
-    case PixelFormat::kRGBA: rk::SampleRgb<PixelFormat::kRGBA>(src, x, y, out); break;
-    case PixelFormat::kBGRA: rk::SampleRgb<PixelFormat::kBGRA>(src, x, y, out); break;
-    case PixelFormat::kGRAY8: rk::SampleRgb<PixelFormat::kGRAY8>(src, x, y, out); break;
-    case PixelFormat::kNV12: rk::SampleRgb<PixelFormat::kNV12>(src, x, y, out); break;
-    case PixelFormat::kI420: rk::SampleRgb<PixelFormat::kI420>(src, x, y, out); break;
-  }
+  VisitPixelFormat(src.format, [&]<PixelFormat F>() { rk::SampleRgb<F>(src, x, y, out); });
 }
 
 // The largest landmark index used, plus one.

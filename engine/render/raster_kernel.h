@@ -414,19 +414,19 @@ FG_HD inline uint8_t Luma601Limited(int r, int g, int b) {
 FG_HD inline uint8_t U601(int r, int g, int b) { return detail::Clamp8(((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128); }
 FG_HD inline uint8_t V601(int r, int g, int b) { return detail::Clamp8(((112 * r - 94 * g - 18 * b + 128) >> 8) + 128); }
 
-// RGBA pixel s (alpha != 0) into column x of row d of a packed format.
+// RGBA pixel s (alpha != 0) into column x of row d of a packed RGB or grey format: R, G, B
+// at the offsets of the format's row in kPixelFormats, an alpha byte opaque, a padding byte
+// (RGBx, xRGB, ...) untouched.
 template <PixelFormat F>
 FG_HD inline void WritePackedPixel(const uint8_t* s, uint8_t* d, int x) {
-  if constexpr (F == PixelFormat::kRGB) {
-    d[3 * x] = s[0], d[3 * x + 1] = s[1], d[3 * x + 2] = s[2];
-  } else if constexpr (F == PixelFormat::kBGR) {
-    d[3 * x] = s[2], d[3 * x + 1] = s[1], d[3 * x + 2] = s[0];
-  } else if constexpr (F == PixelFormat::kRGBA) {
-    d[4 * x] = s[0], d[4 * x + 1] = s[1], d[4 * x + 2] = s[2], d[4 * x + 3] = 255;
-  } else if constexpr (F == PixelFormat::kBGRA) {
-    d[4 * x] = s[2], d[4 * x + 1] = s[1], d[4 * x + 2] = s[0], d[4 * x + 3] = 255;
+  constexpr PixelFormatInfo I = kFormat<F>;
+  uint8_t* p = d + I.bpp * x;
+  if constexpr (I.layout == PixelLayout::kPackedRgb) {
+    p[I.r] = s[0], p[I.g] = s[1], p[I.b] = s[2];
+    if constexpr (I.alpha) p[I.x] = 255;
   } else {  // GRAY8, full-range luma as draw::Pen
-    d[x] = static_cast<uint8_t>((77 * s[0] + 150 * s[1] + 29 * s[2] + 128) >> 8);
+    static_assert(I.layout == PixelLayout::kGray, "WritePackedPixel: packed RGB or grey only");
+    p[0] = static_cast<uint8_t>((77 * s[0] + 150 * s[1] + 29 * s[2] + 128) >> 8);
   }
 }
 
@@ -446,10 +446,9 @@ FG_HD inline CompositeRect ClipComposite(int panel_w, int panel_h, int frame_w, 
   return r;
 }
 
-// U/V of chroma block cx from the sums of its n (1..4) written pixels' colours, rounded to
-// the nearest mean: NV12 interleaved in uv_row, I420 U in uv_row and V in v_row.
-FG_HD inline void WriteChroma(int r, int g, int b, int n, PixelFormat format, uint8_t* uv_row,
-                              uint8_t* v_row, int cx) {
+// U/V of a chroma block from the sums of its n (1..4) written pixels' colours, rounded to
+// the nearest mean, into *u and *v (engine/pixel_format.h ChromaAddress).
+FG_HD inline void WriteChroma(int r, int g, int b, int n, uint8_t* u, uint8_t* v) {
   if (n == 4) {  // the common case: no division
     r = (r + 2) >> 2, g = (g + 2) >> 2, b = (b + 2) >> 2;
   } else if (n == 2) {
@@ -457,39 +456,44 @@ FG_HD inline void WriteChroma(int r, int g, int b, int n, PixelFormat format, ui
   } else if (n == 3) {
     r = (r + 1) / 3, g = (g + 1) / 3, b = (b + 1) / 3;
   }
-  if (format == PixelFormat::kNV12) {
-    uv_row[2 * cx] = U601(r, g, b);
-    uv_row[2 * cx + 1] = V601(r, g, b);
-  } else {
-    uv_row[cx] = U601(r, g, b);
-    v_row[cx] = V601(r, g, b);
-  }
+  *u = U601(r, g, b);
+  *v = V601(r, g, b);
 }
 
-// NV12 / I420, chroma block (cx, cy) of the rectangle (a panel of row stride panel_w pixels):
-// luma of each written pixel of the block, U/V of their mean colour.
+// The chroma blocks (cx0..cx1, cy0..cy1) a composite rectangle touches in YUV format F.
+struct BlockRange {
+  int cx0, cx1, cy0, cy1;
+};
+template <PixelFormat F>
+FG_HD inline BlockRange ChromaBlocks(const CompositeRect& r) {
+  constexpr int kSx = kFormat<F>.sub_x, kSy = kFormat<F>.sub_y;
+  return {r.x0 >> kSx, (r.x0 + r.w - 1) >> kSx, r.y0 >> kSy, (r.y0 + r.h - 1) >> kSy};
+}
+
+// YUV format F, chroma block (cx, cy) of the rectangle (a panel of row stride panel_w
+// pixels): luma of each written pixel of the block (2x2 for 4:2:0, 2x1 for 4:2:2; the other
+// pixels of the block keep theirs), U/V of their mean colour.
+template <PixelFormat F>
 FG_HD inline void WriteYuvBlock(const uint8_t* panel, int panel_w, const CompositeRect& r, int cx, int cy,
-                                PixelFormat format, uint8_t* const planes[3], const int strides[3]) {
+                                uint8_t* const planes[3], const int strides[3]) {
+  constexpr int kBw = 1 << kFormat<F>.sub_x, kBh = 1 << kFormat<F>.sub_y;
   int sum[3] = {0, 0, 0}, n = 0;
-  const int fx_begin = 2 * cx > r.x0 ? 2 * cx : r.x0, fx_end = MinI(2 * cx + 2, r.x0 + r.w);
-  for (int k = 0; k < 2; ++k) {
-    const int fy = 2 * cy + k;
+  const int fx_begin = kBw * cx > r.x0 ? kBw * cx : r.x0, fx_end = MinI(kBw * cx + kBw, r.x0 + r.w);
+  for (int k = 0; k < kBh; ++k) {
+    const int fy = kBh * cy + k;
     if (fy < r.y0 || fy >= r.y0 + r.h) continue;
     const uint8_t* srow = panel + (static_cast<size_t>(r.sy0 + fy - r.y0) * panel_w) * 4;
-    uint8_t* drow = planes[0] + static_cast<std::ptrdiff_t>(fy) * strides[0];
     for (int fx = fx_begin; fx < fx_end; ++fx) {
       const uint8_t* p = srow + 4 * (r.sx0 + fx - r.x0);
       if (p[3] == 0) continue;
-      drow[fx] = Luma601Limited(p[0], p[1], p[2]);
+      *LumaAddress<F>(planes, strides, fx, fy) = Luma601Limited(p[0], p[1], p[2]);
       sum[0] += p[0], sum[1] += p[1], sum[2] += p[2], ++n;
     }
   }
   if (n == 0) return;
-  WriteChroma(sum[0], sum[1], sum[2], n, format,
-              planes[1] + static_cast<std::ptrdiff_t>(cy) * strides[1],
-              format == PixelFormat::kNV12 ? nullptr
-                                           : planes[2] + static_cast<std::ptrdiff_t>(cy) * strides[2],
-              cx);
+  uint8_t *u, *v;
+  ChromaAddress<F>(planes, strides, cx, cy, &u, &v);
+  WriteChroma(sum[0], sum[1], sum[2], n, u, v);
 }
 
 }  // namespace fg::render::raster_kernel

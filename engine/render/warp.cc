@@ -61,15 +61,7 @@ void FaceWarp::Warp(const ImageView& src, std::span<const std::array<float, 3>> 
   const size_t n = static_cast<size_t>(scratch_.width) * scratch_.height;
   if (depth_.size() < n) depth_.resize(n);
   std::fill_n(depth_.begin(), n, std::numeric_limits<float>::infinity());
-  switch (src.format) {
-    case PixelFormat::kRGB: WarpTriangles<PixelFormat::kRGB>(src, source, target, triangles_, bx, by, scratch_, depth_.data()); break;
-    case PixelFormat::kBGR: WarpTriangles<PixelFormat::kBGR>(src, source, target, triangles_, bx, by, scratch_, depth_.data()); break;
-    case PixelFormat::kRGBA: WarpTriangles<PixelFormat::kRGBA>(src, source, target, triangles_, bx, by, scratch_, depth_.data()); break;
-    case PixelFormat::kBGRA: WarpTriangles<PixelFormat::kBGRA>(src, source, target, triangles_, bx, by, scratch_, depth_.data()); break;
-    case PixelFormat::kGRAY8: WarpTriangles<PixelFormat::kGRAY8>(src, source, target, triangles_, bx, by, scratch_, depth_.data()); break;
-    case PixelFormat::kNV12: WarpTriangles<PixelFormat::kNV12>(src, source, target, triangles_, bx, by, scratch_, depth_.data()); break;
-    case PixelFormat::kI420: WarpTriangles<PixelFormat::kI420>(src, source, target, triangles_, bx, by, scratch_, depth_.data()); break;
-  }
+  VisitPixelFormat(src.format, [&]<PixelFormat F>() { WarpTriangles<F>(src, source, target, triangles_, bx, by, scratch_, depth_.data()); });
   WriteRgba(scratch_, dst, bx, by);
 }
 

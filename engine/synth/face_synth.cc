@@ -515,63 +515,51 @@ void FaceSynth::RenderScene(const SynthTruth& tr, const SynthTarget& dst) {
   auto luma = [](const uint8_t* p) {
     return ToU8(16 + (65.738f * p[0] + 129.057f * p[1] + 25.064f * p[2]) / 256);
   };
-  switch (f) {
-    case PixelFormat::kRGB: break;
-    case PixelFormat::kBGR:
-    case PixelFormat::kRGBA:
-    case PixelFormat::kBGRA: {
-      const int n = f == PixelFormat::kBGR ? 3 : 4;
-      const bool swap = f != PixelFormat::kRGBA;
+  uint8_t* const* planes = dst.planes.data();
+  const int* strides = dst.strides.data();
+  VisitPixelFormat(f, [&]<PixelFormat F>() {
+    constexpr PixelFormatInfo I = kFormat<F>;
+    if constexpr (I.layout == PixelLayout::kPackedRgb) {
       for (int y = 0; y < h_; ++y) {
-        uint8_t* o = dst.planes[0] + static_cast<size_t>(y) * dst.strides[0];
+        uint8_t* o = PixelAddress<F>(planes, strides, 0, y);
         const uint8_t* p = src + static_cast<size_t>(y) * w_ * 3;
-        for (int x = 0; x < w_; ++x, o += n, p += 3) {
-          o[0] = swap ? p[2] : p[0], o[1] = p[1], o[2] = swap ? p[0] : p[2];
-          if (n == 4) o[3] = 255;
+        for (int x = 0; x < w_; ++x, o += I.bpp, p += 3) {
+          o[I.r] = p[0], o[I.g] = p[1], o[I.b] = p[2];
+          if constexpr (I.x >= 0) o[I.x] = 255;  // alpha opaque; padding too
         }
       }
-      break;
-    }
-    case PixelFormat::kGRAY8:
+    } else if constexpr (I.layout == PixelLayout::kGray) {
       for (int y = 0; y < h_; ++y) {
-        uint8_t* o = dst.planes[0] + static_cast<size_t>(y) * dst.strides[0];
+        uint8_t* o = PixelAddress<F>(planes, strides, 0, y);
         const uint8_t* p = src + static_cast<size_t>(y) * w_ * 3;
         for (int x = 0; x < w_; ++x, p += 3) o[x] = ToU8(0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2]);
       }
-      break;
-    case PixelFormat::kNV12:
-    case PixelFormat::kI420: {
-      // BT.601 limited range; chroma from the mean of each 2x2 block (edge blocks of odd sizes
-      // average what exists).
+    } else {
+      // BT.601 limited range; chroma from the mean of each chroma block (edge blocks of odd
+      // sizes average what exists).
       for (int y = 0; y < h_; ++y) {
-        uint8_t* o = dst.planes[0] + static_cast<size_t>(y) * dst.strides[0];
         const uint8_t* p = src + static_cast<size_t>(y) * w_ * 3;
-        for (int x = 0; x < w_; ++x, p += 3) o[x] = luma(p);
+        for (int x = 0; x < w_; ++x, p += 3) *LumaAddress<F>(planes, strides, x, y) = luma(p);
       }
-      const int cw = (w_ + 1) / 2, ch = (h_ + 1) / 2;
+      constexpr int kBw = 1 << I.sub_x, kBh = 1 << I.sub_y;
+      const int cw = (w_ + kBw - 1) / kBw, ch = (h_ + kBh - 1) / kBh;
       for (int j = 0; j < ch; ++j)
         for (int i = 0; i < cw; ++i) {
           float r = 0, g = 0, b = 0;
           int n = 0;
-          for (int yy = 2 * j; yy < std::min(2 * j + 2, h_); ++yy)
-            for (int xx = 2 * i; xx < std::min(2 * i + 2, w_); ++xx, ++n) {
+          for (int yy = kBh * j; yy < std::min(kBh * j + kBh, h_); ++yy)
+            for (int xx = kBw * i; xx < std::min(kBw * i + kBw, w_); ++xx, ++n) {
               const uint8_t* p = src + (static_cast<size_t>(yy) * w_ + xx) * 3;
               r += p[0], g += p[1], b += p[2];
             }
           r /= n, g /= n, b /= n;
-          const uint8_t u = ToU8(128 + (-37.945f * r - 74.494f * g + 112.439f * b) / 256);
-          const uint8_t v = ToU8(128 + (112.439f * r - 94.154f * g - 18.285f * b) / 256);
-          if (f == PixelFormat::kNV12) {
-            uint8_t* o = dst.planes[1] + static_cast<size_t>(j) * dst.strides[1] + 2 * i;
-            o[0] = u, o[1] = v;
-          } else {
-            dst.planes[1][static_cast<size_t>(j) * dst.strides[1] + i] = u;
-            dst.planes[2][static_cast<size_t>(j) * dst.strides[2] + i] = v;
-          }
+          uint8_t *u, *v;
+          ChromaAddress<F>(planes, strides, i, j, &u, &v);
+          *u = ToU8(128 + (-37.945f * r - 74.494f * g + 112.439f * b) / 256);
+          *v = ToU8(128 + (112.439f * r - 94.154f * g - 18.285f * b) / 256);
         }
-      break;
     }
-  }
+  });
 }
 
 void FaceSynth::Render(const SynthTruth& tr, SynthFrame* frame) {

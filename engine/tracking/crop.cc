@@ -84,7 +84,8 @@ void SampleRows(const ImageView& v, const Affine2D& m, int out_w, int out_h, flo
   }
 }
 
-// The common case made cheap: a packed 3- or 4-byte format, every tap inside the frame.
+// The common case made cheap: a packed 3- or 4-byte RGB format (byte offsets from its row in
+// kPixelFormats), every tap inside the frame.
 // Weights are 8-bit fixed point (1/256 px: far below what a 192 px crop of a face resolves),
 // channels are read straight from the two source rows.
 template <int kBpp, int kR, int kG, int kB>
@@ -131,11 +132,11 @@ void Sample(const ImageView& v, const Affine2D& m, int out_w, int out_h, float s
                 y < static_cast<float>(v.height) - 1.01f;
     }
   if (inside) {
-    if constexpr (F == PixelFormat::kRGB) return SamplePackedInside<3, 0, 1, 2>(v, m, out_w, out_h, scale, offset, ch, out);
-    if constexpr (F == PixelFormat::kBGR) return SamplePackedInside<3, 2, 1, 0>(v, m, out_w, out_h, scale, offset, ch, out);
-    if constexpr (F == PixelFormat::kRGBA) return SamplePackedInside<4, 0, 1, 2>(v, m, out_w, out_h, scale, offset, ch, out);
-    if constexpr (F == PixelFormat::kBGRA) return SamplePackedInside<4, 2, 1, 0>(v, m, out_w, out_h, scale, offset, ch, out);
-    SampleRows<F, true>(v, m, out_w, out_h, scale, offset, ch, out);
+    constexpr PixelFormatInfo I = kFormat<F>;
+    if constexpr (I.layout == PixelLayout::kPackedRgb)
+      SamplePackedInside<I.bpp, I.r, I.g, I.b>(v, m, out_w, out_h, scale, offset, ch, out);
+    else
+      SampleRows<F, true>(v, m, out_w, out_h, scale, offset, ch, out);
   }
   else
     SampleRows<F, false>(v, m, out_w, out_h, scale, offset, ch, out);
@@ -147,18 +148,9 @@ void SampleCrop(const ImageView& frame, const Affine2D& m, int out_w, int out_h,
                 CropChannels channels, float* out) {
   const float scale = norm == CropNorm::kUnit ? 1.0f / 255.0f : 1.0f / 127.5f;
   const float offset = norm == CropNorm::kUnit ? 0.0f : -1.0f;
-  switch (frame.format) {
-#define FG_CASE(F) \
-  case F: return Sample<F>(frame, m, out_w, out_h, scale, offset, channels, out);
-    FG_CASE(PixelFormat::kRGB)
-    FG_CASE(PixelFormat::kBGR)
-    FG_CASE(PixelFormat::kRGBA)
-    FG_CASE(PixelFormat::kBGRA)
-    FG_CASE(PixelFormat::kGRAY8)
-    FG_CASE(PixelFormat::kNV12)
-    FG_CASE(PixelFormat::kI420)
-#undef FG_CASE
-  }
+  VisitPixelFormat(frame.format, [&]<PixelFormat F>() {
+    Sample<F>(frame, m, out_w, out_h, scale, offset, channels, out);
+  });
 }
 
 }  // namespace fg

@@ -79,15 +79,7 @@ void SampleGrid(const ImageView& frame, const Box& rect, int cols, int rows, Pat
   }
   const double area = static_cast<double>(w) * h;
   const int step = std::max(1, static_cast<int>(std::ceil(std::sqrt(area / kGridMaxSamples))));
-  switch (frame.format) {
-    case PixelFormat::kRGB: SampleAs<PixelFormat::kRGB>(frame, x0, y0, w, h, cols, rows, step, out); break;
-    case PixelFormat::kBGR: SampleAs<PixelFormat::kBGR>(frame, x0, y0, w, h, cols, rows, step, out); break;
-    case PixelFormat::kRGBA: SampleAs<PixelFormat::kRGBA>(frame, x0, y0, w, h, cols, rows, step, out); break;
-    case PixelFormat::kBGRA: SampleAs<PixelFormat::kBGRA>(frame, x0, y0, w, h, cols, rows, step, out); break;
-    case PixelFormat::kGRAY8: SampleAs<PixelFormat::kGRAY8>(frame, x0, y0, w, h, cols, rows, step, out); break;
-    case PixelFormat::kNV12: SampleAs<PixelFormat::kNV12>(frame, x0, y0, w, h, cols, rows, step, out); break;
-    case PixelFormat::kI420: SampleAs<PixelFormat::kI420>(frame, x0, y0, w, h, cols, rows, step, out); break;
-  }
+  VisitPixelFormat(frame.format, [&]<PixelFormat F>() { SampleAs<F>(frame, x0, y0, w, h, cols, rows, step, out); });
 }
 
 std::optional<Box> ParseRegion(std::string_view text, std::string* error) {

@@ -178,15 +178,7 @@ void FaceSTGraph::SampleTriangles(const ImageView& frame,
   static_assert(sizeof(std::array<float, 3>) == 3 * sizeof(float));
   for (size_t t = 0; t < nt; ++t)
     out->visibility[t] = stgraph_kernel::Visibility(lm[0].data(), triangles_[t].data());
-  switch (frame.format) {
-    case PixelFormat::kRGB: RasteriseAll<PixelFormat::kRGB>(frame, triangles_, lm, out); break;
-    case PixelFormat::kBGR: RasteriseAll<PixelFormat::kBGR>(frame, triangles_, lm, out); break;
-    case PixelFormat::kRGBA: RasteriseAll<PixelFormat::kRGBA>(frame, triangles_, lm, out); break;
-    case PixelFormat::kBGRA: RasteriseAll<PixelFormat::kBGRA>(frame, triangles_, lm, out); break;
-    case PixelFormat::kGRAY8: RasteriseAll<PixelFormat::kGRAY8>(frame, triangles_, lm, out); break;
-    case PixelFormat::kNV12: RasteriseAll<PixelFormat::kNV12>(frame, triangles_, lm, out); break;
-    case PixelFormat::kI420: RasteriseAll<PixelFormat::kI420>(frame, triangles_, lm, out); break;
-  }
+  VisitPixelFormat(frame.format, [&]<PixelFormat F>() { RasteriseAll<F>(frame, triangles_, lm, out); });
 }
 
 void FaceSTGraph::AggregatePatches(const TriangleSamples& tri, PatchSamples* out) const {

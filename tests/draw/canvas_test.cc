@@ -223,7 +223,7 @@ TEST(Pen, ColoursRoundTripThroughTheFormats) {
         EXPECT_EQ(got.r, grey);
         continue;
       }
-      const int tol = (f == PixelFormat::kNV12 || f == PixelFormat::kI420) ? 3 : 0;
+      const int tol = IsYuv(f) ? 3 : 0;
       EXPECT_NEAR(got.r, c.r, tol) << PixelFormatName(f);
       EXPECT_NEAR(got.g, c.g, tol) << PixelFormatName(f);
       EXPECT_NEAR(got.b, c.b, tol) << PixelFormatName(f);

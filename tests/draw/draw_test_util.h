@@ -17,11 +17,13 @@ inline constexpr uint8_t kBackground = 0x11;
 inline constexpr uint8_t kGuard = 0xA5;
 inline constexpr int kPad = 5;  // guard bytes after each row
 
+// Every engine format (engine/pixel_format.h), in table order.
 inline const std::vector<PixelFormat>& AllFormats() {
-  static const std::vector<PixelFormat> f{PixelFormat::kRGB,   PixelFormat::kBGR,
-                                          PixelFormat::kRGBA,  PixelFormat::kBGRA,
-                                          PixelFormat::kGRAY8, PixelFormat::kNV12,
-                                          PixelFormat::kI420};
+  static const std::vector<PixelFormat> f = [] {
+    std::vector<PixelFormat> v;
+    for (const PixelFormatInfo& info : kPixelFormats) v.push_back(info.format);
+    return v;
+  }();
   return f;
 }
 
@@ -47,38 +49,57 @@ struct Frame {
     EXPECT_FALSE(err) << *err;
   }
 
-  // Whether pixel (x, y) carries the pen (luma/grey/all bytes of the pixel).
+  const PixelFormatInfo& info() const { return FormatInfo(format); }
+  uint8_t* const* ptrs() const { return img.planes.data(); }
+
+  // Whether pixel (x, y) carries the pen: the bytes of a packed RGB pixel (a padding byte must
+  // still be the background: drawers keep it), the grey, or the luma of a YUV pixel.
   bool Painted(const Pen& pen, int x, int y) const {
-    const uint8_t* row = planes[0].data() + static_cast<size_t>(y) * strides[0];
-    switch (format) {
-      case PixelFormat::kRGB:
-      case PixelFormat::kBGR:
-        return row[3 * x] == pen.packed[0] && row[3 * x + 1] == pen.packed[1] &&
-               row[3 * x + 2] == pen.packed[2];
-      case PixelFormat::kRGBA:
-      case PixelFormat::kBGRA:
-        return row[4 * x] == pen.packed[0] && row[4 * x + 1] == pen.packed[1] &&
-               row[4 * x + 2] == pen.packed[2] && row[4 * x + 3] == pen.packed[3];
-      case PixelFormat::kGRAY8: return row[x] == pen.packed[0];
-      default: return row[x] == pen.y;
-    }
+    return VisitPixelFormat(format, [&]<PixelFormat F>() {
+      constexpr PixelFormatInfo I = kFormat<F>;
+      if constexpr (I.layout == PixelLayout::kPackedRgb) {
+        const uint8_t* p = PixelAddress<F>(ptrs(), strides.data(), x, y);
+        bool ok = p[I.r] == pen.packed[I.r] && p[I.g] == pen.packed[I.g] && p[I.b] == pen.packed[I.b];
+        if constexpr (I.x >= 0) ok &= p[I.x] == (I.alpha ? pen.packed[I.x] : kBackground);
+        return ok;
+      } else if constexpr (I.layout == PixelLayout::kGray) {
+        return *PixelAddress<F>(ptrs(), strides.data(), x, y) == pen.packed[0];
+      } else {
+        return *LumaAddress<F>(ptrs(), strides.data(), x, y) == pen.y;
+      }
+    });
   }
+  // Whether pixel (x, y) is as it was: every byte of a packed pixel, the luma of a YUV one.
   bool Untouched(int x, int y) const {
-    const uint8_t* row = planes[0].data() + static_cast<size_t>(y) * strides[0];
-    const int bpp = ImageView::MinStride(format, 1, 0);
-    for (int k = 0; k < bpp; ++k)
-      if (row[bpp * x + k] != kBackground) return false;
-    return true;
+    return VisitPixelFormat(format, [&]<PixelFormat F>() {
+      if constexpr (IsYuv(F)) {
+        return *LumaAddress<F>(ptrs(), strides.data(), x, y) == kBackground;
+      } else {
+        const uint8_t* p = PixelAddress<F>(ptrs(), strides.data(), x, y);
+        for (int k = 0; k < kFormat<F>.bpp; ++k)
+          if (p[k] != kBackground) return false;
+        return true;
+      }
+    });
   }
+  // U and V of chroma block (cx, cy) (YUV formats).
   std::pair<uint8_t, uint8_t> Chroma(int cx, int cy) const {
-    if (format == PixelFormat::kNV12) {
-      const uint8_t* uv = planes[1].data() + static_cast<size_t>(cy) * strides[1];
-      return {uv[2 * cx], uv[2 * cx + 1]};
-    }
-    return {planes[1][static_cast<size_t>(cy) * strides[1] + cx],
-            planes[2][static_cast<size_t>(cy) * strides[2] + cx]};
+    return VisitPixelFormat(format, [&]<PixelFormat F>() {
+      if constexpr (IsYuv(F)) {
+        uint8_t *u, *v;
+        ChromaAddress<F>(ptrs(), strides.data(), cx, cy, &u, &v);
+        return std::pair<uint8_t, uint8_t>(*u, *v);
+      } else {
+        return std::pair<uint8_t, uint8_t>(0, 0);
+      }
+    });
   }
+  // Row padding untouched; for YUY2/UYVY at an odd width also the unused Y1 of each row's
+  // last macropixel (no pixel owns it).
   bool GuardsIntact() const {
+    if (info().layout == PixelLayout::kPackedYuv422 && w % 2 == 1)
+      for (int y = 0; y < h; ++y)
+        if (planes[0][static_cast<size_t>(y) * strides[0] + 2 * w + info().y] != kBackground) return false;
     for (int p = 0; p < PlaneCount(format); ++p) {
       const int row = ImageView::MinStride(format, w, p);
       for (int y = 0; y < ImageView::PlaneRows(format, h, p); ++y)
@@ -89,7 +110,8 @@ struct Frame {
   }
 
   // Every pixel painted exactly where mask (w*h, row-major) says; every other pixel as it
-  // was; YUV chroma set exactly for the 2x2 blocks holding a painted pixel; guards intact.
+  // was; YUV chroma set exactly for the chroma blocks (2x2 or 2x1) holding a painted pixel;
+  // guards intact.
   // Returns "" or what differs (the first few).
   std::string Check(const Pen& pen, const std::vector<bool>& mask) const {
     std::string out;
@@ -105,13 +127,14 @@ struct Frame {
         if (!want && !Untouched(x, y))
           report("(" + std::to_string(x) + "," + std::to_string(y) + ") painted");
       }
-    if (format == PixelFormat::kNV12 || format == PixelFormat::kI420) {
-      for (int cy = 0; cy < (h + 1) / 2; ++cy)
-        for (int cx = 0; cx < (w + 1) / 2; ++cx) {
+    if (IsYuv(format)) {
+      const int bw = 1 << info().sub_x, bh = 1 << info().sub_y;
+      for (int cy = 0; cy < (h + bh - 1) / bh; ++cy)
+        for (int cx = 0; cx < (w + bw - 1) / bw; ++cx) {
           bool any = false;
-          for (int dy = 0; dy < 2; ++dy)
-            for (int dx = 0; dx < 2; ++dx) {
-              const int x = 2 * cx + dx, y = 2 * cy + dy;
+          for (int dy = 0; dy < bh; ++dy)
+            for (int dx = 0; dx < bw; ++dx) {
+              const int x = bw * cx + dx, y = bh * cy + dy;
               if (x < w && y < h && mask[static_cast<size_t>(y) * w + x]) any = true;
             }
           const auto [u, v] = Chroma(cx, cy);
