@@ -6,9 +6,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <sstream>
 
 #include "cuda/cuda_check.h"
+#include "cuda/nn/cudnn_conv.h"
 #include "cuda/nn/emulator.h"
 #include "cuda/nn/kernel.h"
 #include "cuda/nn/lowering.h"
@@ -50,15 +56,44 @@ bool LaunchStep(const KernelArgs& a, cudaStream_t stream, std::string* error) {
   VisitKind(a.kind, [&](auto kind) {
     StepKernel<decltype(kind)::value><<<unsigned(blocks), kThreads, 0, stream>>>(a);
   });
-  FG_CUDA_CHECK(cudaGetLastError(), error);  // the launch itself
+  FG_CUDA_CHECK_LAUNCH(stream, error);
   return true;
 }
+
+// The epilogue-only launch that follows a cuDNN convolution: kCopy over the output, in place
+// (each element reads and writes only itself). Empty epilogue: no launch (count 0).
+KernelArgs EpilogueInPlace(const KernelArgs& conv) {
+  KernelArgs e = conv;
+  e.kind = Kind::kCopy;
+  e.in[0] = conv.out;
+  const Epilogue& ep = conv.ep;
+  if (!ep.bias && ep.act == Activation::kNone && !ep.residual && ep.act2 == Activation::kNone) e.count = 0;
+  return e;
+}
+
+// A launch that runs on cuDNN: the layer's descriptors and algorithm, its KRSC filter.
+struct CudnnStep {
+  std::unique_ptr<cudnn::Conv> conv;
+  const float* filter = nullptr;  // device, in the plan's cuDNN weights blob
+};
+
+// Decisions of earlier Prepares in this process, by (model path, shapes, options, launch).
+struct TunedLayer {
+  CudnnLayer report;  // report.cudnn: the decision
+  int algorithm = -1;
+  size_t workspace = 0;
+};
+std::mutex g_tuned_mu;
+std::map<std::string, TunedLayer> g_tuned;
 
 class CudaContext final : public RunContext {
  public:
   ~CudaContext() override {
+    if (stream) cudaStreamSynchronize(stream);  // a replay may still use the arena and staging
+    cudnn.reset();
     if (exec) cudaGraphExecDestroy(exec);
     if (graph) cudaGraphDestroy(graph);
+    if (workspace) cudaFree(workspace);
     if (arena) cudaFree(arena);
     if (staging) cudaFreeHost(staging);
     if (stream) cudaStreamDestroy(stream);
@@ -69,6 +104,8 @@ class CudaContext final : public RunContext {
   float* staging = nullptr;  // pinned: inputs then outputs, back to back
   std::vector<int64_t> in_offsets, out_offsets;  // into staging
   std::vector<KernelArgs> launches;              // bound to arena and the plan's weights
+  std::unique_ptr<cudnn::Handle> cudnn;          // on `stream`, when the plan uses cuDNN
+  void* workspace = nullptr;                     // cuDNN's, the plan's largest
   cudaGraph_t graph = nullptr;
   cudaGraphExec_t exec = nullptr;
 };
@@ -78,8 +115,16 @@ class CudaPlan final : public Plan {
   CudaPlan(const Model& model, LoweredModel lm, float* weights)
       : model_(model), lm_(std::move(lm)), weights_(weights) {}
   ~CudaPlan() override {
+    steps_.clear();
+    if (cudnn_weights_) cudaFree(cudnn_weights_);
     if (weights_) cudaFree(weights_);
   }
+
+  const CudnnReport& cudnn_report() const { return report_; }
+
+  // Chooses, per convolution launch, the own kernel or cuDNN (cuda_backend.h). Never fails the
+  // Prepare: where cuDNN cannot be used the report says why and the own kernels run.
+  void SetUpCudnn(const CudaOptions& options);
 
   const std::vector<Shape>& input_shapes() const override { return lm_.input_shapes; }
   const std::vector<Shape>& output_shapes() const override { return lm_.output_shapes; }
@@ -102,6 +147,14 @@ class CudaPlan final : public Plan {
     if (!DeviceAlloc(&ctx->arena, lm_.arena_elements, &error) ||
         !PinnedAlloc(&ctx->staging, staged, &error))
       return nullptr;
+    if (uses_cudnn_) {
+      ctx->cudnn = cudnn::Handle::Create(ctx->stream, &error);
+      if (!ctx->cudnn) return nullptr;
+      if (workspace_bytes_ > 0) {
+        ++g_allocations;
+        if (cudaMalloc(&ctx->workspace, workspace_bytes_) != cudaSuccess) return nullptr;
+      }
+    }
     for (const Launch& l : lm_.launches)
       ctx->launches.push_back(Bind(lm_, l, ctx->arena, weights_));
     return ctx;
@@ -143,7 +196,15 @@ class CudaPlan final : public Plan {
     }
     for (size_t k = 0; k < ctx.launches.size(); ++k) {
       *node = "node '" + lm_.launches[k].nodes + "'";
-      if (!LaunchStep(ctx.launches[k], ctx.stream, error)) return false;
+      const KernelArgs& a = ctx.launches[k];
+      if (!steps_.empty() && steps_[k].conv) {
+        *node += " (cuDNN; FG_CUDNN=off runs the own kernels)";
+        if (!steps_[k].conv->Run(*ctx.cudnn, a.in[0], steps_[k].filter, a.out, ctx.workspace, error))
+          return false;
+        if (!LaunchStep(EpilogueInPlace(a), ctx.stream, error)) return false;
+        continue;
+      }
+      if (!LaunchStep(a, ctx.stream, error)) return false;
     }
     for (size_t i = 0; i < lm_.output_tensors.size(); ++i) {
       *node = "output '" + model_.outputs[i].name + "'";
@@ -184,10 +245,256 @@ class CudaPlan final : public Plan {
     return Status::Ok();
   }
 
+  bool Tune(const CudaOptions& options, std::vector<bool>* candidate, std::string* error);
+
   const Model& model_;
   LoweredModel lm_;
   float* weights_;  // device copy of lm_.weights, owned
+  // cuDNN: one step per launch (empty when no launch uses it), the KRSC filters, the report.
+  std::vector<CudnnStep> steps_;
+  float* cudnn_weights_ = nullptr;
+  bool uses_cudnn_ = false;
+  size_t workspace_bytes_ = 0;
+  CudnnReport report_;
 };
+
+// Deterministic input in [-1, 1) for the tuning run (xorshift32).
+void FillUniform(uint32_t seed, std::vector<float>* v) {
+  uint32_t x = seed;
+  for (float& f : *v) {
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    f = float(x >> 8) / float(1u << 23) - 1.0f;
+  }
+}
+
+std::string TuneKey(const LoweredModel& lm, const CudaOptions& o) {
+  std::string k = lm.path;
+  for (const Shape& s : lm.input_shapes) k += "|" + ShapeToString(s);
+  k += "|mode " + std::to_string(int(o.cudnn));
+  for (const std::string& l : o.cudnn_layers) k += "," + l;
+  return k;
+}
+
+// The decisions of an earlier Tune of the same model, shapes and options (all candidates
+// cached), applied to `steps`; false when any is missing.
+bool FromCache(const std::string& key, const std::vector<bool>& candidate, std::vector<CudnnStep>* steps,
+               CudnnReport* report) {
+  std::lock_guard<std::mutex> lock(g_tuned_mu);
+  for (size_t k = 0; k < candidate.size(); ++k)
+    if (candidate[k] && !g_tuned.count(key + "|" + std::to_string(k))) return false;
+  for (size_t k = 0; k < candidate.size(); ++k) {
+    if (!candidate[k]) continue;
+    const TunedLayer& t = g_tuned.at(key + "|" + std::to_string(k));
+    if (t.report.cudnn)
+      (*steps)[k].conv->Use(t.algorithm, t.workspace);
+    else
+      (*steps)[k].conv.reset();
+    report->layers.push_back(t.report);
+    report->layers.back().note += " (tuned earlier in this process)";
+  }
+  return true;
+}
+
+bool CudaPlan::Tune(const CudaOptions& options, std::vector<bool>* candidate, std::string* error) {
+  constexpr int kTimedRuns = 5;
+  constexpr size_t kTuneWorkspace = size_t{64} << 20;  // cuDNN's algorithm search may use this
+  const size_t n = lm_.launches.size();
+  int64_t max_out = 1;
+  for (const Launch& l : lm_.launches) max_out = std::max(max_out, l.args.count);
+  // Temporaries, freed on every path.
+  struct Temps {
+    cudaStream_t stream = nullptr;
+    cudaEvent_t start = nullptr, stop = nullptr;
+    float *arena = nullptr, *scratch = nullptr;
+    void* workspace = nullptr;
+    std::unique_ptr<cudnn::Handle> handle;
+    ~Temps() {
+      if (stream) cudaStreamSynchronize(stream);
+      handle.reset();
+      if (start) cudaEventDestroy(start);
+      if (stop) cudaEventDestroy(stop);
+      if (arena) cudaFree(arena);
+      if (scratch) cudaFree(scratch);
+      if (workspace) cudaFree(workspace);
+      if (stream) cudaStreamDestroy(stream);
+    }
+  } t;
+  FG_CUDA_CHECK(cudaStreamCreateWithFlags(&t.stream, cudaStreamNonBlocking), error);
+  FG_CUDA_CHECK(cudaEventCreate(&t.start), error);
+  FG_CUDA_CHECK(cudaEventCreate(&t.stop), error);
+  FG_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&t.arena), size_t(std::max<int64_t>(lm_.arena_elements, 1)) * 4),
+                error);
+  FG_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&t.scratch), size_t(max_out) * 4), error);
+  FG_CUDA_CHECK(cudaMalloc(&t.workspace, kTuneWorkspace), error);
+  t.handle = cudnn::Handle::Create(t.stream, error);
+  if (!t.handle) return false;
+  for (size_t i = 0; i < lm_.input_tensors.size(); ++i) {
+    std::vector<float> in(size_t(NumElements(lm_.input_shapes[i])));
+    FillUniform(uint32_t(2463534242u + i), &in);
+    FG_CUDA_CHECK(cudaMemcpy(t.arena + lm_.where[lm_.input_tensors[i]].offset, in.data(), in.size() * 4,
+                             cudaMemcpyHostToDevice),
+                  error);
+  }
+  // Per run, in ms, of `enqueue` (already warmed up once).
+  auto time = [&](auto&& enqueue, double* ms) {
+    if (!enqueue()) return false;
+    FG_CUDA_CHECK(cudaEventRecord(t.start, t.stream), error);
+    for (int r = 0; r < kTimedRuns; ++r)
+      if (!enqueue()) return false;
+    FG_CUDA_CHECK(cudaEventRecord(t.stop, t.stream), error);
+    FG_CUDA_CHECK(cudaEventSynchronize(t.stop), error);
+    float total = 0;
+    FG_CUDA_CHECK(cudaEventElapsedTime(&total, t.start, t.stop), error);
+    *ms = double(total) / kTimedRuns;
+    return true;
+  };
+  const std::string key = TuneKey(lm_, options);
+  std::vector<float> own_out, cudnn_out;
+  for (size_t k = 0; k < n; ++k) {
+    const KernelArgs a = Bind(lm_, lm_.launches[k], t.arena, weights_);
+    if (!(*candidate)[k]) {
+      if (!LaunchStep(a, t.stream, error)) return false;
+      continue;
+    }
+    CudnnLayer rep;
+    rep.nodes = lm_.launches[k].nodes;
+    rep.kind = a.kind == Kind::kConv2D ? "conv2d" : "depthwise";
+    double own_ms = 0;
+    if (!time([&] { return LaunchStep(a, t.stream, error); }, &own_ms)) return false;
+    rep.own_ms = own_ms;  // a.out now holds the own kernel's result
+    std::string why;
+    CudnnStep& step = steps_[k];
+    const KernelArgs epi = [&] {
+      KernelArgs e = a;
+      e.out = t.scratch;
+      return EpilogueInPlace(e);
+    }();
+    bool ok = step.conv->Tune(*t.handle, a.in[0], step.filter, t.scratch, t.workspace, kTuneWorkspace, &why);
+    double cudnn_ms = 0;
+    if (ok) {
+      rep.algorithm = step.conv->algorithm();
+      ok = time([&] { return step.conv->Run(*t.handle, a.in[0], step.filter, t.scratch, t.workspace, error) &&
+                             LaunchStep(epi, t.stream, error); },
+                &cudnn_ms);
+      if (!ok) return false;  // a CUDA / cuDNN error after a successful Tune: report it
+      rep.cudnn_ms = cudnn_ms;
+      own_out.resize(size_t(a.count));
+      cudnn_out.resize(size_t(a.count));
+      FG_CUDA_CHECK(cudaMemcpy(own_out.data(), a.out, own_out.size() * 4, cudaMemcpyDeviceToHost), error);
+      FG_CUDA_CHECK(cudaMemcpy(cudnn_out.data(), t.scratch, cudnn_out.size() * 4, cudaMemcpyDeviceToHost), error);
+      for (size_t i = 0; i < own_out.size(); ++i) {
+        rep.max_ref = std::max(rep.max_ref, double(std::fabs(own_out[i])));
+        const double d = std::fabs(double(own_out[i]) - double(cudnn_out[i]));
+        rep.max_diff = std::isnan(d) ? INFINITY : std::max(rep.max_diff, d);
+      }
+    }
+    const bool agrees = ok && rep.max_diff <= 1e-4 * rep.max_ref;
+    const std::string first_node = rep.nodes.substr(0, rep.nodes.find(' '));
+    bool use = false;
+    if (!options.cudnn_layers.empty()) {
+      use = ok && std::find(options.cudnn_layers.begin(), options.cudnn_layers.end(), first_node) !=
+                      options.cudnn_layers.end();
+      rep.note = !ok ? why : use ? "FG_CUDNN_LAYERS" : "not in FG_CUDNN_LAYERS";
+    } else if (options.cudnn == CudnnMode::kOn) {
+      use = ok;
+      rep.note = !ok ? why : agrees ? "forced (on)" : "forced (on), DISAGREES with the own kernel";
+    } else {
+      use = agrees && cudnn_ms < own_ms;
+      rep.note = !ok ? why : !agrees ? "disagrees with the own kernel beyond 1e-4 x max|own|"
+                 : use ? "faster" : "own kernel faster";
+    }
+    rep.cudnn = use;
+    {
+      std::lock_guard<std::mutex> lock(g_tuned_mu);
+      g_tuned[key + "|" + std::to_string(k)] = {rep, ok ? step.conv->algorithm_id() : -1,
+                                                 ok ? step.conv->workspace_bytes() : 0};
+    }
+    if (!use) step.conv.reset();
+    report_.layers.push_back(rep);
+  }
+  FG_CUDA_CHECK(cudaStreamSynchronize(t.stream), error);
+  return true;
+}
+
+void CudaPlan::SetUpCudnn(const CudaOptions& options) {
+  const size_t n = lm_.launches.size();
+  std::vector<bool> candidate(n, false);
+  int convs = 0;
+  for (size_t k = 0; k < n; ++k) {
+    const Launch& l = lm_.launches[k];
+    if (l.args.kind != Kind::kConv2D && l.args.kind != Kind::kDepthwise) continue;
+    ++convs;
+    candidate[k] = l.inputs[1] >= 0 && lm_.where[l.inputs[1]].where == Location::kWeights;
+  }
+  if (convs == 0) {
+    report_.status = "no convolution layers";
+    return;
+  }
+  if (options.cudnn == CudnnMode::kOff && options.cudnn_layers.empty()) {
+    report_.status = "off (FG_CUDNN=off): the own kernels";
+    return;
+  }
+  std::string why;
+  if (!cudnn::Load(&why)) {
+    report_.status = why + ": the own kernels";
+    return;
+  }
+  // Descriptors and KRSC filters for every candidate cuDNN accepts.
+  steps_.resize(n);
+  std::vector<float> krsc;
+  std::vector<int64_t> offsets(n, -1);
+  for (size_t k = 0; k < n; ++k) {
+    if (!candidate[k]) continue;
+    const Launch& l = lm_.launches[k];
+    std::string refused;
+    steps_[k].conv = cudnn::Conv::Create(l.args, &refused);
+    if (!steps_[k].conv) {
+      candidate[k] = false;
+      CudnnLayer rep;
+      rep.nodes = l.nodes;
+      rep.kind = l.args.kind == Kind::kConv2D ? "conv2d" : "depthwise";
+      rep.note = refused;
+      report_.layers.push_back(rep);
+      continue;
+    }
+    const std::vector<float> f = cudnn::FilterKrsc(l.args, lm_.weights.data() + lm_.where[l.inputs[1]].offset);
+    offsets[k] = (int64_t(krsc.size()) + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+    krsc.resize(size_t(offsets[k]), 0.0f);
+    krsc.insert(krsc.end(), f.begin(), f.end());
+  }
+  std::string error;
+  std::string* const err = &error;  // FG_CUDA_CHECK's sink
+  auto upload = [&]() {
+    if (krsc.empty()) return true;
+    if (!DeviceAlloc(&cudnn_weights_, int64_t(krsc.size()), err)) return false;
+    FG_CUDA_CHECK(cudaMemcpy(cudnn_weights_, krsc.data(), krsc.size() * 4, cudaMemcpyHostToDevice), err);
+    return true;
+  };
+  if (!upload()) {
+    steps_.clear();
+    report_.status = "cuDNN filters not uploaded (" + error + "): the own kernels";
+    return;
+  }
+  for (size_t k = 0; k < n; ++k)
+    if (offsets[k] >= 0) steps_[k].filter = cudnn_weights_ + offsets[k];
+  if (!FromCache(TuneKey(lm_, options), candidate, &steps_, &report_) && !Tune(options, &candidate, &error)) {
+    steps_.clear();
+    report_.status = "cuDNN tuning failed (" + error + "): the own kernels";
+    return;
+  }
+  int used = 0;
+  for (size_t k = 0; k < n; ++k)
+    if (steps_[k].conv) {
+      ++used;
+      workspace_bytes_ = std::max(workspace_bytes_, steps_[k].conv->workspace_bytes());
+    }
+  uses_cudnn_ = used > 0;
+  if (!uses_cudnn_) steps_.clear();
+  const char* mode = !options.cudnn_layers.empty() ? "FG_CUDNN_LAYERS"
+                     : options.cudnn == CudnnMode::kOn ? "on" : "auto";
+  report_.status = "cuDNN " + cudnn::Version() + ", " + mode + ": " + std::to_string(used) + " of " +
+                   std::to_string(convs) + " convolution layers on cuDNN (UNVERIFIED until run on a GPU)";
+}
 
 }  // namespace
 
@@ -216,7 +523,27 @@ Result<std::unique_ptr<Plan>> CudaBackend::Prepare(const Model& model,
     if (weights) cudaFree(weights);
     return Status::Error(model.path + ": uploading weights: " + error);
   }
-  return std::unique_ptr<Plan>(new CudaPlan(model, std::move(lm).value(), weights));
+  auto plan = std::make_unique<CudaPlan>(model, std::move(lm).value(), weights);
+  plan->SetUpCudnn(options_);
+  return std::unique_ptr<Plan>(std::move(plan));
+}
+
+CudaOptions CudaOptions::FromEnvironment() {
+  CudaOptions o;
+  const char* mode = std::getenv("FG_CUDNN");
+  const std::string m = mode ? mode : "";
+  o.cudnn = m.empty() || m == "auto" ? CudnnMode::kAuto : m == "on" ? CudnnMode::kOn : CudnnMode::kOff;
+  if (const char* layers = std::getenv("FG_CUDNN_LAYERS"); layers && *layers) {
+    std::stringstream list(layers);
+    for (std::string name; std::getline(list, name, ',');)
+      if (!name.empty()) o.cudnn_layers.push_back(name);
+  }
+  return o;
+}
+
+const CudnnReport* GetCudnnReport(const Plan& plan) {
+  const auto* p = dynamic_cast<const CudaPlan*>(&plan);
+  return p ? &p->cudnn_report() : nullptr;
 }
 
 int CudaDeviceCount() {

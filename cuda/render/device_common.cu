@@ -21,11 +21,11 @@ __global__ void CompositePackedKernel(rk::CompositeRect r, const uint8_t* __rest
 }
 
 __global__ void CompositeYuvKernel(rk::CompositeRect r, const uint8_t* __restrict__ panel, int panel_w,
-                                   draw::MutableImageView dst, int cx0, int cx1, int cy0) {
-  const int cx = cx0 + static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
-  const int cy = cy0 + static_cast<int>(blockIdx.y);
-  if (cx > cx1) return;
-  rk::WriteYuvBlock(panel, panel_w, r, cx, cy, dst.format, dst.planes.data(), dst.strides.data());
+                                   draw::MutableImageView dst) {
+  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  if (i >= rs::YuvBlocksWide(r)) return;
+  rs::CompositeYuvStage(i, static_cast<int>(blockIdx.y), r, panel, panel_w, dst.format, dst.planes.data(),
+                        dst.strides.data());
 }
 
 template <PixelFormat F>
@@ -49,13 +49,12 @@ bool LaunchComposite(const uint8_t* panel, int panel_w, int panel_h, const draw:
     case PixelFormat::kGRAY8: Packed<PixelFormat::kGRAY8>(r, panel, panel_w, dst, stream); break;
     case PixelFormat::kNV12:
     case PixelFormat::kI420: {
-      const int cx0 = r.x0 / 2, cx1 = (r.x0 + r.w - 1) / 2, cy0 = r.y0 / 2, cy1 = (r.y0 + r.h - 1) / 2;
-      const dim3 grid(Blocks(cx1 - cx0 + 1), static_cast<unsigned>(cy1 - cy0 + 1));
-      CompositeYuvKernel<<<grid, kThreads, 0, stream>>>(r, panel, panel_w, dst, cx0, cx1, cy0);
+      const dim3 grid(Blocks(rs::YuvBlocksWide(r)), static_cast<unsigned>(rs::YuvBlocksHigh(r)));
+      CompositeYuvKernel<<<grid, kThreads, 0, stream>>>(r, panel, panel_w, dst);
       break;
     }
   }
-  FG_CUDA_CHECK(cudaGetLastError(), error);  // the launch itself
+  FG_CUDA_CHECK_LAUNCH(stream, error);
   return true;
 }
 

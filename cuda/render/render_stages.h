@@ -73,6 +73,21 @@ FG_HD inline void TriangleStage(int t, const int* triangles, const rk::V3* view,
   out[t] = d;
 }
 
+// Pass 1 of the rasterizer and of the warp: thread `thread` of block `block` (blocks of
+// kTrianglesPerBlock warps of kLanes lanes; DepthBlocks(nt) blocks). Warp w takes triangle w
+// and its lanes stride over the triangle's box (raster_kernel.h DepthLanes), keeping the
+// smallest DepthKey(z, base + t) per pixel through `atomic_min(pixel, key)`: atomicMin on the
+// device, a plain min in the emulation (order-independent, so any schedule gives one result).
+FG_HD inline int DepthBlocks(int nt) { return (nt + rk::kTrianglesPerBlock - 1) / rk::kTrianglesPerBlock; }
+template <class AtomicMin>
+FG_HD inline void DepthStage(int block, int thread, const DrawTri* tris, int nt, uint32_t base, int width,
+                             AtomicMin&& atomic_min) {
+  const int t = block * rk::kTrianglesPerBlock + thread / rk::kLanes;
+  if (t >= nt || !tris[t].ok) return;
+  rk::DepthLanes(tris[t].e, tris[t].z, base + static_cast<uint32_t>(t), width, thread % rk::kLanes, rk::kLanes,
+                 atomic_min);
+}
+
 // Pixel (x, y) of a width-wide target: shaded when this draw (keys base .. base + count - 1)
 // won it, left as it is otherwise (an earlier draw's pixel, or background).
 FG_HD inline void ResolveStage(int x, int y, int width, const uint64_t* keys, uint32_t base, int count,
@@ -127,6 +142,15 @@ FG_HD inline void CompositePackedStage(int i, int j, const rk::CompositeRect& r,
   const uint8_t* s = panel + (static_cast<size_t>(r.sy0 + j) * panel_w + r.sx0 + i) * 4;
   if (s[3] == 0) return;
   rk::WritePackedPixel<F>(s, plane0 + static_cast<std::ptrdiff_t>(r.y0 + j) * stride0, r.x0 + i);
+}
+
+// The 2x2 chroma blocks an NV12 / I420 composite of r touches: YuvBlocksWide x YuvBlocksHigh,
+// block (i, j) being chroma sample (r.x0 / 2 + i, r.y0 / 2 + j); one thread each.
+FG_HD inline int YuvBlocksWide(const rk::CompositeRect& r) { return (r.x0 + r.w - 1) / 2 - r.x0 / 2 + 1; }
+FG_HD inline int YuvBlocksHigh(const rk::CompositeRect& r) { return (r.y0 + r.h - 1) / 2 - r.y0 / 2 + 1; }
+FG_HD inline void CompositeYuvStage(int i, int j, const rk::CompositeRect& r, const uint8_t* panel, int panel_w,
+                                    PixelFormat format, uint8_t* const* planes, const int* strides) {
+  rk::WriteYuvBlock(panel, panel_w, r, r.x0 / 2 + i, r.y0 / 2 + j, format, planes, strides);
 }
 
 }  // namespace fg::cuda::render_stages
