@@ -9,16 +9,16 @@
 //   IntensityStage (V threads)   kLit only: Gouraud lighting, a gather over the vertex's
 //                                triangles in drawing order (adjacency built at upload)
 //   TriangleStage  (T threads)   edges, corner depths and lighting per triangle -> DrawTri
-//   DepthLanes     (T warps)     pass 1: atomicMin of DepthKey(z, base + t) per covered pixel
+//   DepthStage     (T warps)     pass 1: atomicMin of DepthKey(z, base + t) per covered pixel
 //   ResolveStage   (W x H)       pass 2: the pixel's winner of THIS draw shades it
 //
 // Face warp (a box of bw x bh frame pixels at (bx, by)):
 //
-//   WarpTriangleStage (T threads) ─► DepthLanes (T warps, key = t) ─► WarpResolveStage
+//   WarpTriangleStage (T threads) ─► DepthStage (T warps, key = t) ─► WarpResolveStage
 //   (bw x bh: the winner's source sample, or alpha 0) ─► composite into the frame
 //
 // Composition of an RGBA panel into a frame: CompositePackedStage (one thread per pixel of
-// the clipped rectangle) or WriteYuvBlock (one per 2x2 chroma block), WriteRgba's rules.
+// the clipped rectangle) or CompositeYuvStage (one per 2x2 chroma block), WriteRgba's rules.
 //
 // Threading: pure functions of their arguments; writes go to the output slot named by the
 // thread's index only (atomics aside), so any launch order gives the same result.
