@@ -237,12 +237,20 @@ bool Conv::Tune(const Handle& h, const float* x, const float* w_krsc, float* y, 
   // Sorted by time; the first that ran, fits the workspace and keeps fp32 math.
   for (int i = 0; i < found; ++i) {
     if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > workspace_bytes) continue;
-    if (perf[i].mathType != CUDNN_FMA_MATH) continue;  // TF32 / fp16 tensor-core math: not fp32
+    // Tensor-core math (TF32, fp16 conversion) is not fp32; the descriptor asks for FMA only,
+    // this guards against an algorithm reported with another math type anyway.
+    if (perf[i].mathType == CUDNN_TENSOR_OP_MATH || perf[i].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
+      continue;
     algo_ = perf[i].algo;
     workspace_ = perf[i].memory;
     return true;
   }
-  if (error) *error = "cuDNN found no algorithm for this layer (" + std::to_string(found) + " tried)";
+  if (error) {
+    *error = "cuDNN found no usable algorithm for this layer:";
+    for (int i = 0; i < found; ++i)
+      *error += std::string(" ") + AlgoName(perf[i].algo) + "=" + A().cudnnGetErrorString(perf[i].status) +
+                (perf[i].memory > workspace_bytes ? "(workspace)" : "") + "/math" + std::to_string(perf[i].mathType);
+  }
   return false;
 }
 
