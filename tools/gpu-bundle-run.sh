@@ -30,6 +30,7 @@ budget=${FG_GPU_BUDGET_S:-450}
 start=$SECONDS
 failed=0
 summary=()
+figures=()  # the benchmarks' result lines, repeated at the end
 
 say() { printf '%s\n' "$*" | tee -a "$report"; }
 section() { say ""; say "=== $* (t+$((SECONDS - start))s)"; }
@@ -147,6 +148,10 @@ step() {
   else
     verdict="PASS"
   fi
+  if [[ $kind == bench && $verdict == PASS ]]; then
+    while IFS= read -r line; do figures+=("$line"); done < <(
+      grep -E '^(device:|cuda backend:|model |blazeface|facemesh|iris|emotion|antispoof|liveness|cudnn |stgraph_cuda_bench:|render_cuda_bench:|  (fmt|case|rgb|nv12|i420|render|warp) )' "$log")
+  fi
   say "--> $verdict  [$((SECONDS - t0))s]"
   summary+=("$verdict  $name  [$((SECONDS - t0))s]")
   [[ $verdict == FAIL* ]] && failed=1
@@ -173,6 +178,8 @@ fi
 step "stgraph_cuda_bench (CPU sampler vs the CUDA sampler, 1/4/16 faces)" 60 bench "$bin/stgraph_cuda_bench" --frames=200
 step "render_cuda_bench (CPU vs CUDA renderer and warp)" 60 bench "$bin/render_cuda_bench" --frames=200
 
+section "figures (each benchmark's result lines, from above)"
+for f in "${figures[@]}"; do say "$f"; done
 section "summary (total $((SECONDS - start))s)"
 for s in "${summary[@]}"; do say "$s"; done
 say "RESULT: $([[ $failed -eq 0 ]] && echo OK || echo FAILED)"
