@@ -60,17 +60,6 @@ bool LaunchStep(const KernelArgs& a, cudaStream_t stream, std::string* error) {
   return true;
 }
 
-// The epilogue-only launch that follows a cuDNN convolution: kCopy over the output, in place
-// (each element reads and writes only itself). Empty epilogue: no launch (count 0).
-KernelArgs EpilogueInPlace(const KernelArgs& conv) {
-  KernelArgs e = conv;
-  e.kind = Kind::kCopy;
-  e.in[0] = conv.out;
-  const Epilogue& ep = conv.ep;
-  if (!ep.bias && ep.act == Activation::kNone && !ep.residual && ep.act2 == Activation::kNone) e.count = 0;
-  return e;
-}
-
 // A launch that runs on cuDNN: the layer's descriptors and algorithm, its KRSC filter.
 struct CudnnStep {
   std::unique_ptr<cudnn::Conv> conv;

@@ -89,6 +89,19 @@ FG_HD inline void EvalElement(const KernelArgs& a, int64_t i) {
   }
 }
 
+// The epilogue of launch `a` alone, in place over a.out: what follows a convolution that
+// another library computed into a.out without it (the cuDNN path, cudnn_conv.h). A kCopy whose
+// element i reads and writes only out[i]; count 0 (no launch) when the epilogue is empty.
+// tests/cuda_nn checks that conv-without-epilogue + this equals the fused launch, bit for bit.
+inline KernelArgs EpilogueInPlace(const KernelArgs& a) {
+  KernelArgs e = a;
+  e.kind = Kind::kCopy;
+  e.in[0] = a.out;
+  const Epilogue& ep = a.ep;
+  if (!ep.bias && ep.act == Activation::kNone && !ep.residual && ep.act2 == Activation::kNone) e.count = 0;
+  return e;
+}
+
 // Calls f(std::integral_constant<Kind, K>{}) for the runtime `kind`: the one place a Kind
 // becomes a template argument (host code: the CUDA launcher and the emulator both use it).
 template <class F>
