@@ -60,11 +60,30 @@ bool LaunchStep(const KernelArgs& a, cudaStream_t stream, std::string* error) {
   return true;
 }
 
-// A launch that runs on cuDNN: the layer's descriptors and algorithm, its KRSC filter.
+// A launch that runs on cuDNN: the layer's descriptors and algorithm, its KRSC filter, and
+// for a padding cuDNN cannot express, the explicit pad launch before it (kernel.h
+// ExplicitPadding: the descriptors are then those of the unpadded convolution).
 struct CudnnStep {
   std::unique_ptr<cudnn::Conv> conv;
   const float* filter = nullptr;  // device, in the plan's cuDNN weights blob
+  bool padded = false;
+  KernelArgs pad;  // when padded: in[0] and out are set per run (the input, the pad buffer)
 };
+
+// The cuDNN step of launch `a` (bound): [pad into `pad_buffer`,] convolution, epilogue in place.
+bool RunCudnnStep(const CudnnStep& step, const KernelArgs& a, const cudnn::Handle& handle, void* workspace,
+                  float* pad_buffer, cudaStream_t stream, std::string* error) {
+  const float* x = a.in[0];
+  if (step.padded) {
+    KernelArgs pad = step.pad;
+    pad.in[0] = a.in[0];
+    pad.out = pad_buffer;
+    if (!LaunchStep(pad, stream, error)) return false;
+    x = pad_buffer;
+  }
+  return step.conv->Run(handle, x, step.filter, a.out, workspace, error) &&
+         LaunchStep(EpilogueInPlace(a), stream, error);
+}
 
 // Decisions of earlier Prepares in this process, by (model path, shapes, options, launch).
 struct TunedLayer {
@@ -83,6 +102,7 @@ class CudaContext final : public RunContext {
     if (exec) cudaGraphExecDestroy(exec);
     if (graph) cudaGraphDestroy(graph);
     if (workspace) cudaFree(workspace);
+    if (pad_buffer) cudaFree(pad_buffer);
     if (arena) cudaFree(arena);
     if (staging) cudaFreeHost(staging);
     if (stream) cudaStreamDestroy(stream);
@@ -95,6 +115,7 @@ class CudaContext final : public RunContext {
   std::vector<KernelArgs> launches;              // bound to arena and the plan's weights
   std::unique_ptr<cudnn::Handle> cudnn;          // on `stream`, when the plan uses cuDNN
   void* workspace = nullptr;                     // cuDNN's, the plan's largest
+  float* pad_buffer = nullptr;                   // the explicitly padded input of a cuDNN step
   cudaGraph_t graph = nullptr;
   cudaGraphExec_t exec = nullptr;
 };
@@ -143,6 +164,7 @@ class CudaPlan final : public Plan {
         ++g_allocations;
         if (cudaMalloc(&ctx->workspace, workspace_bytes_) != cudaSuccess) return nullptr;
       }
+      if (pad_elements_ > 0 && !DeviceAlloc(&ctx->pad_buffer, pad_elements_, &error)) return nullptr;
     }
     for (const Launch& l : lm_.launches)
       ctx->launches.push_back(Bind(lm_, l, ctx->arena, weights_));
@@ -188,9 +210,8 @@ class CudaPlan final : public Plan {
       const KernelArgs& a = ctx.launches[k];
       if (!steps_.empty() && steps_[k].conv) {
         *node += " (cuDNN; FG_CUDNN=off runs the own kernels)";
-        if (!steps_[k].conv->Run(*ctx.cudnn, a.in[0], steps_[k].filter, a.out, ctx.workspace, error))
+        if (!RunCudnnStep(steps_[k], a, *ctx.cudnn, ctx.workspace, ctx.pad_buffer, ctx.stream, error))
           return false;
-        if (!LaunchStep(EpilogueInPlace(a), ctx.stream, error)) return false;
         continue;
       }
       if (!LaunchStep(a, ctx.stream, error)) return false;
@@ -244,6 +265,7 @@ class CudaPlan final : public Plan {
   float* cudnn_weights_ = nullptr;
   bool uses_cudnn_ = false;
   size_t workspace_bytes_ = 0;
+  int64_t pad_elements_ = 0;  // the largest explicit padding buffer of a step on cuDNN
   CudnnReport report_;
 };
 
@@ -288,13 +310,15 @@ bool CudaPlan::Tune(const CudaOptions& options, std::vector<bool>* candidate, st
   constexpr int kTimedRuns = 5;
   constexpr size_t kTuneWorkspace = size_t{64} << 20;  // cuDNN's algorithm search may use this
   const size_t n = lm_.launches.size();
-  int64_t max_out = 1;
+  int64_t max_out = 1, max_pad = 1;
   for (const Launch& l : lm_.launches) max_out = std::max(max_out, l.args.count);
+  for (size_t k = 0; k < n; ++k)
+    if ((*candidate)[k] && steps_[k].padded) max_pad = std::max(max_pad, steps_[k].pad.count);
   // Temporaries, freed on every path.
   struct Temps {
     cudaStream_t stream = nullptr;
     cudaEvent_t start = nullptr, stop = nullptr;
-    float *arena = nullptr, *scratch = nullptr;
+    float *arena = nullptr, *scratch = nullptr, *pad = nullptr;
     void* workspace = nullptr;
     std::unique_ptr<cudnn::Handle> handle;
     ~Temps() {
@@ -304,6 +328,7 @@ bool CudaPlan::Tune(const CudaOptions& options, std::vector<bool>* candidate, st
       if (stop) cudaEventDestroy(stop);
       if (arena) cudaFree(arena);
       if (scratch) cudaFree(scratch);
+      if (pad) cudaFree(pad);
       if (workspace) cudaFree(workspace);
       if (stream) cudaStreamDestroy(stream);
     }
@@ -314,6 +339,7 @@ bool CudaPlan::Tune(const CudaOptions& options, std::vector<bool>* candidate, st
   FG_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&t.arena), size_t(std::max<int64_t>(lm_.arena_elements, 1)) * 4),
                 error);
   FG_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&t.scratch), size_t(max_out) * 4), error);
+  FG_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&t.pad), size_t(max_pad) * 4), error);
   FG_CUDA_CHECK(cudaMalloc(&t.workspace, kTuneWorkspace), error);
   t.handle = cudnn::Handle::Create(t.stream, error);
   if (!t.handle) return false;
@@ -353,17 +379,21 @@ bool CudaPlan::Tune(const CudaOptions& options, std::vector<bool>* candidate, st
     rep.own_ms = own_ms;  // a.out now holds the own kernel's result
     std::string why;
     CudnnStep& step = steps_[k];
-    const KernelArgs epi = [&] {
-      KernelArgs e = a;
-      e.out = t.scratch;
-      return EpilogueInPlace(e);
-    }();
-    bool ok = step.conv->Tune(*t.handle, a.in[0], step.filter, t.scratch, t.workspace, kTuneWorkspace, &why);
+    KernelArgs into_scratch = a;  // the cuDNN step writes the scratch buffer, not a.out
+    into_scratch.out = t.scratch;
+    const float* x = a.in[0];
+    if (step.padded) {  // the pad buffer's contents for the algorithm search
+      KernelArgs pad = step.pad;
+      pad.in[0] = a.in[0];
+      pad.out = t.pad;
+      if (!LaunchStep(pad, t.stream, error)) return false;
+      x = t.pad;
+    }
+    bool ok = step.conv->Tune(*t.handle, x, step.filter, t.scratch, t.workspace, kTuneWorkspace, &why);
     double cudnn_ms = 0;
     if (ok) {
       rep.algorithm = step.conv->algorithm();
-      ok = time([&] { return step.conv->Run(*t.handle, a.in[0], step.filter, t.scratch, t.workspace, error) &&
-                             LaunchStep(epi, t.stream, error); },
+      ok = time([&] { return RunCudnnStep(step, into_scratch, *t.handle, t.workspace, t.pad, t.stream, error); },
                 &cudnn_ms);
       if (!ok) return false;  // a CUDA / cuDNN error after a successful Tune: report it
       rep.cudnn_ms = cudnn_ms;
@@ -393,6 +423,7 @@ bool CudaPlan::Tune(const CudaOptions& options, std::vector<bool>* candidate, st
                  : use ? "faster" : "own kernel faster";
     }
     rep.cudnn = use;
+    if (step.padded) rep.note += " (explicit padding)";
     {
       std::lock_guard<std::mutex> lock(g_tuned_mu);
       g_tuned[key + "|" + std::to_string(k)] = {rep, ok ? step.conv->algorithm_id() : -1,
@@ -437,6 +468,14 @@ void CudaPlan::SetUpCudnn(const CudaOptions& options) {
     const Launch& l = lm_.launches[k];
     std::string refused;
     steps_[k].conv = cudnn::Conv::Create(l.args, &refused);
+    PaddedConv pc;
+    std::string refused_padded;
+    if (!steps_[k].conv && ExplicitPadding(l.args, &pc)) {
+      steps_[k].conv = cudnn::Conv::Create(pc.conv, &refused_padded);
+      steps_[k].padded = steps_[k].conv != nullptr;
+      steps_[k].pad = pc.pad;
+      if (!steps_[k].conv) refused += "; with explicit padding: " + refused_padded;
+    }
     if (!steps_[k].conv) {
       candidate[k] = false;
       CudnnLayer rep;
@@ -476,6 +515,7 @@ void CudaPlan::SetUpCudnn(const CudaOptions& options) {
     if (steps_[k].conv) {
       ++used;
       workspace_bytes_ = std::max(workspace_bytes_, steps_[k].conv->workspace_bytes());
+      if (steps_[k].padded) pad_elements_ = std::max(pad_elements_, steps_[k].pad.count);
     }
   uses_cudnn_ = used > 0;
   if (!uses_cudnn_) steps_.clear();

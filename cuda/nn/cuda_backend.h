@@ -19,6 +19,8 @@
 // default) Prepare runs the model once on a synthetic input and, for each convolution cuDNN
 // supports, times the own kernel and cuDNN (5 runs each after a warm-up, CUDA events) and
 // compares their outputs: cuDNN is used where it agrees within 1e-4 x max|own| and is faster.
+// A padding cuDNN cannot express (TF's asymmetric SAME) goes through an explicit pad launch
+// first (kernel.h ExplicitPadding).
 // The choices and timings are GetCudnnReport(plan); they are cached per process (model path,
 // shapes, layer), so the next Prepare of the same model costs no tuning.
 // Errors name the CUDA call, the model file and the node (the launch).

@@ -253,9 +253,10 @@ TEST(CudnnFilter, KrscFromHwioAndDepthwise) {
   EXPECT_EQ(gpu::cudnn::Unsupported(pool), "not a convolution");
 }
 
-// Which of FaceMesh's convolutions cuDNN is given (descriptors only: no device needed, but
-// libcudnn.so.9): TF's SAME at stride 2 on an even input pads 0 before and 1 after, which
-// cuDNN's symmetric padding cannot express, so those stay on the own kernel; stride 1 goes.
+// Which of FaceMesh's convolutions cuDNN accepts as they are (descriptors only: no device
+// needed, but libcudnn.so.9): TF's SAME at stride 2 on an even input pads 0 before and 1 after,
+// which cuDNN's symmetric padding cannot express; with the padding made explicit
+// (ExplicitPadding) they are accepted too. Stride 1 is accepted as it is.
 TEST(CudnnFilter, DescriptorsOnlyForPaddingCudnnCanExpress) {
   std::string why;
   if (!gpu::cudnn::Load(&why)) GTEST_SKIP() << "cuDNN not available: " << why;
@@ -274,6 +275,10 @@ TEST(CudnnFilter, DescriptorsOnlyForPaddingCudnnCanExpress) {
       EXPECT_FALSE(c) << l.nodes;
       EXPECT_NE(err.find("padding cuDNN cannot express"), std::string::npos) << l.nodes << ": " << err;
       ++refused;
+      // ... and accepted with the padding made explicit (what the backend then does).
+      gpu::PaddedConv pc;
+      ASSERT_TRUE(gpu::ExplicitPadding(l.args, &pc));
+      EXPECT_TRUE(gpu::cudnn::Conv::Create(pc.conv, &err)) << l.nodes << " with explicit padding: " << err;
     } else if (stride == 1) {
       EXPECT_TRUE(c) << l.nodes << ": " << err;
       ++accepted;
