@@ -1,5 +1,5 @@
-// FG_CUDA_CHECK: the one check for CUDA runtime calls in cuda/ (launches included: check
-// cudaGetLastError() right after each <<<...>>>). On failure it writes "<statement>: <CUDA
+// FG_CUDA_CHECK: the one check for CUDA runtime calls in cuda/; FG_CUDA_CHECK_LAUNCH(stream,
+// error) right after each <<<...>>> (the launch's error; in debug builds the kernel's too). On failure it writes "<statement>: <CUDA
 // error name>: <message> (<function>, <file>:<line>)" to `*error` (when not null) and makes
 // the enclosing function return false; library code never exits or throws.
 //
@@ -38,7 +38,40 @@ inline int CudaDevices(std::string* why) {
   return n;
 }
 
+// After a kernel launch on `stream`: the launch's own error (cudaGetLastError: bad grid, too
+// many resources). In debug builds (NDEBUG not defined) it also waits for the stream, so that a
+// fault inside the kernel (an illegal address, a trap) is reported at the launch that caused
+// it rather than at some later call; not while the stream is being captured into a graph,
+// where waiting is illegal (the graph's replay reports it). Use FG_CUDA_CHECK_LAUNCH.
+inline cudaError_t LaunchStatus(cudaStream_t stream, const char** what) {
+  *what = "cudaGetLastError() after the launch";
+  cudaError_t e = cudaGetLastError();
+#ifndef NDEBUG
+  if (e != cudaSuccess) return e;
+  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+  e = cudaStreamIsCapturing(stream, &capture);
+  if (e != cudaSuccess || capture != cudaStreamCaptureStatusNone) return e;
+  *what = "cudaStreamSynchronize(stream) after the launch (debug build)";
+  e = cudaStreamSynchronize(stream);
+#else
+  (void)stream;
+#endif
+  return e;
+}
+
 }  // namespace fg::cuda
+
+// Right after every <<<...>>> (see LaunchStatus): reports "<check>: <error> (<function>,
+// <file>:<line>)" to *error and returns false from the enclosing function.
+#define FG_CUDA_CHECK_LAUNCH(stream, error)                                                   \
+  do {                                                                                        \
+    const char* fg_cuda_what_ = nullptr;                                                      \
+    const cudaError_t fg_cuda_err_ = ::fg::cuda::LaunchStatus((stream), &fg_cuda_what_);      \
+    if (fg_cuda_err_ != cudaSuccess) {                                                        \
+      if (error) *(error) = ::fg::cuda::CudaErrorText(fg_cuda_what_, fg_cuda_err_, __func__, __FILE__, __LINE__); \
+      return false;                                                                           \
+    }                                                                                         \
+  } while (0)
 
 #define FG_CUDA_CHECK(stmt, error)                                                           \
   do {                                                                                       \

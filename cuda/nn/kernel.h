@@ -89,6 +89,57 @@ FG_HD inline void EvalElement(const KernelArgs& a, int64_t i) {
   }
 }
 
+// The epilogue of launch `a` alone, in place over a.out: what follows a convolution that
+// another library computed into a.out without it (the cuDNN path, cudnn_conv.h). A kCopy whose
+// element i reads and writes only out[i]; count 0 (no launch) when the epilogue is empty.
+// tests/cuda_nn checks that conv-without-epilogue + this equals the fused launch, bit for bit.
+inline KernelArgs EpilogueInPlace(const KernelArgs& a) {
+  KernelArgs e = a;
+  e.kind = Kind::kCopy;
+  e.in[0] = a.out;
+  const Epilogue& ep = a.ep;
+  if (!ep.bias && ep.act == Activation::kNone && !ep.residual && ep.act2 == Activation::kNone) e.count = 0;
+  return e;
+}
+
+// A convolution launch with its padding made explicit: `pad` (a kPad launch from a.in[0] into a
+// buffer of pad.count floats: exactly the rows and columns the windows cover, zeros outside the
+// input) then `conv` (the same convolution and epilogue over that buffer, padding 0). For the
+// cuDNN path where cuDNN cannot express the padding (TF's asymmetric SAME). The caller sets
+// pad.out and conv.in[0] to the buffer. False when `a` is not a convolution.
+// tests/cuda_nn checks that pad + conv equals the launch, bit for bit.
+struct PaddedConv {
+  KernelArgs pad, conv;
+};
+inline bool ExplicitPadding(const KernelArgs& a, PaddedConv* out) {
+  auto make = [&](const auto& g, int in_c, auto* padded) {
+    const int h = (g.out_h - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
+    const int w = (g.out_w - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w + 1;
+    KernelArgs& p = out->pad;
+    p = KernelArgs{};
+    p.kind = Kind::kPad;
+    p.in[0] = a.in[0];
+    p.count = int64_t(g.batch) * h * w * in_c;
+    p.ep.channels = in_c;  // empty epilogue: a plain store
+    p.pad.rank = 4;
+    const int64_t in_dims[4] = {g.batch, g.in_h, g.in_w, in_c}, out_dims[4] = {g.batch, h, w, in_c},
+                  before[4] = {0, g.pad_top, g.pad_left, 0};
+    for (int d = 0; d < 4; ++d)
+      p.pad.in_dims.v[d] = in_dims[d], p.pad.out_dims.v[d] = out_dims[d], p.pad.before.v[d] = before[d];
+    out->conv = a;
+    out->conv.in[0] = nullptr;
+    padded->in_h = h, padded->in_w = w, padded->pad_top = 0, padded->pad_left = 0;
+  };
+  if (a.kind == Kind::kConv2D) {
+    make(a.conv, a.conv.in_c, &out->conv.conv);
+  } else if (a.kind == Kind::kDepthwise) {
+    make(a.dw, a.dw.in_c, &out->conv.dw);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 // Calls f(std::integral_constant<Kind, K>{}) for the runtime `kind`: the one place a Kind
 // becomes a template argument (host code: the CUDA launcher and the emulator both use it).
 template <class F>

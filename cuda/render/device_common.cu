@@ -51,7 +51,7 @@ bool LaunchComposite(const uint8_t* panel, int panel_w, int panel_h, const draw:
       Packed<F>(r, panel, panel_w, dst, stream);
     }
   });
-  FG_CUDA_CHECK(cudaGetLastError(), error);  // the launch itself
+  FG_CUDA_CHECK_LAUNCH(stream, error);
   return true;
 }
 

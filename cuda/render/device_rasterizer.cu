@@ -44,14 +44,11 @@ __global__ void TriangleKernel(const int* __restrict__ triangles, const rk::V3* 
   if (t < nt) rs::TriangleStage(t, triangles, view, screen, depth, intensity, light, width, height, out);
 }
 
-// Pass 1: warp threadIdx.x / 32 of block b takes triangle b * kTrianglesPerBlock + warp.
+// Pass 1: render_stages.h DepthStage (warp w of the launch takes triangle w).
 __global__ void __launch_bounds__(rk::kLanes * rk::kTrianglesPerBlock)
     DepthKernel(const rs::DrawTri* __restrict__ tris, int nt, uint32_t base, int width, uint64_t* keys) {
-  const int t = static_cast<int>(blockIdx.x) * rk::kTrianglesPerBlock + static_cast<int>(threadIdx.x) / rk::kLanes;
-  if (t >= nt || !tris[t].ok) return;
   unsigned long long* k = reinterpret_cast<unsigned long long*>(keys);
-  rk::DepthLanes(tris[t].e, tris[t].z, base + static_cast<uint32_t>(t), width,
-                 static_cast<int>(threadIdx.x) % rk::kLanes, rk::kLanes,
+  rs::DepthStage(static_cast<int>(blockIdx.x), static_cast<int>(threadIdx.x), tris, nt, base, width,
                  [k](size_t p, uint64_t key) { atomicMin(k + p, static_cast<unsigned long long>(key)); });
 }
 
@@ -103,6 +100,7 @@ struct DeviceRasterizer::Impl {
   uint32_t base = 0;  // key number of the next draw's first triangle
 
   ~Impl() {
+    if (stream) cudaStreamSynchronize(stream);  // nothing queued may still use the buffers
     for (void* p : {static_cast<void*>(d_pos), static_cast<void*>(d_tris), static_cast<void*>(d_adj_begin),
                     static_cast<void*>(d_adj), static_cast<void*>(d_uvs), static_cast<void*>(d_view),
                     static_cast<void*>(d_screen), static_cast<void*>(d_depth), static_cast<void*>(d_intensity),
@@ -154,18 +152,18 @@ bool DeviceRasterizer::SetMesh(const render::MeshView& mesh, std::string* error)
   FG_CUDA_CHECK(cudaStreamSynchronize(m.stream), error);  // draws in flight read the old mesh
   const PackedMesh pm = PackMesh(mesh);
   const size_t nv = mesh.positions.size(), nt = pm.num_triangles();
-  if (!Grow(Mem::kDevice, &m.d_pos, &m.pos_cap, nv, error) || !Grow(Mem::kPinned, &m.h_pos, &m.h_pos_cap, nv, error) ||
-      !Grow(Mem::kDevice, &m.d_tris, &m.tris_cap, 3 * nt, error) ||
-      !Grow(Mem::kDevice, &m.d_adj_begin, &m.adj_begin_cap, nv + 1, error) ||
-      !Grow(Mem::kDevice, &m.d_adj, &m.adj_cap, 3 * nt, error) ||
-      !Grow(Mem::kDevice, &m.d_view, &m.view_cap, nv, error) ||
-      !Grow(Mem::kDevice, &m.d_screen, &m.screen_cap, nv, error) ||
-      !Grow(Mem::kDevice, &m.d_depth, &m.depth_cap, nv, error) ||
-      !Grow(Mem::kDevice, &m.d_intensity, &m.intensity_cap, nv, error) ||
-      !Grow(Mem::kDevice, &m.d_drawtris, &m.drawtris_cap, nt, error))
+  if (!Grow(Mem::kDevice, &m.d_pos, &m.pos_cap, nv, m.stream, error) || !Grow(Mem::kPinned, &m.h_pos, &m.h_pos_cap, nv, m.stream, error) ||
+      !Grow(Mem::kDevice, &m.d_tris, &m.tris_cap, 3 * nt, m.stream, error) ||
+      !Grow(Mem::kDevice, &m.d_adj_begin, &m.adj_begin_cap, nv + 1, m.stream, error) ||
+      !Grow(Mem::kDevice, &m.d_adj, &m.adj_cap, 3 * nt, m.stream, error) ||
+      !Grow(Mem::kDevice, &m.d_view, &m.view_cap, nv, m.stream, error) ||
+      !Grow(Mem::kDevice, &m.d_screen, &m.screen_cap, nv, m.stream, error) ||
+      !Grow(Mem::kDevice, &m.d_depth, &m.depth_cap, nv, m.stream, error) ||
+      !Grow(Mem::kDevice, &m.d_intensity, &m.intensity_cap, nv, m.stream, error) ||
+      !Grow(Mem::kDevice, &m.d_drawtris, &m.drawtris_cap, nt, m.stream, error))
     return false;
   m.has_uvs = !mesh.uvs.empty() && mesh.uvs.size() == nv;
-  if (m.has_uvs && !Grow(Mem::kDevice, &m.d_uvs, &m.uvs_cap, nv, error)) return false;
+  if (m.has_uvs && !Grow(Mem::kDevice, &m.d_uvs, &m.uvs_cap, nv, m.stream, error)) return false;
   // Setup copies are synchronous (pageable memory): SetMesh is not per frame.
   if (nt > 0) {
     FG_CUDA_CHECK(cudaMemcpy(m.d_tris, pm.triangles.data(), pm.triangles.size() * sizeof(int), cudaMemcpyHostToDevice),
@@ -200,8 +198,10 @@ bool DeviceRasterizer::SetTexture(const render::Texture& texture, std::string* e
                std::to_string(texture.width) + "x" + std::to_string(texture.height) + " RGBA texture";
     return false;
   }
-  if (!Grow(Mem::kDevice, &m.d_tex, &m.tex_cap, n, error)) return false;
-  FG_CUDA_CHECK(cudaStreamSynchronize(m.stream), error);  // a Draw in flight may read the old texels
+  // A Draw in flight may read the old texels, or the old buffer Grow is about to free: wait for
+  // it explicitly (cudaFree's implicit synchronisation is not relied on).
+  FG_CUDA_CHECK(cudaStreamSynchronize(m.stream), error);
+  if (!Grow(Mem::kDevice, &m.d_tex, &m.tex_cap, n, m.stream, error)) return false;
   if (n > 0) FG_CUDA_CHECK(cudaMemcpy(m.d_tex, texture.rgba.data(), n, cudaMemcpyHostToDevice), error);
   m.tex_w = n > 0 ? texture.width : 0;
   m.tex_h = n > 0 ? texture.height : 0;
@@ -214,8 +214,8 @@ bool DeviceRasterizer::SetTarget(int width, int height, std::string* error) {
   m.width = width > 0 ? width : 0;
   m.height = height > 0 ? height : 0;
   const size_t n = static_cast<size_t>(m.width) * m.height;
-  return Grow(Mem::kDevice, &m.d_color, &m.color_cap, 4 * n, error) &&
-         Grow(Mem::kDevice, &m.d_keys, &m.keys_cap, n, error);
+  return Grow(Mem::kDevice, &m.d_color, &m.color_cap, 4 * n, m.stream, error) &&
+         Grow(Mem::kDevice, &m.d_keys, &m.keys_cap, n, m.stream, error);
 }
 
 bool DeviceRasterizer::Clear(std::array<uint8_t, 4> background, std::string* error) {
@@ -226,7 +226,7 @@ bool DeviceRasterizer::Clear(std::array<uint8_t, 4> background, std::string* err
   uint32_t value;
   std::memcpy(&value, background.data(), 4);
   ClearKernel<<<Blocks(n), kThreads, 0, m.stream>>>(reinterpret_cast<uint32_t*>(m.d_color), n, value);
-  FG_CUDA_CHECK(cudaGetLastError(), error);
+  FG_CUDA_CHECK_LAUNCH(m.stream, error);
   FG_CUDA_CHECK(cudaMemsetAsync(m.d_keys, 0xff, n * sizeof(uint64_t), m.stream), error);  // kEmptyKey
   return true;
 }
@@ -253,27 +253,27 @@ bool DeviceRasterizer::Draw(const Eigen::Matrix3f& rotation, const render::Camer
   const rk::LightParams lp = render::ToLightParams(light);
   const bool lit = shading == render::Shading::kLit;
   VertexKernel<<<Blocks(m.nv), kThreads, 0, m.stream>>>(vp, m.d_pos, m.d_view, m.d_screen, m.d_depth, m.nv);
-  FG_CUDA_CHECK(cudaGetLastError(), error);
+  FG_CUDA_CHECK_LAUNCH(m.stream, error);
   if (lit) {
     IntensityKernel<<<Blocks(m.nv), kThreads, 0, m.stream>>>(m.d_view, m.d_tris, m.d_adj_begin, m.d_adj, lp,
                                                              m.d_intensity, m.nv);
-    FG_CUDA_CHECK(cudaGetLastError(), error);
+    FG_CUDA_CHECK_LAUNCH(m.stream, error);
   }
   TriangleKernel<<<Blocks(m.nt), kThreads, 0, m.stream>>>(m.d_tris, m.d_view, m.d_screen, m.d_depth,
                                                           lit ? m.d_intensity : nullptr, lp, m.width, m.height,
                                                           m.d_drawtris, m.nt);
-  FG_CUDA_CHECK(cudaGetLastError(), error);
-  const unsigned depth_blocks = static_cast<unsigned>((m.nt + rk::kTrianglesPerBlock - 1) / rk::kTrianglesPerBlock);
+  FG_CUDA_CHECK_LAUNCH(m.stream, error);
+  const unsigned depth_blocks = static_cast<unsigned>(rs::DepthBlocks(m.nt));
   DepthKernel<<<depth_blocks, rk::kLanes * rk::kTrianglesPerBlock, 0, m.stream>>>(m.d_drawtris, m.nt, m.base, m.width,
                                                                                   m.d_keys);
-  FG_CUDA_CHECK(cudaGetLastError(), error);
+  FG_CUDA_CHECK_LAUNCH(m.stream, error);
   const rk::V3 color{static_cast<float>(material.color[0]), static_cast<float>(material.color[1]),
                      static_cast<float>(material.color[2])};
   const rk::TextureParams tex{m.d_tex, m.tex_w, m.tex_h};
   const dim3 grid(Blocks(m.width), static_cast<unsigned>(m.height));
   ResolveKernel<<<grid, kThreads, 0, m.stream>>>(m.width, m.height, m.d_keys, m.base, m.nt, m.d_drawtris, color, tex,
                                                  textured ? m.d_uvs : nullptr, m.d_color);
-  FG_CUDA_CHECK(cudaGetLastError(), error);
+  FG_CUDA_CHECK_LAUNCH(m.stream, error);
   m.base += static_cast<uint32_t>(m.nt);
   return true;
 }

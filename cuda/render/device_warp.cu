@@ -30,14 +30,12 @@ __global__ void WarpTriangleKernel(const int* __restrict__ triangles, const rk::
   if (t < nt) rs::WarpTriangleStage(t, triangles, target, bx, by, bw, bh, out);
 }
 
-// Pass 1, as DeviceRasterizer's: one warp per triangle, key = the triangle's number.
+// Pass 1, as DeviceRasterizer's (render_stages.h DepthStage), key = the triangle's number.
 __global__ void __launch_bounds__(rk::kLanes * rk::kTrianglesPerBlock)
     WarpDepthKernel(const rs::DrawTri* __restrict__ tris, int nt, int bw, uint64_t* keys) {
-  const int t = static_cast<int>(blockIdx.x) * rk::kTrianglesPerBlock + static_cast<int>(threadIdx.x) / rk::kLanes;
-  if (t >= nt || !tris[t].ok) return;
   unsigned long long* k = reinterpret_cast<unsigned long long*>(keys);
-  rk::DepthLanes(tris[t].e, tris[t].z, static_cast<uint32_t>(t), bw, static_cast<int>(threadIdx.x) % rk::kLanes,
-                 rk::kLanes, [k](size_t p, uint64_t key) { atomicMin(k + p, static_cast<unsigned long long>(key)); });
+  rs::DepthStage(static_cast<int>(blockIdx.x), static_cast<int>(threadIdx.x), tris, nt, 0, bw,
+                 [k](size_t p, uint64_t key) { atomicMin(k + p, static_cast<unsigned long long>(key)); });
 }
 
 template <PixelFormat F>
@@ -71,6 +69,7 @@ struct DeviceFaceWarp::Impl {
   size_t lm_cap = 0, h_lm_cap = 0, keys_cap = 0, scratch_cap = 0;
 
   ~Impl() {
+    if (stream) cudaStreamSynchronize(stream);  // nothing queued may still use the buffers
     if (d_tris) cudaFree(d_tris);
     if (d_drawtris) cudaFree(d_drawtris);
     if (d_lm) cudaFree(d_lm);
@@ -124,9 +123,9 @@ bool DeviceFaceWarp::Warp(const ImageView& device_src, std::span<const std::arra
   if (!rk::WarpBox(target.data(), target.size(), device_dst.width, device_dst.height, &box)) return true;
   const int bw = box.x1 - box.x0, bh = box.y1 - box.y0;
   const size_t n = source.size(), pixels = static_cast<size_t>(bw) * bh;
-  if (!Grow(Mem::kDevice, &m.d_lm, &m.lm_cap, 2 * n, error) || !Grow(Mem::kPinned, &m.h_lm, &m.h_lm_cap, 2 * n, error) ||
-      !Grow(Mem::kDevice, &m.d_keys, &m.keys_cap, pixels, error) ||
-      !Grow(Mem::kDevice, &m.d_scratch, &m.scratch_cap, 4 * pixels, error))
+  if (!Grow(Mem::kDevice, &m.d_lm, &m.lm_cap, 2 * n, m.stream, error) || !Grow(Mem::kPinned, &m.h_lm, &m.h_lm_cap, 2 * n, m.stream, error) ||
+      !Grow(Mem::kDevice, &m.d_keys, &m.keys_cap, pixels, m.stream, error) ||
+      !Grow(Mem::kDevice, &m.d_scratch, &m.scratch_cap, 4 * pixels, m.stream, error))
     return false;
   FG_CUDA_CHECK(cudaEventSynchronize(m.staged), error);  // the previous upload has left h_lm
   std::memcpy(m.h_lm, source.data(), n * sizeof(rk::V3));
@@ -136,13 +135,13 @@ bool DeviceFaceWarp::Warp(const ImageView& device_src, std::span<const std::arra
   FG_CUDA_CHECK(cudaMemsetAsync(m.d_keys, 0xff, pixels * sizeof(uint64_t), m.stream), error);  // kEmptyKey
   WarpTriangleKernel<<<Blocks(m.nt), kThreads, 0, m.stream>>>(m.d_tris, m.d_lm + n, box.x0, box.y0, bw, bh,
                                                               m.d_drawtris, m.nt);
-  FG_CUDA_CHECK(cudaGetLastError(), error);
-  const unsigned depth_blocks = static_cast<unsigned>((m.nt + rk::kTrianglesPerBlock - 1) / rk::kTrianglesPerBlock);
+  FG_CUDA_CHECK_LAUNCH(m.stream, error);
+  const unsigned depth_blocks = static_cast<unsigned>(rs::DepthBlocks(m.nt));
   WarpDepthKernel<<<depth_blocks, rk::kLanes * rk::kTrianglesPerBlock, 0, m.stream>>>(m.d_drawtris, m.nt, bw, m.d_keys);
-  FG_CUDA_CHECK(cudaGetLastError(), error);
+  FG_CUDA_CHECK_LAUNCH(m.stream, error);
   const rk::V3* src_lm = m.d_lm;
   VisitPixelFormat(device_src.format, [&]<PixelFormat F>() { Resolve<F>(bw, bh, m.d_keys, m.d_drawtris, src_lm, device_src, m.d_scratch, m.stream); });
-  FG_CUDA_CHECK(cudaGetLastError(), error);
+  FG_CUDA_CHECK_LAUNCH(m.stream, error);
   return render_device::LaunchComposite(m.d_scratch, bw, bh, device_dst, box.x0, box.y0, m.stream, error);
 }
 

@@ -10,16 +10,17 @@ namespace {
 namespace rk = render::raster_kernel;
 namespace rs = render_stages;
 
-// Pass 1: one warp of kLanes lanes per triangle; atomicMin is a min.
+// Pass 1: every thread of the kernel's grid (DepthBlocks blocks of kTrianglesPerBlock warps of
+// kLanes), through the kernel's DepthStage; atomicMin is a min. kReverse runs the threads in
+// the opposite order (the atomics' order must not matter).
 void DepthPass(const std::vector<rs::DrawTri>& tris, uint32_t base, int width, EmulatedOrder order,
                std::vector<uint64_t>* keys) {
   const int nt = static_cast<int>(tris.size());
-  for (int i = 0; i < nt; ++i) {
-    const int t = order == EmulatedOrder::kForward ? i : nt - 1 - i;
-    if (!tris[t].ok) continue;
-    for (int lane = 0; lane < rk::kLanes; ++lane)
-      rk::DepthLanes(tris[t].e, tris[t].z, base + static_cast<uint32_t>(t), width, lane, rk::kLanes,
-                     [keys](size_t p, uint64_t key) { (*keys)[p] = std::min((*keys)[p], key); });
+  const int threads = rk::kLanes * rk::kTrianglesPerBlock, total = rs::DepthBlocks(nt) * threads;
+  for (int n = 0; n < total; ++n) {
+    const int g = order == EmulatedOrder::kForward ? n : total - 1 - n;
+    rs::DepthStage(g / threads, g % threads, tris.data(), nt, base, width,
+                   [keys](size_t p, uint64_t key) { (*keys)[p] = std::min((*keys)[p], key); });
   }
 }
 

@@ -9,16 +9,17 @@
 //   IntensityStage (V threads)   kLit only: Gouraud lighting, a gather over the vertex's
 //                                triangles in drawing order (adjacency built at upload)
 //   TriangleStage  (T threads)   edges, corner depths and lighting per triangle -> DrawTri
-//   DepthLanes     (T warps)     pass 1: atomicMin of DepthKey(z, base + t) per covered pixel
+//   DepthStage     (T warps)     pass 1: atomicMin of DepthKey(z, base + t) per covered pixel
 //   ResolveStage   (W x H)       pass 2: the pixel's winner of THIS draw shades it
 //
 // Face warp (a box of bw x bh frame pixels at (bx, by)):
 //
-//   WarpTriangleStage (T threads) ─► DepthLanes (T warps, key = t) ─► WarpResolveStage
+//   WarpTriangleStage (T threads) ─► DepthStage (T warps, key = t) ─► WarpResolveStage
 //   (bw x bh: the winner's source sample, or alpha 0) ─► composite into the frame
 //
 // Composition of an RGBA panel into a frame: CompositePackedStage (one thread per pixel of
-// the clipped rectangle) or WriteYuvBlock (one per 2x2 chroma block), WriteRgba's rules.
+// the clipped rectangle) or raster_kernel.h's WriteYuvBlock<F> (one per chroma block of the
+// YUV format), WriteRgba's rules.
 //
 // Threading: pure functions of their arguments; writes go to the output slot named by the
 // thread's index only (atomics aside), so any launch order gives the same result.
@@ -71,6 +72,21 @@ FG_HD inline void TriangleStage(int t, const int* triangles, const rk::V3* view,
     d.shade.k[0] = d.shade.k[1] = d.shade.k[2] = flat;
   }
   out[t] = d;
+}
+
+// Pass 1 of the rasterizer and of the warp: thread `thread` of block `block` (blocks of
+// kTrianglesPerBlock warps of kLanes lanes; DepthBlocks(nt) blocks). Warp w takes triangle w
+// and its lanes stride over the triangle's box (raster_kernel.h DepthLanes), keeping the
+// smallest DepthKey(z, base + t) per pixel through `atomic_min(pixel, key)`: atomicMin on the
+// device, a plain min in the emulation (order-independent, so any schedule gives one result).
+FG_HD inline int DepthBlocks(int nt) { return (nt + rk::kTrianglesPerBlock - 1) / rk::kTrianglesPerBlock; }
+template <class AtomicMin>
+FG_HD inline void DepthStage(int block, int thread, const DrawTri* tris, int nt, uint32_t base, int width,
+                             AtomicMin&& atomic_min) {
+  const int t = block * rk::kTrianglesPerBlock + thread / rk::kLanes;
+  if (t >= nt || !tris[t].ok) return;
+  rk::DepthLanes(tris[t].e, tris[t].z, base + static_cast<uint32_t>(t), width, thread % rk::kLanes, rk::kLanes,
+                 atomic_min);
 }
 
 // Pixel (x, y) of a width-wide target: shaded when this draw (keys base .. base + count - 1)

@@ -10,6 +10,7 @@
 
 #include "cuda/cuda_check.h"
 #include "cuda/device_buffer.h"
+#include "cuda/vitals/sampler_stages.h"
 #include "engine/face.h"
 #include "engine/vitals/stgraph_kernel.h"
 
@@ -21,30 +22,25 @@ namespace sk = stgraph_kernel;
 constexpr int kThreads = sk::kLanes * sk::kTrianglesPerBlock;
 constexpr int kLmFloats = kMeshLandmarks * 3;  // one face's landmarks, packed
 
-// Warp (blockIdx.x, threadIdx.x / 32) samples one (face, triangle): see MapWarp. The lanes'
-// integer sums are added by a shuffle tree (exact, so the order does not matter).
+// Warp (blockIdx.x, threadIdx.x / 32) samples one (face, triangle). The per-thread work is
+// sampler_stages.h (what the CPU emulation runs too); only the shuffle is the device's own.
 template <PixelFormat F>
 __global__ void __launch_bounds__(kThreads)
     SampleTrianglesKernel(ImageView v, const int* __restrict__ tris, int nt,
                           const float* __restrict__ lm, int faces, sk::TriangleResult* __restrict__ out) {
-  const int lane = static_cast<int>(threadIdx.x) % sk::kLanes;
-  const sk::WarpTask task = sk::MapWarp(static_cast<int>(blockIdx.x), static_cast<int>(threadIdx.x) / sk::kLanes, nt);
-  if (task.face >= faces) return;  // the whole warp: the shuffles below see all 32 lanes
-  const float* face_lm = lm + static_cast<size_t>(task.face) * kLmFloats;
-  const int* tri = tris + 3 * task.triangle;
-  const sk::Raster r = sk::SetupTriangle(face_lm, tri, v.width, v.height);
-  sk::Sums s;
-  sk::LaneSums<F>(r, v, lane, sk::kLanes, &s);
+  namespace ss = sampler_stages;
+  const ss::SampleArgs a{v, tris, nt, lm, faces, out};
+  ss::LaneState st;
+  if (!ss::LaneBegin<F>(a, static_cast<int>(blockIdx.x), static_cast<int>(threadIdx.x), &st)) return;
   for (int off = sk::kLanes / 2; off > 0; off /= 2) {
-    s.r += __shfl_down_sync(0xffffffffu, s.r, off);
-    s.g += __shfl_down_sync(0xffffffffu, s.g, off);
-    s.b += __shfl_down_sync(0xffffffffu, s.b, off);
-    s.count += __shfl_down_sync(0xffffffffu, s.count, off);
+    sk::Sums other;
+    other.r = __shfl_down_sync(0xffffffffu, st.s.r, off);
+    other.g = __shfl_down_sync(0xffffffffu, st.s.g, off);
+    other.b = __shfl_down_sync(0xffffffffu, st.s.b, off);
+    other.count = __shfl_down_sync(0xffffffffu, st.s.count, off);
+    ss::AddLanes(&st.s, other);
   }
-  if (lane != 0) return;
-  sk::TriangleResult res = sk::FinishTriangle<F>(r, v, s);
-  res.visibility = sk::Visibility(face_lm, tri);
-  out[static_cast<size_t>(task.face) * nt + task.triangle] = res;
+  if (ss::LaneOf(static_cast<int>(threadIdx.x)) == 0) ss::LaneFinish<F>(a, st);
 }
 
 template <PixelFormat F>
@@ -74,6 +70,7 @@ struct StgraphSampler::Impl {
   std::vector<int> sampled;  // indices of the faces in the launch (capacity kept)
 
   ~Impl() {
+    if (stream) cudaStreamSynchronize(stream);  // nothing queued may still use the buffers
     if (d_tris) cudaFree(d_tris);
     if (d_lm) cudaFree(d_lm);
     if (d_out) cudaFree(d_out);
@@ -84,10 +81,10 @@ struct StgraphSampler::Impl {
   }
 
   bool Reserve(size_t faces, std::string* error) {
-    return Grow(Mem::kDevice, &d_lm, &lm_cap, faces * kLmFloats, error) &&
-           Grow(Mem::kPinned, &h_lm, &h_lm_cap, faces * kLmFloats, error) &&
-           Grow(Mem::kDevice, &d_out, &out_cap, faces * nt, error) &&
-           Grow(Mem::kPinned, &h_out, &h_out_cap, faces * nt, error);
+    return Grow(Mem::kDevice, &d_lm, &lm_cap, faces * kLmFloats, stream, error) &&
+           Grow(Mem::kPinned, &h_lm, &h_lm_cap, faces * kLmFloats, stream, error) &&
+           Grow(Mem::kDevice, &d_out, &out_cap, faces * nt, stream, error) &&
+           Grow(Mem::kPinned, &h_out, &h_out_cap, faces * nt, stream, error);
   }
 
   bool Run(const ImageView& v, const std::vector<Landmarks>& faces, std::vector<TriangleSamples>* out,
@@ -108,7 +105,7 @@ struct StgraphSampler::Impl {
     FG_CUDA_CHECK(cudaMemcpyAsync(d_lm, h_lm, static_cast<size_t>(n) * kLmFloats * sizeof(float),
                                   cudaMemcpyHostToDevice, stream), error);
     VisitPixelFormat(v.format, [&]<PixelFormat F>() { Launch<F>(v, d_tris, nt, d_lm, n, d_out, stream); });
-    FG_CUDA_CHECK(cudaGetLastError(), error);  // the launch itself
+    FG_CUDA_CHECK_LAUNCH(stream, error);
     FG_CUDA_CHECK(cudaMemcpyAsync(h_out, d_out, static_cast<size_t>(n) * nt * sizeof(sk::TriangleResult),
                                   cudaMemcpyDeviceToHost, stream), error);
     FG_CUDA_CHECK(cudaStreamSynchronize(stream), error);
@@ -171,7 +168,7 @@ bool StgraphSampler::Sample(const ImageView& frame, const std::vector<Landmarks>
   for (int p = 0; p < planes; ++p)
     total += static_cast<size_t>(ImageView::MinStride(frame.format, frame.width, p)) *
              ImageView::PlaneRows(frame.format, frame.height, p);
-  if (!Grow(Mem::kDevice, &impl_->d_frame, &impl_->frame_cap, total, error)) return false;
+  if (!Grow(Mem::kDevice, &impl_->d_frame, &impl_->frame_cap, total, impl_->stream, error)) return false;
   ImageView dv = frame;
   size_t at = 0;
   for (int p = 0; p < planes; ++p) {

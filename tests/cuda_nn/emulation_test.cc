@@ -6,12 +6,16 @@
 //     activations, batch) against the reference backend;
 //   - the epilogue fusion: what is folded into one launch and what must not be;
 //   - the six real models against the TF.js references (tests/data/nn) at batch 1, and
-//     FaceMesh at batch 3 against three batch-1 runs.
+//     FaceMesh at batch 3 against three batch-1 runs;
+//   - the cuDNN path's splits of a convolution launch (explicit padding then an unpadded
+//     convolution; the convolution alone then its epilogue in place) against the fused launch,
+//     bit for bit, every convolution of the six models.
 // Tolerance everywhere: max|err| <= 1e-4 x max|ref| per output (tests/nn_xnnpack/test_util.h),
 // the one the CPU backends meet. What the emulation cannot show (device expf, FMA
 // contraction, the CUDA graph, copies, speed) is for tests/cuda_nn/gpu_test.cc on a GPU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <ostream>
 #include <string>
@@ -426,6 +430,55 @@ TEST_P(CudaEmulatedModelTest, MatchesTfjsReferences) {
   EXPECT_EQ(lm->fused_nodes, GetParam().fused);
   EXPECT_EQ(lm->launches.size() + size_t(lm->fused_nodes + lm->alias_nodes), model_.nodes.size());
   testing::ExpectMatchesTfjs(EmulatedCudaBackend(), model_, GetParam().name);
+}
+
+// The cuDNN path's decompositions (cuda_backend.cu), each equal to the fused launch bit for bit,
+// for every convolution of the model (run in plan order on the emulator's host arena): the
+// padding made explicit (ExplicitPadding: a pad launch, then the convolution unpadded), and a
+// convolution computed without its epilogue followed by EpilogueInPlace over the output.
+TEST_P(CudaEmulatedModelTest, ConvolutionThenEpilogueInPlaceEqualsTheFusedLaunch) {
+  auto lm = gpu::Lower(model_, NativeInputShapes(model_, 1));
+  ASSERT_TRUE(lm.ok()) << lm.status().message();
+  std::vector<float> arena(size_t(lm->arena_elements));
+  for (size_t i = 0; i < lm->input_tensors.size(); ++i) {
+    const std::vector<float> in = testing::XorshiftTensor(uint32_t(11 + i), NumElements(lm->input_shapes[i]));
+    std::copy(in.begin(), in.end(), arena.begin() + lm->where[lm->input_tensors[i]].offset);
+  }
+  auto run = [](const gpu::KernelArgs& k) {
+    gpu::VisitKind(k.kind, [&](auto kind) {
+      for (int64_t i = 0; i < k.count; ++i) gpu::EvalElement<decltype(kind)::value>(k, i);
+    });
+  };
+  int checked = 0, padded_checked = 0;
+  for (const gpu::Launch& l : lm->launches) {
+    const gpu::KernelArgs a = gpu::Bind(*lm, l, arena.data(), lm->weights.data());
+    run(a);
+    if (a.kind != gpu::Kind::kConv2D && a.kind != gpu::Kind::kDepthwise) continue;
+    const std::vector<float> fused(a.out, a.out + a.count);
+    // The padding made explicit (a pad launch, then the convolution with padding 0).
+    gpu::PaddedConv pc;
+    ASSERT_TRUE(gpu::ExplicitPadding(a, &pc));
+    std::vector<float> padded(size_t(pc.pad.count), -1.0f);
+    pc.pad.out = padded.data();
+    pc.conv.in[0] = padded.data();
+    run(pc.pad);
+    run(pc.conv);
+    ASSERT_EQ(std::vector<float>(a.out, a.out + a.count), fused) << l.nodes << " with explicit padding";
+    ++padded_checked;
+    const gpu::KernelArgs epilogue = gpu::EpilogueInPlace(a);
+    if (epilogue.count == 0) continue;
+    gpu::KernelArgs bare = a;
+    bare.ep = gpu::Epilogue{};
+    bare.ep.channels = a.ep.channels;
+    run(bare);
+    run(epilogue);
+    ASSERT_EQ(std::vector<float>(a.out, a.out + a.count), fused) << l.nodes;
+    ++checked;
+  }
+  EXPECT_GT(checked, 0) << "no convolution with an epilogue";
+  std::printf("[ cudnn ] %s: %d convolutions: pad + unpadded conv == fused; %d: conv + epilogue in place == "
+              "fused\n",
+              GetParam().name.c_str(), padded_checked, checked);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, CudaEmulatedModelTest, ::testing::ValuesIn(kModels),

@@ -26,6 +26,7 @@
 #include "engine/render/rasterizer.h"
 #include "engine/render/triangle.h"
 #include "engine/tracking/head_pose.h"
+#include "tests/test_paths.h"
 
 namespace fg::cuda_render_testing {
 
@@ -58,7 +59,7 @@ inline const RenderCases& Cases() {
       return c;
     }
     c->face = *face;
-    if (auto e = ReadPngRgb(FG_ASTRONAUT, &c->photo)) {
+    if (auto e = ReadPngRgb(::fg::testing::AstronautPath(), &c->photo)) {
       ADD_FAILURE() << *e;
       return c;
     }

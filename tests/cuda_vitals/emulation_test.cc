@@ -1,8 +1,8 @@
 // The CUDA STGraph sampler's kernel, emulated on the CPU (runs everywhere, no GPU or nvcc
-// needed): the FG_HD functions of engine/vitals/stgraph_kernel.h called in exactly the grid
-// order of cuda/vitals/stgraph_sampler.cu (GridBlocks x kTrianglesPerBlock warps x 32 lanes,
-// MapWarp, LaneSums per lane, the __shfl_down_sync tree, lane 0 finishing), with the faces
-// packed as the sampler packs them; compared with FaceSTGraph::SampleTriangles on the tracked
+// needed): cuda/vitals/sampler_emulator.h runs every thread of the kernel's grid through the
+// kernel's own per-thread functions (cuda/vitals/sampler_stages.h: LaneBegin, AddLanes,
+// LaneFinish, the code stgraph_sampler.cu launches), with the faces packed as the sampler
+// packs them; compared with FaceSTGraph::SampleTriangles on the tracked
 // astronaut in all seven pixel formats (stgraph_cases.h). Pixel counts and visibility must be
 // identical, means within 1e-3. The CPU sampler walks rows (RowSums) while the kernel's lanes
 // stride over the bounding box (LaneSums), so a wrong lane -> pixel mapping, a pixel counted
@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda/vitals/sampler_emulator.h"
 #include "engine/face.h"
 #include "engine/vitals/stgraph_kernel.h"
 #include "tests/cuda_vitals/stgraph_cases.h"
@@ -22,42 +23,6 @@ namespace {
 
 namespace sk = stgraph_kernel;
 using cuda_vitals_testing::Cases;
-
-// SampleTrianglesKernel<F> for `faces` packed faces (faces x 468 x 3 floats), launched with
-// GridBlocks(faces, nt) blocks of kTrianglesPerBlock warps; `writes` counts the stores to each
-// output (the grid must write every one exactly once).
-template <PixelFormat F>
-void EmulateKernel(const ImageView& v, const std::vector<int>& tris, int nt, const std::vector<float>& lm,
-                   int faces, std::vector<sk::TriangleResult>* out, std::vector<int>* writes) {
-  out->assign(static_cast<size_t>(faces) * nt, sk::TriangleResult{-1, -1, -1, -1, -1});
-  writes->assign(out->size(), 0);
-  for (int block = 0; block < sk::GridBlocks(faces, nt); ++block)
-    for (int warp = 0; warp < sk::kTrianglesPerBlock; ++warp) {
-      const sk::WarpTask task = sk::MapWarp(block, warp, nt);
-      if (task.face >= faces) continue;
-      const float* face_lm = lm.data() + static_cast<size_t>(task.face) * kMeshLandmarks * 3;
-      const int* tri = tris.data() + 3 * task.triangle;
-      std::array<sk::Raster, sk::kLanes> r;
-      std::array<sk::Sums, sk::kLanes> s;
-      for (int lane = 0; lane < sk::kLanes; ++lane) {  // each lane sets up its own copy
-        r[lane] = sk::SetupTriangle(face_lm, tri, v.width, v.height);
-        sk::LaneSums<F>(r[lane], v, lane, sk::kLanes, &s[lane]);
-      }
-      // __shfl_down_sync(mask, x, off): lane l reads lane l + off's x, or its own when that is
-      // past the warp; all lanes read before any writes.
-      for (int off = sk::kLanes / 2; off > 0; off /= 2) {
-        const auto before = s;
-        for (int lane = 0; lane < sk::kLanes; ++lane) {
-          const sk::Sums& o = lane + off < sk::kLanes ? before[lane + off] : before[lane];
-          s[lane].r += o.r, s[lane].g += o.g, s[lane].b += o.b, s[lane].count += o.count;
-        }
-      }
-      sk::TriangleResult res = sk::FinishTriangle<F>(r[0], v, s[0]);
-      res.visibility = sk::Visibility(face_lm, tri);
-      (*out)[static_cast<size_t>(task.face) * nt + task.triangle] = res;
-      ++(*writes)[static_cast<size_t>(task.face) * nt + task.triangle];
-    }
-}
 
 template <PixelFormat F>
 void CompareFormat() {
@@ -74,11 +39,15 @@ void CompareFormat() {
     packed.push_back(static_cast<int>(i));
     for (int k = 0; k < kMeshLandmarks; ++k) lm.insert(lm.end(), c.faces[i][k].begin(), c.faces[i][k].end());
   }
-  std::vector<sk::TriangleResult> out;
+  // Every output starts as a sentinel no real result has (pixels -1): a grid that skips one shows.
+  std::vector<sk::TriangleResult> out(packed.size() * nt, sk::TriangleResult{-1, -1, -1, -1, -1});
   std::vector<int> writes;
-  const ImageView& v = c.frames.views[static_cast<int>(F)];
-  EmulateKernel<F>(v, tris, nt, lm, static_cast<int>(packed.size()), &out, &writes);
+  const cuda::sampler_stages::SampleArgs args{c.frames.views[static_cast<int>(F)], tris.data(), nt, lm.data(),
+                                              static_cast<int>(packed.size()), out.data()};
+  cuda::EmulateSampleKernel<F>(args, &writes);
+  ASSERT_EQ(writes.size(), out.size());
   for (size_t i = 0; i < writes.size(); ++i) ASSERT_EQ(writes[i], 1) << "output " << i;
+  for (size_t i = 0; i < out.size(); ++i) ASSERT_GE(out[i].pixels, 0) << "output " << i << " never written";
   const std::string fmt(PixelFormatName(F));
   for (size_t k = 0; k < packed.size(); ++k) {
     TriangleSamples got;

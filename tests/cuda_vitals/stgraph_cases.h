@@ -24,6 +24,7 @@
 #include "engine/io/png.h"
 #include "engine/tracking/face_tracker.h"
 #include "engine/vitals/stgraph.h"
+#include "tests/test_paths.h"
 #include "tests/vitals/vitals_test_util.h"
 
 namespace fg::cuda_vitals_testing {
@@ -49,7 +50,7 @@ inline const StgraphCases& Cases() {
     c.graph = FaceSTGraph::Create(vitals_testing::Canonical(), &err);
     EXPECT_TRUE(c.graph) << err;
     RgbImage img;
-    const auto png_err = ReadPngRgb(FG_ASTRONAUT, &img);
+    const auto png_err = ReadPngRgb(::fg::testing::AstronautPath(), &img);
     EXPECT_FALSE(png_err) << *png_err;
     if (!c.graph || png_err) return c;
     std::vector<uint8_t> rgb(kW * kH * 3, 90);

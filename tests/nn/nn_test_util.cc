@@ -1,6 +1,7 @@
 #include "nn_test_util.h"
 
 #include "engine/io/png.h"
+#include "tests/test_paths.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -9,12 +10,16 @@
 
 namespace fg::nn::testing {
 
+using ::fg::testing::EnvOr;
+
 std::string ModelsDir() {
   if (const char* env = std::getenv("FACEGRAPH_MODELS"); env && *env) return env;
   return FG_MODELS_DEFAULT_DIR;
 }
 
-std::string ReferenceDir() { return std::string(FG_SOURCE_DIR) + "/tests/data/nn"; }
+std::string ReferenceDir() {
+  return EnvOr("FACEGRAPH_TEST_DATA", std::string(FG_SOURCE_DIR) + "/tests/data") + "/nn";
+}
 
 bool ReadFile(const std::string& path, std::string* out) {
   std::ifstream f(path, std::ios::binary);

@@ -16,6 +16,7 @@
 #include "engine/nn/backend.h"
 #include "tests/nn/nn_test_util.h"
 #include "tests/nn_xnnpack/test_util.h"
+#include "tests/test_paths.h"
 
 namespace fg::nn::testing {
 
@@ -46,7 +47,7 @@ inline void ExpectMatchesTfjs(const Backend& backend, const Model& model, const 
       int w = 0, h = 0;
       std::vector<uint8_t> rgb;
       std::string err;
-      ASSERT_TRUE(testing::DecodePngRgb(FG_ASTRONAUT, &w, &h, &rgb, &err)) << err;
+      ASSERT_TRUE(testing::DecodePngRgb(::fg::testing::AstronautPath().c_str(), &w, &h, &rgb, &err)) << err;
       const Json& crop = in.at("crop");
       ASSERT_TRUE(testing::ImageTensor(rgb, w, h, crop.at("x0"), crop.at("y0"), crop.at("size"),
                                        in.at("normalization").at("name"), shape, &input, &err))

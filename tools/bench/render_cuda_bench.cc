@@ -35,6 +35,7 @@
 #include "engine/render/rasterizer.h"
 #include "engine/render/warp.h"
 #include "engine/tracking/head_pose.h"
+#include "tests/test_paths.h"
 
 namespace {
 
@@ -126,7 +127,7 @@ int main(int argc, char** argv) {
   auto canonical = fg::LoadCanonicalFace(models + "/" + fg::kCanonicalFaceFile, &err);
   if (!canonical) return Fail(err);
   fg::RgbImage photo;
-  if (auto e = fg::ReadPngRgb(FG_ASTRONAUT, &photo)) return Fail(*e);
+  if (auto e = fg::ReadPngRgb(fg::testing::AstronautPath(), &photo)) return Fail(*e);
   fg::RgbImage rgb;
   rgb.width = kW, rgb.height = kH;
   rgb.pixels.assign(kW * kH * 3, 40);

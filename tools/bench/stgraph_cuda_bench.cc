@@ -31,6 +31,7 @@
 #include "engine/io/png.h"
 #include "engine/tracking/face_tracker.h"
 #include "engine/vitals/stgraph.h"
+#include "tests/test_paths.h"
 
 namespace {
 
@@ -82,7 +83,7 @@ int main(int argc, char** argv) {
   auto graph = fg::FaceSTGraph::Create(*canonical, &err);
   if (!graph) return Fail(err);
   fg::RgbImage img;
-  if (auto e = fg::ReadPngRgb(FG_ASTRONAUT, &img)) return Fail(*e);
+  if (auto e = fg::ReadPngRgb(fg::testing::AstronautPath(), &img)) return Fail(*e);
   std::vector<uint8_t> rgb(kW * kH * 3, 90);
   for (int y = 0; y < kH && y < img.height; ++y)
     for (int x = 0; x < img.width && x + kOffX < kW; ++x)
