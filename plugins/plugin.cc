@@ -7,8 +7,8 @@
 #include "plugins/gstfaceavatar.h"
 #include "plugins/gstfaceemotion.h"
 #include "plugins/gstfacejson.h"
-#include "plugins/gstfacesynthsrc.h"
 #include "plugins/gstfaceannotate.h"
+#include "plugins/gstfacesynthsrc.h"
 #include "plugins/gstfacetrack.h"
 #include "plugins/gstfacevitals.h"
 
@@ -26,4 +26,4 @@ static gboolean plugin_init(GstPlugin* plugin) {
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, facegraph,
                   "Real-time face analytics (facegraph engine)", plugin_init, FG_VERSION,
-                  GST_LICENSE_UNKNOWN, "facegraph", "facegraph")
+                  "MIT/X11", "facegraph", "facegraph")  // LICENSE: MIT
