@@ -169,6 +169,11 @@ void PostVitals(GstFaceVitals* self, int64_t id, const fg::VitalsResult& r) {
       G_TYPE_INT64, static_cast<gint64>(id), "bpm", G_TYPE_DOUBLE,
       static_cast<double>(r.vitals.bpm), "snr", G_TYPE_DOUBLE, static_cast<double>(r.vitals.snr),
       "confidence", G_TYPE_DOUBLE, static_cast<double>(r.vitals.confidence), nullptr);
+  // The whole session so far (vitals_estimator.h), once it has a spectrum.
+  if (r.session.valid)
+    gst_structure_set(s, "session_bpm", G_TYPE_DOUBLE, static_cast<double>(r.session.bpm),
+                      "session_confidence", G_TYPE_DOUBLE, static_cast<double>(r.session.confidence),
+                      nullptr);
   gst_face_base_post_element_message(GST_ELEMENT(self), s);
 }
 
@@ -357,7 +362,8 @@ static void gst_face_vitals_class_init(GstFaceVitalsClass* klass) {
       gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean("post-messages", "Post messages",
                            "Post an element message \"facegraph-vitals\" (pts, id, bpm, snr, "
-                           "confidence) after each update of a track (once a second)",
+                           "confidence, session_bpm, session_confidence) after each update of "
+                           "a track (once a second)",
                            d.post_messages, kFlags));
   g_object_class_install_property(
       gobject_class, PROP_BVP,
