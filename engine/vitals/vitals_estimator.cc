@@ -229,13 +229,17 @@ void VitalsEstimator::AddToSession(Track& t, const Spectrum& spec, float bpm, fl
   for (int i = lo; i <= hi; ++i) band += spec.power[i];
   if (!(band > 0) || !std::isfinite(band)) return;
   if (t.session_power.size() != spec.power.size()) t.session_power.assign(spec.power.size(), 0.0);
-  const double w = std::max(0.0f, confidence) + o.session_weight_floor;
+  // The update's vote: its confidence (plus a floor) times its peak's linear SNR, so that a
+  // window with a clear peak outvotes a flat one even where every confidence is near 0 (real
+  // compressed video, docs/eval/vitals.md).
+  const double snr_db = std::clamp(SnrDb(spec, bpm / 60.0, o.band_lo_hz, o.band_hi_hz), -20.0, 20.0);
+  const double w = (std::max(0.0f, confidence) + o.session_weight_floor) * std::pow(10.0, snr_db / 10.0);
   for (size_t i = 0; i < spec.power.size(); ++i) t.session_power[i] += w * spec.power[i] / band;
   t.session_votes.push_back({bpm, static_cast<float>(w)});
   Spectrum sum;
   sum.df = spec.df;
   sum.power = t.session_power;
-  const SpectralPeak pk = FindPulsePeak(sum, o.band_lo_hz, o.band_hi_hz, o.subharmonic_ratio);
+  const SpectralPeak pk = FindPulsePeak(sum, o.band_lo_hz, o.band_hi_hz, o.session_subharmonic_ratio);
   SessionVitals& s = t.session;
   s.updates = static_cast<int>(t.session_votes.size());
   if (!pk.found) {

@@ -44,13 +44,14 @@
 // the step has left the window (window_s later) the factor is back to 1. jumps counts them.
 //
 // Session estimate: every update adds its fused spectrum over the search band, normalised to
-// unit sum, weighted by (confidence + session_weight_floor), to the track's session spectrum.
-// The session heart rate is FindPulsePeak of that sum; its SNR is SnrDb of it; its confidence
-// is snr factor (snr_floor_db .. snr_full_db, as above) x the weighted share of the updates
-// whose own rate is within 6 bpm of the session rate. Averaging normalised spectra lets every
-// update vote with its whole spectrum (a second peak keeps its share of the vote) rather than
-// only with its argmax; noise-only spectra average towards flat, whose SNR sits near -8 dB, so
-// a session of noise scores a confidence near 0. Kept until the track is dropped.
+// unit sum, weighted by (confidence + session_weight_floor) x its SNR (linear), to the track's
+// session spectrum. The session heart rate is FindPulsePeak of that sum (without the
+// sub-harmonic check by default: session_subharmonic_ratio); its SNR is SnrDb of it; its
+// confidence is snr factor (snr_floor_db .. snr_full_db, as above) x the weighted share of the
+// updates whose own rate is within 6 bpm of the session rate. Averaging normalised spectra lets
+// every update vote with its whole spectrum (a second peak keeps its share of the vote) rather
+// than only with its argmax; noise-only spectra average towards flat, whose SNR sits near
+// -8 dB, so a session of noise scores a confidence near 0. Kept until the track is dropped.
 // Nothing is reported before min_seconds of data (valid = false, confidence 0).
 //
 // The ring buffer keeps history_s = 32 s (not ~20 s) because HRV needs 30 s; stored per
@@ -130,6 +131,11 @@ struct VitalsOptions {
   // Session spectrum: each update's weight is its confidence plus this floor, so that a
   // session whose every window scored 0 still has a (low-confidence) rate.
   double session_weight_floor = 0.02;
+  // FindPulsePeak's sub-harmonic check on the session spectrum: off. On real compressed video
+  // (UBFC-rPPG dev split, docs/eval/vitals.md) the averaged spectrum keeps broad low-frequency
+  // power near f / 2, and the check halved the session rate of 3 of 8 clips (session MAE 31.5
+  // bpm with it, 25.0 without).
+  double session_subharmonic_ratio = 0;
 };
 
 // The whole session of a track so far (see the header comment).
