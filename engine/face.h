@@ -47,6 +47,9 @@ struct Vitals {
   // HRV over the inter-beat intervals (present once enough data, see vitals_estimator.h).
   std::optional<float> sdnn_ms, rmssd_ms;
   std::optional<float> respiration_bpm;  // breaths per minute, where its SNR allows
+  // The whole session of the track so far (all its spectra combined, vitals_estimator.h):
+  // heart rate and its confidence 0..1.
+  std::optional<float> session_bpm, session_confidence;
   // The newest pulse waveform (unit variance, oldest first, uniformly sampled at bvp_fs Hz):
   // for overlays and consumers that want the trace. Empty when not asked for.
   std::vector<float> bvp;

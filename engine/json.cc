@@ -35,6 +35,8 @@ std::string ToJsonLine(const FrameFaces& frame) {
       if (v.sdnn_ms) jv["sdnn_ms"] = *v.sdnn_ms;
       if (v.rmssd_ms) jv["rmssd_ms"] = *v.rmssd_ms;
       if (v.respiration_bpm) jv["respiration_bpm"] = *v.respiration_bpm;
+      if (v.session_bpm) jv["session_bpm"] = *v.session_bpm;
+      if (v.session_confidence) jv["session_confidence"] = *v.session_confidence;
       // The waveform only when attached (it is 300 numbers at 10 s x 30 Hz); its rate with it.
       if (!v.bvp.empty()) {
         jv["bvp"] = v.bvp;
@@ -172,7 +174,9 @@ std::optional<FrameFaces> FromJsonLine(std::string_view line, std::string* error
         return std::nullopt;
       for (const auto& [key, field] : {std::pair{"sdnn_ms", &Vitals::sdnn_ms},
                                        std::pair{"rmssd_ms", &Vitals::rmssd_ms},
-                                       std::pair{"respiration_bpm", &Vitals::respiration_bpm}}) {
+                                       std::pair{"respiration_bpm", &Vitals::respiration_bpm},
+                                       std::pair{"session_bpm", &Vitals::session_bpm},
+                                       std::pair{"session_confidence", &Vitals::session_confidence}}) {
         auto it = jv->find(key);
         if (it == jv->end()) continue;
         if (!it->is_number()) {

@@ -4,6 +4,7 @@
 //     "landmarks": [[x,y,z],...], "pose": {"yaw","pitch","roll"},
 //     "emotion": {"label","scores":{...},"confidence","valence","arousal"},
 //     "vitals": {"bpm","snr","confidence", optional "sdnn_ms","rmssd_ms","respiration_bpm",
+//                "session_bpm","session_confidence" (the whole session so far),
 //                "bvp": [...] with "bvp_fs" (only when the waveform is attached)},
 //     "blendshapes": {"jawOpen", ...},
 //     "actions": {"eyeOpenLeft", ...}}]}

@@ -22,6 +22,7 @@ enum {
   PROP_MODELS_DIR,
   PROP_METHOD,
   PROP_WINDOW,
+  PROP_SUBHARMONIC,
   PROP_MODE,
   PROP_REGION,
   PROP_POST_MESSAGES,
@@ -40,6 +41,7 @@ struct Settings {
   std::string models_dir = gst_face_base_default_models_dir();
   int method = static_cast<int>(fg::VitalsOptions{}.method);
   double window = fg::VitalsOptions{}.window_s;
+  double subharmonic = fg::VitalsOptions{}.subharmonic_ratio;
   int mode = static_cast<int>(fg::VitalsMode::kFace);
   std::string region_text;   // as set
   fg::Box region;            // parsed; {0,0,0,0} = whole frame
@@ -52,6 +54,7 @@ struct Settings {
     o.models_dir = models_dir;
     o.vitals.method = static_cast<fg::RppgMethod>(method);
     o.vitals.window_s = window;
+    o.vitals.subharmonic_ratio = subharmonic;
     o.mode = static_cast<fg::VitalsMode>(mode);
     o.region = region;
     return o;
@@ -169,6 +172,11 @@ void PostVitals(GstFaceVitals* self, int64_t id, const fg::VitalsResult& r) {
       G_TYPE_INT64, static_cast<gint64>(id), "bpm", G_TYPE_DOUBLE,
       static_cast<double>(r.vitals.bpm), "snr", G_TYPE_DOUBLE, static_cast<double>(r.vitals.snr),
       "confidence", G_TYPE_DOUBLE, static_cast<double>(r.vitals.confidence), nullptr);
+  // The whole session so far (vitals_estimator.h), once it has a spectrum.
+  if (r.session.valid)
+    gst_structure_set(s, "session_bpm", G_TYPE_DOUBLE, static_cast<double>(r.session.bpm),
+                      "session_confidence", G_TYPE_DOUBLE, static_cast<double>(r.session.confidence),
+                      nullptr);
   gst_face_base_post_element_message(GST_ELEMENT(self), s);
 }
 
@@ -265,6 +273,7 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
     case PROP_MODELS_DIR: s.models_dir = gst_face_base_models_dir_from_value(value); break;
     case PROP_METHOD: s.method = g_value_get_enum(value); break;
     case PROP_WINDOW: s.window = g_value_get_double(value); break;
+    case PROP_SUBHARMONIC: s.subharmonic = g_value_get_double(value); break;
     case PROP_MODE: s.mode = g_value_get_enum(value); break;
     case PROP_REGION: {
       const gchar* text = g_value_get_string(value);
@@ -306,6 +315,7 @@ void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_MODELS_DIR: g_value_set_string(value, s.models_dir.c_str()); break;
     case PROP_METHOD: g_value_set_enum(value, s.method); break;
     case PROP_WINDOW: g_value_set_double(value, s.window); break;
+    case PROP_SUBHARMONIC: g_value_set_double(value, s.subharmonic); break;
     case PROP_MODE: g_value_set_enum(value, s.mode); break;
     case PROP_REGION: g_value_set_string(value, s.region_text.c_str()); break;
     case PROP_POST_MESSAGES: g_value_set_boolean(value, s.post_messages); break;
@@ -345,6 +355,12 @@ static void gst_face_vitals_class_init(GstFaceVitalsClass* klass) {
       g_param_spec_double("window", "Window", "Welch window of the heart rate in seconds", 4.0,
                           30.0, d.window, kFlags));
   g_object_class_install_property(
+      gobject_class, PROP_SUBHARMONIC,
+      g_param_spec_double("subharmonic-ratio", "Sub-harmonic ratio",
+                          "A peak at f/2 or f/3 holding at least this share of the winner's power "
+                          "is taken as the fundamental (engine/vitals/rppg.h FindPulsePeak); 0 = off",
+                          0.0, 1.0, d.subharmonic, kFlags));
+  g_object_class_install_property(
       gobject_class, PROP_MODE,
       g_param_spec_enum("mode", "Mode", "What is measured: the tracked faces or a fixed region",
                         GST_TYPE_FACE_VITALS_MODE, d.mode, kFlags));
@@ -357,7 +373,8 @@ static void gst_face_vitals_class_init(GstFaceVitalsClass* klass) {
       gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean("post-messages", "Post messages",
                            "Post an element message \"facegraph-vitals\" (pts, id, bpm, snr, "
-                           "confidence) after each update of a track (once a second)",
+                           "confidence, session_bpm, session_confidence) after each update of "
+                           "a track (once a second)",
                            d.post_messages, kFlags));
   g_object_class_install_property(
       gobject_class, PROP_BVP,

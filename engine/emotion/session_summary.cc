@@ -89,6 +89,10 @@ void SessionSummary::Add(const FrameFaces& frame) {
       }
       a.last_blinks = it->second;
     }
+    if (f.vitals && f.vitals->session_bpm && f.vitals->session_confidence) {
+      a.s.vitals_bpm = *f.vitals->session_bpm;
+      a.s.vitals_confidence = *f.vitals->session_confidence;
+    }
     pending_.push_back(std::move(p));
   }
 }
@@ -140,6 +144,8 @@ std::string SessionSummary::ToJsonLine() const {
     if (s.arousal) t["arousal"] = *s.arousal;
     if (s.blinks) t["blinks"] = *s.blinks;
     if (s.blinks_per_minute) t["blinks_per_minute"] = *s.blinks_per_minute;
+    if (s.vitals_bpm && s.vitals_confidence)
+      t["vitals"] = {{"bpm", *s.vitals_bpm}, {"confidence", *s.vitals_confidence}};
     tracks.push_back(std::move(t));
   }
   return json{{"summary", {{"tracks", std::move(tracks)}}}}.dump();

@@ -26,6 +26,10 @@
 //                     (the action tracker restarted, e.g. after a flush) starts over from 0,
 //                     so its new value is added
 //   blinks_per_minute blinks / seconds * 60; absent when the track has no "blinks" or no time
+//   vitals_bpm,       the track's whole-session heart rate and its confidence 0..1: the
+//   vitals_confidence newest frame's vitals.session_bpm / session_confidence (facevitals
+//                     combines the spectra of the whole session, engine/vitals/
+//                     vitals_estimator.h); absent when no frame carried them
 // Faces without an id (-1) are not summarised (they are not a person over time).
 // Tracks are listed by id.
 //
@@ -60,6 +64,7 @@ struct TrackSummary {
   std::optional<double> valence, arousal;
   std::optional<uint64_t> blinks;
   std::optional<double> blinks_per_minute;
+  std::optional<double> vitals_bpm, vitals_confidence;
 };
 
 class SessionSummary {
@@ -84,8 +89,8 @@ class SessionSummary {
 
   // {"summary": {"tracks": [{"id", "frames", "seconds", "first_pts", "last_pts",
   //   "emotion_seconds": {...}, "emotion_share": {...}, "valence", "arousal", "blinks",
-  //   "blinks_per_minute"}, ...]}} on one line, no newline. Absent optional values are
-  // omitted; finish first.
+  //   "blinks_per_minute", "vitals": {"bpm", "confidence"}}, ...]}} on one line, no
+  // newline. Absent optional values are omitted; finish first.
   std::string ToJsonLine() const;
 
  private:

@@ -175,6 +175,8 @@ std::unique_ptr<FaceSynth> FaceSynth::Create(const FaceSynthOptions& o, std::str
     if (err) return fail(*err);
   for (int c = 0; c < 3; ++c)
     if (auto err = range("pulse_rgb", o.pulse_rgb[c], 0, 10)) return fail(*err);
+  for (int c = 0; c < 3; ++c)
+    if (auto err = range("light_step_rgb", o.light_step_rgb[c], 0.1, 10)) return fail(*err);
   if (!(o.pulse_rgb[1] > 0)) return fail("pulse_rgb: the green component must be > 0");
   for (size_t i = 0; i < o.heart_rate_trajectory.size(); ++i) {
     const HeartRatePoint& p = o.heart_rate_trajectory[i];
@@ -384,6 +386,7 @@ SynthTruth FaceSynth::TruthAt(double t) const {
   tr.pulse = PulseShape(tr.pulse_phase);
   tr.breathing_phase = t * o.breathing_rate_bpm / 60;
   tr.light_gain = 1 + o.light_drift * std::sin(2 * kPi * t / o.light_period_s);
+  if (o.light_step_s >= 0 && t >= o.light_step_s) tr.light_rgb = o.light_step_rgb;
   if (o.motion != SynthMotion::kNone) {
     const double b = std::sin(2 * kPi * tr.breathing_phase);
     tr.dy = -o.breathing_shift_px * b;  // the head rises as the chest fills
@@ -439,6 +442,8 @@ bool FaceSynth::MapToPhoto(const SynthTruth& tr, std::array<float, 6>* a) const 
 void FaceSynth::RenderRgbRow(const SynthTruth& tr, int y, bool warp, const std::array<float, 6>& a,
                              uint8_t* out) const {
   const float gain = static_cast<float>(tr.light_gain);
+  const float gr = gain * static_cast<float>(tr.light_rgb[0]), gg = gain * static_cast<float>(tr.light_rgb[1]),
+              gb = gain * static_cast<float>(tr.light_rgb[2]);
   const float p = static_cast<float>(tr.pulse);
   // Per unit of the 8-bit weight.
   const float pr = gain_rgb_[0] * p / 255, pg = gain_rgb_[1] * p / 255, pb = gain_rgb_[2] * p / 255;
@@ -479,9 +484,9 @@ void FaceSynth::RenderRgbRow(const SynthTruth& tr, int y, bool warp, const std::
     const float d0 = (static_cast<float>(hsh & 255) - 127.5f) * kByte;
     const float d1 = (static_cast<float>((hsh >> 8) & 255) - 127.5f) * kByte;
     const float d2 = (static_cast<float>((hsh >> 16) & 255) - 127.5f) * kByte;
-    float r = gain * (px[0] + d0) * (1 + px[3] * pr);
-    float g = gain * (px[1] + d1) * (1 + px[3] * pg);
-    float b = gain * (px[2] + d2) * (1 + px[3] * pb);
+    float r = gr * (px[0] + d0) * (1 + px[3] * pr);
+    float g = gg * (px[1] + d1) * (1 + px[3] * pg);
+    float b = gb * (px[2] + d2) * (1 + px[3] * pb);
     if (noise) r += sigma * noise[3 * x], g += sigma * noise[3 * x + 1], b += sigma * noise[3 * x + 2];
     out[3 * x] = ToU8(r), out[3 * x + 1] = ToU8(g), out[3 * x + 2] = ToU8(b);
   }

@@ -37,7 +37,9 @@
 // The photo is flat, so "rotation" is in the image plane (roll); yaw and pitch would need a
 // 3D face.
 //
-// Light: gain(t) = 1 + light_drift x sin(2 pi t / light_period_s) (slow global drift).
+// Light: gain(t) = 1 + light_drift x sin(2 pi t / light_period_s) (slow global drift), and
+// optionally a step of the camera's exposure / white balance: from light_step_s on, channel c
+// is multiplied by light_step_rgb[c] (a gain and a colour cast switched in one frame).
 // Noise: Gaussian, sigma `noise` grey levels per channel, from a table drawn once from
 // `seed`; each frame picks its rows' offsets from (seed, frame index), so a frame renders the
 // same whatever was rendered before it.
@@ -139,6 +141,8 @@ struct FaceSynthOptions {
 
   double light_drift = 0;            // relative gain amplitude (0.1 = +-10 %)
   double light_period_s = 60;
+  double light_step_s = -1;          // < 0: no step
+  std::array<double, 3> light_step_rgb{1, 1, 1};  // per-channel gain after the step (R, G, B)
   double noise = 0;                  // sensor noise sigma, grey levels
   double jitter = 0;                 // timestamp jitter sigma, in frame intervals (0..0.45)
   double drop = 0;                   // probability of a dropped frame (0..0.5)
@@ -160,6 +164,7 @@ struct SynthTruth {
   double pulse = 0;           // pulse shape at the phase, zero mean, peak to peak 1
   double breathing_phase = 0; // cycles since t = 0
   double light_gain = 1;
+  std::array<double, 3> light_rgb{1, 1, 1};  // the exposure / white-balance step's gains
   double dx = 0, dy = 0, roll_deg = 0, scale = 1;  // head motion applied (frame pixels)
   // Expression track on: the blendshape weights the face shows (basis order, names in
   // FaceSynth::BlendshapeNames()); empty when off.

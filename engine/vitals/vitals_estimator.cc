@@ -7,7 +7,8 @@
 namespace fg {
 
 namespace {
-constexpr int kAux = 7;  // centre x, centre y, size, yaw, pitch, roll, skin luminance
+// centre x, centre y, size, yaw, pitch, roll, skin luminance, skin log(R/G), skin log(B/G)
+constexpr int kAux = 9;
 
 double Std(std::span<const float> x) {
   if (x.empty()) return 0;
@@ -32,6 +33,11 @@ struct VitalsEstimator::Track {
   int64_t last_update_pts = std::numeric_limits<int64_t>::min();
   bool has_result = false;
   VitalsResult result;
+  // Session spectrum (see the header): the weighted sum of the updates' normalised spectra,
+  // and each update's (bpm, weight) for the agreement factor.
+  std::vector<double> session_power;
+  std::vector<std::array<float, 2>> session_votes;
+  SessionVitals session;
   int Slot(int i) const { return (head - count + i + 2 * capacity) % capacity; }  // i-th oldest
   int64_t Newest() const { return count ? pts[Slot(count - 1)] : std::numeric_limits<int64_t>::min(); }
 };
@@ -158,18 +164,22 @@ void VitalsEstimator::PushPatches(int64_t track_id, int64_t pts_ns, const PatchS
   }
   const int s = t.head;
   t.pts[s] = pts_ns;
-  double lum = 0, wsum = 0;
+  double lum = 0, wsum = 0, sum_r = 0, sum_g = 0, sum_b = 0;
   for (int k = 0; k < t.patches; ++k) {
     const float w = p.weight[k];
     t.weight[static_cast<size_t>(s) * t.patches + k] = w;
     for (int c = 0; c < 3; ++c) t.rgb[(static_cast<size_t>(s) * t.patches + k) * 3 + c] = p.rgb[k][c];
     lum += w * (0.299 * p.rgb[k][0] + 0.587 * p.rgb[k][1] + 0.114 * p.rgb[k][2]);
+    sum_r += w * p.rgb[k][0], sum_g += w * p.rgb[k][1], sum_b += w * p.rgb[k][2];
     wsum += w;
   }
   float* a = &t.aux[static_cast<size_t>(s) * kAux];
   a[0] = centre[0], a[1] = centre[1], a[2] = size;
   a[3] = pose.yaw, a[4] = pose.pitch, a[5] = pose.roll;
   a[6] = wsum > 0 ? static_cast<float>(lum / wsum) : 0.0f;
+  const bool colour = wsum > 0 && sum_r > 0 && sum_g > 0 && sum_b > 0;
+  a[7] = colour ? static_cast<float>(std::log(sum_r / sum_g)) : 0.0f;
+  a[8] = colour ? static_cast<float>(std::log(sum_b / sum_g)) : 0.0f;
   t.head = (t.head + 1) % t.capacity;
   t.count = std::min(t.count + 1, t.capacity);
 }
@@ -211,10 +221,48 @@ std::vector<int64_t> VitalsEstimator::Tracks() const {
   return ids;
 }
 
+void VitalsEstimator::AddToSession(Track& t, const Spectrum& spec, float bpm, float confidence) const {
+  const VitalsOptions& o = opts_;
+  const int lo = std::max(0, static_cast<int>(std::ceil(o.band_lo_hz / spec.df)));
+  const int hi = std::min(static_cast<int>(spec.power.size()) - 1, static_cast<int>(std::floor(o.band_hi_hz / spec.df)));
+  double band = 0;
+  for (int i = lo; i <= hi; ++i) band += spec.power[i];
+  if (!(band > 0) || !std::isfinite(band)) return;
+  if (t.session_power.size() != spec.power.size()) t.session_power.assign(spec.power.size(), 0.0);
+  // The update's vote: its confidence (plus a floor) times its peak's linear SNR, so that a
+  // window with a clear peak outvotes a flat one even where every confidence is near 0 (real
+  // compressed video, docs/eval/vitals.md).
+  const double snr_db = std::clamp(SnrDb(spec, bpm / 60.0, o.band_lo_hz, o.band_hi_hz), -20.0, 20.0);
+  const double w = (std::max(0.0f, confidence) + o.session_weight_floor) * std::pow(10.0, snr_db / 10.0);
+  for (size_t i = 0; i < spec.power.size(); ++i) t.session_power[i] += w * spec.power[i] / band;
+  t.session_votes.push_back({bpm, static_cast<float>(w)});
+  Spectrum sum;
+  sum.df = spec.df;
+  sum.power = t.session_power;
+  const SpectralPeak pk = FindPulsePeak(sum, o.band_lo_hz, o.band_hi_hz, o.session_subharmonic_ratio);
+  SessionVitals& s = t.session;
+  s.updates = static_cast<int>(t.session_votes.size());
+  if (!pk.found) {
+    s.valid = false;
+    return;
+  }
+  s.valid = true;
+  s.bpm = static_cast<float>(60 * pk.hz);
+  s.snr_db = static_cast<float>(SnrDb(sum, pk.hz, o.band_lo_hz, o.band_hi_hz));
+  double agree = 0, total = 0;
+  for (const auto& [b, vw] : t.session_votes) {
+    total += vw;
+    if (std::abs(b - s.bpm) <= 6) agree += vw;
+  }
+  const double snr_f = std::clamp((s.snr_db - o.snr_floor_db) / (o.snr_full_db - o.snr_floor_db), 0.0, 1.0);
+  s.confidence = static_cast<float>(snr_f * (total > 0 ? agree / total : 0.0));
+}
+
 void VitalsEstimator::RunUpdate(Track& t) {
   const VitalsOptions& o = opts_;
   VitalsResult& res = t.result;
   res = VitalsResult{};
+  res.session = t.session;  // unchanged unless this update adds a spectrum
   t.has_result = true;
   t.last_update_pts = t.Newest();
   res.pts_ns = t.Newest();
@@ -411,7 +459,21 @@ void VitalsEstimator::RunUpdate(Track& t) {
     if (std::abs(res.region_bpm[r] - res.vitals.bpm) <= 6) agree += region_w[r];
   }
   res.agreement = total > 0 ? static_cast<float>(agree / total) : 0.0f;
-  res.vitals.confidence = std::clamp(res.fill * res.gaps * res.snr_factor * res.motion * res.light * res.agreement, 0.0f, 1.0f);
+  // Exposure / white-balance jumps: frame-to-frame steps of the skin's mean luminance or
+  // colour ratios inside the window.
+  for (int i = std::max(1, first_w); i < m; ++i) {
+    const float* a = &t.aux[static_cast<size_t>(t.Slot(first + i)) * kAux];
+    const float* b = &t.aux[static_cast<size_t>(t.Slot(first + i - 1)) * kAux];
+    if (!(a[6] > 0 && b[6] > 0)) continue;  // a frame without skin
+    if (std::abs(a[6] / b[6] - 1) > o.jump_luminance || std::abs(a[7] - b[7]) > o.jump_chroma ||
+        std::abs(a[8] - b[8]) > o.jump_chroma)
+      ++res.jumps;
+  }
+  res.exposure = res.jumps > 0 ? static_cast<float>(o.exposure_jump_factor) : 1.0f;
+  res.vitals.confidence = std::clamp(
+      res.fill * res.gaps * res.snr_factor * res.motion * res.light * res.agreement * res.exposure, 0.0f, 1.0f);
+  AddToSession(t, spec, res.vitals.bpm, res.vitals.confidence);
+  res.session = t.session;
 
   res.bvp.assign(fused.begin() + w0, fused.end());
   res.bvp_fs = o.fs;

@@ -14,7 +14,9 @@
 //     regions ─► fused pulse, weighted by each region's SNR
 //     Welch over the last window_s ─► bpm (Gaussian-interpolated peak in 0.7-3.5 Hz, with a
 //       sub-harmonic check: FindPulsePeak), SNR (dB)
-//     confidence = fill x gaps x SNR x motion x light x region agreement
+//     confidence = fill x gaps x SNR x motion x light x region agreement x exposure
+//     session: the update's spectrum joins the track's session spectrum ─► session bpm,
+//       SNR, confidence (whole-session estimate)
 //     beats ─► IBI, SDNN, RMSSD (>= hrv_min_s of data); respiration 0.1-0.5 Hz (>= 20 s)
 //
 // Confidence (0..1) is the product of factors, each in VitalsResult so a consumer can see why:
@@ -28,7 +30,28 @@
 //              straight line over the window, relative to its mean (slow drift is fine, a step
 //              or flicker is not);
 //   agreement  the SNR-weighted share of regions whose own peak is within 6 bpm of the fused
-//              one.
+//              one;
+//   exposure   exposure_jump_factor when the window holds an exposure or white-balance jump
+//              (below), else 1.
+//
+// Exposure and white-balance jumps: per frame, the skin's mean luminance and its mean colour
+// ratios log(R/G), log(B/G) are kept (pixel-weighted over the patches). A change from one
+// frame to the next of more than jump_luminance (relative) or jump_chroma (log ratio) is a
+// jump: a camera's auto exposure or white balance stepping, a light switched. A pulse moves
+// the skin's mean colour by well under 1 % peak to peak over a whole beat (0.1-0.5 % is
+// typical), so a 2 % step in one frame is not a pulse. Every window that holds a jump gets
+// the exposure factor (0.05 by default): the rate read across a step is not trusted, and once
+// the step has left the window (window_s later) the factor is back to 1. jumps counts them.
+//
+// Session estimate: every update adds its fused spectrum over the search band, normalised to
+// unit sum, weighted by (confidence + session_weight_floor) x its SNR (linear), to the track's
+// session spectrum. The session heart rate is FindPulsePeak of that sum (without the
+// sub-harmonic check by default: session_subharmonic_ratio); its SNR is SnrDb of it; its
+// confidence is snr factor (snr_floor_db .. snr_full_db, as above) x the weighted share of the
+// updates whose own rate is within 6 bpm of the session rate. Averaging normalised spectra lets
+// every update vote with its whole spectrum (a second peak keeps its share of the vote) rather
+// than only with its argmax; noise-only spectra average towards flat, whose SNR sits near
+// -8 dB, so a session of noise scores a confidence near 0. Kept until the track is dropped.
 // Nothing is reported before min_seconds of data (valid = false, confidence 0).
 //
 // The ring buffer keeps history_s = 32 s (not ~20 s) because HRV needs 30 s; stored per
@@ -102,6 +125,24 @@ struct VitalsOptions {
   // segments a pure tone scores about +7 dB, white noise about -6 dB) mapped linearly to 0..1.
   double snr_floor_db = -2, snr_full_db = 4;
   double motion_scale = 0.04, rotation_scale_deg = 4, light_scale = 0.01;
+  // Exposure / white-balance jumps (see the header comment): per-frame thresholds and the
+  // confidence factor of a window that holds one.
+  double jump_luminance = 0.02, jump_chroma = 0.015, exposure_jump_factor = 0.05;
+  // Session spectrum: each update's weight is its confidence plus this floor, so that a
+  // session whose every window scored 0 still has a (low-confidence) rate.
+  double session_weight_floor = 0.02;
+  // FindPulsePeak's sub-harmonic check on the session spectrum: off. On real compressed video
+  // (UBFC-rPPG dev split, docs/eval/vitals.md) the averaged spectrum keeps broad low-frequency
+  // power near f / 2, and the check halved the session rate of 3 of 8 clips (session MAE 31.5
+  // bpm with it, 25.0 without).
+  double session_subharmonic_ratio = 0;
+};
+
+// The whole session of a track so far (see the header comment).
+struct SessionVitals {
+  bool valid = false;      // at least one update added a spectrum
+  int updates = 0;
+  float bpm = 0, snr_db = 0, confidence = 0;
 };
 
 struct VitalsResult {
@@ -109,7 +150,9 @@ struct VitalsResult {
   bool valid = false;      // at least min_seconds of data
   Vitals vitals;           // bpm, snr (dB), confidence
   // The factors of vitals.confidence (see the header comment).
-  float fill = 0, gaps = 0, snr_factor = 0, motion = 0, light = 0, agreement = 0;
+  float fill = 0, gaps = 0, snr_factor = 0, motion = 0, light = 0, agreement = 0, exposure = 1;
+  int jumps = 0;           // exposure / white-balance jumps in the window
+  SessionVitals session;   // the whole session so far, this update included
   std::array<float, kFaceRegions> region_bpm{}, region_snr_db{};
   std::array<bool, kFaceRegions> region_used{};
   int patches_used = 0;
@@ -195,6 +238,8 @@ class VitalsEstimator {
   static std::unique_ptr<VitalsEstimator> CreateCommon(const VitalsOptions& o, std::string* error);
   Track& GetTrack(int64_t id);
   void RunUpdate(Track& t);
+  // Adds one update's fused spectrum to the track's session (see the header comment).
+  void AddToSession(Track& t, const Spectrum& spec, float bpm, float confidence) const;
 
   VitalsOptions opts_;
   std::unique_ptr<FaceSTGraph> graph_;  // null in fixed-region mode

@@ -25,6 +25,10 @@ Vitals ToVitals(const VitalsResult& r, bool with_bvp) {
     v.rmssd_ms = static_cast<float>(r.rmssd_ms);
   }
   if (r.resp_valid) v.respiration_bpm = r.resp_bpm;
+  if (r.session.valid) {
+    v.session_bpm = r.session.bpm;
+    v.session_confidence = r.session.confidence;
+  }
   v.bvp.clear();
   v.bvp_fs = 0;
   if (with_bvp && !r.bvp.empty()) {

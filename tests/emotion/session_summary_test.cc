@@ -190,10 +190,43 @@ TEST(SessionSummary, JsonLineHasTheContractKeys) {
   EXPECT_NEAR(t["blinks_per_minute"].get<double>(), 180.0, 1e-6);  // 3 in 1 s
   EXPECT_EQ(t["first_pts"], 0);
   EXPECT_EQ(t["last_pts"], 750 * kMs);
+  EXPECT_FALSE(t.contains("vitals")) << "no frame carried a session heart rate";
   // An empty stream: an empty list.
   SessionSummary empty;
   empty.Finish();
   EXPECT_EQ(empty.ToJsonLine(), R"({"summary":{"tracks":[]}})");
+}
+
+// The session heart rate: the newest frame's vitals.session_bpm / session_confidence (the
+// estimator combines the spectra itself), per track, under "vitals"; a frame whose vitals have
+// no session part (the track's first seconds) leaves the last one standing.
+TEST(SessionSummary, VitalsAreTheNewestSessionEstimate) {
+  SessionSummary s;
+  auto with = [](int64_t id, std::optional<float> bpm, std::optional<float> conf) {
+    Face f;
+    f.id = id;
+    Vitals v;
+    v.bpm = 80, v.confidence = 0.3f;
+    v.session_bpm = bpm, v.session_confidence = conf;
+    f.vitals = v;
+    return f;
+  };
+  s.Add(Frame(0, {with(1, std::nullopt, std::nullopt), with(2, std::nullopt, std::nullopt)}));
+  s.Add(Frame(100 * kMs, {with(1, 71.0f, 0.4f), with(2, std::nullopt, std::nullopt)}));
+  s.Add(Frame(200 * kMs, {with(1, 72.5f, 0.8f)}));
+  s.Add(Frame(300 * kMs, {with(1, std::nullopt, std::nullopt)}));
+  s.Finish();
+  const auto t = s.tracks();
+  ASSERT_EQ(t.size(), 2u);
+  ASSERT_TRUE(t[0].vitals_bpm && t[0].vitals_confidence);
+  EXPECT_FLOAT_EQ(*t[0].vitals_bpm, 72.5f);
+  EXPECT_FLOAT_EQ(*t[0].vitals_confidence, 0.8f);
+  EXPECT_FALSE(t[1].vitals_bpm);
+  const auto j = nlohmann::json::parse(s.ToJsonLine());
+  const auto& jt = j["summary"]["tracks"];
+  EXPECT_NEAR(jt[0]["vitals"]["bpm"].get<double>(), 72.5, 1e-6);
+  EXPECT_NEAR(jt[0]["vitals"]["confidence"].get<double>(), 0.8, 1e-6);
+  EXPECT_FALSE(jt[1].contains("vitals"));
 }
 
 }  // namespace

@@ -61,7 +61,7 @@ TEST(JsonContract, KeyNamesAreTheDocumentedOnes) {
   EXPECT_TRUE(f["actions"].contains("blinkRate"));
   for (const char* k : {"bpm", "snr", "confidence"}) EXPECT_TRUE(f["vitals"].contains(k)) << k;
   // FullFrame's vitals carry neither HRV, respiration nor the waveform: none of their keys.
-  for (const char* k : {"sdnn_ms", "rmssd_ms", "respiration_bpm", "bvp", "bvp_fs"})
+  for (const char* k : {"sdnn_ms", "rmssd_ms", "respiration_bpm", "session_bpm", "session_confidence", "bvp", "bvp_fs"})
     EXPECT_FALSE(f["vitals"].contains(k)) << k;
   EXPECT_TRUE(f["blendshapes"].contains("jawOpen"));
 }
@@ -80,6 +80,8 @@ TEST(JsonContract, VitalsOptionalPartsRoundTrip) {
   v.sdnn_ms = 48.125f;
   v.rmssd_ms = 33.3f;
   v.respiration_bpm = 14.7f;
+  v.session_bpm = 62.5f;
+  v.session_confidence = 0.625f;
   for (int i = 0; i < 300; ++i) v.bvp.push_back(std::sin(0.21f * i) * 1.3f + 1e-6f * i);
   v.bvp_fs = 30;
   f.vitals = v;
@@ -88,6 +90,8 @@ TEST(JsonContract, VitalsOptionalPartsRoundTrip) {
   only_hrv.id = 3;
   only_hrv.vitals->rmssd_ms.reset();
   only_hrv.vitals->respiration_bpm.reset();
+  only_hrv.vitals->session_bpm.reset();
+  only_hrv.vitals->session_confidence.reset();
   only_hrv.vitals->bvp.clear();
   only_hrv.vitals->bvp_fs = 0;
   fr.faces.push_back(only_hrv);
@@ -98,12 +102,15 @@ TEST(JsonContract, VitalsOptionalPartsRoundTrip) {
   EXPECT_FLOAT_EQ(jv["sdnn_ms"].get<float>(), 48.125f);
   EXPECT_FLOAT_EQ(jv["rmssd_ms"].get<float>(), 33.3f);
   EXPECT_FLOAT_EQ(jv["respiration_bpm"].get<float>(), 14.7f);
+  EXPECT_FLOAT_EQ(jv["session_bpm"].get<float>(), 62.5f);
+  EXPECT_FLOAT_EQ(jv["session_confidence"].get<float>(), 0.625f);
   ASSERT_TRUE(jv["bvp"].is_array());
   EXPECT_EQ(jv["bvp"].size(), 300u);
   EXPECT_EQ(jv["bvp_fs"].get<float>(), 30.0f);
   const auto& jh = j["faces"][1]["vitals"];
   EXPECT_TRUE(jh.contains("sdnn_ms"));
-  for (const char* k : {"rmssd_ms", "respiration_bpm", "bvp", "bvp_fs"}) EXPECT_FALSE(jh.contains(k)) << k;
+  for (const char* k : {"rmssd_ms", "respiration_bpm", "session_bpm", "session_confidence", "bvp", "bvp_fs"})
+    EXPECT_FALSE(jh.contains(k)) << k;
 
   std::string err;
   auto back = FromJsonLine(line, &err);
