@@ -3,7 +3,7 @@
 // per class, facial action bars and blinks, heart rate and the pulse trace. A thin adapter over
 // fg::draw::FaceOverlay (engine/draw/face_overlay.h), drawing in the frame's own format.
 //
-// Input/output: raw video in any GstFaceBase format (RGB, BGR, RGBA, BGRA, GRAY8, NV12, I420).
+// Input/output: raw video in any GstFaceBase format (plugins/gstformats.h).
 // Frames without a GstFaceGraphMeta (or without faces) pass unchanged. The frame is mapped
 // read-write (GstFaceBase writes_pixels): a buffer whose memory is shared with others (tee,
 // imagefreeze) is copied before drawing, so they never see the overlay; the meta stays on
