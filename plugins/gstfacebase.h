@@ -2,9 +2,10 @@
 //
 // It owns what all of them share, so each element stays a thin adapter over engine code:
 //   - caps: raw video in every engine format (plugins/gstformats.h: RGB, BGR, RGBA, BGRA,
-//     RGBx, BGRx, xRGB, xBGR, GRAY8, NV12, NV21, I420, YUY2, UYVY), any size (odd widths and heights included), system memory, any strides. Anything else is
-//     refused when the CAPS event arrives, with a bus ERROR naming the element and the format
-//     (caps query negotiation already steers upstream towards these formats).
+//     RGBx, BGRx, xRGB, xBGR, GRAY8, NV12, NV21, I420, YUY2, UYVY), any size (odd widths
+//     and heights included), system memory, any strides. Anything else is refused when the
+//     CAPS event arrives, with a bus ERROR naming the element and the format (caps query
+//     negotiation already steers upstream towards these formats).
 //   - configuration per caps: set_info maps the GstVideoFormat to fg::PixelFormat once and
 //     calls the subclass's configure(); the frame path only reads what was stored.
 //   - mapping: each frame is mapped read-only (GstVideoFrame, honouring GstVideoMeta strides
