@@ -8,7 +8,7 @@
 // (an SVG over OpenCV's face detection) whose GType is GstFaceOverlay too; with both
 // installed, the second to load failed to register and every graph using it broke.
 //
-// Input/output: raw video in any GstFaceBase format (RGB, BGR, RGBA, BGRA, GRAY8, NV12, I420).
+// Input/output: raw video in any GstFaceBase format (plugins/gstformats.h).
 // Frames without a GstFaceGraphMeta (or without faces) pass unchanged. The frame is mapped
 // read-write (GstFaceBase writes_pixels): a buffer whose memory is shared with others (tee,
 // imagefreeze) is copied before drawing, so they never see the overlay; the meta stays on

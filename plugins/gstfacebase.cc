@@ -1,5 +1,7 @@
 #include "plugins/gstfacebase.h"
 
+#include "plugins/gstformats.h"
+
 #include <array>
 #include <atomic>
 #include <new>
@@ -10,16 +12,6 @@ GST_DEBUG_CATEGORY_STATIC(gst_face_base_debug);
 #define GST_CAT_DEFAULT gst_face_base_debug
 
 namespace {
-
-constexpr std::array<std::pair<GstVideoFormat, fg::PixelFormat>, 7> kFormats{{
-    {GST_VIDEO_FORMAT_RGB, fg::PixelFormat::kRGB},
-    {GST_VIDEO_FORMAT_BGR, fg::PixelFormat::kBGR},
-    {GST_VIDEO_FORMAT_RGBA, fg::PixelFormat::kRGBA},
-    {GST_VIDEO_FORMAT_BGRA, fg::PixelFormat::kBGRA},
-    {GST_VIDEO_FORMAT_GRAY8, fg::PixelFormat::kGRAY8},
-    {GST_VIDEO_FORMAT_NV12, fg::PixelFormat::kNV12},
-    {GST_VIDEO_FORMAT_I420, fg::PixelFormat::kI420},
-}};
 
 struct GstFaceBasePrivate {
   fg::PixelFormat format;  // chosen in set_info, read by the frame path (same thread)
@@ -42,9 +34,12 @@ enum { PROP_BASE_0, PROP_GAPS };
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE(GstFaceBase, gst_face_base, GST_TYPE_VIDEO_FILTER)
 
 std::optional<fg::PixelFormat> gst_face_base_engine_format(GstVideoFormat format) {
-  for (const auto& [gst, engine] : kFormats)
-    if (gst == format) return engine;
-  return std::nullopt;
+  return gst_face_engine_format(format);
+}
+
+GstCaps* gst_face_base_caps() {
+  return gst_face_formats_caps(
+      "width = (int) [ 1, max ], height = (int) [ 1, max ], framerate = (fraction) [ 0/1, max ]");
 }
 
 namespace {
@@ -71,9 +66,8 @@ GstPadProbeReturn ReportRefusedCaps(GstPad* pad, GstPadProbeInfo* info, gpointer
   const gchar* format = s ? gst_structure_get_string(s, "format") : nullptr;
   gchar* what = format ? g_strdup_printf("video format %s", format) : gst_caps_to_string(caps);
   GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
-                    ("%s: %s is not supported (supported: RGB, BGR, RGBA, BGRA, GRAY8, NV12, "
-                     "I420 in system memory)",
-                     GST_ELEMENT_NAME(self), what),
+                    ("%s: %s is not supported (supported: %s in system memory)",
+                     GST_ELEMENT_NAME(self), what, gst_face_format_names().c_str()),
                     ("refused caps: %" GST_PTR_FORMAT, caps));
   g_free(what);
   return GST_PAD_PROBE_OK;  // the pad itself refuses the event (not-negotiated)
@@ -200,7 +194,7 @@ static void gst_face_base_class_init(GstFaceBaseClass* klass) {
   auto* filter_class = GST_VIDEO_FILTER_CLASS(klass);
 
   // Subclasses inherit these templates (GstElementClass copies them in base_init).
-  GstCaps* caps = gst_caps_from_string(GST_FACE_BASE_CAPS);
+  GstCaps* caps = gst_face_base_caps();
   gst_element_class_add_pad_template(element_class,
                                      gst_pad_template_new("sink", GST_PAD_SINK, GST_PAD_ALWAYS, caps));
   gst_element_class_add_pad_template(element_class,

@@ -1,10 +1,11 @@
 // GstFaceBase: the abstract base of every facegraph analysis element.
 //
 // It owns what all of them share, so each element stays a thin adapter over engine code:
-//   - caps: raw video in every engine format (RGB, BGR, RGBA, BGRA, GRAY8, NV12, I420), any
-//     size (odd widths and heights included), system memory, any strides. Anything else is
-//     refused when the CAPS event arrives, with a bus ERROR naming the element and the format
-//     (caps query negotiation already steers upstream towards these formats).
+//   - caps: raw video in every engine format (plugins/gstformats.h: RGB, BGR, RGBA, BGRA,
+//     RGBx, BGRx, xRGB, xBGR, GRAY8, NV12, NV21, I420, YUY2, UYVY), any size (odd widths
+//     and heights included), system memory, any strides. Anything else is refused when the
+//     CAPS event arrives, with a bus ERROR naming the element and the format (caps query
+//     negotiation already steers upstream towards these formats).
 //   - configuration per caps: set_info maps the GstVideoFormat to fg::PixelFormat once and
 //     calls the subclass's configure(); the frame path only reads what was stored.
 //   - mapping: each frame is mapped read-only (GstVideoFrame, honouring GstVideoMeta strides
@@ -130,5 +131,6 @@ void gst_face_base_install_models_dir(GObjectClass* klass, guint id, const char*
 void gst_face_base_install_counter(GObjectClass* klass, guint id, const char* name,
                                    const char* nick, const char* blurb);
 
-// The caps every GstFaceBase element accepts on both pads (as a caps string).
-#define GST_FACE_BASE_CAPS GST_VIDEO_CAPS_MAKE("{ RGB, BGR, RGBA, BGRA, GRAY8, NV12, I420 }")
+// The caps every GstFaceBase element accepts on both pads: raw video in every format of
+// plugins/gstformats.h, any size and framerate (transfer full).
+GstCaps* gst_face_base_caps();

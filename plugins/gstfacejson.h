@@ -1,7 +1,7 @@
 // facejson: writes the face results of every frame as one JSON line (the JSON output contract,
 // engine/json.h) and passes the video through unchanged.
 //
-// Input/output: raw video in any GstFaceBase format (RGB, BGR, RGBA, BGRA, GRAY8, NV12, I420).
+// Input/output: raw video in any GstFaceBase format (plugins/gstformats.h).
 // Per frame it writes fg::ToJsonLine of the buffer's GstFaceGraphMeta, or {"pts":..,"faces":[]}
 // when the buffer has none; "pts" is always the buffer's PTS in ns (-1 when it has none).
 // Each line is flushed as it is written, so `tail -f` shows frames as they happen.

@@ -1,5 +1,7 @@
 #include "plugins/gstfacesynthsrc.h"
 
+#include "plugins/gstformats.h"
+
 #include <gst/video/video.h>
 #include <gst/video/gstvideopool.h>
 
@@ -82,27 +84,11 @@ struct Members {
   std::unique_ptr<Impl> impl;
 };
 
-#define FG_SYNTH_FORMATS "{ RGB, BGR, RGBx, BGRx, RGBA, BGRA, GRAY8, NV12, I420 }"
-
-GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS("video/x-raw, format = (string) " FG_SYNTH_FORMATS
-                    ", width = (int) [ 16, 8192 ], height = (int) [ 16, 8192 ]"
-                    ", framerate = (fraction) [ 1/1, 1000/1 ]"));
-
-std::optional<fg::PixelFormat> ToPixelFormat(GstVideoFormat f) {
-  switch (f) {
-    case GST_VIDEO_FORMAT_RGB: return fg::PixelFormat::kRGB;
-    case GST_VIDEO_FORMAT_BGR: return fg::PixelFormat::kBGR;
-    case GST_VIDEO_FORMAT_RGBx:
-    case GST_VIDEO_FORMAT_RGBA: return fg::PixelFormat::kRGBA;  // x bytes are written 255
-    case GST_VIDEO_FORMAT_BGRx:
-    case GST_VIDEO_FORMAT_BGRA: return fg::PixelFormat::kBGRA;
-    case GST_VIDEO_FORMAT_GRAY8: return fg::PixelFormat::kGRAY8;
-    case GST_VIDEO_FORMAT_NV12: return fg::PixelFormat::kNV12;
-    case GST_VIDEO_FORMAT_I420: return fg::PixelFormat::kI420;
-    default: return std::nullopt;
-  }
+// The synthesiser renders every engine format (engine/synth/face_synth.cc): the template is
+// plugins/gstformats.h's list with this source's size and rate ranges.
+GstCaps* SrcCaps() {
+  return gst_face_formats_caps("width = (int) [ 16, 8192 ], height = (int) [ 16, 8192 ]"
+                               ", framerate = (fraction) [ 1/1, 1000/1 ]");
 }
 
 }  // namespace
@@ -233,8 +219,8 @@ GstCaps* Fixate(GstBaseSrc* src, GstCaps* caps) {
   caps = gst_caps_fixate(caps);
   st = gst_caps_get_structure(caps, 0);
   const gchar* format = gst_structure_get_string(st, "format");
-  if (format && (g_str_equal(format, "NV12") || g_str_equal(format, "I420")) &&
-      !gst_structure_has_field(st, "colorimetry"))
+  const auto engine = format ? gst_face_engine_format(gst_video_format_from_string(format)) : std::nullopt;
+  if (engine && fg::IsYuv(*engine) && !gst_structure_has_field(st, "colorimetry"))
     gst_structure_set(st, "colorimetry", G_TYPE_STRING, "bt601", nullptr);
   return GST_BASE_SRC_CLASS(gst_face_synth_src_parent_class)->fixate(src, caps);
 }
@@ -249,7 +235,7 @@ gboolean SetCaps(GstBaseSrc* src, GstCaps* caps) {
                       (nullptr));
     return FALSE;
   }
-  const auto format = ToPixelFormat(GST_VIDEO_INFO_FORMAT(&info));
+  const auto format = gst_face_engine_format(GST_VIDEO_INFO_FORMAT(&info));
   if (!format || GST_VIDEO_INFO_FPS_N(&info) <= 0 || GST_VIDEO_INFO_FPS_D(&info) <= 0) {
     GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
                       ("%s: cannot produce format %s at framerate %d/%d", GST_ELEMENT_NAME(self),
@@ -515,7 +501,8 @@ static void gst_face_synth_src_class_init(GstFaceSynthSrcClass* klass) {
                           FG_MODELS_DEFAULT_DIR, kFlags));
 
   auto* element_class = GST_ELEMENT_CLASS(klass);
-  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_add_pad_template(element_class,
+                                     gst_pad_template_new("src", GST_PAD_SRC, GST_PAD_ALWAYS, SrcCaps()));
   gst_element_class_set_static_metadata(
       element_class, "Synthetic face with a known pulse", "Source/Video",
       "Animates a face photo with skin perfusion at a set heart rate, breathing and head motion, "

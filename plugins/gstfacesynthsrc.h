@@ -6,8 +6,7 @@
 // truth per frame to a CSV side file, so a graph can be scored against it ("estimated vs true
 // bpm", "mirrored vs true blendshape weights").
 //
-// Output: raw video RGB, BGR, RGBx, BGRx, RGBA, BGRA, GRAY8, NV12 or I420 (YUV is BT.601
-// limited range), width and height 16..8192, framerate 1..1000 (fixed rate: the nominal
+// Output: raw video in any engine format (plugins/gstformats.h; YUV is BT.601 limited range), width and height 16..8192, framerate 1..1000 (fixed rate: the nominal
 // clock; jitter and drops move timestamps around it). Fixates to 640x480 at 30/1 RGB unless
 // downstream asks otherwise. Buffers carry PTS (the truth's pts_ns, from 0), DURATION (one
 // frame interval) and OFFSET (the frame index on the nominal clock: dropped frames leave

@@ -1,7 +1,7 @@
 // facetrack: finds and tracks faces (fg::FaceTracker, engine/tracking/face_tracker.h) and
 // attaches the results to each frame; the video passes through unchanged.
 //
-// Input/output: raw video in any GstFaceBase format (RGB, BGR, RGBA, BGRA, GRAY8, NV12, I420),
+// Input/output: raw video in any GstFaceBase format (plugins/gstformats.h),
 // any size. Per frame it attaches
 //   - one GstFaceGraphMeta (plugins/gstfacemeta.h): fg::FrameFaces with the buffer's PTS and
 //     per face: id, box, score (face presence), 468 landmarks (478 with iris), head pose;

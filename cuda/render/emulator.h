@@ -9,7 +9,7 @@
 //   EmulatedFaceWarp     DeviceFaceWarp's Warp: the same two passes over the target's box,
 //                        then the composite stage
 //   EmulatedComposite    DeviceRasterizer::Composite / the warp's write-back: one "thread" per
-//                        pixel (packed formats) or per 2x2 chroma block (NV12, I420)
+//                        pixel (packed formats) or per chroma block (YUV formats)
 //
 // tests/cuda_render/emulation_test.cc compares these with render::Rasterizer, FaceWarp and
 // WriteRgba pixel for pixel. What is not emulated: the device's memory and streams (cuda/render

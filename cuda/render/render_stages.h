@@ -18,8 +18,8 @@
 //   (bw x bh: the winner's source sample, or alpha 0) ─► composite into the frame
 //
 // Composition of an RGBA panel into a frame: CompositePackedStage (one thread per pixel of
-// the clipped rectangle) or raster_kernel.h's WriteYuvBlock<F> (one per chroma block of the
-// YUV format), WriteRgba's rules.
+// the clipped rectangle) or WriteYuvBlock (one per chroma block: 2x2, or 2x1 for 4:2:2),
+// WriteRgba's rules.
 //
 // Threading: pure functions of their arguments; writes go to the output slot named by the
 // thread's index only (atomics aside), so any launch order gives the same result.

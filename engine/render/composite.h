@@ -6,10 +6,11 @@
 //               is coverage: 0 = leave the frame's pixel as it is, anything else = write
 //               the colour (no blending: the panel is opaque where it is drawn)
 //   WriteRgba   one RGBA region into a MutableImageView at (x, y), clipped to the frame.
-//               RGB/BGR/RGBA/BGRA/GRAY8 per pixel (GRAY8: full-range BT.601 luma, alpha
-//               written as 255 in RGBA/BGRA); NV12/I420: luma per written pixel and, for each
-//               2x2 chroma block holding a written pixel, U/V of the mean colour of the
-//               block's written pixels (BT.601 limited range, the inverse of ImageView::At)
+//               Packed RGB formats and GRAY8 per pixel (GRAY8: full-range BT.601 luma, alpha
+//               written as 255 in RGBA/BGRA, padding of RGBx/xRGB/... kept); YUV formats:
+//               luma per written pixel and, for each chroma block (2x2, or the 2x1 pair of
+//               YUY2/UYVY) holding a written pixel, U/V of the mean colour of the block's
+//               written pixels (BT.601 limited range, the inverse of ImageView::At)
 //   FrameCopy   an owned copy of a frame's planes (the ORIGINAL picture that side-by-side and
 //               warp sample from while the frame itself is being written)
 //   Layout      where the avatar panel and the video go, per composite mode:

@@ -21,8 +21,8 @@
 // by the head rotation and scaled by the fit's pixels per centimetre (engine/tracking/
 // head_pose.h HeadPoseFit), mapped to FaceMesh's image axes (x right, y down, z away).
 //
-// Output in the frame's own format through engine/render/composite.h WriteRgba (NV12/I420:
-// chroma of each touched 2x2 block is the mean of its warped pixels).
+// Output in the frame's own format through engine/render/composite.h WriteRgba (YUV: chroma
+// of each touched chroma block is the mean of its warped pixels).
 //
 // The per-pixel arithmetic is engine/render/raster_kernel.h (FG_HD), shared with the CUDA warp
 // (cuda/render/device_warp.h), which warps a frame in device memory to the same pixels.

@@ -164,7 +164,7 @@ TEST(CudaRenderEmulation, CompositeEqualsWriteRgbaInEveryFormat) {
       o[3] = ((x / 7 + y / 5) % 3 == 0) ? 0 : 255;
     }
   const std::array<int, 2> offsets[] = {{13, 21}, {-30, -11}, {450, 470}, {-50, 300}, {0, 0}};
-  for (int f = 0; f < 7; ++f) {
+  for (int f = 0; f < kPixelFormatCount; ++f) {
     const PixelFormat format = static_cast<PixelFormat>(f);
     for (const auto& at : offsets) {
       OwnedFrame want, got;
@@ -183,7 +183,7 @@ TEST(CudaRenderEmulation, WarpEqualsTheCpuInEveryFormat) {
   ASSERT_EQ(c.warp_source.size(), 468u);
   render::FaceWarp cpu(c.face.triangles);
   cuda::EmulatedFaceWarp emu(c.face.triangles);
-  for (int f = 0; f < 7; ++f) {
+  for (int f = 0; f < kPixelFormatCount; ++f) {
     const PixelFormat format = static_cast<PixelFormat>(f);
     OwnedFrame src, want, got;
     MakeFrame(format, c.photo, &src);

@@ -122,7 +122,7 @@ TEST(CudaRender, CompositeIntoADeviceFrameEqualsWriteRgba) {
   render::RgbaImage panel;
   ASSERT_TRUE(dev->Download(&panel, nullptr, &err)) << err;
   ASSERT_GT(Drawn(panel), 1000);
-  for (int f = 0; f < 7; ++f) {
+  for (int f = 0; f < kPixelFormatCount; ++f) {
     const PixelFormat format = static_cast<PixelFormat>(f);
     for (const auto& at : {std::array<int, 2>{13, 21}, std::array<int, 2>{-31, -9}, std::array<int, 2>{400, 350}}) {
       OwnedFrame want, got;
@@ -147,7 +147,7 @@ TEST(CudaRender, WarpOnADeviceFrameEqualsTheCpuInEveryFormat) {
   auto dev = DeviceFaceWarp::Create(c.face.triangles, &err);
   ASSERT_TRUE(dev) << err;
   render::FaceWarp cpu(c.face.triangles);
-  for (int f = 0; f < 7; ++f) {
+  for (int f = 0; f < kPixelFormatCount; ++f) {
     const PixelFormat format = static_cast<PixelFormat>(f);
     OwnedFrame src, want, got;
     MakeFrame(format, c.photo, &src);

@@ -72,6 +72,13 @@ TEST(CudaStgraphEmulation, BGRAEqualsTheCpuSampler) { CompareFormat<PixelFormat:
 TEST(CudaStgraphEmulation, GRAY8EqualsTheCpuSampler) { CompareFormat<PixelFormat::kGRAY8>(); }
 TEST(CudaStgraphEmulation, NV12EqualsTheCpuSampler) { CompareFormat<PixelFormat::kNV12>(); }
 TEST(CudaStgraphEmulation, I420EqualsTheCpuSampler) { CompareFormat<PixelFormat::kI420>(); }
+TEST(CudaStgraphEmulation, YUY2EqualsTheCpuSampler) { CompareFormat<PixelFormat::kYUY2>(); }
+TEST(CudaStgraphEmulation, UYVYEqualsTheCpuSampler) { CompareFormat<PixelFormat::kUYVY>(); }
+TEST(CudaStgraphEmulation, NV21EqualsTheCpuSampler) { CompareFormat<PixelFormat::kNV21>(); }
+TEST(CudaStgraphEmulation, RGBxEqualsTheCpuSampler) { CompareFormat<PixelFormat::kRGBx>(); }
+TEST(CudaStgraphEmulation, BGRxEqualsTheCpuSampler) { CompareFormat<PixelFormat::kBGRx>(); }
+TEST(CudaStgraphEmulation, xRGBEqualsTheCpuSampler) { CompareFormat<PixelFormat::kxRGB>(); }
+TEST(CudaStgraphEmulation, xBGREqualsTheCpuSampler) { CompareFormat<PixelFormat::kxBGR>(); }
 
 }  // namespace
 }  // namespace fg

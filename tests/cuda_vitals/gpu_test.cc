@@ -50,7 +50,7 @@ TEST(CudaStgraphSampler, AllFacesInOneLaunchEqualTheCpuSamplerInEveryFormat) {
   auto s = StgraphSampler::Create(c.graph->triangles(), 2, &err);  // grows to 5 faces
   ASSERT_TRUE(s) << err;
   std::vector<TriangleSamples> out;
-  for (int f = 0; f < 7; ++f) {
+  for (int f = 0; f < kPixelFormatCount; ++f) {
     const std::string fmt(PixelFormatName(static_cast<PixelFormat>(f)));
     ASSERT_TRUE(s->Sample(c.frames.views[f], c.faces, &out, &err)) << fmt << ": " << err;
     ASSERT_EQ(out.size(), c.faces.size());

@@ -89,8 +89,8 @@ inline const StgraphCases& Cases() {
     add("yaw70", vitals_testing::Project(70, 0, 0, 14, 320, 240));
     add("too_few", Landmarks(tracked.begin(), tracked.begin() + 100));
 
-    c.cpu.assign(7, std::vector<TriangleSamples>(c.faces.size()));
-    for (int f = 0; f < 7; ++f)
+    c.cpu.assign(kPixelFormatCount, std::vector<TriangleSamples>(c.faces.size()));
+    for (int f = 0; f < kPixelFormatCount; ++f)
       for (size_t i = 0; i < c.faces.size(); ++i) c.graph->SampleTriangles(c.frames.views[f], c.faces[i], &c.cpu[f][i]);
     return c;
   }();

@@ -28,7 +28,14 @@ using fgtest::VideoCaps;
 
 const std::vector<GstVideoFormat> kFormats = {
     GST_VIDEO_FORMAT_RGB,   GST_VIDEO_FORMAT_BGR,  GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_BGRA,
-    GST_VIDEO_FORMAT_GRAY8, GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_I420};
+    GST_VIDEO_FORMAT_GRAY8, GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_YUY2,
+    GST_VIDEO_FORMAT_UYVY,  GST_VIDEO_FORMAT_NV21, GST_VIDEO_FORMAT_RGBx, GST_VIDEO_FORMAT_BGRx,
+    GST_VIDEO_FORMAT_xRGB,  GST_VIDEO_FORMAT_xBGR};
+
+// Packed 4:2:2 (YUY2, UYVY): two pixels per 4-byte macropixel.
+bool Packed422(GstVideoFormat format) {
+  return format == GST_VIDEO_FORMAT_YUY2 || format == GST_VIDEO_FORMAT_UYVY;
+}
 
 // A face with everything faceannotate draws: box (30,40) 50x60, landmarks inside it, iris, pose.
 fg::Face SampleFace() {
@@ -53,21 +60,24 @@ GstBuffer* FrameWithFace(GstVideoFormat format, int w, int h, bool with_face = t
   return b;
 }
 
-// Pixels (x, y) whose plane-0 bytes differ between two frames of `format`.
+// Pixels (x, y) that differ between two frames of `format`: any byte of a packed RGB / grey
+// pixel, the luma byte of a YUV pixel (chroma is shared with the block's neighbours).
 std::vector<bool> Changed(GstBuffer* a, GstBuffer* b, GstVideoFormat format, int w, int h) {
   GstVideoInfo info;
   gst_video_info_set_format(&info, format, w, h);
   GstVideoFrame fa, fb;
   EXPECT_TRUE(gst_video_frame_map(&fa, &info, a, GST_MAP_READ));
   EXPECT_TRUE(gst_video_frame_map(&fb, &info, b, GST_MAP_READ));
-  const int bpp = GST_VIDEO_INFO_COMP_PSTRIDE(&info, 0) == 0 ? 1 : GST_VIDEO_INFO_COMP_PSTRIDE(&info, 0);
+  const int pstride = GST_VIDEO_INFO_COMP_PSTRIDE(&info, 0) == 0 ? 1 : GST_VIDEO_INFO_COMP_PSTRIDE(&info, 0);
+  const bool yuv = GST_VIDEO_FORMAT_INFO_IS_YUV(info.finfo);
+  const int first = yuv ? GST_VIDEO_INFO_COMP_POFFSET(&info, 0) : 0, bytes = yuv ? 1 : pstride;
   std::vector<bool> changed(static_cast<size_t>(w) * h);
   for (int y = 0; y < h; ++y) {
     const auto* ra = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&fa, 0)) + y * GST_VIDEO_FRAME_PLANE_STRIDE(&fa, 0);
     const auto* rb = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&fb, 0)) + y * GST_VIDEO_FRAME_PLANE_STRIDE(&fb, 0);
     for (int x = 0; x < w; ++x)
-      for (int k = 0; k < bpp; ++k)
-        if (ra[bpp * x + k] != rb[bpp * x + k]) changed[static_cast<size_t>(y) * w + x] = true;
+      for (int k = first; k < first + bytes; ++k)
+        if (ra[pstride * x + k] != rb[pstride * x + k]) changed[static_cast<size_t>(y) * w + x] = true;
   }
   gst_video_frame_unmap(&fa);
   gst_video_frame_unmap(&fb);
@@ -159,6 +169,67 @@ TEST_F(FaceAnnotateTest, ColourIsTheBoxColour) {
   gst_harness_teardown(harness);
 }
 
+// The box's colour read back in every format, through GStreamer's own converter to RGB (not
+// through the engine; chroma point-sampled): exact for the packed RGB formats (whose padding bytes stay as they
+// were), the BT.601 luma (+-1) for GRAY8, within 4 levels for YUV at a pixel whose whole
+// chroma block lies on the 2 px box line (the pen's limited-range round trip plus the
+// converter's rounding).
+TEST_F(FaceAnnotateTest, ColourIsTheBoxColourInEveryFormat) {
+  const int w = 101, h = 111;  // odd width
+  for (GstVideoFormat format : kFormats) {
+    const std::string name = gst_video_format_to_string(format);
+    GstHarness* harness = fgtest::HarnessFor("faceannotate", std::string("color=0xff123456 ") + kBoxOnly);
+    gst_harness_set_src_caps_str(harness, VideoCaps(format, w, h).c_str());
+    GstBuffer* in = FrameWithFace(format, w, h);
+    GstBuffer* undrawn = gst_buffer_copy_deep(in);
+    GstBuffer* out = gst_harness_push_and_pull(harness, in);
+    ASSERT_NE(out, nullptr) << name;
+    GstVideoInfo info, rgb_info;
+    gst_video_info_set_format(&info, format, w, h);
+    gst_video_info_set_format(&rgb_info, GST_VIDEO_FORMAT_RGB, w, h);
+    GstBuffer* rgb = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&rgb_info), nullptr);
+    GstVideoFrame sf, df, uf;
+    ASSERT_TRUE(gst_video_frame_map(&sf, &info, out, GST_MAP_READ));
+    ASSERT_TRUE(gst_video_frame_map(&df, &rgb_info, rgb, GST_MAP_WRITE));
+    ASSERT_TRUE(gst_video_frame_map(&uf, &info, undrawn, GST_MAP_READ));
+    // Chroma point-sampled (no interpolation from the neighbouring blocks, which hold the
+    // background's chroma).
+    GstStructure* opts = gst_structure_new("options", GST_VIDEO_CONVERTER_OPT_CHROMA_MODE, GST_TYPE_VIDEO_CHROMA_MODE,
+                                           GST_VIDEO_CHROMA_MODE_NONE, nullptr);
+    GstVideoConverter* conv = gst_video_converter_new(&info, &rgb_info, opts);  // takes opts
+    gst_video_converter_frame(conv, &sf, &df);
+    gst_video_converter_free(conv);
+    const bool yuv = GST_VIDEO_FORMAT_INFO_IS_YUV(info.finfo), gray = format == GST_VIDEO_FORMAT_GRAY8;
+    const int tol = yuv ? 4 : (gray ? 1 : 0);
+    const int luma = (77 * 0x12 + 150 * 0x34 + 29 * 0x56 + 128) >> 8;
+    // The box's top-left 2x2 (x 30..31, y 40..41): one whole chroma block in every layout.
+    for (int y = 40; y < 42; ++y)
+      for (int x = 30; x < 32; ++x) {
+        const auto* p = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&df, 0)) +
+                        y * GST_VIDEO_FRAME_PLANE_STRIDE(&df, 0) + 3 * x;
+        EXPECT_NEAR(p[0], gray ? luma : 0x12, tol) << name << " " << x << "," << y;
+        EXPECT_NEAR(p[1], gray ? luma : 0x34, tol) << name << " " << x << "," << y;
+        EXPECT_NEAR(p[2], gray ? luma : 0x56, tol) << name << " " << x << "," << y;
+        if (!yuv && !gray && !GST_VIDEO_FORMAT_INFO_HAS_ALPHA(info.finfo) && GST_VIDEO_INFO_COMP_PSTRIDE(&info, 0) == 4) {
+          // RGBx, BGRx, xRGB, xBGR: the byte that is none of R, G, B is left as it came.
+          int pad = 0 + 1 + 2 + 3;
+          for (int c = 0; c < 3; ++c) pad -= GST_VIDEO_INFO_COMP_POFFSET(&info, c);
+          const auto row = [&](GstVideoFrame* f) {
+            return static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(f, 0)) + y * GST_VIDEO_FRAME_PLANE_STRIDE(f, 0);
+          };
+          EXPECT_EQ(row(&sf)[4 * x + pad], row(&uf)[4 * x + pad]) << name << " padding byte written";
+        }
+      }
+    gst_video_frame_unmap(&uf);
+    gst_video_frame_unmap(&df);
+    gst_video_frame_unmap(&sf);
+    gst_buffer_unref(rgb);
+    gst_buffer_unref(out);
+    gst_buffer_unref(undrawn);
+    gst_harness_teardown(harness);
+  }
+}
+
 TEST_F(FaceAnnotateTest, SharedInputIsNeverDrawnOn) {
   GstHarness* harness = gst_harness_new("faceannotate");
   gst_harness_set_src_caps_str(harness, VideoCaps(GST_VIDEO_FORMAT_NV12, 100, 110).c_str());
@@ -220,9 +291,15 @@ TEST_F(FaceAnnotateTest, PaddedRowsStayUntouched) {
     std::vector<bool> pixel_byte(a.size);
     for (guint p = 0; p < vm->n_planes; ++p) {
       const int comp = p == 0 ? 0 : 1;
-      const int row_bytes = GST_VIDEO_INFO_COMP_WIDTH(&info, comp) * GST_VIDEO_INFO_COMP_PSTRIDE(&info, comp);
-      for (int y = 0; y < GST_VIDEO_INFO_COMP_HEIGHT(&info, comp); ++y)
+      // YUY2/UYVY: whole macropixels, but at this odd width the last one's Y1 belongs to no
+      // pixel and must stay as it was.
+      const int row_bytes = Packed422(format) ? 4 * ((w + 1) / 2)
+                                              : GST_VIDEO_INFO_COMP_WIDTH(&info, comp) * GST_VIDEO_INFO_COMP_PSTRIDE(&info, comp);
+      for (int y = 0; y < GST_VIDEO_INFO_COMP_HEIGHT(&info, comp); ++y) {
         for (int x = 0; x < row_bytes; ++x) pixel_byte[vm->offset[p] + y * vm->stride[p] + x] = true;
+        if (Packed422(format))
+          pixel_byte[vm->offset[p] + y * vm->stride[p] + 2 * w + GST_VIDEO_INFO_COMP_POFFSET(&info, 0)] = false;
+      }
     }
     int drawn = 0;
     for (gsize i = 0; i < a.size; ++i) {

@@ -168,11 +168,11 @@ TEST_F(FaceJsonTest, RefusesOtherFormatsNamingElementAndFormat) {
   GstBus* bus = gst_bus_new();
   gst_element_set_bus(h->element, bus);
   // Sticky events are stored even when refused; the refusal shows on the first push.
-  gst_harness_set_src_caps_str(h, Caps("YUY2", 32, 16).c_str());
-  EXPECT_EQ(gst_harness_push(h, PatternBuffer(Caps("YUY2", 32, 16), 0)),
+  gst_harness_set_src_caps_str(h, Caps("Y444", 32, 16).c_str());
+  EXPECT_EQ(gst_harness_push(h, PatternBuffer(Caps("Y444", 32, 16), 0)),
             GST_FLOW_NOT_NEGOTIATED);
   const std::string errors = fgtest::DrainErrors(bus);
-  EXPECT_NE(errors.find("YUY2"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("Y444"), std::string::npos) << errors;
   EXPECT_NE(errors.find(GST_ELEMENT_NAME(h->element)), std::string::npos) << errors;
   gst_element_set_bus(h->element, nullptr);
   gst_object_unref(bus);
@@ -182,11 +182,11 @@ TEST_F(FaceJsonTest, RefusesOtherFormatsNamingElementAndFormat) {
 TEST_F(FaceJsonTest, RefusedInCapsQueriesToo) {
   GstElement* e = gst_element_factory_make("facejson", nullptr);
   GstPad* sink = gst_element_get_static_pad(e, "sink");
-  GstCaps* yuy2 = gst_caps_from_string(Caps("YUY2", 32, 16).c_str());
+  GstCaps* y444 = gst_caps_from_string(Caps("Y444", 32, 16).c_str());
   GstCaps* nv12 = gst_caps_from_string(Caps("NV12", 33, 17).c_str());
-  EXPECT_FALSE(gst_pad_query_accept_caps(sink, yuy2));
+  EXPECT_FALSE(gst_pad_query_accept_caps(sink, y444));
   EXPECT_TRUE(gst_pad_query_accept_caps(sink, nv12));
-  gst_caps_unref(yuy2);
+  gst_caps_unref(y444);
   gst_caps_unref(nv12);
   gst_object_unref(sink);
   gst_object_unref(e);

@@ -66,7 +66,8 @@ class FaceSynthSrcTest : public ::testing::Test {
 };
 
 TEST_F(FaceSynthSrcTest, EventsCapsAndTimestampsForEachFormat) {
-  for (const char* format : {"RGB", "BGR", "BGRx", "BGRA", "RGBA", "GRAY8", "I420", "NV12"}) {
+  for (const char* format : {"RGB", "BGR", "BGRx", "BGRA", "RGBA", "GRAY8", "I420", "NV12", "YUY2", "UYVY",
+                             "NV21", "RGBx", "xRGB", "xBGR"}) {
     SCOPED_TRACE(format);
     GstHarness* h = gst_harness_new("facesynthsrc");
     const std::string caps = std::string("video/x-raw,format=") + format + ",width=321,height=241,framerate=25/1";

@@ -1,7 +1,7 @@
 // Composition into frames: WriteRgba puts colours into every engine format (read back with
-// ImageView::At: exact for RGB/BGR/RGBA/BGRA, the BT.601 luma for GRAY8, within 3 levels
-// for 4:2:0 YUV after the limited-range round trip), leaves alpha-0 pixels and row padding
-// alone, clips at every edge; the layouts put the panel where the README says; the shrunk
+// ImageView::At: exact for the packed RGB formats, the BT.601 luma for GRAY8, within 3
+// levels for YUV (4:2:0 and 4:2:2) after the limited-range round trip), leaves alpha-0 pixels,
+// padding bytes (RGBx, ...), the unwritten pixel of a YUY2/UYVY pair and row padding alone, clips at every edge; the layouts put the panel where the README says; the shrunk
 // video of side-by-side is the 2x2 mean of the original.
 #include <gtest/gtest.h>
 
@@ -49,7 +49,7 @@ TEST(Composite, WriteRgbaInEveryFormat) {
           if (f == PixelFormat::kGRAY8) {
             const int luma = (77 * c[0] + 150 * c[1] + 29 * c[2] + 128) >> 8;
             ASSERT_EQ(got.r, luma) << x << "," << y;
-          } else if (f == PixelFormat::kNV12 || f == PixelFormat::kI420) {
+          } else if (IsYuv(f)) {
             // Chroma blocks on the block's border mix in the old background chroma only
             // where the block holds no written pixel: interior blocks are the colour.
             if (px >= 4 && px < 6 && py >= 2 && py < 3) {
@@ -61,6 +61,11 @@ TEST(Composite, WriteRgbaInEveryFormat) {
             ASSERT_EQ(got.r, c[0]);
             ASSERT_EQ(got.g, c[1]);
             ASSERT_EQ(got.b, c[2]);
+            const PixelFormatInfo& info = FormatInfo(f);
+            if (info.x >= 0 && !info.alpha) {  // padding byte kept
+              ASSERT_EQ(frame.planes[0][static_cast<size_t>(y) * frame.strides[0] + info.bpp * x + info.x],
+                        kBackground) << Describe(f, 21, 17) << " " << x << "," << y;
+            }
           }
         }
       EXPECT_TRUE(frame.GuardsIntact()) << Describe(f, 21, 17);
@@ -114,18 +119,19 @@ TEST(Composite, ShrinkVideoIsTheTwoByTwoMean) {
     }
 }
 
-// NV12/I420 shrink: each output pixel is one 2x2 luma block with its chroma sample, converted
+// NV12/NV21/I420 shrink: each output pixel is one 2x2 luma block with its chroma sample, converted
 // once: a frame of Y = 16 + 2x (x = column), U 90, V 170 shrinks to YuvToRgb(mean Y, 90, 170).
 TEST(Composite, ShrinkVideoYuv) {
-  for (PixelFormat f : {PixelFormat::kNV12, PixelFormat::kI420}) {
+  for (PixelFormat f : {PixelFormat::kNV12, PixelFormat::kNV21, PixelFormat::kI420}) {
     const int w = 8, h = 4;
     std::vector<uint8_t> y(w * h), c1, c2;
     for (int r = 0; r < h; ++r)
       for (int x = 0; x < w; ++x) y[r * w + x] = static_cast<uint8_t>(16 + 2 * x);
     std::array<const uint8_t*, 3> planes{y.data(), nullptr, nullptr};
     std::array<int, 3> strides{w, 0, 0};
-    if (f == PixelFormat::kNV12) {
-      for (int i = 0; i < w / 2 * h / 2; ++i) c1.push_back(90), c1.push_back(170);
+    if (f == PixelFormat::kNV12 || f == PixelFormat::kNV21) {
+      const bool u_first = f == PixelFormat::kNV12;
+      for (int i = 0; i < w / 2 * h / 2; ++i) c1.push_back(u_first ? 90 : 170), c1.push_back(u_first ? 170 : 90);
       planes[1] = c1.data();
       strides[1] = w;
     } else {

@@ -15,11 +15,14 @@ namespace {
 struct Frames {
   int w, h;
   std::vector<uint8_t> rgb, bgr, rgba, bgra, gray, y, uv, u, v;
+  std::vector<uint8_t> vu, yuy2, uyvy, rgbx, bgrx, xrgb, xbgr;  // padding bytes 0
   std::vector<ImageView> views;
   Frames(int w_, int h_) : w(w_), h(h_) {
     const int cw = (w + 1) / 2, ch = (h + 1) / 2;
     rgb.resize(3 * w * h), bgr.resize(3 * w * h), rgba.resize(4 * w * h), bgra.resize(4 * w * h);
     gray.resize(w * h), y.resize(w * h), uv.resize(2 * cw * ch), u.resize(cw * ch), v.resize(cw * ch);
+    vu.resize(2 * cw * ch), yuy2.resize(4 * cw * h), uyvy.resize(4 * cw * h);
+    rgbx.resize(4 * w * h), bgrx.resize(4 * w * h), xrgb.resize(4 * w * h), xbgr.resize(4 * w * h);
     for (int j = 0; j < h; ++j)
       for (int i = 0; i < w; ++i) {
         const uint8_t r = static_cast<uint8_t>(7 * i + 3 * j), g = static_cast<uint8_t>(200 - 2 * i),
@@ -29,6 +32,10 @@ struct Frames {
         bgr[3 * k] = b, bgr[3 * k + 1] = g, bgr[3 * k + 2] = r;
         rgba[4 * k] = r, rgba[4 * k + 1] = g, rgba[4 * k + 2] = b, rgba[4 * k + 3] = 255;
         bgra[4 * k] = b, bgra[4 * k + 1] = g, bgra[4 * k + 2] = r, bgra[4 * k + 3] = 255;
+        rgbx[4 * k] = r, rgbx[4 * k + 1] = g, rgbx[4 * k + 2] = b;
+        bgrx[4 * k] = b, bgrx[4 * k + 1] = g, bgrx[4 * k + 2] = r;
+        xrgb[4 * k + 1] = r, xrgb[4 * k + 2] = g, xrgb[4 * k + 3] = b;
+        xbgr[4 * k + 1] = b, xbgr[4 * k + 2] = g, xbgr[4 * k + 3] = r;
         gray[k] = r;
         y[k] = static_cast<uint8_t>(16 + (65.738 * r + 129.057 * g + 25.064 * b) / 256);
       }
@@ -38,6 +45,19 @@ struct Frames {
         const double r = rgb[3 * k], g = rgb[3 * k + 1], b = rgb[3 * k + 2];
         u[j * cw + i] = uv[2 * (j * cw + i)] = static_cast<uint8_t>(128 + (-37.945 * r - 74.494 * g + 112.439 * b) / 256);
         v[j * cw + i] = uv[2 * (j * cw + i) + 1] = static_cast<uint8_t>(128 + (112.439 * r - 94.154 * g - 18.285 * b) / 256);
+        vu[2 * (j * cw + i)] = v[j * cw + i], vu[2 * (j * cw + i) + 1] = u[j * cw + i];
+      }
+    // 4:2:2: chroma of each pair from its left pixel; Y0 U Y1 V (YUY2), U Y0 V Y1 (UYVY).
+    for (int j = 0; j < h; ++j)
+      for (int i = 0; i < cw; ++i) {
+        const int k = j * w + 2 * i;
+        const double r = rgb[3 * k], g = rgb[3 * k + 1], b = rgb[3 * k + 2];
+        uint8_t* m2 = &yuy2[4 * (j * cw + i)];
+        uint8_t* m1 = &uyvy[4 * (j * cw + i)];
+        m2[0] = m1[1] = y[k];
+        if (2 * i + 1 < w) m2[2] = m1[3] = y[k + 1];
+        m2[1] = m1[0] = static_cast<uint8_t>(128 + (-37.945 * r - 74.494 * g + 112.439 * b) / 256);
+        m2[3] = m1[2] = static_cast<uint8_t>(128 + (112.439 * r - 94.154 * g - 18.285 * b) / 256);
       }
     auto add = [&](PixelFormat f, std::array<const uint8_t*, 3> p, std::array<int, 3> s) {
       ImageView iv;
@@ -51,6 +71,13 @@ struct Frames {
     add(PixelFormat::kGRAY8, {gray.data()}, {w});
     add(PixelFormat::kNV12, {y.data(), uv.data()}, {w, 2 * cw});
     add(PixelFormat::kI420, {y.data(), u.data(), v.data()}, {w, cw, cw});
+    add(PixelFormat::kYUY2, {yuy2.data()}, {4 * cw});
+    add(PixelFormat::kUYVY, {uyvy.data()}, {4 * cw});
+    add(PixelFormat::kNV21, {y.data(), vu.data()}, {w, 2 * cw});
+    add(PixelFormat::kRGBx, {rgbx.data()}, {4 * w});
+    add(PixelFormat::kBGRx, {bgrx.data()}, {4 * w});
+    add(PixelFormat::kxRGB, {xrgb.data()}, {4 * w});
+    add(PixelFormat::kxBGR, {xbgr.data()}, {4 * w});
   }
 };
 
@@ -80,8 +107,8 @@ TEST(Crop, InsideCropMatchesFloatBilinearInPackedFormats) {
   Frames fr(64, 48);
   const Affine2D m = Affine2D::SquareCrop(30.3f, 22.7f, 20.0f, 0.4f, 16);
   std::vector<float> out(16 * 16 * 3);
-  for (int f = 0; f < 4; ++f) {  // RGB, BGR, RGBA, BGRA
-    const ImageView& v = fr.views[f];
+  for (const ImageView& v : fr.views) {
+    if (FormatInfo(v.format).layout != PixelLayout::kPackedRgb) continue;  // RGB, BGR, RGBA, RGBx, ...
     SampleCrop(v, m, 16, 16, CropNorm::kUnit, CropChannels::kRgb, out.data());
     for (int i = 0; i < 16; ++i)
       for (int j = 0; j < 16; ++j) {
@@ -89,6 +116,33 @@ TEST(Crop, InsideCropMatchesFloatBilinearInPackedFormats) {
         const auto want = v.Bilinear(p[0] - 0.5f, p[1] - 0.5f);
         for (int k = 0; k < 3; ++k)
           EXPECT_NEAR(out[3 * (16 * i + j) + k] * 255, want[k], 1.0)
+              << PixelFormatName(v.format) << " i=" << i << " j=" << j << " k=" << k;
+      }
+  }
+}
+
+// The same crop from the YUV formats (the general path: float bilinear over ImageView::AtAs)
+// against ImageView::Bilinear: the same interpolation; the crop steps its sample position by
+// adding (a, d) where Bilinear computes it directly, so within float rounding of the position
+// (0.01 levels). The padded RGB formats give exactly RGB's crop.
+TEST(Crop, InsideCropOfYuvAndPaddedFormats) {
+  Frames fr(63, 47);  // odd: YUY2/UYVY rows end in a half-used macropixel
+  const Affine2D m = Affine2D::SquareCrop(30.3f, 22.7f, 20.0f, 0.4f, 16);
+  std::vector<float> out(16 * 16 * 3), rgb(16 * 16 * 3);
+  SampleCrop(fr.views[0], m, 16, 16, CropNorm::kUnit, CropChannels::kRgb, rgb.data());
+  for (const ImageView& v : fr.views) {
+    SampleCrop(v, m, 16, 16, CropNorm::kUnit, CropChannels::kRgb, out.data());
+    if (FormatInfo(v.format).layout == PixelLayout::kPackedRgb) {
+      EXPECT_TRUE(out == rgb) << PixelFormatName(v.format);
+      continue;
+    }
+    if (!IsYuv(v.format)) continue;
+    for (int i = 0; i < 16; ++i)
+      for (int j = 0; j < 16; ++j) {
+        const auto p = m.Apply(j + 0.5f, i + 0.5f);
+        const auto want = v.Bilinear(p[0] - 0.5f, p[1] - 0.5f);
+        for (int k = 0; k < 3; ++k)
+          EXPECT_NEAR(out[3 * (16 * i + j) + k] * 255, want[k], 0.01)
               << PixelFormatName(v.format) << " i=" << i << " j=" << j << " k=" << k;
       }
   }

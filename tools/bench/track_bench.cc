@@ -8,9 +8,13 @@
 //   detect-all  detector and mesh on every frame (detect_interval 1)
 // Printed: median and p99 of the whole Process() call and of each stage (crop, mesh,
 // smoothing, pose, detection), in ms, measured with steady_clock on one thread.
+// --format picks the frame's pixel format (engine names: rgb, nv12, yuy2, ...; the frame is
+// converted once, before timing, with render::WriteRgba): the crop stage samples straight from
+// it, so its row compares the formats' sampling cost (docs/inputs-formats.md).
 //
-//   track_bench [--frames=N] [--warmup=N] [--backend=auto|xnnpack|reference] [--iris]
+//   track_bench [--frames=N] [--warmup=N] [--backend=auto|xnnpack|reference] [--iris] [--format=F]
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +24,7 @@
 
 #include "engine/graph/latency.h"
 #include "engine/io/png.h"
+#include "engine/render/composite.h"
 #include "engine/tracking/face_tracker.h"
 
 namespace {
@@ -40,13 +45,15 @@ int main(int argc, char** argv) {
   int frames = 300, warmup = 30;
   std::string backend = "auto";
   bool iris = false;
+  fg::PixelFormat format = fg::PixelFormat::kRGB;
   for (int i = 1; i < argc; ++i) {
     if (!std::strncmp(argv[i], "--frames=", 9)) frames = std::atoi(argv[i] + 9);
     else if (!std::strncmp(argv[i], "--warmup=", 9)) warmup = std::atoi(argv[i] + 9);
     else if (!std::strncmp(argv[i], "--backend=", 10)) backend = argv[i] + 10;
     else if (!std::strcmp(argv[i], "--iris")) iris = true;
+    else if (!std::strncmp(argv[i], "--format=", 9) && fg::PixelFormatFromName(argv[i] + 9)) format = *fg::PixelFormatFromName(argv[i] + 9);
     else {
-      std::fprintf(stderr, "usage: track_bench [--frames=N] [--warmup=N] [--backend=B] [--iris]\n");
+      std::fprintf(stderr, "usage: track_bench [--frames=N] [--warmup=N] [--backend=B] [--iris] [--format=rgb|nv12|yuy2|...]\n");
       return 2;
     }
   }
@@ -59,11 +66,32 @@ int main(int argc, char** argv) {
   fg::RgbImage frame{640, 480, std::vector<uint8_t>(640 * 480 * 3, 90)};
   for (int y = 0; y < 480; ++y)
     std::memcpy(&frame.pixels[3 * (y * 640 + 64)], &photo.pixels[3 * ((y + 16) * 512)], 512 * 3);
-  const fg::ImageView view = frame.View();
+  // The same picture in the chosen format, rows packed.
+  fg::render::RgbaImage rgba;
+  rgba.Resize(640, 480);
+  for (int i = 0; i < 640 * 480; ++i) {
+    std::memcpy(&rgba.px[4 * i], &frame.pixels[3 * i], 3);
+    rgba.px[4 * i + 3] = 255;
+  }
+  std::vector<uint8_t> planes[3];
+  std::array<uint8_t*, 3> ptrs{};
+  std::array<int, 3> strides{};
+  for (int p = 0; p < fg::PlaneCount(format); ++p) {
+    strides[p] = fg::ImageView::MinStride(format, 640, p);
+    planes[p].assign(static_cast<size_t>(strides[p]) * fg::ImageView::PlaneRows(format, 480, p), 0);
+    ptrs[p] = planes[p].data();
+  }
+  fg::draw::MutableImageView dst;
+  if (auto err = fg::draw::MutableImageView::Wrap(format, 640, 480, ptrs, strides, &dst)) {
+    std::fprintf(stderr, "track_bench: %s\n", err->c_str());
+    return 1;
+  }
+  fg::render::WriteRgba(rgba, dst, 0, 0);
+  const fg::ImageView view = dst.view();
 
   const char* env = std::getenv("FACEGRAPH_MODELS");
-  std::printf("track_bench: 640x480, one face (~145 px), backend %s, iris %s, %d frames after %d warm-up\n",
-              backend.c_str(), iris ? "on" : "off", frames, warmup);
+  std::printf("track_bench: 640x480 %s, one face (~145 px), backend %s, iris %s, %d frames after %d warm-up\n",
+              std::string(fg::PixelFormatName(format)).c_str(), backend.c_str(), iris ? "on" : "off", frames, warmup);
   for (int mode = 0; mode < 2; ++mode) {
     fg::TrackerOptions o;
     o.models_dir = env && *env ? env : FG_MODELS_DEFAULT_DIR;
