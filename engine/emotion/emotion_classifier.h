@@ -36,8 +36,8 @@
 // so the eye line is level. (Until 2026-12 the crop was Human's: the FaceMesh input square,
 // 3.6 IOD centred 0.5 IOD below the eyes, measured on Human's runs of the astronaut in
 // tests/data/tracking. That shows the network a face a third smaller than it learned on; on
-// the FER2013 dev half the graph's balanced accuracy went from 0.42 with it to 0.66 with this
-// one, the network alone on the pictures scoring 0.62.) IOD is measured in 3D (FaceMesh's z is
+// the FER2013 dev half the graph's balanced accuracy went from 0.42 with it to 0.59 with this
+// one, the network alone on the pictures scoring 0.62: docs/eval/emotion.md.) IOD is measured in 3D (FaceMesh's z is
 // in x's scale), so the crop does not shrink when the head turns; "below" is along the face's
 // own vertical axis.
 //
