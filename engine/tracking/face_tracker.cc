@@ -109,6 +109,7 @@ FaceTracker::~FaceTracker() {
 void FaceTracker::Reset() {
   tracks_.clear();
   frame_count_ = 0;
+  next_tile_ = 0;
   // A detection in flight belongs to the old stream: drop it when it lands.
   if (busy_) {
     std::unique_lock lock(mu_);
@@ -189,7 +190,19 @@ bool FaceTracker::TakeAsyncResult(std::vector<Detection>* out) {
 }
 
 std::vector<Detection> FaceTracker::Detect(const ImageView& frame) {
-  const LetterBox lb = LetterBox::Fit(frame.width, frame.height, kDetSize);
+  return DetectWith(frame, LetterBox::Fit(frame.width, frame.height, kDetSize));
+}
+
+std::vector<Detection> FaceTracker::DetectIn(const ImageView& frame, float x0, float y0,
+                                             float side) {
+  LetterBox lb;  // the square region fills the detector input
+  lb.scale = static_cast<float>(kDetSize) / side;
+  lb.pad_x = -x0 * lb.scale;
+  lb.pad_y = -y0 * lb.scale;
+  return DetectWith(frame, lb);
+}
+
+std::vector<Detection> FaceTracker::DetectWith(const ImageView& frame, const LetterBox& lb) {
   SampleCrop(frame, lb.ToFrame(), kDetSize, kDetSize, CropNorm::kSigned, CropChannels::kRgb,
              detector_->input(0));
   std::vector<Detection> dets;
@@ -371,6 +384,22 @@ FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
     } else {
       const auto d0 = Clock::now();
       dets_ = Detect(frame);
+      // Nobody in view at the whole frame's scale: search one tile at twice the scale (see
+      // TrackerOptions::zoom_tiles). Tiles: squares of half the longer side, stepped by half
+      // a tile, the last one flush with the frame's edge.
+      const int longest = std::max(frame.width, frame.height);
+      if (dets_.empty() && active == 0 && opts_.zoom_tiles && longest >= kDetSize) {
+        const float tile = 0.5f * static_cast<float>(longest);
+        auto count = [&](int extent) {
+          return std::max(1, static_cast<int>(std::ceil((extent - tile) / (0.5f * tile))) + 1);
+        };
+        const int nx = count(frame.width), ny = count(frame.height);
+        const int k = static_cast<int>(next_tile_++ % (nx * ny));
+        auto origin = [&](int i, int n, int extent) {
+          return n == 1 ? 0.5f * (extent - tile) : std::min(i * 0.5f * tile, extent - tile);
+        };
+        dets_ = DetectIn(frame, origin(k % nx, nx, frame.width), origin(k / nx, ny, frame.height), tile);
+      }
       timings_.detect_ms = Ms(d0, Clock::now());
       timings_.detector_ran = true;
       Integrate(dets_);

@@ -80,6 +80,13 @@ struct TrackerOptions {
   bool smoothing = true;
   bool iris = false;               // run the Iris model on both eyes (see RunIris)
   bool async_detect = true;        // periodic detection on a worker thread (see above)
+  // Small faces: while nobody is tracked and the whole frame (letterboxed to 256) shows no
+  // face, one square tile of half the frame's longer side is searched too, a different one
+  // each frame (tiles overlap by half, so any face up to half a tile lies wholly in one).
+  // The tile is letterboxed at twice the scale, so a face the whole-frame pass sees at under
+  // ~25 detector pixels (the model's floor) is seen at twice that. Costs one more detector run
+  // per frame only while nobody is in view and the frame is at least 256 pixels wide or high.
+  bool zoom_tiles = true;
   OneEuroParams smoothing_params{.min_cutoff = 1.0, .beta = 10.0, .d_cutoff = 1.0};
 };
 
@@ -106,6 +113,9 @@ class FaceTracker {
   const TrackerOptions& options() const { return opts_; }
   // Runs the detector alone on a frame (frame pixels, after NMS).
   std::vector<Detection> Detect(const ImageView& frame);
+  // The same on the square [x0, x0 + side) x [y0, y0 + side) of the frame, letterboxed to the
+  // detector's input (frame pixels, after NMS). Detect(frame) is the whole frame's square.
+  std::vector<Detection> DetectIn(const ImageView& frame, float x0, float y0, float side);
   void Reset();
 
  private:
@@ -129,6 +139,7 @@ class FaceTracker {
   void StartAsyncDetect(const ImageView& frame);
   bool TakeAsyncResult(std::vector<Detection>* out);
   void WorkerLoop();
+  std::vector<Detection> DetectWith(const ImageView& frame, const LetterBox& lb);
   Crop CropFromDetection(const Detection& d) const;
   Crop CropFromLandmarks(const std::vector<std::array<float, 3>>& lm) const;
   bool RunMesh(const ImageView& frame, Track& t, double t_s);
@@ -155,6 +166,7 @@ class FaceTracker {
   bool busy_ = false;
   int64_t next_id_ = 1;
   int64_t frame_count_ = 0;
+  int64_t next_tile_ = 0;  // zoom_tiles: the tile searched next (round robin)
   TrackerTimings timings_;
   // Output indices, resolved at load.
   int det_l16_ = -1, det_r16_ = -1, det_l32_ = -1, det_r32_ = -1;
