@@ -17,7 +17,10 @@
 // sync wait; fakesink sync=true renders at PTS + the pipeline's latency, like a display). The
 // added latency is the analysis pipeline's minus the baseline's (the source's own offset).
 // The first second of frames is left out (start-up). Drops: buffers into the leaky queue minus
-// buffers out of it (minus what it still holds at the end).
+// buffers out of it (minus what it still holds at the end). Columns: frames measured, median,
+// p99 and max of arrival - PTS, the share of frames over one frame interval (33.3 ms), buffers
+// into the queue, dropped there, and the pipeline's reported latency (the sink shows a frame at
+// PTS + this; a frame arriving later is late on the display).
 //
 //   build/tools/bench/live_latency [--seconds=20] [--width=640 --height=480]
 //                                  [--source=photo|facesynthsrc|videotestsrc] [--analysis-only]
@@ -87,7 +90,7 @@ double Percentile(std::vector<double> v, double q) {
 struct Result {
   bool ok = false;
   size_t frames = 0;
-  double median = 0, p99 = 0, max = 0;
+  double median = 0, p99 = 0, max = 0, over_frame = 0;  // over_frame: share > 33.3 ms
   uint64_t queue_in = 0, dropped = 0, sink_frames = 0;
   GstClockTime reported_latency = 0;
 };
@@ -147,6 +150,9 @@ Result Measure(const std::string& description, double seconds) {
     r.median = Percentile(probe.latency_ms, 0.5);
     r.p99 = Percentile(probe.latency_ms, 0.99);
     r.max = Percentile(probe.latency_ms, 1.0);
+    r.over_frame = static_cast<double>(std::count_if(probe.latency_ms.begin(), probe.latency_ms.end(),
+                                                     [](double ms) { return ms > 1000.0 / 30; })) /
+                   probe.latency_ms.size();
     r.queue_in = probe.queue_in;
     r.dropped = probe.queue_in - std::min<uint64_t>(probe.queue_in, probe.queue_out + level);
     r.sink_frames = probe.sink_frames;
@@ -162,8 +168,8 @@ Result Measure(const std::string& description, double seconds) {
 }
 
 void Print(const char* name, const Result& r) {
-  std::printf("%-9s %7zu %10.2f %9.2f %9.2f %10llu %8llu %9.1f%% %10.2f\n", name, r.frames, r.median,
-              r.p99, r.max, static_cast<unsigned long long>(r.queue_in),
+  std::printf("%-9s %7zu %10.2f %9.2f %9.2f %8.1f%% %10llu %8llu %9.1f%% %10.2f\n", name, r.frames,
+              r.median, r.p99, r.max, 100 * r.over_frame, static_cast<unsigned long long>(r.queue_in),
               static_cast<unsigned long long>(r.dropped),
               r.queue_in ? 100.0 * r.dropped / r.queue_in : 0.0, r.reported_latency / 1e6);
 }
@@ -226,8 +232,8 @@ int main(int argc, char** argv) {
               std::thread::hardware_concurrency(), load[0], load[1], load[2]);
   std::printf("source: %s (live), %dx%d I420 at 30 fps, %.0f s per pipeline (first 1 s left out)\n",
               source.c_str(), width, height, seconds);
-  std::printf("%-9s %7s %10s %9s %9s %10s %8s %10s %10s\n", "pipeline", "frames", "median ms",
-              "p99 ms", "max ms", "queue in", "dropped", "drop %", "latency ms");
+  std::printf("%-9s %7s %10s %9s %9s %9s %10s %8s %10s %10s\n", "pipeline", "frames", "median ms",
+              "p99 ms", "max ms", "> 33 ms", "queue in", "dropped", "drop %", "latency ms");
   Result base;
   if (!analysis_only) {
     base = Measure(head + tail, seconds);
