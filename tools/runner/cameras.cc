@@ -60,8 +60,9 @@ void AddRate(std::vector<Fps>* rates, int num, int den) {
   rates->push_back({num, den});
 }
 
-// GstCaps of a device (one structure per format and size, framerate a fraction, a list or a
-// range) to modes. Sizes given as ranges are skipped (webcams list discrete sizes).
+}  // namespace
+
+// Sizes given as ranges are skipped (webcams list discrete sizes).
 std::vector<CameraMode> ModesFromCaps(const GstCaps* caps) {
   std::vector<CameraMode> modes;
   for (guint i = 0; caps && i < gst_caps_get_size(caps); ++i) {
@@ -114,6 +115,8 @@ std::vector<CameraMode> ModesFromCaps(const GstCaps* caps) {
   }
   return modes;
 }
+
+namespace {
 
 // The V4L2 device node of a monitored device ("api.v4l2.path" since 1.20, "device.path" before).
 std::string DevicePath(GstDevice* device) {

@@ -10,8 +10,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tools/runner/camera_controls.h"
+#include "tools/runner/camera_modes.h"
 
 namespace fg {
 
@@ -45,6 +47,10 @@ bool PrepareCamera(GstElement* pipeline, const CameraOptions& opt, CameraSetup* 
 // Applies a setup to a rebuilt pipeline (reconnection).
 void ApplyCamera(GstElement* pipeline, const CameraSetup& setup);
 
+// A device's caps (as v4l2src and the device monitor give them: one structure per format and
+// size, framerate a fraction, a list or a range) as modes. Exposed for tests.
+std::vector<CameraMode> ModesFromCaps(const GstCaps* caps);
+
 // Holds exposure, gain and white balance for graphs with v4l2src and facevitals: once frames
 // have flowed for settle_s, reads the camera's current values, turns the automatic controls off
 // and writes the values back (V4L2 ioctls on the device, beside v4l2src's own handle); logs each
@@ -59,6 +65,8 @@ class CameraControlLock {
   void Poll(int64_t now_ns, bool frames_flowing);
   // Puts the automatics back (also done by the destructor); a no-op when nothing was locked.
   void Restore();
+  // True for a graph with v4l2src and facevitals (and the lock not turned off).
+  bool active() const { return active_; }
 
  private:
   bool active_ = false;
