@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -411,6 +412,23 @@ TEST(Runner, CameraCapsThatDoNotParseAreAUsageError) {
                              TempDir());
   EXPECT_EQ(r.status, 2) << Describe(r);
   EXPECT_NE(r.err.find("camera caps do not parse"), std::string::npos) << r.err;
+}
+
+// A live source faster than its analysis: the leaky queue drops frames and the runner says how
+// many. 30 frames in 1 s, 100 ms per frame downstream: about 10 pass, about 20 are dropped.
+TEST(Runner, LeakyQueueDropsAreCountedAndReported) {
+  const Result r = RunRunner({"run", kGraphs + "live-slow.gst"}, TempDir(), std::chrono::seconds(30));
+  ASSERT_EQ(r.status, 0) << Describe(r);
+  unsigned long long in = 0, dropped = 0;
+  const size_t at = r.err.find("facegraph: leaky queue leak: ");
+  ASSERT_NE(at, std::string::npos) << r.err;
+  ASSERT_EQ(std::sscanf(r.err.c_str() + at, "facegraph: leaky queue leak: %llu frames in, %llu dropped",
+                        &in, &dropped), 2) << r.err;
+  EXPECT_EQ(in, 30u) << r.err;
+  // Tolerance: the sleeping element passes 8-14 frames in the ~1 s the source runs (scheduling
+  // on a loaded machine), so 14-22 are dropped; none dropped would mean the count is broken.
+  EXPECT_GE(dropped, 14u) << r.err;
+  EXPECT_LE(dropped, 22u) << r.err;
 }
 
 }  // namespace

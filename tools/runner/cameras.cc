@@ -5,7 +5,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -381,6 +383,69 @@ void CameraControlLock::Restore() {
     close(fd);
   }
   plan_.restore.clear();
+}
+
+// ---- Leaky queue drops ------------------------------------------------------------------------
+
+struct LeakyQueueDrops::Counter {
+  std::string name;
+  GstElement* queue = nullptr;  // a reference of ours: the level is read at the end
+  std::atomic<uint64_t> in{0}, out{0};  // written by the streaming threads, read by main
+};
+
+LeakyQueueDrops::LeakyQueueDrops() = default;
+
+LeakyQueueDrops::~LeakyQueueDrops() {
+  for (auto& c : counters_) gst_object_unref(c->queue);
+}
+
+void LeakyQueueDrops::Attach(GstElement* pipeline) {
+  for (GstElement* queue : ElementsOf(pipeline, "queue")) {
+    gint leaky = 0;
+    g_object_get(queue, "leaky", &leaky, nullptr);
+    if (leaky == 0) continue;
+    auto c = std::make_unique<Counter>();
+    c->name = GST_ELEMENT_NAME(queue);
+    c->queue = GST_ELEMENT(gst_object_ref(queue));
+    auto count = [](GstPad*, GstPadProbeInfo* info, gpointer data) {
+      auto* n = static_cast<std::atomic<uint64_t>*>(data);
+      if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+        n->fetch_add(gst_buffer_list_length(GST_PAD_PROBE_INFO_BUFFER_LIST(info)), std::memory_order_relaxed);
+      else
+        n->fetch_add(1, std::memory_order_relaxed);
+      return GST_PAD_PROBE_OK;
+    };
+    const auto type = static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST);
+    for (auto [pad_name, counter] : {std::pair{"sink", &c->in}, std::pair{"src", &c->out}}) {
+      GstPad* pad = gst_element_get_static_pad(queue, pad_name);
+      gst_pad_add_probe(pad, type, count, counter, nullptr);
+      gst_object_unref(pad);
+    }
+    counters_.push_back(std::move(c));
+  }
+}
+
+void LeakyQueueDrops::Print() const {
+  // One line per queue name: a reconnection's new pipeline has a queue of the same name.
+  std::vector<std::string> names;
+  for (const auto& c : counters_)
+    if (std::find(names.begin(), names.end(), c->name) == names.end()) names.push_back(c->name);
+  for (const std::string& name : names) {
+    uint64_t in = 0, dropped = 0;
+    for (const auto& c : counters_) {
+      if (c->name != name) continue;
+      guint level = 0;
+      g_object_get(c->queue, "current-level-buffers", &level, nullptr);
+      const uint64_t i = c->in.load(std::memory_order_relaxed);
+      const uint64_t o = c->out.load(std::memory_order_relaxed);
+      in += i;
+      dropped += i - std::min<uint64_t>(i, o + level);
+    }
+    if (in == 0) continue;  // nothing flowed (the graph failed to start): nothing to say
+    std::fprintf(stderr, "facegraph: leaky queue %s: %llu frames in, %llu dropped (%.1f %%) so "
+                 "that the analysis keeps up\n", name.c_str(), static_cast<unsigned long long>(in),
+                 static_cast<unsigned long long>(dropped), in ? 100.0 * dropped / in : 0.0);
+  }
 }
 
 }  // namespace fg

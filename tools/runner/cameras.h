@@ -76,4 +76,23 @@ class CameraControlLock {
   ControlPlan plan_;
 };
 
+// Counts the frames each leaky queue (a queue with leaky != no: the live graphs' queue before
+// the analysis) drops, and prints them at the end of the run: frames in, dropped, and the
+// share. Drops = in - out - what the queue still holds. Attach to every pipeline the run builds
+// (reconnections add up).
+class LeakyQueueDrops {
+ public:
+  LeakyQueueDrops();
+  LeakyQueueDrops(const LeakyQueueDrops&) = delete;
+  LeakyQueueDrops& operator=(const LeakyQueueDrops&) = delete;
+  ~LeakyQueueDrops();
+  void Attach(GstElement* pipeline);
+  // Call while the pipeline still holds its last frames (before the state goes to NULL).
+  void Print() const;
+
+ private:
+  struct Counter;
+  std::vector<std::unique_ptr<Counter>> counters_;
+};
+
 }  // namespace fg

@@ -645,6 +645,8 @@ int Run(const Options& opt) {
     return kExitUsage;
   }
   fg::CameraControlLock camera_lock(pipeline, opt.camera);
+  fg::LeakyQueueDrops drops;  // the live graphs' leaky queue: frames dropped, at the end
+  drops.Attach(pipeline);
   if (uses_out && g_mkdir_with_parents(out_dir.c_str(), 0755) != 0) {
     std::fprintf(stderr, "facegraph: %s: cannot create output directory %s: %s\n",
                  opt.file.c_str(), out_dir.c_str(), std::strerror(errno));
@@ -767,6 +769,7 @@ int Run(const Options& opt) {
         return kExitError;
       }
       fg::ApplyCamera(pipeline, camera);
+      drops.Attach(pipeline);
       bus = gst_element_get_bus(pipeline);
       probes = std::make_unique<LatencyProbes>();
       probes->Attach(GST_BIN(pipeline));
@@ -850,6 +853,7 @@ int Run(const Options& opt) {
     gst_message_unref(msg);
   }
 
+  drops.Print();
   net.AddRtpLoss(GST_BIN(pipeline));
   gst_element_set_state(pipeline, GST_STATE_NULL);
   camera_lock.Restore();
