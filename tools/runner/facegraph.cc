@@ -13,6 +13,8 @@
 // with the camera's best mode for 30 fps (largest size up to --max-height, default 1080; raw
 // before MJPG), or with --camera-caps=CAPS / FACEGRAPH_CAMERA_CAPS. A graph with facevitals
 // holds exposure, gain and white balance after 2 s of frames (--no-camera-lock: leave them).
+// At the end, every leaky queue (the live graphs' queue before the analysis) reports the frames
+// it dropped.
 //
 // Graph files: gst-launch syntax; lines whose first character is '#' are comments; the
 // remaining lines are joined with spaces. Every occurrence of $FACEGRAPH_OUT or
