@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -349,6 +350,85 @@ TEST(Runner, SigintStopsALiveGraphWith130) {
     ASSERT_TRUE(fg::FromJsonLine(line, &err)) << err << ": " << line;
   }
   EXPECT_GT(lines, 0);
+}
+
+// ---- Cameras (docs/cameras.md) ----------------------------------------------------------------
+
+bool AnyVideoDevice() {
+  for (int i = 0; i < 64; ++i)
+    if (access(("/dev/video" + std::to_string(i)).c_str(), F_OK) == 0) return true;
+  return false;
+}
+
+TEST(Runner, CamerasWithoutACameraSaysNoCamerasFound) {
+  if (AnyVideoDevice()) GTEST_SKIP() << "a camera is attached; not run here";
+  const Result r = RunRunner({"cameras"}, TempDir(), std::chrono::seconds(30));
+  EXPECT_FALSE(r.timed_out) << Describe(r);
+  EXPECT_EQ(r.status, 0) << Describe(r);
+  EXPECT_NE(r.out.find("no cameras found"), std::string::npos) << Describe(r);
+}
+
+// The listing and the choice for a recorded mode list (a USB 2 1080p webcam): MJPG 1080p, and
+// with --max-height=480 raw 640x480 (raw reaches 30 fps there).
+TEST(Runner, CamerasFromAModesFilePrintTheChoiceAndItsCaps) {
+  const std::string file = "--modes-file=" + kSource + "/tests/cameras/data/usb2-1080p-webcam.txt";
+  Result r = RunRunner({"cameras", file}, TempDir());
+  EXPECT_EQ(r.status, 0) << Describe(r);
+  EXPECT_NE(r.out.find("YUY2 1280x720 @ 10, 7.50, 5 fps"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("caps:       image/jpeg,width=1920,height=1080,framerate=30/1"),
+            std::string::npos) << r.out;
+  r = RunRunner({"cameras", file, "--max-height=480"}, TempDir());
+  EXPECT_NE(r.out.find("caps:       video/x-raw,format=YUY2,width=640,height=480,framerate=30/1"),
+            std::string::npos) << r.out;
+}
+
+TEST(Runner, CamerasWithAnUnreadableModesFileExits2) {
+  const Result r = RunRunner({"cameras", "--modes-file=/nonexistent/modes.txt"}, TempDir());
+  EXPECT_EQ(r.status, 2) << Describe(r);
+  EXPECT_NE(r.err.find("/nonexistent/modes.txt"), std::string::npos) << r.err;
+}
+
+// --camera reaches v4l2src (its error names the device) and --camera-caps the capsfilter.
+TEST(Runner, CameraFlagSetsTheDeviceAndTheCaps) {
+  if (access("/dev/video77", F_OK) == 0) GTEST_SKIP() << "/dev/video77 exists";
+  const Result r = RunRunner({"run", kSource + "/graphs/webcam-track.gst", "--camera=/dev/video77",
+                              "--camera-caps=image/jpeg,width=1280,height=720,framerate=30/1"},
+                             TempDir(), std::chrono::seconds(20));
+  EXPECT_EQ(r.status, 1) << Describe(r);
+  EXPECT_NE(r.err.find("v4l2src"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/dev/video77"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("image/jpeg,width=1280,height=720,framerate=30/1 (given)"),
+            std::string::npos) << r.err;
+}
+
+TEST(Runner, CameraFlagOnAGraphWithoutACameraIsAUsageError) {
+  const Result r = RunRunner({"run", kSource + "/graphs/demo.gst", "--camera=/dev/video0"}, TempDir());
+  EXPECT_EQ(r.status, 2) << Describe(r);
+  EXPECT_NE(r.err.find("no v4l2src"), std::string::npos) << r.err;
+}
+
+TEST(Runner, CameraCapsThatDoNotParseAreAUsageError) {
+  const Result r = RunRunner({"run", kSource + "/graphs/webcam-track.gst", "--camera-caps=video/x-raw,width=(int"},
+                             TempDir());
+  EXPECT_EQ(r.status, 2) << Describe(r);
+  EXPECT_NE(r.err.find("camera caps do not parse"), std::string::npos) << r.err;
+}
+
+// A live source faster than its analysis: the leaky queue drops frames and the runner says how
+// many. 30 frames in 1 s, 100 ms per frame downstream: about 10 pass, about 20 are dropped.
+TEST(Runner, LeakyQueueDropsAreCountedAndReported) {
+  const Result r = RunRunner({"run", kGraphs + "live-slow.gst"}, TempDir(), std::chrono::seconds(30));
+  ASSERT_EQ(r.status, 0) << Describe(r);
+  unsigned long long in = 0, dropped = 0;
+  const size_t at = r.err.find("facegraph: leaky queue leak: ");
+  ASSERT_NE(at, std::string::npos) << r.err;
+  ASSERT_EQ(std::sscanf(r.err.c_str() + at, "facegraph: leaky queue leak: %llu frames in, %llu dropped",
+                        &in, &dropped), 2) << r.err;
+  EXPECT_EQ(in, 30u) << r.err;
+  // Tolerance: the sleeping element passes 8-14 frames in the ~1 s the source runs (scheduling
+  // on a loaded machine), so 14-22 are dropped; none dropped would mean the count is broken.
+  EXPECT_GE(dropped, 14u) << r.err;
+  EXPECT_LE(dropped, 22u) << r.err;
 }
 
 }  // namespace

@@ -4,6 +4,17 @@
 // Usage:
 //   facegraph run FILE [--verbose] [--fatal-warnings] [--reconnect] [--stall-timeout=S]
 //   facegraph check FILE          parse and link only (no state change); exit 0 or 2
+//   facegraph cameras [--max-height=N] [--modes-file=FILE]   the cameras, their modes and the
+//                                 mode the webcam graphs use (docs/cameras.md)
+//
+// Cameras (graphs with v4l2src, docs/cameras.md): --camera=/dev/videoN or FACEGRAPH_CAMERA sets
+// the device of every v4l2src. When the capsfilter after v4l2src leaves the size open (the
+// webcam graphs' "video/x-raw,framerate=30/1;image/jpeg,framerate=30/1"), the runner replaces it
+// with the camera's best mode for 30 fps (largest size up to --max-height, default 1080; raw
+// before MJPG), or with --camera-caps=CAPS / FACEGRAPH_CAMERA_CAPS. A graph with facevitals
+// holds exposure, gain and white balance after 2 s of frames (--no-camera-lock: leave them).
+// At the end, every leaky queue (the live graphs' queue before the analysis) reports the frames
+// it dropped.
 //
 // Graph files: gst-launch syntax; lines whose first character is '#' are comments; the
 // remaining lines are joined with spaces. Every occurrence of $FACEGRAPH_OUT or
@@ -69,6 +80,7 @@
 #include <vector>
 
 #include "engine/graph/latency.h"
+#include "tools/runner/cameras.h"
 
 namespace {
 
@@ -92,6 +104,9 @@ int Usage() {
                "usage: facegraph run FILE [--verbose] [--fatal-warnings] [--reconnect]\n"
                "                          [--stall-timeout=SECONDS]\n"
                "       facegraph check FILE\n"
+               "       facegraph cameras [--max-height=N] [--modes-file=V4L2CTL_OUTPUT]\n"
+               "Camera graphs: --camera=/dev/videoN (FACEGRAPH_CAMERA), --camera-caps=CAPS\n"
+               "(FACEGRAPH_CAMERA_CAPS), --max-height=N (default 1080), --no-camera-lock\n"
                "Runs a GStreamer graph file (gst-launch syntax, '#' comment lines).\n"
                "$FACEGRAPH_OUT in the file is replaced by $FACEGRAPH_OUT (default: out),\n"
                "$FACEGRAPH_INPUT by $FACEGRAPH_INPUT (no default: set it).\n");
@@ -600,6 +615,8 @@ struct Options {
   bool fatal_warnings = false;
   bool reconnect = false;        // restart the pipeline when its source fails, stalls or ends live
   double stall_timeout_s = 0;    // no frame for this long: a stalled source (0: not watched)
+  fg::CameraOptions camera;      // device, caps and control lock for v4l2src graphs
+  std::string modes_file;        // cameras --modes-file: v4l2-ctl output instead of the monitor
 };
 
 int Run(const Options& opt) {
@@ -623,6 +640,15 @@ int Run(const Options& opt) {
     std::fprintf(stderr, "facegraph: %s: ok\n", opt.file.c_str());
     return kExitOk;
   }
+  fg::CameraSetup camera;
+  if (!fg::PrepareCamera(pipeline, opt.camera, &camera, &error)) {
+    std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(), error.c_str());
+    gst_object_unref(pipeline);
+    return kExitUsage;
+  }
+  fg::CameraControlLock camera_lock(pipeline, opt.camera);
+  fg::LeakyQueueDrops drops;  // the live graphs' leaky queue: frames dropped, at the end
+  drops.Attach(pipeline);
   if (uses_out && g_mkdir_with_parents(out_dir.c_str(), 0755) != 0) {
     std::fprintf(stderr, "facegraph: %s: cannot create output directory %s: %s\n",
                  opt.file.c_str(), out_dir.c_str(), std::strerror(errno));
@@ -744,6 +770,8 @@ int Run(const Options& opt) {
         std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(), parse_message.c_str());
         return kExitError;
       }
+      fg::ApplyCamera(pipeline, camera);
+      drops.Attach(pipeline);
       bus = gst_element_get_bus(pipeline);
       probes = std::make_unique<LatencyProbes>();
       probes->Attach(GST_BIN(pipeline));
@@ -755,6 +783,7 @@ int Run(const Options& opt) {
       }
       continue;
     }
+    camera_lock.Poll(NowNs(), input.Frames() > 0);
     // Frames flow again since the last (re)start: the next failure starts the back-off anew.
     if (input.LastFrameNs() > started_ns) backoff_s = kFirstBackoffS;
     // A source that stopped sending without EOS or error (a camera or server that hangs).
@@ -826,8 +855,10 @@ int Run(const Options& opt) {
     gst_message_unref(msg);
   }
 
+  drops.Print();
   net.AddRtpLoss(GST_BIN(pipeline));
   gst_element_set_state(pipeline, GST_STATE_NULL);
+  camera_lock.Restore();
   gst_object_unref(bus);
   if (input.Frames() >= 0)
     std::fprintf(stderr, "facegraph: %lld video frames analysed\n",
@@ -866,7 +897,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "-h" || args[0] == "--help") return Usage();
   opt.command = args[0];
-  if (opt.command != "run" && opt.command != "check") return Usage();
+  if (opt.command != "run" && opt.command != "check" && opt.command != "cameras") return Usage();
+  if (const char* cam = std::getenv("FACEGRAPH_CAMERA")) opt.camera.device = cam;
+  if (const char* caps = std::getenv("FACEGRAPH_CAMERA_CAPS")) opt.camera.caps = caps;
   for (size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "--verbose" || args[i] == "-v") {
       opt.verbose = true;
@@ -883,6 +916,25 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "facegraph: --stall-timeout wants seconds >= 0, not \"%s\"\n", v.c_str());
         return Usage();
       }
+    } else if (args[i].rfind("--camera=", 0) == 0) {
+      opt.camera.device = args[i].substr(9);
+      opt.camera.device_from_flag = true;
+    } else if (args[i].rfind("--camera-caps=", 0) == 0) {
+      opt.camera.caps = args[i].substr(14);
+    } else if (args[i].rfind("--modes-file=", 0) == 0) {
+      opt.modes_file = args[i].substr(13);
+    } else if (args[i] == "--no-camera-lock") {
+      opt.camera.lock_controls = false;
+    } else if (args[i].rfind("--max-height=", 0) == 0) {
+      char* end = nullptr;
+      const std::string v = args[i].substr(13);
+      const long h = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end || h <= 0 || h > 100000) {
+        std::fprintf(stderr, "facegraph: --max-height wants a positive number of lines, not \"%s\"\n",
+                     v.c_str());
+        return Usage();
+      }
+      opt.camera.max_height = static_cast<int>(h);
     } else if (!args[i].empty() && args[i][0] == '-') {
       std::fprintf(stderr, "facegraph: unknown option %s\n", args[i].c_str());
       return Usage();
@@ -891,6 +943,13 @@ int main(int argc, char** argv) {
     } else {
       return Usage();
     }
+  }
+  if (opt.command == "cameras") {
+    if (!opt.file.empty()) return Usage();
+    ScanPluginDir(opt.verbose);
+    const int status = fg::ListCameras(opt.camera, opt.modes_file);
+    gst_deinit();
+    return status;
   }
   if (opt.file.empty()) return Usage();
   const int status = Run(opt);
