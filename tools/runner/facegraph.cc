@@ -394,8 +394,10 @@ class InputWatch {
     g_free(detail);
   }
 
-  // The explanation of an error, or "" when the input is not its cause.
-  std::string Explain() const {
+  // The explanation of an error posted by `culprit` (nullptr: the end of the stream), or ""
+  // when the input is not its cause. "Nothing readable" is said only of errors from the file
+  // side (a decoder bin, its typefinder or demuxer, filesrc), never of a camera that failed.
+  std::string Explain(GstObject* culprit = nullptr) const {
     std::lock_guard<std::mutex> lock(mu_);
     if (!missing_.empty()) {
       std::string text = "the input needs a decoder or demuxer that is not installed: ";
@@ -412,7 +414,7 @@ class InputWatch {
       for (const std::string& m : pads_) held += (held.empty() ? "" : ", ") + m;
       return "the input has no video stream (it holds: " + held + ")";
     }
-    if (decoders_ && pads_.empty() && unknown_.empty())
+    if (decoders_ && pads_.empty() && unknown_.empty() && (!culprit || FromFileSide(culprit)))
       return "nothing in the input could be read as a video (empty, truncated before its first "
              "frame, or not a media file: check the file)";
     if (!unknown_.empty()) return "no decoder for " + unknown_.front();
@@ -459,6 +461,16 @@ class InputWatch {
   };
 
   // Streaming threads: one relaxed add and store per frame.
+  static bool FromFileSide(GstObject* culprit) {
+    gchar* path = gst_object_get_path_string(culprit);
+    const std::string p = path ? path : "";
+    g_free(path);
+    if (p.find("decodebin") != std::string::npos || p.find("typefind") != std::string::npos)
+      return true;
+    GstElementFactory* f = GST_IS_ELEMENT(culprit) ? gst_element_get_factory(GST_ELEMENT(culprit)) : nullptr;
+    return f && std::string(GST_OBJECT_NAME(f)) == "filesrc";
+  }
+
   static GstPadProbeReturn CountFrame(GstPad*, GstPadProbeInfo*, gpointer data) {
     auto* c = static_cast<Counter*>(data);
     c->n.fetch_add(1, std::memory_order_relaxed);
@@ -665,7 +677,7 @@ int Run(const Options& opt) {
   // Prints an error and, when the input explains it, what the input held.
   auto report_error = [&](GstMessage* msg) {
     PrintMessage(opt.file, msg);
-    const std::string why = input.Explain();
+    const std::string why = input.Explain(GST_MESSAGE_SRC(msg));
     if (!why.empty()) std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(), why.c_str());
   };
 
