@@ -32,6 +32,15 @@ void InitGstOnce() {
   static bool done = false;
   if (done) return;
   done = true;
+  // The environment the tests were designed for, set here rather than by ctest: CMake 3.25's
+  // gtest_discover_tests keeps only the first item of a list-valued ENVIRONMENT property, so
+  // the registry, the in-process scan and fatal criticals were silently lost. A variable the
+  // caller already set (tools/test's AddressSanitizer stage) wins.
+  g_setenv("GST_PLUGIN_PATH", "", FALSE);
+  g_setenv("GST_REGISTRY", FG_TEST_REGISTRY, FALSE);
+  g_setenv("GST_REGISTRY_FORK", "no", FALSE);
+  // G_DEBUG=fatal-criticals is read when GLib loads, before main: the same effect by call.
+  g_log_set_always_fatal(static_cast<GLogLevelFlags>(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR));
   gst_init(nullptr, nullptr);
   ASSERT_TRUE(gst_plugin_register_static(GST_VERSION_MAJOR, GST_VERSION_MINOR, "facegraph",
                                          "facegraph elements (statically registered for tests)",
