@@ -19,6 +19,7 @@ std::unique_ptr<FaceAvatar> FaceAvatar::Create(const std::string& models_dir, st
   a->basis_ = std::move(*basis);
   a->mirror_ = std::make_unique<MirrorSolver>(a->canonical_, *a->basis_);
   a->warp_ = std::make_unique<FaceWarp>(a->canonical_.triangles);
+  a->warp_->SetSkirt(kWarpSkirtScale);  // no tear where the face oval moves (warp.h)
   const size_t n = static_cast<size_t>(a->basis_->size());
   a->overlay_.assign(n, 0.f);
   a->scratch_w_.assign(n, 0.f);

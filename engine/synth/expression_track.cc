@@ -143,6 +143,7 @@ std::unique_ptr<ExpressionTrack> ExpressionTrack::FromLandmarks(
   t->height_ = height;
   t->own_ = OwnExpression(t->canonical_, t->neutral_, t->fit_);
   t->warp_ = std::make_unique<render::FaceWarp>(t->canonical_.triangles);
+  t->warp_->SetSkirt(render::kWarpSkirtScale);  // no tear where the face oval moves
   t->deltas_.resize(kMeshLandmarks);
   t->source_.resize(kMeshLandmarks);
   t->target_.resize(kMeshLandmarks);
