@@ -20,6 +20,7 @@ std::unique_ptr<FaceAvatar> FaceAvatar::Create(const std::string& models_dir, st
   a->mirror_ = std::make_unique<MirrorSolver>(a->canonical_, *a->basis_);
   a->warp_ = std::make_unique<FaceWarp>(a->canonical_.triangles);
   a->warp_->SetSkirt(kWarpSkirtScale);  // no tear where the face oval moves (warp.h)
+  a->face_texture_ = MakeFaceTexture(a->canonical_);
   const size_t n = static_cast<size_t>(a->basis_->size());
   a->overlay_.assign(n, 0.f);
   a->scratch_w_.assign(n, 0.f);
@@ -215,7 +216,8 @@ void FaceAvatar::RenderPanel(const draw::MutableImageView& frame) {
       neutral = gltf_->positions;
     } else {
       basis_->Apply(s.shown, morphed_);
-      mesh = {morphed_, canonical_.triangles, {}};
+      mesh = {morphed_, canonical_.triangles, canonical_.uvs};
+      material.texture = &face_texture_;
       neutral = basis_->neutral();
     }
     Camera cam = Camera::Fit(neutral, sub_w, layout.panel.h, 0.85f);

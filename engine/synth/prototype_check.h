@@ -83,6 +83,11 @@ class PrototypeCheck {
 
   // The unwarped photo, classified as the rows are. False when no single face is tracked.
   bool ClassifyPhoto(EmotionProbs* out);
+  // Any picture (packed RGB), classified as the rows are (e.g. the rendered avatar). False
+  // when no single face is tracked on it.
+  bool ClassifyPicture(const ImageView& picture, EmotionProbs* out) {
+    return Classify(picture, out);
+  }
   // Renders and classifies every row. False and *error naming the row when a rendered
   // picture has not exactly one tracked face or the classifier fails. pictures (optional):
   // the rendered picture of each row (kPrototypeRows order), the photo's size.
