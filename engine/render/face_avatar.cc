@@ -74,6 +74,7 @@ bool FaceAvatar::SetInstruction(std::string_view text, InstructionError* error) 
     return false;
   }
   instruction_ = WeightCurve(std::move(r.keyframes));
+  instruction_.SetTiming(FacsOnsetTiming(basis_->names()));  // brows lead, cheeks lag (curve.h)
   overlay_origin_pending_ = true;
   return true;
 }

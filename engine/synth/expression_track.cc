@@ -157,6 +157,7 @@ bool ExpressionTrack::SetInstruction(std::string_view text, InstructionError* er
     return false;
   }
   curve_ = WeightCurve(std::move(r.keyframes));
+  curve_.SetTiming(FacsOnsetTiming(basis_->names()));  // as faceavatar's instruction (curve.h)
   return true;
 }
 
