@@ -20,6 +20,23 @@ constexpr int kBrowOuter = 300, kBrowMiddle = 334, kBrowInner = 336;
 constexpr int kLipUpperInner = 13, kLipLowerInner = 14;
 constexpr int kMouthCorner = 291, kNoseWing = 327;
 
+// Full-intensity amplitudes (canonical cm), each from the reference named in blendshapes.h
+// ("Amplitudes").
+constexpr float kBrowInnerRaise = 0.85f;   // AU1
+constexpr float kBrowOuterRaise = 0.80f;   // AU2
+constexpr float kBrowLower = 0.60f;        // AU4, down
+constexpr float kBrowDrawIn = 0.40f;       // AU4, towards the midline
+constexpr float kForeheadReach = 2.8f;     // AU1/2: forehead above the brow follows this far
+constexpr float kCheekRaise = 0.50f;       // AU6
+constexpr float kCheekBrowLower = 0.15f;   // AU6, the brow's outer end drawn down
+constexpr float kNoseWingRaise = 0.45f;    // AU9
+constexpr float kGlabellaLower = 0.20f;    // AU9, the skin between the brows pulled down
+constexpr float kSneerLipRaise = 0.20f;    // AU9, the upper lip's middle drawn up
+constexpr float kSmileOut = 0.66f, kSmileUp = 0.71f, kSmileBack = 0.20f;  // AU12
+constexpr float kFrownDown = 0.50f, kFrownOut = 0.10f;                    // AU15
+constexpr float kStretchOut = 0.60f, kStretchDown = 0.20f;                // AU20
+constexpr float kLowerLipDown = 0.50f;                                    // AU16
+
 float Bump(float r) {  // (1 - r^2)^2 on [0, 1): C1, 1 at 0, 0 from 1 on
   if (r >= 1) return 0;
   const float a = 1 - r * r;
@@ -69,6 +86,14 @@ struct Anchors {
     return d <= lid ? 1.0f : Bump((d - lid) / fade);
   }
   float BrowGate(const Vec3& p) const { return Smoothstep((p[1] - brow_y_gate) / 0.8f); }
+  // A brow raise's weight field about a brow point (cx, cy): a bump of `radius` across,
+  // stretched upward over kForeheadReach above the brow (the lower forehead moves with the
+  // brow, fading towards the hairline), gated to nothing at the eyelids.
+  float BrowField(const Vec3& p, float cx, float cy, float radius) const {
+    const float dx = (p[0] - cx) / radius;
+    const float dy = (p[1] - cy) / (p[1] > cy ? kForeheadReach : radius);
+    return FlatBump(std::hypot(dx, dy), 0.45f) * BrowGate(p);
+  }
 };
 
 using Builder = std::function<void(const Anchors&, Field&)>;
@@ -162,16 +187,18 @@ std::vector<TargetDef> Definitions() {
        }},
       {"mouthSmileLeft", true,
        [](const Anchors& a, Field& f) {
+         // The corner and the cheek beside it (flat within 0.3 of the radius: the corner
+         // region moves as a whole, so the corner gets the full amplitude).
          ForEach(a, f, [&](const Vec3& p) {
-           const float b = Bump(Dist2(p, a.corner[0], a.corner[1]) / 2.3f);
-           return Vec3{0.3f * b, 0.45f * b, -0.2f * b};
+           const float b = FlatBump(Dist2(p, a.corner[0], a.corner[1]) / 2.8f, 0.15f);
+           return Vec3{kSmileOut * b, kSmileUp * b, -kSmileBack * b};
          });
        }},
       {"mouthFrownLeft", true,
        [](const Anchors& a, Field& f) {
          ForEach(a, f, [&](const Vec3& p) {
-           const float b = Bump(Dist2(p, a.corner[0], a.corner[1]) / 1.9f);
-           return Vec3{0.05f * b, -0.4f * b, 0};
+           const float b = FlatBump(Dist2(p, a.corner[0], a.corner[1]) / 2.2f, 0.15f);
+           return Vec3{kFrownOut * b, -kFrownDown * b, 0};
          });
        }},
       {"mouthDimpleLeft", true,
@@ -184,8 +211,8 @@ std::vector<TargetDef> Definitions() {
       {"mouthStretchLeft", true,
        [](const Anchors& a, Field& f) {
          ForEach(a, f, [&](const Vec3& p) {
-           const float b = Bump(Dist2(p, a.corner[0], a.corner[1] - 0.3f) / 2.7f);
-           return Vec3{0.45f * b, -0.15f * b, -0.05f * b};
+           const float b = FlatBump(Dist2(p, a.corner[0], a.corner[1] - 0.3f) / 2.7f, 0.15f);
+           return Vec3{kStretchOut * b, -kStretchDown * b, -0.05f * b};
          });
        }},
       {"mouthShrugLower", false,
@@ -212,7 +239,7 @@ std::vector<TargetDef> Definitions() {
          ForEach(a, f, [&](const Vec3& p) {
            const float b =
                Bump(Dist2(p, 1.2f, a.lip_y - 0.6f) / 1.8f) * Smoothstep((a.lip_y - p[1]) / 0.15f);
-           return Vec3{0, -0.45f * b, 0};
+           return Vec3{0, -kLowerLipDown * b, 0};
          });
        }},
       {"mouthUpperUpLeft", true,
@@ -228,18 +255,17 @@ std::vector<TargetDef> Definitions() {
          const Vec3 &m = a.P(kBrowMiddle), &i = a.P(kBrowInner);
          const float cx = 0.5f * (m[0] + i[0]), cy = 0.5f * (m[1] + i[1]);
          ForEach(a, f, [&](const Vec3& p) {
-           const float b = Bump(Dist2(p, cx, cy) / 2.4f) * a.BrowGate(p);
-           return Vec3{-0.22f * b, -0.45f * b, 0};
+           const float b = FlatBump(Dist2(p, cx, cy) / 2.4f, 0.6f) * a.BrowGate(p);
+           return Vec3{-kBrowDrawIn * b, -kBrowLower * b, 0};
          });
        }},
       {"browInnerUp", false,
        [](const Anchors& a, Field& f) {
          const Vec3& i = a.P(kBrowInner);
          ForEach(a, f, [&](const Vec3& p) {
-           const float b =
-               (Bump(Dist2(p, i[0], i[1]) / 1.9f) + Bump(Dist2(p, -i[0], i[1]) / 1.9f)) *
-               a.BrowGate(p);
-           return Vec3{0, 0.6f * b, 0};
+           const float b = std::min(1.0f, a.BrowField(p, i[0], i[1], 1.9f) +
+                                              a.BrowField(p, -i[0], i[1], 1.9f));
+           return Vec3{0, kBrowInnerRaise * b, 0};
          });
        }},
       {"browOuterUpLeft", true,
@@ -247,8 +273,7 @@ std::vector<TargetDef> Definitions() {
          const Vec3 &o = a.P(kBrowOuter), &m = a.P(kBrowMiddle);
          const float cx = 0.5f * (o[0] + m[0]), cy = 0.5f * (o[1] + m[1]);
          ForEach(a, f, [&](const Vec3& p) {
-           const float b = Bump(Dist2(p, cx, cy) / 2.1f) * a.BrowGate(p);
-           return Vec3{0, 0.55f * b, 0};
+           return Vec3{0, kBrowOuterRaise * a.BrowField(p, cx, cy, 2.1f), 0};
          });
        }},
       {"cheekPuff", false,
@@ -262,16 +287,30 @@ std::vector<TargetDef> Definitions() {
       {"cheekSquintLeft", true,
        [](const Anchors& a, Field& f) {
          const float cy = 0.5f * (a.P(kLidUpper)[1] + a.P(kLidLower)[1]) - 1.8f;
+         const Vec3& brow = a.P(kBrowOuter);
          ForEach(a, f, [&](const Vec3& p) {
-           const float b = Bump(Dist2(p, a.eye_cx, cy) / 2.0f);
-           return Vec3{0, 0.35f * b, 0.1f * b};
+           // Orbicularis oculi's orbital part also draws the outer brow down a little.
+           const float outer = Bump(Dist2(p, brow[0], brow[1]) / 1.6f) * a.BrowGate(p);
+           const float b = FlatBump(Dist2(p, a.eye_cx, cy) / 2.2f, 0.3f);
+           // The lids themselves stay (AU6's narrowing of the eye is eyeSquint's, see the AU
+           // table): the cheek's rise fades out over the lower lid's cushion.
+           const float lid = a.LowerLid(p, 0.8f);
+           return Vec3{0, kCheekRaise * b * (1 - lid) - kCheekBrowLower * outer, 0.1f * b};
          });
        }},
       {"noseSneerLeft", true,
        [](const Anchors& a, Field& f) {
          const Vec3& n = a.P(kNoseWing);
+         const Vec3& brow = a.P(kBrowInner);
          ForEach(a, f, [&](const Vec3& p) {
-           return Vec3{0, 0.3f * Bump(Dist2(p, n[0], n[1] + 0.3f) / 1.6f), 0};
+           // Nose wing and the side of the nose up; the skin between the brows (this side's
+           // half) down; the upper lip's middle-to-side drawn up with the wing.
+           const float wing = FlatBump(Dist2(p, n[0], n[1] + 0.2f) / 1.8f, 0.2f);
+           const float glabella = Bump(Dist2(p, 0.5f * brow[0], brow[1] - 0.3f) / 1.5f) *
+                                  Smoothstep((p[0] + 0.3f) / 0.6f);
+           const float lip = Bump(Dist2(p, 0.6f, a.lip_y + 0.5f) / 1.3f) *
+                             Smoothstep((p[1] - a.lip_y) / 0.15f);
+           return Vec3{0, kNoseWingRaise * wing - kGlabellaLower * glabella + kSneerLipRaise * lip, 0};
          });
        }},
   };
@@ -383,7 +422,8 @@ const std::vector<ActionUnit>& ActionUnitTable() {
       {2, "outer brow raiser", {{"browOuterUpLeft", 1}, {"browOuterUpRight", 1}}},
       {4, "brow lowerer", {{"browDownLeft", 1}, {"browDownRight", 1}}},
       {5, "upper lid raiser", {{"eyeWideLeft", 1}, {"eyeWideRight", 1}}},
-      {6, "cheek raiser", {{"cheekSquintLeft", 1}, {"cheekSquintRight", 1}}},
+      {6, "cheek raiser",
+       {{"cheekSquintLeft", 1}, {"cheekSquintRight", 1}, {"eyeSquintLeft", 0.5f}, {"eyeSquintRight", 0.5f}}},
       {7, "lid tightener", {{"eyeSquintLeft", 1}, {"eyeSquintRight", 1}}},
       {9, "nose wrinkler", {{"noseSneerLeft", 1}, {"noseSneerRight", 1}}},
       {10, "upper lip raiser", {{"mouthUpperUpLeft", 1}, {"mouthUpperUpRight", 1}}},
@@ -397,7 +437,7 @@ const std::vector<ActionUnit>& ActionUnitTable() {
       {22, "lip funneler", {{"mouthFunnel", 1}}},
       {23, "lip tightener", {{"mouthPressLeft", 1}, {"mouthPressRight", 1}}},
       {24, "lip pressor", {{"mouthPressLeft", 1}, {"mouthPressRight", 1}}},
-      {26, "jaw drop", {{"jawOpen", 0.5f}}},
+      {26, "jaw drop", {{"jawOpen", 0.7f}}},
       {27, "mouth stretch", {{"jawOpen", 1}}},
       {43, "eyes closed", {{"eyeBlinkLeft", 1}, {"eyeBlinkRight", 1}}},
   };

@@ -28,18 +28,29 @@
 //                      lid's cushion), upper lid lowers 0.1 gap(u).
 //   eyeWide{L,R}       upper lid band rises 0.6 gap(u), fading upward over 2.2 cm (the
 //                      skin up to the brow follows the raised lid).
-//   browDown{L,R}      brow centred between 334 and 336: down 0.45 cm and 0.22 cm towards
-//                      the midline (the corrugator draws the brows together), radius
-//                      2.4 cm, gated ("gated" = times S((y - (386.y + 0.5)) / 0.8):
-//                      nothing at the eyelids, full from 1.3 cm above the lid up).
-//   browInnerUp        both inner brows (107, 336): up 0.6 cm, radius 1.9 cm, gated.
-//   browOuterUp{L,R}   outer brow (between 300 and 334): up 0.55 cm, radius 2.1 cm, gated.
-//   cheekSquint{L,R}   cheek below the eye (1.8 cm below the eye centre): up 0.35 cm and
-//                      forward 0.1 cm, radius 2.0 cm.
+//   browDown{L,R}      brow centred between 334 and 336: down 0.6 cm and 0.4 cm towards
+//                      the midline (the corrugator draws the brows together), flat within
+//                      0.6 of its 2.4 cm radius (334 and 336 get the full amount); it drags the skin above the lid fold with
+//                      it (S((y - (386.y + 0.1)) / 0.9): the eye is hooded from above, the
+//                      lid margin itself stays).
+//   browInnerUp        both inner brows (107, 336): up 0.85 cm, radius 1.9 cm across,
+//                      stretched to 2.8 cm above the brow (the lower forehead moves with
+//                      it, fading towards the hairline), flat within 0.45 of that, gated
+//                      ("gated" = times S((y - (386.y + 0.5)) / 0.8): nothing at the
+//                      eyelids, full from 1.3 cm above the lid up).
+//   browOuterUp{L,R}   outer brow (between 300 and 334): up 0.8 cm, radius 2.1 cm across,
+//                      2.8 cm above, flat within 0.45 (334 and 300 get the full amount),
+//                      gated.
+//   cheekSquint{L,R}   cheek below the eye (1.8 cm below the eye centre): up 0.5 cm and
+//                      forward 0.1 cm, flat within 0.3 of its 2.2 cm radius, fading out over
+//                      the lower lid's cushion (the lids are eyeSquint's); the outer brow
+//                      (300) is drawn down 0.15 cm (radius 1.6 cm, gated).
 //   cheekPuff          both cheeks (centres (+-3.9, -2.3) cm, beside and above the mouth
 //                      corners): outward 0.45 cm, forward 0.15 cm, radius 2.2 cm.
-//   noseSneer{L,R}     nose wing and the side of the nose (centre 0.3 cm above 327): up
-//                      0.3 cm, radius 1.6 cm.
+//   noseSneer{L,R}     nose wing and the side of the nose (centre 0.2 cm above 327, flat
+//                      within 0.36 cm): up 0.45 cm, radius 1.8 cm; this side's half of the
+//                      skin between the brows down 0.2 cm (radius 1.5 cm); the upper lip
+//                      beside the philtrum up 0.2 cm (radius 1.3 cm, above the lip line).
 //   jawOpen            the lower face rotates 14 degrees about a horizontal axis through
 //                      (0, 0, -2) (near the jaw joints): weight 1 below the inner lip line
 //                      (y of 13/14 mid), 0 above, with a transition band that is sharp
@@ -54,20 +65,52 @@
 //                      no opening.
 //   mouth{Left,Right}  mouth (radius 3.2 cm about the mouth centre) sideways 0.5 cm
 //                      towards the subject's left / right.
-//   mouthSmile{L,R}    corner 291/61: out 0.3, up 0.45, back 0.2 cm, radius 2.3 cm.
-//   mouthFrown{L,R}    corner: down 0.4 cm, out 0.05 cm, radius 1.9 cm.
+//   mouthSmile{L,R}    corner 291/61: out 0.66, up 0.71, back 0.2 cm, radius 2.8 cm (flat
+//                      within 0.15 of it; the cheek beside the corner rises with it).
+//   mouthFrown{L,R}    corner: down 0.5 cm, out 0.1 cm, radius 2.2 cm (flat within 0.15).
 //   mouthDimple{L,R}   corner: back 0.35 cm, out 0.15 cm, radius 1.6 cm.
-//   mouthStretch{L,R}  corner and the lower lip's side: out 0.45 cm, down 0.15 cm, radius
-//                      2.7 cm centred 0.3 cm below the corner.
+//   mouthStretch{L,R}  corner and the lower lip's side: out 0.6 cm, down 0.2 cm, radius
+//                      2.7 cm centred 0.3 cm below the corner (flat within 0.15).
 //   mouthPress{L,R}    lips on that side (window 0..2.8 cm from the midline) squeeze
 //                      towards the lip line by 0.25 cm each and back by 0.12 cm, within
 //                      1.1 cm of it.
 //   mouthUpperUp{L,R}  upper lip on that side (centre 1.2 cm out, 0.55 cm above the lip
 //                      line): up 0.45 cm, radius 1.8 cm, only above the lip line.
 //   mouthLowerDown{L,R} lower lip on that side (1.2 cm out, 0.6 cm below the line): down
-//                      0.45 cm, radius 1.8 cm, only below the lip line.
+//                      0.5 cm, radius 1.8 cm, only below the lip line.
 //   mouthShrugLower    chin boss and lower lip (centre 2.2 cm below the lip line): up
 //                      0.3 cm and forward 0.15 cm, radius 2.2 cm, only below the lip line.
+//
+// Amplitudes (issue 15: expressions a person can see on a real photo). Each AU's amount at
+// full intensity, on the canonical face (whose proportions are an adult's: mouth 4.9 cm
+// wide, brow 2 cm above the upper lid, 17.7 cm forehead top to chin):
+//   AU1/AU2  brow raise 0.85 / 0.8 cm: maximal frontalis excursion of the mid-brow,
+//            7.6-9.0 mm in 81 normal subjects (Cruz & Cruz 2004, Arq Bras Oftalmol
+//            67:237); ~10 mm is the clinical norm for frontalis action. The lower forehead
+//            moves up with the brow, the upper part much less (Cotofana et al., "The
+//            bidirectional movement of the frontalis muscle", Plast
+//            Reconstr Surg: the forehead's skin moves up below a line at ~60% of its
+//            height): hence the 2.8 cm upward reach.
+//   AU4      brow down 0.6 cm, in 0.4 cm: about two thirds of the raise; no measured
+//            figure at hand, chosen so that the inner brows visibly meet and hood the eye
+//            (the depressors' range is smaller than the frontalis's).
+//   AU5      upper lid up 0.6 of the 0.67 cm lid gap (0.4 cm: sclera shows above the iris).
+//   AU6      cheek up 0.5 cm, outer brow down 0.15 cm (chosen: a visible cheek lift); the
+//            eye narrows from below through eyeSquint 0.5 (the lower lid up 0.15 cm, half
+//            of AU7's 0.3 cm).
+//   AU7      lower lid up 0.45 gap (0.3 cm).
+//   AU9      nose wing up 0.45 cm (chosen), the glabella down 0.2 cm, the upper lip 0.2 cm.
+//   AU12     corner out 0.66 cm, up 0.71 cm: smiles widen the mouth by 27% with the
+//            corners moving up-and-out at ~47 degrees (Van der Geld et al. 2005, Am J
+//            Orthod Dentofacial Orthop 128:8-15): 27% of 4.9 cm is 1.32 cm, 0.66 cm per
+//            corner, and tan(47) x 0.66 = 0.71 cm up.
+//   AU15     corner down 0.5 cm (chosen: half the AU12 excursion), AU16 lower lip 0.5 cm,
+//   AU20     corner out 0.6 cm (about the smile's widening without its lift).
+//   AU26     jawOpen 0.7: 9.8 degrees, the lower lip 1.2 cm down (AU26 spans lips parted to
+//            about half of a full opening; the chin 0.85 cm down and forward; AU27 =
+//            jawOpen 1, 14 degrees, the lower lip 1.65 cm).
+// tests/avatar/facs_amplitude_test asserts each of these at its landmark, alone and in
+// each prototype.
 //
 // FACS. Action units (AU) map to blendshapes as follows (the usual ARKit <-> FACS
 // correspondence; L/R pairs both at the AU's weight):
@@ -75,7 +118,7 @@
 //   AU2  outer brow raiser   -> browOuterUpLeft/Right
 //   AU4  brow lowerer        -> browDownLeft/Right
 //   AU5  upper lid raiser    -> eyeWideLeft/Right
-//   AU6  cheek raiser        -> cheekSquintLeft/Right
+//   AU6  cheek raiser        -> cheekSquintLeft/Right, eyeSquintLeft/Right 0.5
 //   AU7  lid tightener       -> eyeSquintLeft/Right
 //   AU9  nose wrinkler       -> noseSneerLeft/Right
 //   AU10 upper lip raiser    -> mouthUpperUpLeft/Right
@@ -89,7 +132,7 @@
 //   AU22 lip funneler        -> mouthFunnel
 //   AU23 lip tightener       -> mouthPressLeft/Right
 //   AU24 lip pressor         -> mouthPressLeft/Right
-//   AU26 jaw drop            -> jawOpen 0.5   (AU27 mouth stretch = jawOpen 1)
+//   AU26 jaw drop            -> jawOpen 0.7   (AU27 mouth stretch = jawOpen 1)
 //   AU43 eyes closed         -> eyeBlinkLeft/Right
 // Cardinal expressions (Ekman & Friesen's prototypes; every AU at 1 unless said):
 //   neutral   no AU                          (all weights 0)

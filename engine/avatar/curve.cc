@@ -44,11 +44,32 @@ void WeightCurve::Evaluate(double t, std::span<float> weights, std::span<float> 
   const Keyframe& b = *it;
   const double span = b.t - a.t;  // > 0: upper_bound skipped equal times
   const double tau = (t - a.t) / span;
-  const double s = MinimumJerk(tau), ds = MinimumJerkVelocity(tau) / span;
-  for (size_t i = 0; i < nw; ++i)
-    weights[i] = static_cast<float>(a.weights[i] + (b.weights[i] - a.weights[i]) * s);
-  for (size_t i = 0; i < nv; ++i)
-    velocity[i] = static_cast<float>((b.weights[i] - a.weights[i]) * ds);
+  for (size_t i = 0; i < std::max(nw, nv); ++i) {
+    double lo = 0, hi = 1;
+    if (i < timing_.size() && timing_[i].start >= 0 && timing_[i].end <= 1 &&
+        timing_[i].start < timing_[i].end)
+      lo = timing_[i].start, hi = timing_[i].end;
+    const double ti = (tau - lo) / (hi - lo);
+    const double dw = b.weights[i] - a.weights[i];
+    if (i < nw) weights[i] = static_cast<float>(a.weights[i] + dw * MinimumJerk(ti));
+    if (i < nv) velocity[i] = static_cast<float>(dw * MinimumJerkVelocity(ti) / (span * (hi - lo)));
+  }
+}
+
+std::vector<WeightCurve::Window> FacsOnsetTiming(const std::vector<std::string>& names) {
+  auto starts = [](const std::string& n, const char* prefix) { return n.rfind(prefix, 0) == 0; };
+  std::vector<WeightCurve::Window> w(names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string& n = names[i];
+    if (starts(n, "brow") || starts(n, "eyeWide")) w[i] = {0.0f, 0.7f};
+    else if (starts(n, "mouthSmile")) w[i] = {0.0f, 0.8f};
+    else if (starts(n, "cheekSquint")) w[i] = {0.3f, 1.0f};
+    else if (starts(n, "eyeSquint")) w[i] = {0.2f, 1.0f};
+    else if (n == "jawOpen" || starts(n, "mouthStretch") || starts(n, "mouthLowerDown") ||
+             starts(n, "mouthUpperUp"))
+      w[i] = {0.2f, 1.0f};
+  }
+  return w;
 }
 
 }  // namespace fg

@@ -13,6 +13,27 @@
 // last's. Two keyframes at the same time are a jump (instant change): the later one wins
 // from that time on.
 //
+// Per-AU onset timing (SetTiming): each weight may run its transitions over a window
+// [start, end] of every segment (fractions of the segment's duration) instead of the whole
+// of it: tau_i = clamp((tau - start_i) / (end_i - start_i), 0, 1), w_i = w_k + dw s(tau_i).
+// The keyframes' poses and times are unchanged (every weight is at rest on each keyframe);
+// only the order in which the parts of the face move inside a transition changes.
+// FacsOnsetTiming() is the table the instruction language uses (faceavatar, ExpressionTrack):
+//
+//   weights                               window     why
+//   brow*  (AU1, AU2, AU4)                0.0 - 0.7  the brows lead (surprise: brows and
+//   eyeWide* (AU5)                        0.0 - 0.7  lids rise before the jaw drops)
+//   mouthSmile* (AU12)                    0.0 - 0.8  the lip corners lead the smile...
+//   cheekSquint* (AU6)                    0.3 - 1.0  ...the cheeks follow them
+//   eyeSquint* (AU6/7)                    0.2 - 1.0  the lower lids follow the cheeks
+//   jawOpen (AU26/27), mouthStretch*,     0.2 - 1.0  the mouth follows the brows
+//   mouthLowerDown*, mouthUpperUp*
+//   everything else                       0.0 - 1.0
+//
+// The ordering is the (brows lead the mouth in surprise; the cheek raise lags the
+// lip corners), the fractions a design choice: no measured onset lags are cited. At 0.5 s
+// for a transition, the brows finish 150 ms before the jaw does.
+//
 // Threading: immutable after construction; Evaluate is const and allocation-free.
 //
 // Example:
@@ -22,6 +43,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <vector>
 
 #include "engine/avatar/instruction.h"
@@ -41,6 +63,14 @@ class WeightCurve {
   double end() const { return keys_.empty() ? 0.0 : keys_.back().t; }
   const std::vector<Keyframe>& keyframes() const { return keys_; }
 
+  // Per-weight windows (fractions of each transition, 0 <= start < end <= 1); weights past
+  // the table's end, and malformed entries, use [0, 1]. Empty: every weight over [0, 1].
+  struct Window {
+    float start = 0, end = 1;
+  };
+  void SetTiming(std::vector<Window> windows) { timing_ = std::move(windows); }
+  const std::vector<Window>& timing() const { return timing_; }
+
   // Writes min(dims(), weights.size()) weights at time t (seconds) and, when velocity is
   // not empty, their time derivative (per second). An empty curve writes zeros.
   void Evaluate(double t, std::span<float> weights, std::span<float> velocity = {}) const;
@@ -48,7 +78,11 @@ class WeightCurve {
  private:
   std::vector<Keyframe> keys_;
   int dims_ = 0;
+  std::vector<Window> timing_;
 };
+
+// The onset table above, for the weights named `names` (basis order).
+std::vector<WeightCurve::Window> FacsOnsetTiming(const std::vector<std::string>& names);
 
 // The minimum-jerk step s(tau) on [0, 1] (clamped outside) and its derivative ds/dtau.
 double MinimumJerk(double tau);

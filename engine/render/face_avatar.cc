@@ -19,6 +19,8 @@ std::unique_ptr<FaceAvatar> FaceAvatar::Create(const std::string& models_dir, st
   a->basis_ = std::move(*basis);
   a->mirror_ = std::make_unique<MirrorSolver>(a->canonical_, *a->basis_);
   a->warp_ = std::make_unique<FaceWarp>(a->canonical_.triangles);
+  a->warp_->SetSkirt(kWarpSkirtScale);  // no tear where the face oval moves (warp.h)
+  a->face_texture_ = MakeFaceTexture(a->canonical_);
   const size_t n = static_cast<size_t>(a->basis_->size());
   a->overlay_.assign(n, 0.f);
   a->scratch_w_.assign(n, 0.f);
@@ -72,6 +74,7 @@ bool FaceAvatar::SetInstruction(std::string_view text, InstructionError* error) 
     return false;
   }
   instruction_ = WeightCurve(std::move(r.keyframes));
+  instruction_.SetTiming(FacsOnsetTiming(basis_->names()));  // brows lead, cheeks lag (curve.h)
   overlay_origin_pending_ = true;
   return true;
 }
@@ -214,7 +217,8 @@ void FaceAvatar::RenderPanel(const draw::MutableImageView& frame) {
       neutral = gltf_->positions;
     } else {
       basis_->Apply(s.shown, morphed_);
-      mesh = {morphed_, canonical_.triangles, {}};
+      mesh = {morphed_, canonical_.triangles, canonical_.uvs};
+      material.texture = &face_texture_;
       neutral = basis_->neutral();
     }
     Camera cam = Camera::Fit(neutral, sub_w, layout.panel.h, 0.85f);

@@ -9,7 +9,9 @@
 //        │                                                           │
 //        └── face.blendshapes (ARKit names) on every face            ▼
 //   output replace | side-by-side | pip: morph the avatar (canonical face + basis, or a glTF
-//        avatar's ARKit targets), turn it by the head rotation, rasterize, composite
+//        avatar's ARKit targets), turn it by the head rotation, rasterize, composite. The
+//        canonical avatar wears engine/render/face_texture.h's face (eyes that close with
+//        eyeBlink, brows, lips, the mouth's cavity), painted once at Create.
 //   output warp: deform each face's own landmarks by the basis deltas of the weights it
 //        does not already show, piecewise-affine warp of the frame (engine/render/warp.h)
 //
@@ -66,6 +68,7 @@
 #include "engine/face.h"
 #include "engine/geometry/canonical_face.h"
 #include "engine/render/composite.h"
+#include "engine/render/face_texture.h"
 #include "engine/render/gltf_avatar.h"
 #include "engine/render/mouth.h"
 #include "engine/render/rasterizer.h"
@@ -150,6 +153,7 @@ class FaceAvatar {
   WeightCurve instruction_;
   std::optional<Timeline> timeline_;
   std::optional<GltfAvatar> gltf_;
+  Texture face_texture_;  // the canonical avatar's (MakeFaceTexture)
   std::vector<int> gltf_index_;  // basis target -> avatar target (-1: none)
 
   // Clocks.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <utility>
 
 #include "engine/render/triangle.h"
 
@@ -12,6 +14,54 @@ FaceWarp::FaceWarp(std::vector<std::array<int, 3>> triangles) : triangles_(std::
   for (const auto& t : triangles_) max_index_ = std::max({max_index_, t[0], t[1], t[2]});
   for (const auto& t : triangles_)
     if (std::min({t[0], t[1], t[2]}) < 0) max_index_ = std::numeric_limits<int>::max();  // unusable
+}
+
+bool FaceWarp::SetSkirt(float scale) {
+  skirt_scale_ = 0;
+  band_.clear();
+  if (!(scale > 1.0f) || max_index_ < 0 || max_index_ == std::numeric_limits<int>::max())
+    return false;
+  if (boundary_.empty()) {
+    // Edges used by exactly one triangle, kept in the direction their triangle walks them.
+    std::map<std::pair<int, int>, int> uses;
+    for (const auto& t : triangles_)
+      for (int k = 0; k < 3; ++k) {
+        const int a = t[k], b = t[(k + 1) % 3];
+        ++uses[{std::min(a, b), std::max(a, b)}];
+      }
+    std::map<int, int> next;  // a -> b along the boundary
+    for (const auto& t : triangles_)
+      for (int k = 0; k < 3; ++k) {
+        const int a = t[k], b = t[(k + 1) % 3];
+        if (uses[{std::min(a, b), std::max(a, b)}] == 1) next[a] = b;
+      }
+    // Walk every loop; keep the longest (the outer boundary; holes are shorter).
+    std::map<int, bool> seen;
+    for (const auto& [start, unused] : next) {
+      if (seen[start]) continue;
+      std::vector<int> loop;
+      int v = start;
+      while (!seen[v] && next.count(v)) {
+        seen[v] = true;
+        loop.push_back(v);
+        v = next[v];
+      }
+      if (v == start && loop.size() > boundary_.size()) boundary_ = std::move(loop);
+    }
+  }
+  const int n = static_cast<int>(boundary_.size());
+  if (n < 3) return false;
+  // Band point k is boundary vertex k, point n + k its ring point. The loop follows its
+  // triangles' winding, so these two triangles per edge wind the same way.
+  for (int k = 0; k < n; ++k) {
+    const int j = (k + 1) % n;
+    band_.push_back({k, j, n + j});
+    band_.push_back({k, n + j, n + k});
+  }
+  band_source_.resize(2 * n);
+  band_target_.resize(2 * n);
+  skirt_scale_ = scale;
+  return true;
 }
 
 namespace {
@@ -52,16 +102,52 @@ void FaceWarp::Warp(const ImageView& src, std::span<const std::array<float, 3>> 
       static_cast<size_t>(max_index_) >= source.size())
     return;
   if (src.width != dst.width || src.height != dst.height) return;
-  // The target's box, clipped to the frame: the only pixels that can change.
+  // The skirt's band: boundary points as they are (target and source), ring points the same
+  // in both (they do not move). z: the band lies behind every face triangle (the depth
+  // test keeps the smaller z), so it fills only what the face did not cover.
+  const bool skirt = skirt_scale_ > 1.0f && !band_.empty();
+  if (skirt) {
+    const size_t n = boundary_.size();
+    float cx = 0, cy = 0;
+    for (int v : boundary_) cx += source[v][0], cy += source[v][1];
+    cx /= static_cast<float>(n), cy /= static_cast<float>(n);
+    constexpr float kBehind = 1e30f;
+    for (size_t k = 0; k < n; ++k) {
+      const auto& s = source[boundary_[k]];
+      const auto& t = target[boundary_[k]];
+      band_source_[k] = {s[0], s[1], kBehind};
+      band_target_[k] = {t[0], t[1], kBehind};
+      const std::array<float, 3> ring = {cx + skirt_scale_ * (s[0] - cx),
+                                         cy + skirt_scale_ * (s[1] - cy), kBehind};
+      band_source_[n + k] = ring;
+      band_target_[n + k] = ring;
+    }
+  }
+  // The target's box (with the skirt's ring), clipped to the frame: the only pixels that can
+  // change.
   rk::Box box;
   if (!rk::WarpBox(target.data(), target.size(), dst.width, dst.height, &box)) return;
+  if (skirt) {
+    rk::Box ring;
+    if (rk::WarpBox(band_target_.data(), band_target_.size(), dst.width, dst.height, &ring))
+      box = {std::min(box.x0, ring.x0), std::min(box.y0, ring.y0), std::max(box.x1, ring.x1),
+             std::max(box.y1, ring.y1)};
+  }
   const int bx = box.x0, by = box.y0, ex = box.x1, ey = box.y1;
   scratch_.Resize(ex - bx, ey - by);
   scratch_.Fill({0, 0, 0, 0});
   const size_t n = static_cast<size_t>(scratch_.width) * scratch_.height;
   if (depth_.size() < n) depth_.resize(n);
   std::fill_n(depth_.begin(), n, std::numeric_limits<float>::infinity());
-  VisitPixelFormat(src.format, [&]<PixelFormat F>() { WarpTriangles<F>(src, source, target, triangles_, bx, by, scratch_, depth_.data()); });
+  VisitPixelFormat(src.format, [&]<PixelFormat F>() {
+    WarpTriangles<F>(src, source, target, triangles_, bx, by, scratch_, depth_.data());
+    // The skirt: the band between the face outline and a fixed outer ring, so pixels just
+    // outside a moving outline are stretched, not torn.
+    if (skirt) {
+      const std::span<const std::array<float, 3>> bs(band_source_), bt(band_target_);
+      WarpTriangles<F>(src, bs, bt, band_, bx, by, scratch_, depth_.data());
+    }
+  });
   WriteRgba(scratch_, dst, bx, by);
 }
 

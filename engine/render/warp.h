@@ -16,6 +16,17 @@
 // frame (within rounding of the 1/256-pixel vertex snap) and a translated target moves the
 // picture by exactly the translation.
 //
+// Skirt (SetSkirt, off by default). Without it the warp stops at the mesh's outer boundary
+// (the face oval): a boundary vertex that moves (the chin of an opening jaw, the forehead
+// under raised brows) leaves the photo's old pixels beside the new ones: a tear, and
+// whatever crosses the boundary (glasses' temples, hair) breaks there. With a skirt, a band
+// of triangles joins every vertex of the outer boundary loop to a ring point `scale` times
+// as far from the source mesh's centre (x and y, the centre being the mean of the boundary
+// loop's points); ring points do not move, so the band's piecewise-affine warp fades the
+// boundary's displacement linearly to zero at the ring, and pixels beyond the ring stay
+// the photo's. The band is drawn only where the face mesh did not draw (it lies behind
+// every face triangle).
+//
 // Target landmarks from blendshape deltas: DisplaceLandmarks() adds to each source landmark
 // its delta (canonical centimetres, head frame: x right, y up, z towards the camera) rotated
 // by the head rotation and scaled by the fit's pixels per centimetre (engine/tracking/
@@ -49,6 +60,11 @@
 
 namespace fg::render {
 
+// The skirt ring's distance from the face centre, in multiples of the face boundary's (what
+// warp mode and ExpressionTrack use): wide enough that the largest boundary move (the chin
+// of a full jawOpen, about 2 cm on a 9 cm radius) leaves the band well inside its ring.
+inline constexpr float kWarpSkirtScale = 1.3f;
+
 class FaceWarp {
  public:
   explicit FaceWarp(std::vector<std::array<int, 3>> triangles);
@@ -60,11 +76,26 @@ class FaceWarp {
 
   const std::vector<std::array<int, 3>>& triangles() const { return triangles_; }
 
+  // The skirt (see above): scale > 1 turns it on (ring at scale x the boundary's distance
+  // from the centre), anything else turns it off. Found once from the triangles: the
+  // longest loop of edges used by one triangle only. Returns false (skirt off) when the
+  // triangles have no boundary loop.
+  bool SetSkirt(float scale);
+  float skirt() const { return skirt_scale_; }
+  // The outer boundary loop (vertex indices, in order); empty before SetSkirt.
+  const std::vector<int>& boundary() const { return boundary_; }
+
  private:
   std::vector<std::array<int, 3>> triangles_;
   int max_index_ = -1;
   RgbaImage scratch_;
   std::vector<float> depth_;
+  // Skirt: the boundary loop, the band's triangles over [boundary copies | ring points],
+  // and the band's point buffers (sized once in SetSkirt).
+  float skirt_scale_ = 0;
+  std::vector<int> boundary_;
+  std::vector<std::array<int, 3>> band_;
+  std::vector<std::array<float, 3>> band_source_, band_target_;
 };
 
 // target[i] = source[i] + (s * (R d).x, -s * (R d).y, -s * (R d).z), d = deltas_cm[i].

@@ -143,6 +143,7 @@ std::unique_ptr<ExpressionTrack> ExpressionTrack::FromLandmarks(
   t->height_ = height;
   t->own_ = OwnExpression(t->canonical_, t->neutral_, t->fit_);
   t->warp_ = std::make_unique<render::FaceWarp>(t->canonical_.triangles);
+  t->warp_->SetSkirt(render::kWarpSkirtScale);  // no tear where the face oval moves
   t->deltas_.resize(kMeshLandmarks);
   t->source_.resize(kMeshLandmarks);
   t->target_.resize(kMeshLandmarks);
@@ -156,6 +157,7 @@ bool ExpressionTrack::SetInstruction(std::string_view text, InstructionError* er
     return false;
   }
   curve_ = WeightCurve(std::move(r.keyframes));
+  curve_.SetTiming(FacsOnsetTiming(basis_->names()));  // as faceavatar's instruction (curve.h)
   return true;
 }
 

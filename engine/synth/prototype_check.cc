@@ -82,13 +82,14 @@ bool PrototypeCheck::ClassifyPhoto(EmotionProbs* out) {
 }
 
 bool PrototypeCheck::Run(const PrototypeVariant& variant, PrototypeMatrix* out,
-                         std::string* error) {
+                         std::string* error, std::vector<RgbImage>* pictures) {
   ImageView pv;
   if (ImageView::Wrap(PixelFormat::kRGB, width_, height_, {photo_.data()}, {3 * width_}, &pv))
     return false;
   track_->SetMouthCavity(variant.mouth_interior);
   track_->SetNeutralise(variant.neutralise);
   *out = PrototypeMatrix{};
+  if (pictures) pictures->assign(kPrototypeRows.size(), RgbImage{});
   for (size_t r = 0; r < kPrototypeRows.size(); ++r) {
     const PrototypeRow& row = kPrototypeRows[r];
     const Expression* e = FindExpression(row.expression);
@@ -105,6 +106,7 @@ bool PrototypeCheck::Run(const PrototypeVariant& variant, PrototypeMatrix* out,
       if (error) *error = std::string("prototype check: ") + row.expression + ": warp failed";
       return false;
     }
+    if (pictures) (*pictures)[r] = RgbImage{width_, height_, frame_};
     if (!Classify(dst.view(), &out->probs[r])) {
       if (error)
         *error = std::string("prototype check: ") + row.expression +

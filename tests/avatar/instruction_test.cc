@@ -45,10 +45,10 @@ TEST(Instruction, TheIssueExample) {
   EXPECT_FLOAT_EQ(W(k[1], "mouthSmileLeft"), 1.0f);  // "very" = 1.0, happy = AU6 + AU12
   EXPECT_FLOAT_EQ(W(k[1], "cheekSquintRight"), 1.0f);
   EXPECT_EQ(k[2].weights, k[1].weights);  // hold
-  // surprised at the default intensity 0.8: AU1+2+5 at 0.8, AU26 = jawOpen 0.5 -> 0.4.
+  // surprised at the default intensity 0.8: AU1+2+5 at 0.8, AU26 = jawOpen 0.7 -> 0.56.
   EXPECT_FLOAT_EQ(W(k[3], "browInnerUp"), 0.8f);
   EXPECT_FLOAT_EQ(W(k[3], "eyeWideLeft"), 0.8f);
-  EXPECT_FLOAT_EQ(W(k[3], "jawOpen"), 0.4f);
+  EXPECT_FLOAT_EQ(W(k[3], "jawOpen"), 0.56f);
   EXPECT_FLOAT_EQ(W(k[3], "mouthSmileLeft"), 0.0f);
 }
 

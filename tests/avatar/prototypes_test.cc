@@ -8,8 +8,9 @@
 // tuned to this check. tools/avatar/avatar-prototypes runs the same check on any photo.
 //
 // Issue target: at least 4 of 6 classified as intended. NOT met (1 of 6, README "Avatar
-// engine"): she smiles broadly with her teeth showing, and every prototype is an offset from
-// her own face, so the network keeps reading "happy" (0.78-0.999 for all six in warp mode,
+// engine"; still 1 of 6 with issue 15's FACS amplitudes, docs/avatar.md): she smiles broadly
+// with her teeth showing, and every prototype is an offset from her own face, so the network
+// keeps reading "happy" (0.78-0.999 for all six in warp mode, 0.83-0.999 since issue 15,
 // 0.998 and more without the mouth interior). A third matrix takes her own expression away first: her expressive geometry
 // is replaced by the canonical face's neutral shape (posed by her head fit; lips closed, the
 // teeth covered by the lips), then the prototype is applied. It still reads happy 0.997 for

@@ -27,6 +27,7 @@
 #include "engine/geometry/canonical_face.h"
 #include "engine/render/gltf_avatar.h"
 #include "engine/render/mouth.h"
+#include "engine/render/warp.h"
 #include "plugins/gstfacemeta.h"
 #include "tests/plugins/face_frames.h"
 #include "tests/plugins/gst_test_env.h"
@@ -453,7 +454,9 @@ TEST_F(FaceAvatarTest, RefineOffReadsTheLandmarksAlone) {
 }
 
 // Warp: the astronaut with a synthetic mesh over her face, made surprised by an instruction:
-// pixels change, and only within the face (the box of the source and target landmarks).
+// pixels change, and only within the face and its skirt (engine/render/warp.h: the band
+// out to a ring at kWarpSkirtScale times the face oval's distance from its centre, where
+// the displacement has faded to zero).
 TEST_F(FaceAvatarTest, WarpChangesPixelsOnlyInsideTheFace) {
   const fgtest::Rgb& photo = fgtest::Astronaut();
   GstHarness* h = Harness({{"output", "warp"}, {"mode", "instruction"},
@@ -462,10 +465,14 @@ TEST_F(FaceAvatarTest, WarpChangesPixelsOnlyInsideTheFace) {
   const fg::Face face = SyntheticFace(1, 225, 125, 11);
   GstBuffer* out = Push(h, 0, {face}, &photo);
   const std::vector<uint8_t> px = Bytes(out);
-  // The face's box, grown by the largest displacement of the expression (the brows rise
-  // and the jaw drops by up to ~2 cm at 11 px/cm) and 1 px.
-  const float x0 = face.box.x - 1, x1 = face.box.x + face.box.w + 1;
-  const float y0 = face.box.y - 25, y1 = face.box.y + face.box.h + 25;
+  // The face's box scaled about its centre by the skirt's ring (plus 0.05 for the oval's
+  // centre not being the box's), grown by the largest displacement of the expression (the
+  // brows rise and the jaw drops by up to ~2 cm at 11 px/cm) and 1 px.
+  const float grow = 0.5f * (fg::render::kWarpSkirtScale + 0.05f - 1.0f);
+  const float x0 = face.box.x - grow * face.box.w - 1;
+  const float x1 = face.box.x + face.box.w + grow * face.box.w + 1;
+  const float y0 = face.box.y - grow * face.box.h - 25;
+  const float y1 = face.box.y + face.box.h + grow * face.box.h + 25;
   int inside = 0;
   for (int y = 0; y < photo.h; ++y)
     for (int x = 0; x < photo.w; ++x) {

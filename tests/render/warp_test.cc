@@ -5,11 +5,15 @@
 // pixels outside the target mesh are never touched; DisplaceLandmarks maps head-frame
 // centimetres into image axes by the stated formula; the mouth interior (mouth.h) redraws
 // an identity mouth as it was, opens a cavity only inside a lowered jaw's inner lips, and
-// ignores short or non-finite meshes.
+// ignores short or non-finite meshes. The skirt (SetSkirt): an identity target still leaves
+// the picture unchanged, band included; a face moved down fades into the unmoved ring with
+// no tear (the source position each pixel samples is continuous across the face outline)
+// and nothing beyond the ring changes.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <span>
 #include <cstdlib>
 #include <string>
@@ -158,6 +162,87 @@ TEST_F(WarpTest, OnlyPixelsInsideTheTargetChange) {
   for (int x = 200; x < 250; ++x)
     changed += f.dst.pixels[(120 * photo_.width + x) * 3] != photo_.pixels[(120 * photo_.width + x) * 3];
   EXPECT_GT(changed, 25);
+}
+
+TEST_F(WarpTest, SkirtFindsTheFaceOvalAndKeepsIdentity) {
+  FaceWarp warp(canonical_.triangles);
+  ASSERT_TRUE(warp.SetSkirt(kWarpSkirtScale));
+  EXPECT_EQ(warp.boundary().size(), 36u);  // FaceMesh's face oval
+  EXPECT_FALSE(FaceWarp({{0, 1, 2}}).SetSkirt(1.0f)) << "scale <= 1: off";
+  Frames f;
+  MakeFrames(&f);
+  std::fill(f.dst.pixels.begin(), f.dst.pixels.end(), 0);
+  warp.Warp(f.src_view, source_, source_, f.dst_view);
+  int max_diff = 0, written = 0;
+  for (size_t i = 0; i < f.dst.pixels.size(); i += 3) {
+    if (f.dst.pixels[i] == 0 && f.dst.pixels[i + 1] == 0 && f.dst.pixels[i + 2] == 0) continue;
+    ++written;
+    for (int k = 0; k < 3; ++k)
+      max_diff = std::max(max_diff, std::abs(int{photo_.pixels[i + k]} - int{f.dst.pixels[i + k]}));
+  }
+  EXPECT_LE(max_diff, 1);
+  // The face (~23000 px, see IdentityTargetLeavesThePictureUnchanged) and its band: the ring
+  // at 1.3x the outline adds 0.69 of the face's area.
+  EXPECT_GT(written, 30000);
+  EXPECT_LT(written, 60000);
+}
+
+// A picture that says where each pixel came from: R = x / 2, G = y / 2 (bilinear sampling of
+// a linear ramp returns the sampled position). The whole face moves 12 px down (a chin
+// dropping with the jaw moves its outline the same way). Down the face's middle column,
+// from the moved chin to the bottom: without the skirt the sampled source row jumps by the
+// full 12 px where the face ends (a tear: the old chin shows under the new one); with the
+// skirt no step between neighbouring rows exceeds 2 px of source, and below the ring the
+// picture is the original.
+TEST_F(WarpTest, SkirtFadesAMovedOutlineWithoutATear) {
+  const int w = photo_.width, h = photo_.height;
+  RgbImage ramp{w, h, std::vector<uint8_t>(static_cast<size_t>(w) * h * 3)};
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      uint8_t* p = &ramp.pixels[(static_cast<size_t>(y) * w + x) * 3];
+      p[0] = static_cast<uint8_t>(x / 2), p[1] = static_cast<uint8_t>(y / 2), p[2] = 0;
+    }
+  std::vector<std::array<float, 3>> target = source_;
+  for (auto& p : target) p[1] += 12;
+  const int cx = 225;
+  const int chin = static_cast<int>(target[152][1]);
+  auto largest_step = [&](bool skirt, int* untouched_from) {
+    RgbImage dst = ramp;
+    draw::MutableImageView dv;
+    EXPECT_FALSE(draw::MutableImageView::Wrap(PixelFormat::kRGB, w, h, {dst.pixels.data()},
+                                              {3 * w}, &dv));
+    FaceWarp warp(canonical_.triangles);
+    if (skirt) warp.SetSkirt(kWarpSkirtScale);
+    warp.Warp(ramp.View(), source_, target, dv);
+    int step = 0;
+    *untouched_from = h;
+    for (int y = chin - 20; y + 1 < std::min(h, chin + 80); ++y) {
+      const int a = dst.pixels[(static_cast<size_t>(y) * w + cx) * 3 + 1];
+      const int b = dst.pixels[(static_cast<size_t>(y + 1) * w + cx) * 3 + 1];
+      step = std::max(step, std::abs(b - a));
+    }
+    for (int y = h - 1; y > chin; --y) {
+      bool same = true;
+      for (int x = 0; x < w; ++x)
+        for (int k = 0; k < 3; ++k)
+          same &= dst.pixels[(static_cast<size_t>(y) * w + x) * 3 + k] ==
+                  ramp.pixels[(static_cast<size_t>(y) * w + x) * 3 + k];
+      if (!same) break;
+      *untouched_from = y;
+    }
+    return step;  // in G levels: 1 level = 2 px of source
+  };
+  int plain_from = 0, skirt_from = 0;
+  const int plain = largest_step(false, &plain_from);
+  const int skirted = largest_step(true, &skirt_from);
+  std::printf("largest source step below the chin: plain %d px, skirt %d px; unchanged from "
+              "row %d (plain) / %d (skirt), chin at %d\n",
+              2 * plain, 2 * skirted, plain_from, skirt_from, chin);
+  EXPECT_GE(2 * plain, 10) << "the plain warp tears at the outline";
+  EXPECT_LE(2 * skirted, 2) << "the skirt fades the move";
+  // The ring: 1.3x the chin's distance from the outline's centre (about 9 cm of a 17.7 cm
+  // face at 11 px/cm: ~30 px below the chin); nothing below it changes.
+  EXPECT_LT(skirt_from, chin + 60);
 }
 
 TEST(DisplaceLandmarks, HeadFrameToImageAxes) {
