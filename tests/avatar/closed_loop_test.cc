@@ -568,13 +568,17 @@ TEST(ClosedLoop, TrackerResponseCalibration) {
     const char* name;
     float window_mae;
   };
+  // Only the issue's 0.1 is asserted, for the targets that meet it; the others (0 here) are
+  // the expected failure ClosedLoop.DISABLED_CalibratedMissesMeetIssueBound (ctest
+  // closed_loop.calibrated-misses-issue-bound, WILL_FAIL), which prints their values. No
+  // bound here is a past measurement plus a margin.
   const Bound bounds[] = {{"jawOpen", 0.1f},         {"eyeBlinkLeft", 0.1f},
-                          {"eyeBlinkRight", 0.25f},  {"mouthSmileLeft", 0.45f},
-                          {"mouthSmileRight", 0.25f}, {"browInnerUp", 0.5f}};
+                          {"eyeBlinkRight", 0},      {"mouthSmileLeft", 0.1f},
+                          {"mouthSmileRight", 0},    {"browInnerUp", 0}};
   for (int s = 0; s < static_cast<int>(std::size(kScript)); ++s) {
     const Scores sc = Score(r, s), sg = Score(geo, s);
     ASSERT_STREQ(bounds[s].name, kScript[s].name);
-    EXPECT_LE(sc.window_mae, bounds[s].window_mae) << kScript[s].name;
+    if (bounds[s].window_mae > 0) EXPECT_LE(sc.window_mae, bounds[s].window_mae) << kScript[s].name;
     // Every target better than the geometric solver on the same frames (measured 0.12 to
     // 0.42 better).
     EXPECT_LE(sc.window_mae, sg.window_mae - 0.08f) << kScript[s].name;
@@ -593,10 +597,11 @@ TEST(ClosedLoop, TrackerResponseCalibration) {
   }
 }
 
-// Issue 7's 0.1 for mouthSmileRight in the calibrated loop above, missed since issue 15's
-// larger smile (measured 0.182): an expected failure, run by ctest as
-// closed_loop.calibrated-smile-right-issue-bound (WILL_FAIL); it prints the measured value.
-TEST(ClosedLoop, DISABLED_CalibratedSmileRightMeetsIssueBound) {
+// Issue 7's 0.1 for the targets the calibrated loop above misses (eyeBlinkRight,
+// mouthSmileRight since issue 15's larger smile, browInnerUp): an expected failure, run by
+// ctest as closed_loop.calibrated-misses-issue-bound (WILL_FAIL); it prints the measured
+// values (docs/avatar-engine.md has the latest).
+TEST(ClosedLoop, DISABLED_CalibratedMissesMeetIssueBound) {
   TrackerOptions to = LoopTrackerOptions();
   to.smoothing = false;
   to.iris = true;
@@ -608,10 +613,11 @@ TEST(ClosedLoop, DISABLED_CalibratedSmileRightMeetsIssueBound) {
   ASSERT_TRUE(response) << err;
   const LoopResult r = RunLoop(to, MirrorOptions{}, &*response);
   for (int s = 0; s < static_cast<int>(std::size(kScript)); ++s) {
-    if (std::string(kScript[s].name) != "mouthSmileRight") continue;
+    const std::string name = kScript[s].name;
+    if (name != "eyeBlinkRight" && name != "mouthSmileRight" && name != "browInnerUp") continue;
     const float mae = Score(r, s).window_mae;
-    std::printf("mouthSmileRight calibrated window MAE: measured %.3f, issue 7 target 0.1\n", mae);
-    EXPECT_LE(mae, 0.1f);
+    std::printf("%s calibrated window MAE: measured %.3f, issue 7 target 0.1\n", name.c_str(), mae);
+    EXPECT_LE(mae, 0.1f) << name;
   }
 }
 
