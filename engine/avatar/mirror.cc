@@ -59,9 +59,13 @@ void MirrorSolver::BuildNormal(const std::vector<const std::vector<std::array<fl
   const float cw[3] = {1.0f, 1.0f, opts_.z_weight};
   const int nv = std::min<int>(basis_.vertex_count(), kMeshLandmarks);
   dt_.assign(static_cast<size_t>(n_) * kCoords, 0.0f);
+  d_.assign(static_cast<size_t>(n_) * kCoords, 0.0f);
   for (int k = 0; k < n_; ++k)
     for (int v = 0; v < nv && v < static_cast<int>(d[k]->size()); ++v)
-      for (int c = 0; c < 3; ++c) dt_[k * kCoords + 3 * v + c] = cw[c] * (*d[k])[v][c];
+      for (int c = 0; c < 3; ++c) {
+        dt_[k * kCoords + 3 * v + c] = cw[c] * (*d[k])[v][c];
+        d_[k * kCoords + 3 * v + c] = (*d[k])[v][c];
+      }
   normal_.assign(static_cast<size_t>(n_) * n_, 0.0f);
   for (int k = 0; k < n_; ++k)
     for (int l = 0; l <= k; ++l) {
@@ -466,15 +470,67 @@ float MirrorSolver::WeightedResidual(const Track& t, const float* b, const float
   return static_cast<float>(std::sqrt(std::max(0.0, q) / t.wc_sum));
 }
 
-void MirrorSolver::Calibrate(Track& t) const {
-  std::vector<float> col(t.calib_count);
+void MirrorSolver::AddEvidence(Track& t) const {
+  int slot = t.calib_count;
+  if (t.calib_count < kMaxCalibrationFrames) {
+    ++t.calib_count;
+  } else {
+    slot = t.calib_head;
+    t.calib_head = (t.calib_head + 1) % kMaxCalibrationFrames;
+  }
+  float* dst = &t.calib[static_cast<size_t>(slot) * kCoords];
+  for (int v = 0; v < kMeshLandmarks; ++v)
+    for (int c = 0; c < 3; ++c) dst[3 * v + c] = t.points[v][c];
+  // Activation against the prior (the canonical face): the expression this frame carries
+  // whatever the track's neutral is now, so stored frames compare among themselves.
+  for (int v = 0; v < kMeshLandmarks; ++v)
+    for (int c = 0; c < 3; ++c) t.offsets[v][c] = t.points[v][c] - fit_face_.vertices[v][c];
+  std::fill(t.evidence_w.begin(), t.evidence_w.end(), 0.0f);
+  Solve(t.offsets, t.evidence_w);
+  float a = 0;
+  for (float w : t.evidence_w) a += w;
+  t.activation[slot] = a;
+}
+
+void MirrorSolver::Calibrate(Track& t, double dt_s) const {
+  // E: the per-coordinate median of the least expressive quarter (at least 3) of the frames.
+  const int n = t.calib_count;
+  const int m = std::min(n, std::max(3, n / 4));
+  t.order.resize(n);  // within the capacity reserved when the track appeared
+  for (int f = 0; f < n; ++f) t.order[f] = f;
+  std::nth_element(t.order.begin(), t.order.begin() + (m - 1), t.order.end(),
+                   [&](int x, int y) { return t.activation[x] < t.activation[y]; });
+  t.column.resize(m);
   for (int i = 0; i < kCoords; ++i) {
-    for (int f = 0; f < t.calib_count; ++f) col[f] = t.calib[static_cast<size_t>(f) * kCoords + i];
-    auto mid = col.begin() + t.calib_count / 2;
-    std::nth_element(col.begin(), mid, col.end());
+    for (int f = 0; f < m; ++f) t.column[f] = t.calib[static_cast<size_t>(t.order[f]) * kCoords + i];
+    auto mid = t.column.begin() + m / 2;
+    std::nth_element(t.column.begin(), mid, t.column.end());
     t.neutral[i / 3][i % 3] = *mid;
   }
   t.result.calibrated = true;
+  if (!opts_.use_prior) return;
+  // w_E: the expression E carries against the prior; what lies beyond the band (and the
+  // allowance) is taken out of the neutral.
+  for (int v = 0; v < kMeshLandmarks; ++v)
+    for (int c = 0; c < 3; ++c) t.offsets[v][c] = t.neutral[v][c] - fit_face_.vertices[v][c];
+  std::fill(t.evidence_w.begin(), t.evidence_w.end(), 0.0f);
+  Solve(t.offsets, t.evidence_w);
+  const float follow = opts_.beyond_band_tau_s > 0
+                           ? static_cast<float>(1.0 - std::exp(-std::max(0.0, dt_s) /
+                                                               opts_.beyond_band_tau_s))
+                           : 1.0f;
+  for (int k = 0; k < n_; ++k) {
+    const float beyond = std::max(0.0f, t.evidence_w[k] - opts_.prior_band);
+    float& allow = t.allowance[k];
+    if (beyond > allow)
+      allow += follow * (beyond - allow);
+    else
+      allow = beyond;
+    const float excess = beyond - allow;
+    if (excess <= 0) continue;
+    const float* d = &d_[static_cast<size_t>(k) * kCoords];
+    for (int i = 0; i < kCoords; ++i) t.neutral[i / 3][i % 3] -= excess * d[i];
+  }
 }
 
 const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int frame_width,
@@ -488,6 +544,11 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
     t.result.weights.assign(n_, 0.0f);
     for (const std::string& name : basis_.names()) t.result.blendshapes[name] = 0.0f;
     t.calib.assign(static_cast<size_t>(kMaxCalibrationFrames) * kCoords, 0.0f);
+    t.activation.assign(kMaxCalibrationFrames, 0.0f);
+    t.evidence_w.assign(n_, 0.0f);
+    t.allowance.assign(n_, 0.0f);
+    t.order.reserve(kMaxCalibrationFrames);
+    t.column.reserve(kMaxCalibrationFrames);
     t.neutral.assign(kMeshLandmarks, {0, 0, 0});
     t.points.assign(kMeshLandmarks, {0, 0, 0});
     t.offsets.assign(kMeshLandmarks, {0, 0, 0});
@@ -515,23 +576,28 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
 
   if (!res.calibrated) {
     if (t.calib_count < kMaxCalibrationFrames) {
-      float* dst = &t.calib[static_cast<size_t>(t.calib_count) * kCoords];
-      for (int v = 0; v < kMeshLandmarks; ++v)
-        for (int c = 0; c < 3; ++c) dst[3 * v + c] = t.points[v][c];
-      ++t.calib_count;
+      AddEvidence(t);
       if (picture) refiner_->AddNeutral(t.appearance, *frame, face.landmarks);
     }
     const double elapsed = 1e-9 * static_cast<double>(pts_ns - t.start_ns);
     if ((elapsed >= opts_.calibration_s && t.calib_count >= opts_.min_calibration_frames) ||
         t.calib_count >= kMaxCalibrationFrames) {
-      Calibrate(t);
+      Calibrate(t, 0.0);
+      t.last_sample_ns = pts_ns;
       // The texture template only from a full set of pictures: a neutral mesh learned
-      // partly without them would not match it.
+      // partly without them would not match it. It stays from this first window.
       if (refiner_ && t.appearance.neutral_frames == t.calib_count &&
           refiner_->Finish(t.appearance))
         BuildTextureWeights(t);
     }
     if (!res.calibrated) return &res;  // weights stay 0 until the neutral is known
+  } else if (1e-9 * static_cast<double>(pts_ns - t.last_sample_ns) >= opts_.evidence_period_s) {
+    // A gap (the face lost a while) counts as at most one period for the allowance.
+    const double dt = std::min(2 * opts_.evidence_period_s,
+                               1e-9 * static_cast<double>(pts_ns - t.last_sample_ns));
+    AddEvidence(t);
+    Calibrate(t, dt);
+    t.last_sample_ns = pts_ns;
   }
 
   const bool refined = picture && t.appearance.ready && !t.wnormal.empty() &&

@@ -16,10 +16,31 @@
 //    by Lucas-Kanade per expressive vertex, and moves each such vertex to where its
 //    neutral texture went. The solve then sees the face's real displacement and the
 //    geometric basis fits it (closed loop: tests/avatar/closed_loop_test).
-// 2. Neutral: per track, the per-coordinate median of the normalised mesh over the first
-//    calibration_s seconds (at least min_calibration_frames, at most kMaxCalibrationFrames
-//    frames, by pts). It absorbs the person's own face shape (and a blink inside the
-//    window); until it is learned the weights are 0 and `calibrated` is false.
+// 2. Neutral (the baseline; docs/baselines.md): a person may arrive with an expression, so
+//    the first second is not taken as neutral. Per track:
+//    evidence E  per-coordinate median of the least expressive stored frames: every frame
+//                of the first calibration_s (at least min_calibration_frames), then one per
+//                evidence_period_s (1 s), the last kMaxCalibrationFrames (32, about 32 s);
+//                each stored frame's activation is the sum of its solved weights against
+//                the prior, and E is the median of the quarter (at least 3) with the lowest
+//                activation. It absorbs the person's own face shape (and a blink or a brief
+//                expression in the window).
+//    prior P     the canonical face (MediaPipe's canonical mesh: the normalised frame of
+//                step 1 is the canonical face's own, scaled per face by the rigid fit).
+//    w_E         the expression E carries against P: the bounded solve of E - P (step 3).
+//                A person's own shape shows up there as small weights (the FaceSynth
+//                astronaut's lip line: mouthSmile about 0.1, docs/baselines.md).
+//    excess      per target, w_E beyond prior_band (0.25) + the target's allowance; the
+//                allowance follows max(0, w_E - prior_band) with beyond_band_tau_s (300 s)
+//                while that is larger, and drops to it at once when it is smaller.
+//    neutral N = E - sum_k excess_k D_k (D the solve's deltas).
+//    A face that starts neutral has w_E inside the band: N = E, as before. A smile held from
+//    the first frame keeps reading w - 0.25 - allowance (the allowance is about 0.18 of the
+//    excess after 60 s); once the face relaxes in a quarter of the stored frames, those
+//    frames are E and the smile reads in full. Until the track has calibration_s and
+//    min_calibration_frames of frames the weights are 0 and `calibrated` is false.
+//    With use_prior false, N = E (the person's least expressive recent frames are neutral:
+//    the closed-loop test's "the photo is neutral").
 // 3. Solve: min_w 1/2 sum_v c_v |D(v) w - r(v)|^2 + ridge/2 |w|^2 + sparsity sum_i w_i,
 //    0 <= w_i <= solve_upper, D the basis deltas (c_v = 1 for x and y, z_weight for z: FaceMesh's
 //    depth is the noisiest). The sparsity term (an L1 penalty, linear on w >= 0) stops
@@ -54,8 +75,7 @@
 // smooths the landmarks).
 //
 // Threading: thread-compatible; one instance per stream. Update on a known track does not
-// allocate (buffers are sized when the track appears; the neutral median takes one
-// scratch column once, when it is learned).
+// allocate (buffers are sized when the track appears).
 //
 // Example:
 //   fg::MirrorSolver mirror(canonical, basis);
@@ -93,6 +113,11 @@ inline constexpr int kMaxTargets = 64;  // the solver's stack workspace (the bas
 struct MirrorOptions {
   double calibration_s = 1.0;
   int min_calibration_frames = 5;
+  // The baseline (step 2 above).
+  bool use_prior = true;
+  double evidence_period_s = 1.0;
+  float prior_band = 0.25f;          // weight a neutral may carry against the prior
+  double beyond_band_tau_s = 300.0;  // the allowance's time constant
   float ridge = 1e-3f;      // in cm^2 per unit weight^2; keeps near-collinear targets stable
   float sparsity = 0.006f;  // L1 penalty in cm^2 per unit weight (see 3. above)
   // The solve's upper bound (outputs are clamped to 1): above 1 so that a target at full
@@ -190,8 +215,14 @@ class MirrorSolver {
   struct Track {
     MirrorResult result;
     int64_t start_ns = -1;
-    int calib_count = 0;
-    std::vector<float> calib;  // kMaxCalibrationFrames x (468*3) normalised meshes
+    int calib_count = 0;       // stored frames (up to kMaxCalibrationFrames)
+    int calib_head = 0;        // the ring's next slot once full
+    int64_t last_sample_ns = 0;
+    std::vector<float> calib;  // kMaxCalibrationFrames x (468*3) normalised meshes (a ring)
+    std::vector<float> activation;  // per stored frame: sum of its weights against the prior
+    std::vector<float> evidence_w, allowance;  // w_E and the allowances, per target
+    std::vector<int> order;                    // scratch: stored frames by activation
+    std::vector<float> column;                 // scratch: one coordinate's values
     std::vector<std::array<float, 3>> neutral, points, offsets;
     std::vector<float> raw;  // unsmoothed solution (the warm start)
     std::vector<OneEuroFilter> filters;
@@ -203,7 +234,11 @@ class MirrorSolver {
   };
   void BuildTextureWeights(Track& t) const;
   float WeightedResidual(const Track& t, const float* b, const float* r) const;
-  void Calibrate(Track& t) const;
+  // Stores t.points as evidence (the ring) with its activation.
+  void AddEvidence(Track& t) const;
+  // The neutral from the evidence, the prior and the allowances (dt_s: time since the last
+  // neutral; step 2).
+  void Calibrate(Track& t, double dt_s) const;
   void BoundedSolve(const float* b, std::span<float> w, const float* normal,
                     const float* sparsity) const;
   // dt_ and normal_ from the solve deltas (468 x 3 per target).
@@ -215,6 +250,7 @@ class MirrorSolver {
   std::vector<int> rigid_;
   int n_ = 0;                  // targets
   std::vector<float> dt_;      // n x (468*3): C D^T, row-major (target, coordinate)
+  std::vector<float> d_;       // n x (468*3): D, the solve's deltas
   std::vector<float> normal_;  // n x n: D^T C D + ridge I
   std::vector<float> ridge_, sparsity_;  // per target (scaled for a response, see BuildNormal)
   int response_targets_ = 0;

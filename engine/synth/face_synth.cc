@@ -330,6 +330,7 @@ std::unique_ptr<FaceSynth> FaceSynth::Create(const FaceSynthOptions& o, std::str
     std::string err;
     s->expr_ = ExpressionTrack::Create(view, eo, &err);
     if (!s->expr_) return fail("expression: " + err);
+    s->expr_->SetNeutralise(o.expression_neutralise);
     InstructionError perr;
     if (!s->expr_->SetInstruction(o.expression, &perr))
       return fail("expression \"" + o.expression + "\": " + FormatInstructionError(perr));
