@@ -6,12 +6,37 @@
 #include <fstream>
 #include <iterator>
 
+#include "engine/emotion/face_actions.h"
 #include "engine/tracking/head_pose.h"
 
 namespace fg {
 
 namespace {
 constexpr int kCoords = kMeshLandmarks * 3;
+
+// The prior's rows (mirror.h step 2): a facial action measure and the targets it speaks for.
+struct PriorRow {
+  const char* targets[2];  // nullptr: none
+  float FaceActionMeasures::*measure;
+  float band;  // FaceActionOptions' band of the measure, x its full scale
+  float full;  // FaceActionOptions' full scale of the measure
+};
+const FaceActionOptions kActionDefaults;
+const PriorRow kPriorRows[2] = {
+    {{"mouthSmileLeft", "mouthSmileRight"}, &FaceActionMeasures::smile, kActionDefaults.smile_band,
+     kActionDefaults.smile_full},
+    {{"jawOpen", nullptr}, &FaceActionMeasures::jaw, kActionDefaults.jaw_band,
+     kActionDefaults.jaw_open_full},
+};
+
+// A normalised mesh (canonical cm, y up) as FaceMesh-style landmarks (y down, z away) for
+// MeasureFaceActions with the identity rotation.
+bool MeasureMesh(std::span<const std::array<float, 3>> mesh, std::vector<std::array<float, 3>>& lm,
+                 FaceActionMeasures* out) {
+  for (size_t v = 0; v < lm.size() && v < mesh.size(); ++v)
+    lm[v] = {mesh[v][0], -mesh[v][1], -mesh[v][2]};
+  return MeasureFaceActions(lm, Eigen::Matrix3f::Identity(), out);
+}
 
 // sum a[i] b[i] in eight partial sums (the compiler keeps them in vector registers; a plain
 // loop is a serial chain of adds).
@@ -94,6 +119,27 @@ void MirrorSolver::BuildNormal(const std::vector<const std::vector<std::array<fl
     sparsity_[k] *= ratio;
   }
   for (int k = 0; k < n_; ++k) normal_[k * n_ + k] += ridge_[k];
+
+  // The prior rows' targets and gains: the measure of the canonical face moved by a unit
+  // weight on all of a row's targets, against the canonical face's own.
+  std::vector<std::array<float, 3>> lm(kMeshLandmarks), moved(fit_face_.vertices);
+  FaceActionMeasures m0, m1;
+  const bool ok0 = MeasureMesh(fit_face_.vertices, lm, &m0);
+  for (int r = 0; r < 2; ++r) {
+    moved = fit_face_.vertices;
+    bool any = false;
+    for (int j = 0; j < 2; ++j) {
+      const char* name = kPriorRows[r].targets[j];
+      const int k = name ? basis_.Index(name) : -1;
+      prior_targets_[r][j] = k;
+      if (k < 0) continue;
+      any = true;
+      for (int i = 0; i < kCoords; ++i) moved[i / 3][i % 3] += d_[static_cast<size_t>(k) * kCoords + i];
+    }
+    prior_gain_[r] = 0;
+    if (any && ok0 && MeasureMesh(moved, lm, &m1))
+      prior_gain_[r] = m1.*kPriorRows[r].measure - m0.*kPriorRows[r].measure;
+  }
 }
 
 bool MirrorSolver::SetResponseBasis(const ResponseBasis& r, std::string* error) {
@@ -509,27 +555,32 @@ void MirrorSolver::Calibrate(Track& t, double dt_s) const {
   }
   t.result.calibrated = true;
   if (!opts_.use_prior) return;
-  // w_E: the expression E carries against the prior; what lies beyond the band (and the
-  // allowance) is taken out of the neutral.
-  for (int v = 0; v < kMeshLandmarks; ++v)
-    for (int c = 0; c < 3; ++c) t.offsets[v][c] = t.neutral[v][c] - fit_face_.vertices[v][c];
-  std::fill(t.evidence_w.begin(), t.evidence_w.end(), 0.0f);
-  Solve(t.offsets, t.evidence_w);
+  // The prior rows: how far E's measure lies beyond the band (less the allowance) is taken
+  // out of the neutral along the row's targets.
+  FaceActionMeasures me;
+  if (!MeasureMesh(t.neutral, t.lm, &me)) return;
   const float follow = opts_.beyond_band_tau_s > 0
                            ? static_cast<float>(1.0 - std::exp(-std::max(0.0, dt_s) /
                                                                opts_.beyond_band_tau_s))
                            : 1.0f;
-  for (int k = 0; k < n_; ++k) {
-    const float beyond = std::max(0.0f, t.evidence_w[k] - opts_.prior_band);
-    float& allow = t.allowance[k];
+  for (int r = 0; r < 2; ++r) {
+    const PriorRow& row = kPriorRows[r];
+    const float band = opts_.prior_band_scale * row.band * row.full;
+    const float beyond =
+        std::max(0.0f, me.*row.measure - (kPopulationNeutral.*row.measure + band));
+    float& allow = t.allowance[r];
     if (beyond > allow)
       allow += follow * (beyond - allow);
     else
       allow = beyond;
     const float excess = beyond - allow;
-    if (excess <= 0) continue;
-    const float* d = &d_[static_cast<size_t>(k) * kCoords];
-    for (int i = 0; i < kCoords; ++i) t.neutral[i / 3][i % 3] -= excess * d[i];
+    if (!(excess > 0) || !(prior_gain_[r] > 1e-6f)) continue;
+    const float x = excess / prior_gain_[r];  // weight on each of the row's targets
+    for (int k : prior_targets_[r]) {
+      if (k < 0) continue;
+      const float* d = &d_[static_cast<size_t>(k) * kCoords];
+      for (int i = 0; i < kCoords; ++i) t.neutral[i / 3][i % 3] -= x * d[i];
+    }
   }
 }
 
@@ -546,7 +597,7 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
     t.calib.assign(static_cast<size_t>(kMaxCalibrationFrames) * kCoords, 0.0f);
     t.activation.assign(kMaxCalibrationFrames, 0.0f);
     t.evidence_w.assign(n_, 0.0f);
-    t.allowance.assign(n_, 0.0f);
+    t.lm.assign(kMeshLandmarks, {0, 0, 0});
     t.order.reserve(kMaxCalibrationFrames);
     t.column.reserve(kMaxCalibrationFrames);
     t.neutral.assign(kMeshLandmarks, {0, 0, 0});

@@ -25,22 +25,28 @@
 //                the prior, and E is the median of the quarter (at least 3) with the lowest
 //                activation. It absorbs the person's own face shape (and a blink or a brief
 //                expression in the window).
-//    prior P     the canonical face (MediaPipe's canonical mesh: the normalised frame of
-//                step 1 is the canonical face's own, scaled per face by the rigid fit).
-//    w_E         the expression E carries against P: the bounded solve of E - P (step 3).
-//                A person's own shape shows up there as small weights (the FaceSynth
-//                astronaut's lip line: mouthSmile about 0.1, docs/baselines.md).
-//    excess      per target, w_E beyond prior_band (0.25) + the target's allowance; the
-//                allowance follows max(0, w_E - prior_band) with beyond_band_tau_s (300 s)
-//                while that is larger, and drops to it at once when it is smaller.
-//    neutral N = E - sum_k excess_k D_k (D the solve's deltas).
-//    A face that starts neutral has w_E inside the band: N = E, as before. A smile held from
-//    the first frame keeps reading w - 0.25 - allowance (the allowance is about 0.18 of the
-//    excess after 60 s); once the face relaxes in a quarter of the stored frames, those
+//    The prior acts through scalar measures, not the mesh: FaceMesh's output differs from
+//    the canonical mesh by far more than an expression (measured: Grace Hopper's photo at
+//    rest solves to mouthSmile 1.0, eyeWide 1.0, cheekPuff 1.0 against the canonical face;
+//    docs/baselines.md), so the mesh itself cannot say "this is a smile". The facial action
+//    measures (engine/emotion/face_actions.h: in IOD units, pose-free) are much closer
+//    across faces. Per row of kPriorRows (smile -> mouthSmileLeft + mouthSmileRight,
+//    jaw -> jawOpen):
+//    m_E         the row's measure of E (MeasureFaceActions on the normalised mesh);
+//    band        m_E may exceed the prior (kPopulationNeutral, the canonical face's measure)
+//                by FaceActionOptions' band (x prior_band_scale, 1): 0.05 x 0.10 IOD for the
+//                smile, 0.5 x 0.30 IOD for the jaw, and be accepted as neutral;
+//    allowance   follows the excess beyond the band with beyond_band_tau_s (300 s) while it
+//                grows, drops to it at once when it shrinks (as in face_actions.h);
+//    neutral N = E - sum_rows (excess / gain) sum_{row's targets} D_k, gain = the measure's
+//                change for a unit weight on all the row's targets (from the solve's
+//                deltas D, so a measured response basis gives the tracker's own gain).
+//    A face that starts neutral has m_E inside the band: N = E, as before. A smile held
+//    from the first frame keeps reading its size beyond the band, less the allowance (about
+//    0.18 of it after 60 s); once the face relaxes in a quarter of the stored frames, those
 //    frames are E and the smile reads in full. Until the track has calibration_s and
 //    min_calibration_frames of frames the weights are 0 and `calibrated` is false.
-//    With use_prior false, N = E (the person's least expressive recent frames are neutral:
-//    the closed-loop test's "the photo is neutral").
+//    With use_prior false, N = E (the least expressive recent frames are neutral).
 // 3. Solve: min_w 1/2 sum_v c_v |D(v) w - r(v)|^2 + ridge/2 |w|^2 + sparsity sum_i w_i,
 //    0 <= w_i <= solve_upper, D the basis deltas (c_v = 1 for x and y, z_weight for z: FaceMesh's
 //    depth is the noisiest). The sparsity term (an L1 penalty, linear on w >= 0) stops
@@ -116,7 +122,7 @@ struct MirrorOptions {
   // The baseline (step 2 above).
   bool use_prior = true;
   double evidence_period_s = 1.0;
-  float prior_band = 0.25f;          // weight a neutral may carry against the prior
+  float prior_band_scale = 2.0f;     // x the rows' bands (FaceActionOptions' defaults)
   double beyond_band_tau_s = 300.0;  // the allowance's time constant
   float ridge = 1e-3f;      // in cm^2 per unit weight^2; keeps near-collinear targets stable
   float sparsity = 0.006f;  // L1 penalty in cm^2 per unit weight (see 3. above)
@@ -220,9 +226,11 @@ class MirrorSolver {
     int64_t last_sample_ns = 0;
     std::vector<float> calib;  // kMaxCalibrationFrames x (468*3) normalised meshes (a ring)
     std::vector<float> activation;  // per stored frame: sum of its weights against the prior
-    std::vector<float> evidence_w, allowance;  // w_E and the allowances, per target
+    std::vector<float> evidence_w;             // scratch: a stored frame's weights
+    std::array<float, 2> allowance{};          // per prior row
     std::vector<int> order;                    // scratch: stored frames by activation
     std::vector<float> column;                 // scratch: one coordinate's values
+    std::vector<std::array<float, 3>> lm;      // scratch: E as landmarks, for the measures
     std::vector<std::array<float, 3>> neutral, points, offsets;
     std::vector<float> raw;  // unsmoothed solution (the warm start)
     std::vector<OneEuroFilter> filters;
@@ -251,6 +259,10 @@ class MirrorSolver {
   int n_ = 0;                  // targets
   std::vector<float> dt_;      // n x (468*3): C D^T, row-major (target, coordinate)
   std::vector<float> d_;       // n x (468*3): D, the solve's deltas
+  // Per prior row (step 2): its targets' indices (-1: not in the basis) and the measure's
+  // change for a unit weight on all of them.
+  std::array<std::array<int, 2>, 2> prior_targets_{};
+  std::array<float, 2> prior_gain_{};
   std::vector<float> normal_;  // n x n: D^T C D + ridge I
   std::vector<float> ridge_, sparsity_;  // per target (scaled for a response, see BuildNormal)
   int response_targets_ = 0;

@@ -107,12 +107,12 @@ void FaceActionTracker::UpdateNeutral(double dt_s) {
   constexpr float kNone = 1e30f;
   const float up[kMeasures] = {opts_.eye_band * p[0],
                                opts_.eye_band * p[1],
-                               opts_.prior_band * opts_.mouth_open_full,
-                               opts_.prior_band * opts_.smile_full,
-                               opts_.prior_band * opts_.brow_raise_full,
+                               opts_.mouth_band * opts_.mouth_open_full,
+                               opts_.smile_band * opts_.smile_full,
+                               opts_.brow_band * opts_.brow_raise_full,
                                opts_.jaw_band * opts_.jaw_open_full};
   const float down[kMeasures] = {opts_.eye_band * p[0], opts_.eye_band * p[1], kNone, kNone,
-                                 opts_.prior_band * opts_.brow_lower_full, kNone};
+                                 opts_.brow_band * opts_.brow_lower_full, kNone};
   const float follow =
       opts_.beyond_band_tau_s > 0
           ? static_cast<float>(1.0 - std::exp(-std::max(0.0, dt_s) / opts_.beyond_band_tau_s))

@@ -117,7 +117,7 @@ std::optional<std::string> CheckExpressionInstruction(std::string_view text,
                                                       std::vector<std::string>* names = nullptr);
 
 struct FaceSynthOptions {
-  std::string photo_path;            // PNG; required
+  std::string photo_path;            // PNG or JPEG (engine/io/jpeg.h ReadImageRgb); required
   int width = 640, height = 480;     // output frame
   PixelFormat format = PixelFormat::kRGB;
   double fps = 30;
