@@ -14,6 +14,9 @@ namespace fg {
 namespace {
 constexpr int kCoords = kMeshLandmarks * 3;
 
+// Frames this close (in full scales summed) to the least expressive stored one are at rest.
+constexpr float kRestActivationSpread = 0.05f;
+
 // The prior's rows (mirror.h step 2): a facial action measure and the targets it speaks for.
 struct PriorRow {
   const char* targets[2];  // nullptr: none
@@ -527,25 +530,42 @@ void MirrorSolver::AddEvidence(Track& t) const {
   float* dst = &t.calib[static_cast<size_t>(slot) * kCoords];
   for (int v = 0; v < kMeshLandmarks; ++v)
     for (int c = 0; c < 3; ++c) dst[3 * v + c] = t.points[v][c];
-  // Activation against the prior (the canonical face): the expression this frame carries
-  // whatever the track's neutral is now, so stored frames compare among themselves.
-  for (int v = 0; v < kMeshLandmarks; ++v)
-    for (int c = 0; c < 3; ++c) t.offsets[v][c] = t.points[v][c] - fit_face_.vertices[v][c];
-  std::fill(t.evidence_w.begin(), t.evidence_w.end(), 0.0f);
-  Solve(t.offsets, t.evidence_w);
-  float a = 0;
-  for (float w : t.evidence_w) a += w;
-  t.activation[slot] = a;
+  // The frame's facial action measures (pose-free, IOD units), for its activation.
+  FaceActionMeasures m = kPopulationNeutral;
+  MeasureMesh(t.points, t.lm, &m);
+  t.measures[slot] = m;
 }
 
 void MirrorSolver::Calibrate(Track& t, double dt_s) const {
-  // E: the per-coordinate median of the least expressive quarter (at least 3) of the frames.
+  // E: the per-coordinate median of the frames whose activation is within
+  // kRestActivationSpread of the least expressive one (at least 3).
   const int n = t.calib_count;
-  const int m = std::min(n, std::max(3, n / 4));
+  // Activation: how expressive a frame is, from its measures over their full scales: the
+  // smile and the brow two-sided against the prior (a frown and a lowered brow are
+  // expressions too), mouth and jaw opening above the lowest stored (one-sided, and faces
+  // sit far from the prior there: Grace Hopper's jaw -0.19 IOD). The eyes are left out: a
+  // blink is brief (the median handles it), and a wide-open eye would pass for rest. A solve against the canonical face would
+  // not do: its weights saturate on a real face (docs/baselines.md).
+  float mouth0 = t.measures[0].mouth_open, jaw0 = t.measures[0].jaw;
+  for (int f = 1; f < n; ++f) {
+    mouth0 = std::min(mouth0, t.measures[f].mouth_open);
+    jaw0 = std::min(jaw0, t.measures[f].jaw);
+  }
+  const FaceActionOptions& o = kActionDefaults;
+  const FaceActionMeasures& p = kPopulationNeutral;
+  for (int f = 0; f < n; ++f) {
+    const FaceActionMeasures& m = t.measures[f];
+    t.activation[f] = std::abs(m.smile - p.smile) / o.smile_full +
+                      std::abs(m.brow - p.brow) / o.brow_raise_full +
+                      (m.mouth_open - mouth0) / o.mouth_open_full + (m.jaw - jaw0) / o.jaw_open_full;
+  }
   t.order.resize(n);  // within the capacity reserved when the track appeared
   for (int f = 0; f < n; ++f) t.order[f] = f;
-  std::nth_element(t.order.begin(), t.order.begin() + (m - 1), t.order.end(),
-                   [&](int x, int y) { return t.activation[x] < t.activation[y]; });
+  std::sort(t.order.begin(), t.order.end(),
+            [&](int x, int y) { return t.activation[x] < t.activation[y]; });
+  int m = 0;
+  while (m < n && t.activation[t.order[m]] <= t.activation[t.order[0]] + kRestActivationSpread) ++m;
+  m = std::max(m, std::min(n, 3));
   t.column.resize(m);
   for (int i = 0; i < kCoords; ++i) {
     for (int f = 0; f < m; ++f) t.column[f] = t.calib[static_cast<size_t>(t.order[f]) * kCoords + i];
@@ -596,7 +616,7 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
     for (const std::string& name : basis_.names()) t.result.blendshapes[name] = 0.0f;
     t.calib.assign(static_cast<size_t>(kMaxCalibrationFrames) * kCoords, 0.0f);
     t.activation.assign(kMaxCalibrationFrames, 0.0f);
-    t.evidence_w.assign(n_, 0.0f);
+    t.measures.assign(kMaxCalibrationFrames, kPopulationNeutral);
     t.lm.assign(kMeshLandmarks, {0, 0, 0});
     t.order.reserve(kMaxCalibrationFrames);
     t.column.reserve(kMaxCalibrationFrames);

@@ -18,13 +18,16 @@
 //    geometric basis fits it (closed loop: tests/avatar/closed_loop_test).
 // 2. Neutral (the baseline; docs/baselines.md): a person may arrive with an expression, so
 //    the first second is not taken as neutral. Per track:
-//    evidence E  per-coordinate median of the least expressive stored frames: every frame
-//                of the first calibration_s (at least min_calibration_frames), then one per
-//                evidence_period_s (1 s), the last kMaxCalibrationFrames (32, about 32 s);
-//                each stored frame's activation is the sum of its solved weights against
-//                the prior, and E is the median of the quarter (at least 3) with the lowest
-//                activation. It absorbs the person's own face shape (and a blink or a brief
-//                expression in the window).
+//    evidence E  the per-coordinate median of the stored frames at rest. Stored: every
+//                frame of the first calibration_s (at least min_calibration_frames), then
+//                one per evidence_period_s (2 s), the last kMaxCalibrationFrames (32, about
+//                64 s). At rest: the frames whose activation is within 0.05 of the lowest
+//                stored (at least 3), activation = the frame's facial action measures
+//                (face_actions.h) over their full scales: |smile - prior| + |brow - prior|
+//                + mouth and jaw opening above the lowest stored. E absorbs the person's
+//                own face shape (and a blink); it follows the face to rest within a few
+//                samples once it relaxes. The texture template of step 1b stays the one
+//                learned over the first window.
 //    The prior acts through scalar measures, not the mesh: FaceMesh's output differs from
 //    the canonical mesh by far more than an expression (measured: Grace Hopper's photo at
 //    rest solves to mouthSmile 1.0, eyeWide 1.0, cheekPuff 1.0 against the canonical face;
@@ -34,8 +37,9 @@
 //    jaw -> jawOpen):
 //    m_E         the row's measure of E (MeasureFaceActions on the normalised mesh);
 //    band        m_E may exceed the prior (kPopulationNeutral, the canonical face's measure)
-//                by FaceActionOptions' band (x prior_band_scale, 1): 0.05 x 0.10 IOD for the
-//                smile, 0.5 x 0.30 IOD for the jaw, and be accepted as neutral;
+//                by FaceActionOptions' band x prior_band_scale (2: the mirror's own rigid fit
+//                tilts the smile measure by a few 0.001 IOD): 0.01 IOD for the smile,
+//                0.3 IOD for the jaw, and be accepted as neutral;
 //    allowance   follows the excess beyond the band with beyond_band_tau_s (300 s) while it
 //                grows, drops to it at once when it shrinks (as in face_actions.h);
 //    neutral N = E - sum_rows (excess / gain) sum_{row's targets} D_k, gain = the measure's
@@ -43,10 +47,11 @@
 //                deltas D, so a measured response basis gives the tracker's own gain).
 //    A face that starts neutral has m_E inside the band: N = E, as before. A smile held
 //    from the first frame keeps reading its size beyond the band, less the allowance (about
-//    0.18 of it after 60 s); once the face relaxes in a quarter of the stored frames, those
-//    frames are E and the smile reads in full. Until the track has calibration_s and
+//    0.18 of it after 60 s); once the face relaxes for three samples (6 s), those frames
+//    are E and the smile reads in full. Until the track has calibration_s and
 //    min_calibration_frames of frames the weights are 0 and `calibrated` is false.
-//    With use_prior false, N = E (the least expressive recent frames are neutral).
+//    With use_prior false, N = E (the frames at rest are neutral, whatever they show: the
+//    closed-loop tests, whose truth is relative to a smiling photo).
 // 3. Solve: min_w 1/2 sum_v c_v |D(v) w - r(v)|^2 + ridge/2 |w|^2 + sparsity sum_i w_i,
 //    0 <= w_i <= solve_upper, D the basis deltas (c_v = 1 for x and y, z_weight for z: FaceMesh's
 //    depth is the noisiest). The sparsity term (an L1 penalty, linear on w >= 0) stops
@@ -106,6 +111,7 @@
 
 #include "engine/avatar/appearance_refiner.h"
 #include "engine/avatar/blendshapes.h"
+#include "engine/emotion/face_actions.h"
 #include "engine/face.h"
 #include "engine/geometry/canonical_face.h"
 #include "engine/tracking/one_euro.h"
@@ -121,7 +127,7 @@ struct MirrorOptions {
   int min_calibration_frames = 5;
   // The baseline (step 2 above).
   bool use_prior = true;
-  double evidence_period_s = 1.0;
+  double evidence_period_s = 2.0;
   float prior_band_scale = 2.0f;     // x the rows' bands (FaceActionOptions' defaults)
   double beyond_band_tau_s = 300.0;  // the allowance's time constant
   float ridge = 1e-3f;      // in cm^2 per unit weight^2; keeps near-collinear targets stable
@@ -225,8 +231,8 @@ class MirrorSolver {
     int calib_head = 0;        // the ring's next slot once full
     int64_t last_sample_ns = 0;
     std::vector<float> calib;  // kMaxCalibrationFrames x (468*3) normalised meshes (a ring)
-    std::vector<float> activation;  // per stored frame: sum of its weights against the prior
-    std::vector<float> evidence_w;             // scratch: a stored frame's weights
+    std::vector<FaceActionMeasures> measures;  // per stored frame (its activation's input)
+    std::vector<float> activation;             // per stored frame (step 2)
     std::array<float, 2> allowance{};          // per prior row
     std::vector<int> order;                    // scratch: stored frames by activation
     std::vector<float> column;                 // scratch: one coordinate's values

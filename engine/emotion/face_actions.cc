@@ -105,13 +105,14 @@ void FaceActionTracker::UpdateNeutral(double dt_s) {
   float p[kMeasures];
   ToArray(opts_.prior, p);
   constexpr float kNone = 1e30f;
-  const float up[kMeasures] = {opts_.eye_band * p[0],
-                               opts_.eye_band * p[1],
+  const float eye = opts_.eye_band < 0 ? kNone : opts_.eye_band;
+  const float up[kMeasures] = {eye * p[0],
+                               eye * p[1],
                                opts_.mouth_band * opts_.mouth_open_full,
                                opts_.smile_band * opts_.smile_full,
                                opts_.brow_band * opts_.brow_raise_full,
                                opts_.jaw_band * opts_.jaw_open_full};
-  const float down[kMeasures] = {opts_.eye_band * p[0], opts_.eye_band * p[1], kNone, kNone,
+  const float down[kMeasures] = {eye * p[0], eye * p[1], kNone, kNone,
                                  opts_.brow_band * opts_.brow_lower_full, kNone};
   const float follow =
       opts_.beyond_band_tau_s > 0
@@ -128,7 +129,7 @@ void FaceActionTracker::UpdateNeutral(double dt_s) {
     };
     track(std::max(0.0f, e - (p[k] + up[k])), allow_up_[k]);
     track(down[k] >= kNone ? 0.0f : std::max(0.0f, (p[k] - down[k]) - e), allow_down_[k]);
-    const float hi = p[k] + up[k] + allow_up_[k];
+    const float hi = up[k] >= kNone ? kNone : p[k] + up[k] + allow_up_[k];
     const float lo = down[k] >= kNone ? -kNone : p[k] - down[k] - allow_down_[k];
     n[k] = std::clamp(e, lo, hi);
   }

@@ -37,8 +37,13 @@
 //                  once, in the measure's full scale: above P_k by smile_band 0.05 (0.005
 //                  IOD), mouth_band 0.2, brow_band 0.5, jaw_band 0.5; below P_k by brow_band
 //                  for the brow, without limit for the one-sided measures (their low
-//                  percentile below the prior is itself evidence of a lower neutral); eyes
-//                  within +-eye_band (40 %) of P_k. The smile's is narrow because FaceMesh
+//                  percentile below the prior is itself evidence of a lower neutral). The
+//                  eyes have no prior by default (eye_band < 0; with eye_band >= 0: within
+//                  +-eye_band x P_k): FaceMesh's lid gap differs between faces and with or
+//                  without Iris far more than a squint moves it (the astronaut: +36 % on the
+//                  canonical face without Iris, +56 % with), and a neutral clamped too low
+//                  would stop every blink being seen; their median over the window is the
+//                  rest state, since eyes are open most of the time. The smile's is narrow because FaceMesh
 //                  reports little of a smile (the FaceSynth test's "very happy": +0.017 IOD
 //                  on Grace Hopper, a quarter of the geometric +0.071): a wider band would
 //                  swallow a real smile held from the start. Measured offsets from the prior
@@ -137,7 +142,7 @@ struct FaceActionOptions {
   float mouth_band = 0.2f;
   float brow_band = 0.5f;
   float jaw_band = 0.5f;
-  float eye_band = 0.4f;
+  float eye_band = -1.0f;  // < 0: no prior for the eyes (see above)
   double beyond_band_tau_s = 300.0; // the allowance's time constant
   float blink_close = 0.5f;    // both eyes' relative openness below this: closed
   float blink_open = 0.7f;     // their mean above this: open again

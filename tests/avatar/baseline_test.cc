@@ -16,9 +16,9 @@
 //     "very happy" prototype of engine/avatar/instruction.h), posed frontal in frame
 //     pixels, for the long sessions (cheap: no pixels, no tracker);
 //   - real pixels: FaceSynth (engine/synth/face_synth.h, the engine behind
-//     `facesynthsrc expression=...`) with the astronaut photo, neutralised to the
-//     canonical face's shape, through FaceTracker (XNNPACK, BlazeFace + FaceMesh), at
-//     320x240 and 5 fps to keep the run short.
+//     `facesynthsrc expression=...`) with Grace Hopper's photo (a face at rest; the
+//     astronaut smiles in hers), through FaceTracker (XNNPACK, BlazeFace + FaceMesh), at
+//     320x240 and 5 fps to keep the run short; and both photos still.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -339,23 +339,23 @@ TEST(BaselinePixels, EnteringSmilingThroughTheTracker) {
   EXPECT_GE(b.Mean(b.smile, 58, 60), kHeldFraction * s_ref) << "(a) held 60 s";
   EXPECT_LE(b.Max(b.smile, 70, 75.5), kNeutralMax) << "(b) the neutral stretch";
   EXPECT_GE(b.Mean(b.smile, 78, 81), kHeldFraction * s_ref) << "(b) smiling again";
-  // Mirror: (b).
+  // Mirror: (c), (b).
+  EXPECT_LE(a.Max(a.mirror, 2, 3), kNeutralMax) << "(c) a neutral start reads neutral";
   EXPECT_LE(b.Max(b.mirror, 70, 75.5), kNeutralMax) << "(b) the neutral stretch";
   EXPECT_GE(b.Mean(b.mirror, 78, 81), kHeldFraction * m_ref) << "(b) smiling again";
 }
 
-// The mirror's (a) and (c) on real pixels: an EXPECTED FAILURE (ctest:
-// baseline_pixels_mirror_expected_failure, WILL_FAIL). The mirror's prior acts through the
-// smile measure, which FaceMesh moves by a quarter of the geometric amount while the
-// geometric solve reads the smile from the whole mouth region: the correction removes too
-// little of a held smile, and the band that keeps it small leaves Grace Hopper's rest at
-// about 0.11 (docs/baselines.md has the numbers).
+// The mirror's (a) on real pixels: an EXPECTED FAILURE (ctest:
+// baseline_pixels_mirror_expected_failure, WILL_FAIL; measured 0.30 against a target of
+// 0.5 x 0.73). The mirror's prior acts through the smile measure, which FaceMesh moves by a
+// quarter of the geometric amount while the geometric solve reads the smile from the whole
+// mouth region: the correction (excess / the geometric gain) removes too little of a held
+// smile (docs/baselines.md).
 TEST(BaselinePixels, DISABLED_MirrorHeldSmileThroughTheTracker) {
   const PixelSessions& p = Sessions();
   const Reading& a = p.ref.r;
   const Reading& b = p.run.r;
   const float m_ref = a.Mean(a.mirror, 5, 8.5);
-  EXPECT_LE(a.Max(a.mirror, 2, 3), kNeutralMax) << "(c) a neutral start reads neutral";
   EXPECT_GE(b.Mean(b.mirror, 58, 60), kHeldFraction * m_ref) << "(a) held 60 s";
 }
 
