@@ -43,8 +43,8 @@
 //                  without Iris far more than a squint moves it (the astronaut: +36 % on the
 //                  canonical face without Iris, +56 % with), and a neutral clamped too low
 //                  would stop every blink being seen; their median over the window is the
-//                  rest state, since eyes are open most of the time. The smile's is narrow because FaceMesh
-//                  reports little of a smile (the FaceSynth test's "very happy": +0.017 IOD
+//                  rest state, since eyes are open most of the time. The smile's band is
+//                  narrow because FaceMesh reports little of a smile (the FaceSynth test's "very happy": +0.017 IOD
 //                  on Grace Hopper, a quarter of the geometric +0.071): a wider band would
 //                  swallow a real smile held from the start. Measured offsets from the prior
 //                  at rest are in docs/baselines.md (Grace Hopper's photo: smile +0.006,
@@ -57,8 +57,7 @@
 // So a face that starts neutral reads as before (its evidence is inside the band: the
 // neutral is its own median / low percentile); a full smile held from the first frame keeps
 // reading its size beyond the band less A (A is about 0.18 of the excess after 60 s, 0.63
-// after 5 min);
-// the moment it relaxes for a tenth of the window (6 s of the last 64 s) the evidence, and
+// after 5 min); the moment it relaxes for a tenth of the window (6 s of the last 64 s) the evidence, and
 // with it the neutral, is the relaxed face. A neutral beyond the band (a naturally open mouth,
 // low-set brows) is reached with the 300 s time constant. Until the track is calibration_s
 // old `calibrated` is false (ToMap writes nothing); the neutral is the prior's band-clamped
@@ -84,6 +83,9 @@
 // eyelid points barely follow a closing eye. On the astronaut photo warped shut
 // (tests/emotion/face_actions_photo_test.cc) the relative openness at full closure is about
 // 0.3 with Iris and 0.7 without, so without Iris blink_close is never reached.
+//
+// Limit: a frown held at the start is taken as the smile's neutral (the low percentile),
+// so the relaxed face then reads a small smile until the frown leaves the window.
 //
 // Threading: thread-compatible; one instance per stream. Update on a known track does not
 // allocate (buffers are sized when the track appears).
