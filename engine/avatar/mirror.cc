@@ -6,12 +6,40 @@
 #include <fstream>
 #include <iterator>
 
+#include "engine/emotion/face_actions.h"
 #include "engine/tracking/head_pose.h"
 
 namespace fg {
 
 namespace {
 constexpr int kCoords = kMeshLandmarks * 3;
+
+// Frames this close (in full scales summed) to the least expressive stored one are at rest.
+constexpr float kRestActivationSpread = 0.05f;
+
+// The prior's rows (mirror.h step 2): a facial action measure and the targets it speaks for.
+struct PriorRow {
+  const char* targets[2];  // nullptr: none
+  float FaceActionMeasures::*measure;
+  float band;  // FaceActionOptions' band of the measure, x its full scale
+  float full;  // FaceActionOptions' full scale of the measure
+};
+const FaceActionOptions kActionDefaults;
+const PriorRow kPriorRows[2] = {
+    {{"mouthSmileLeft", "mouthSmileRight"}, &FaceActionMeasures::smile, kActionDefaults.smile_band,
+     kActionDefaults.smile_full},
+    {{"jawOpen", nullptr}, &FaceActionMeasures::jaw, kActionDefaults.jaw_band,
+     kActionDefaults.jaw_open_full},
+};
+
+// A normalised mesh (canonical cm, y up) as FaceMesh-style landmarks (y down, z away) for
+// MeasureFaceActions with the identity rotation.
+bool MeasureMesh(std::span<const std::array<float, 3>> mesh, std::vector<std::array<float, 3>>& lm,
+                 FaceActionMeasures* out) {
+  for (size_t v = 0; v < lm.size() && v < mesh.size(); ++v)
+    lm[v] = {mesh[v][0], -mesh[v][1], -mesh[v][2]};
+  return MeasureFaceActions(lm, Eigen::Matrix3f::Identity(), out);
+}
 
 // sum a[i] b[i] in eight partial sums (the compiler keeps them in vector registers; a plain
 // loop is a serial chain of adds).
@@ -59,9 +87,13 @@ void MirrorSolver::BuildNormal(const std::vector<const std::vector<std::array<fl
   const float cw[3] = {1.0f, 1.0f, opts_.z_weight};
   const int nv = std::min<int>(basis_.vertex_count(), kMeshLandmarks);
   dt_.assign(static_cast<size_t>(n_) * kCoords, 0.0f);
+  d_.assign(static_cast<size_t>(n_) * kCoords, 0.0f);
   for (int k = 0; k < n_; ++k)
     for (int v = 0; v < nv && v < static_cast<int>(d[k]->size()); ++v)
-      for (int c = 0; c < 3; ++c) dt_[k * kCoords + 3 * v + c] = cw[c] * (*d[k])[v][c];
+      for (int c = 0; c < 3; ++c) {
+        dt_[k * kCoords + 3 * v + c] = cw[c] * (*d[k])[v][c];
+        d_[k * kCoords + 3 * v + c] = (*d[k])[v][c];
+      }
   normal_.assign(static_cast<size_t>(n_) * n_, 0.0f);
   for (int k = 0; k < n_; ++k)
     for (int l = 0; l <= k; ++l) {
@@ -90,6 +122,27 @@ void MirrorSolver::BuildNormal(const std::vector<const std::vector<std::array<fl
     sparsity_[k] *= ratio;
   }
   for (int k = 0; k < n_; ++k) normal_[k * n_ + k] += ridge_[k];
+
+  // The prior rows' targets and gains: the measure of the canonical face moved by a unit
+  // weight on all of a row's targets, against the canonical face's own.
+  std::vector<std::array<float, 3>> lm(kMeshLandmarks), moved(fit_face_.vertices);
+  FaceActionMeasures m0, m1;
+  const bool ok0 = MeasureMesh(fit_face_.vertices, lm, &m0);
+  for (int r = 0; r < 2; ++r) {
+    moved = fit_face_.vertices;
+    bool any = false;
+    for (int j = 0; j < 2; ++j) {
+      const char* name = kPriorRows[r].targets[j];
+      const int k = name ? basis_.Index(name) : -1;
+      prior_targets_[r][j] = k;
+      if (k < 0) continue;
+      any = true;
+      for (int i = 0; i < kCoords; ++i) moved[i / 3][i % 3] += d_[static_cast<size_t>(k) * kCoords + i];
+    }
+    prior_gain_[r] = 0;
+    if (any && ok0 && MeasureMesh(moved, lm, &m1))
+      prior_gain_[r] = m1.*kPriorRows[r].measure - m0.*kPriorRows[r].measure;
+  }
 }
 
 bool MirrorSolver::SetResponseBasis(const ResponseBasis& r, std::string* error) {
@@ -466,15 +519,89 @@ float MirrorSolver::WeightedResidual(const Track& t, const float* b, const float
   return static_cast<float>(std::sqrt(std::max(0.0, q) / t.wc_sum));
 }
 
-void MirrorSolver::Calibrate(Track& t) const {
-  std::vector<float> col(t.calib_count);
+void MirrorSolver::AddEvidence(Track& t) const {
+  int slot = t.calib_count;
+  if (t.calib_count < kMaxCalibrationFrames) {
+    ++t.calib_count;
+  } else {
+    slot = t.calib_head;
+    t.calib_head = (t.calib_head + 1) % kMaxCalibrationFrames;
+  }
+  float* dst = &t.calib[static_cast<size_t>(slot) * kCoords];
+  for (int v = 0; v < kMeshLandmarks; ++v)
+    for (int c = 0; c < 3; ++c) dst[3 * v + c] = t.points[v][c];
+  // The frame's facial action measures (pose-free, IOD units), for its activation.
+  FaceActionMeasures m = kPopulationNeutral;
+  MeasureMesh(t.points, t.lm, &m);
+  t.measures[slot] = m;
+}
+
+void MirrorSolver::Calibrate(Track& t, double dt_s) const {
+  // E: the per-coordinate median of the frames whose activation is within
+  // kRestActivationSpread of the least expressive one (at least 3).
+  const int n = t.calib_count;
+  // Activation: how expressive a frame is, from its measures over their full scales: the
+  // smile and the brow two-sided against the prior (a frown and a lowered brow are
+  // expressions too), mouth and jaw opening above the lowest stored (one-sided, and faces
+  // sit far from the prior there: Grace Hopper's jaw -0.19 IOD). The eyes are left out: a
+  // blink is brief (the median handles it), and a wide-open eye would pass for rest. A solve against the canonical face would
+  // not do: its weights saturate on a real face (docs/baselines.md).
+  float mouth0 = t.measures[0].mouth_open, jaw0 = t.measures[0].jaw;
+  for (int f = 1; f < n; ++f) {
+    mouth0 = std::min(mouth0, t.measures[f].mouth_open);
+    jaw0 = std::min(jaw0, t.measures[f].jaw);
+  }
+  const FaceActionOptions& o = kActionDefaults;
+  const FaceActionMeasures& p = kPopulationNeutral;
+  for (int f = 0; f < n; ++f) {
+    const FaceActionMeasures& m = t.measures[f];
+    t.activation[f] = std::abs(m.smile - p.smile) / o.smile_full +
+                      std::abs(m.brow - p.brow) / o.brow_raise_full +
+                      (m.mouth_open - mouth0) / o.mouth_open_full + (m.jaw - jaw0) / o.jaw_open_full;
+  }
+  t.order.resize(n);  // within the capacity reserved when the track appeared
+  for (int f = 0; f < n; ++f) t.order[f] = f;
+  std::sort(t.order.begin(), t.order.end(),
+            [&](int x, int y) { return t.activation[x] < t.activation[y]; });
+  int m = 0;
+  while (m < n && t.activation[t.order[m]] <= t.activation[t.order[0]] + kRestActivationSpread) ++m;
+  m = std::max(m, std::min(n, 3));
+  t.column.resize(m);
   for (int i = 0; i < kCoords; ++i) {
-    for (int f = 0; f < t.calib_count; ++f) col[f] = t.calib[static_cast<size_t>(f) * kCoords + i];
-    auto mid = col.begin() + t.calib_count / 2;
-    std::nth_element(col.begin(), mid, col.end());
+    for (int f = 0; f < m; ++f) t.column[f] = t.calib[static_cast<size_t>(t.order[f]) * kCoords + i];
+    auto mid = t.column.begin() + m / 2;
+    std::nth_element(t.column.begin(), mid, t.column.end());
     t.neutral[i / 3][i % 3] = *mid;
   }
   t.result.calibrated = true;
+  if (!opts_.use_prior) return;
+  // The prior rows: how far E's measure lies beyond the band (less the allowance) is taken
+  // out of the neutral along the row's targets.
+  FaceActionMeasures me;
+  if (!MeasureMesh(t.neutral, t.lm, &me)) return;
+  const float follow = opts_.beyond_band_tau_s > 0
+                           ? static_cast<float>(1.0 - std::exp(-std::max(0.0, dt_s) /
+                                                               opts_.beyond_band_tau_s))
+                           : 1.0f;
+  for (int r = 0; r < 2; ++r) {
+    const PriorRow& row = kPriorRows[r];
+    const float band = opts_.prior_band_scale * row.band * row.full;
+    const float beyond =
+        std::max(0.0f, me.*row.measure - (kPopulationNeutral.*row.measure + band));
+    float& allow = t.allowance[r];
+    if (beyond > allow)
+      allow += follow * (beyond - allow);
+    else
+      allow = beyond;
+    const float excess = beyond - allow;
+    if (!(excess > 0) || !(prior_gain_[r] > 1e-6f)) continue;
+    const float x = excess / prior_gain_[r];  // weight on each of the row's targets
+    for (int k : prior_targets_[r]) {
+      if (k < 0) continue;
+      const float* d = &d_[static_cast<size_t>(k) * kCoords];
+      for (int i = 0; i < kCoords; ++i) t.neutral[i / 3][i % 3] -= x * d[i];
+    }
+  }
 }
 
 const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int frame_width,
@@ -488,6 +615,11 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
     t.result.weights.assign(n_, 0.0f);
     for (const std::string& name : basis_.names()) t.result.blendshapes[name] = 0.0f;
     t.calib.assign(static_cast<size_t>(kMaxCalibrationFrames) * kCoords, 0.0f);
+    t.activation.assign(kMaxCalibrationFrames, 0.0f);
+    t.measures.assign(kMaxCalibrationFrames, kPopulationNeutral);
+    t.lm.assign(kMeshLandmarks, {0, 0, 0});
+    t.order.reserve(kMaxCalibrationFrames);
+    t.column.reserve(kMaxCalibrationFrames);
     t.neutral.assign(kMeshLandmarks, {0, 0, 0});
     t.points.assign(kMeshLandmarks, {0, 0, 0});
     t.offsets.assign(kMeshLandmarks, {0, 0, 0});
@@ -515,23 +647,28 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
 
   if (!res.calibrated) {
     if (t.calib_count < kMaxCalibrationFrames) {
-      float* dst = &t.calib[static_cast<size_t>(t.calib_count) * kCoords];
-      for (int v = 0; v < kMeshLandmarks; ++v)
-        for (int c = 0; c < 3; ++c) dst[3 * v + c] = t.points[v][c];
-      ++t.calib_count;
+      AddEvidence(t);
       if (picture) refiner_->AddNeutral(t.appearance, *frame, face.landmarks);
     }
     const double elapsed = 1e-9 * static_cast<double>(pts_ns - t.start_ns);
     if ((elapsed >= opts_.calibration_s && t.calib_count >= opts_.min_calibration_frames) ||
         t.calib_count >= kMaxCalibrationFrames) {
-      Calibrate(t);
+      Calibrate(t, 0.0);
+      t.last_sample_ns = pts_ns;
       // The texture template only from a full set of pictures: a neutral mesh learned
-      // partly without them would not match it.
+      // partly without them would not match it. It stays from this first window.
       if (refiner_ && t.appearance.neutral_frames == t.calib_count &&
           refiner_->Finish(t.appearance))
         BuildTextureWeights(t);
     }
     if (!res.calibrated) return &res;  // weights stay 0 until the neutral is known
+  } else if (1e-9 * static_cast<double>(pts_ns - t.last_sample_ns) >= opts_.evidence_period_s) {
+    // A gap (the face lost a while) counts as at most one period for the allowance.
+    const double dt = std::min(2 * opts_.evidence_period_s,
+                               1e-9 * static_cast<double>(pts_ns - t.last_sample_ns));
+    AddEvidence(t);
+    Calibrate(t, dt);
+    t.last_sample_ns = pts_ns;
   }
 
   const bool refined = picture && t.appearance.ready && !t.wnormal.empty() &&

@@ -16,10 +16,42 @@
 //    by Lucas-Kanade per expressive vertex, and moves each such vertex to where its
 //    neutral texture went. The solve then sees the face's real displacement and the
 //    geometric basis fits it (closed loop: tests/avatar/closed_loop_test).
-// 2. Neutral: per track, the per-coordinate median of the normalised mesh over the first
-//    calibration_s seconds (at least min_calibration_frames, at most kMaxCalibrationFrames
-//    frames, by pts). It absorbs the person's own face shape (and a blink inside the
-//    window); until it is learned the weights are 0 and `calibrated` is false.
+// 2. Neutral (the baseline; docs/baselines.md): a person may arrive with an expression, so
+//    the first second is not taken as neutral. Per track:
+//    evidence E  the per-coordinate median of the stored frames at rest. Stored: every
+//                frame of the first calibration_s (at least min_calibration_frames), then
+//                one per evidence_period_s (2 s), the last kMaxCalibrationFrames (32, about
+//                64 s). At rest: the frames whose activation is within 0.05 of the lowest
+//                stored (at least 3), activation = the frame's facial action measures
+//                (face_actions.h) over their full scales: |smile - prior| + |brow - prior|
+//                + mouth and jaw opening above the lowest stored. E absorbs the person's
+//                own face shape (and a blink); it follows the face to rest within a few
+//                samples once it relaxes. The texture template of step 1b stays the one
+//                learned over the first window.
+//    The prior acts through scalar measures, not the mesh: FaceMesh's output differs from
+//    the canonical mesh by far more than an expression (measured: Grace Hopper's photo at
+//    rest solves to mouthSmile 1.0, eyeWide 1.0, cheekPuff 1.0 against the canonical face;
+//    docs/baselines.md), so the mesh itself cannot say "this is a smile". The facial action
+//    measures (engine/emotion/face_actions.h: in IOD units, pose-free) are much closer
+//    across faces. Per row of kPriorRows (smile -> mouthSmileLeft + mouthSmileRight,
+//    jaw -> jawOpen):
+//    m_E         the row's measure of E (MeasureFaceActions on the normalised mesh);
+//    band        m_E may exceed the prior (kPopulationNeutral, the canonical face's measure)
+//                by FaceActionOptions' band x prior_band_scale (2: the mirror's own rigid fit
+//                tilts the smile measure by a few 0.001 IOD): 0.01 IOD for the smile,
+//                0.3 IOD for the jaw, and be accepted as neutral;
+//    allowance   follows the excess beyond the band with beyond_band_tau_s (300 s) while it
+//                grows, drops to it at once when it shrinks (as in face_actions.h);
+//    neutral N = E - sum_rows (excess / gain) sum_{row's targets} D_k, gain = the measure's
+//                change for a unit weight on all the row's targets (from the solve's
+//                deltas D, so a measured response basis gives the tracker's own gain).
+//    A face that starts neutral has m_E inside the band: N = E, as before. A smile held
+//    from the first frame keeps reading its size beyond the band, less the allowance (about
+//    0.18 of it after 60 s); once the face relaxes for three samples (6 s), those frames
+//    are E and the smile reads in full. Until the track has calibration_s and
+//    min_calibration_frames of frames the weights are 0 and `calibrated` is false.
+//    With use_prior false, N = E (the frames at rest are neutral, whatever they show: the
+//    closed-loop tests, whose truth is relative to a smiling photo).
 // 3. Solve: min_w 1/2 sum_v c_v |D(v) w - r(v)|^2 + ridge/2 |w|^2 + sparsity sum_i w_i,
 //    0 <= w_i <= solve_upper, D the basis deltas (c_v = 1 for x and y, z_weight for z: FaceMesh's
 //    depth is the noisiest). The sparsity term (an L1 penalty, linear on w >= 0) stops
@@ -54,8 +86,7 @@
 // smooths the landmarks).
 //
 // Threading: thread-compatible; one instance per stream. Update on a known track does not
-// allocate (buffers are sized when the track appears; the neutral median takes one
-// scratch column once, when it is learned).
+// allocate (buffers are sized when the track appears).
 //
 // Example:
 //   fg::MirrorSolver mirror(canonical, basis);
@@ -80,6 +111,7 @@
 
 #include "engine/avatar/appearance_refiner.h"
 #include "engine/avatar/blendshapes.h"
+#include "engine/emotion/face_actions.h"
 #include "engine/face.h"
 #include "engine/geometry/canonical_face.h"
 #include "engine/tracking/one_euro.h"
@@ -93,6 +125,11 @@ inline constexpr int kMaxTargets = 64;  // the solver's stack workspace (the bas
 struct MirrorOptions {
   double calibration_s = 1.0;
   int min_calibration_frames = 5;
+  // The baseline (step 2 above).
+  bool use_prior = true;
+  double evidence_period_s = 2.0;
+  float prior_band_scale = 2.0f;     // x the rows' bands (FaceActionOptions' defaults)
+  double beyond_band_tau_s = 300.0;  // the allowance's time constant
   float ridge = 1e-3f;      // in cm^2 per unit weight^2; keeps near-collinear targets stable
   float sparsity = 0.006f;  // L1 penalty in cm^2 per unit weight (see 3. above)
   // The solve's upper bound (outputs are clamped to 1): above 1 so that a target at full
@@ -190,8 +227,16 @@ class MirrorSolver {
   struct Track {
     MirrorResult result;
     int64_t start_ns = -1;
-    int calib_count = 0;
-    std::vector<float> calib;  // kMaxCalibrationFrames x (468*3) normalised meshes
+    int calib_count = 0;       // stored frames (up to kMaxCalibrationFrames)
+    int calib_head = 0;        // the ring's next slot once full
+    int64_t last_sample_ns = 0;
+    std::vector<float> calib;  // kMaxCalibrationFrames x (468*3) normalised meshes (a ring)
+    std::vector<FaceActionMeasures> measures;  // per stored frame (its activation's input)
+    std::vector<float> activation;             // per stored frame (step 2)
+    std::array<float, 2> allowance{};          // per prior row
+    std::vector<int> order;                    // scratch: stored frames by activation
+    std::vector<float> column;                 // scratch: one coordinate's values
+    std::vector<std::array<float, 3>> lm;      // scratch: E as landmarks, for the measures
     std::vector<std::array<float, 3>> neutral, points, offsets;
     std::vector<float> raw;  // unsmoothed solution (the warm start)
     std::vector<OneEuroFilter> filters;
@@ -203,7 +248,11 @@ class MirrorSolver {
   };
   void BuildTextureWeights(Track& t) const;
   float WeightedResidual(const Track& t, const float* b, const float* r) const;
-  void Calibrate(Track& t) const;
+  // Stores t.points as evidence (the ring) with its activation.
+  void AddEvidence(Track& t) const;
+  // The neutral from the evidence, the prior and the allowances (dt_s: time since the last
+  // neutral; step 2).
+  void Calibrate(Track& t, double dt_s) const;
   void BoundedSolve(const float* b, std::span<float> w, const float* normal,
                     const float* sparsity) const;
   // dt_ and normal_ from the solve deltas (468 x 3 per target).
@@ -215,6 +264,11 @@ class MirrorSolver {
   std::vector<int> rigid_;
   int n_ = 0;                  // targets
   std::vector<float> dt_;      // n x (468*3): C D^T, row-major (target, coordinate)
+  std::vector<float> d_;       // n x (468*3): D, the solve's deltas
+  // Per prior row (step 2): its targets' indices (-1: not in the basis) and the measure's
+  // change for a unit weight on all of them.
+  std::array<std::array<int, 2>, 2> prior_targets_{};
+  std::array<float, 2> prior_gain_{};
   std::vector<float> normal_;  // n x n: D^T C D + ridge I
   std::vector<float> ridge_, sparsity_;  // per target (scaled for a response, see BuildNormal)
   int response_targets_ = 0;

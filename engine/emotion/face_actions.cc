@@ -58,42 +58,101 @@ bool MeasureFaceActions(const Face& face, FaceActionMeasures* out) {
 
 FaceActionTracker::FaceActionTracker(const FaceActionOptions& opts, int64_t id) : opts_(opts) {
   a_.id = id;
-  for (auto& s : samples_) s.reserve(kCalibrationSamples);
-  scratch_.reserve(kCalibrationSamples);
+  a_.neutral = opts_.prior;
+  for (auto& s : samples_) s.reserve(kEvidenceSamples);
+  scratch_.reserve(kEvidenceSamples);
 }
 
-void FaceActionTracker::Calibrate(const FaceActionMeasures& m) {
-  const float v[kMeasures] = {m.eye_open_right, m.eye_open_left, m.mouth_open,
-                              m.smile,          m.brow,          m.jaw};
-  if (samples_[0].size() < static_cast<size_t>(kCalibrationSamples))
-    for (int k = 0; k < kMeasures; ++k) samples_[k].push_back(v[k]);  // within reserve()
-  float med[kMeasures];
+namespace {
+// Measures in a fixed order, and the percentile of each that a face at rest sits at.
+constexpr float kRestPercentile[6] = {0.5f, 0.5f, 0.1f, 0.1f, 0.5f, 0.1f};
+void ToArray(const FaceActionMeasures& m, float* v) {
+  v[0] = m.eye_open_right, v[1] = m.eye_open_left, v[2] = m.mouth_open;
+  v[3] = m.smile, v[4] = m.brow, v[5] = m.jaw;
+}
+}  // namespace
+
+void FaceActionTracker::AddEvidence(const FaceActionMeasures& m) {
+  float v[kMeasures];
+  ToArray(m, v);
+  const bool full = samples_[0].size() >= static_cast<size_t>(kEvidenceSamples);
+  for (int k = 0; k < kMeasures; ++k) {
+    if (full)
+      samples_[k][sample_head_] = v[k];
+    else
+      samples_[k].push_back(v[k]);  // within reserve()
+  }
+  sample_head_ = (sample_head_ + 1) % kEvidenceSamples;
   for (int k = 0; k < kMeasures; ++k) {
     scratch_.assign(samples_[k].begin(), samples_[k].end());
-    auto mid = scratch_.begin() + static_cast<std::ptrdiff_t>(scratch_.size() / 2);
-    std::nth_element(scratch_.begin(), mid, scratch_.end());
-    med[k] = *mid;
-    if (scratch_.size() % 2 == 0) {  // even count: mean of the two middle values
-      const float lower = *std::max_element(scratch_.begin(), mid);
-      med[k] = 0.5f * (med[k] + lower);
+    const size_t n = scratch_.size();
+    // Linear interpolation between the two order statistics around q (n - 1).
+    const double pos = kRestPercentile[k] * static_cast<double>(n - 1);
+    const size_t lo = static_cast<size_t>(pos);
+    std::nth_element(scratch_.begin(), scratch_.begin() + static_cast<std::ptrdiff_t>(lo),
+                     scratch_.end());
+    float e = scratch_[lo];
+    if (lo + 1 < n) {
+      const float hi = *std::min_element(scratch_.begin() + static_cast<std::ptrdiff_t>(lo + 1),
+                                         scratch_.end());
+      e += static_cast<float>(pos - static_cast<double>(lo)) * (hi - e);
     }
+    evidence_[k] = e;
   }
-  a_.neutral = {med[0], med[1], med[2], med[3], med[4], med[5]};
+}
+
+void FaceActionTracker::UpdateNeutral(double dt_s) {
+  float p[kMeasures];
+  ToArray(opts_.prior, p);
+  constexpr float kNone = 1e30f;
+  const float eye = opts_.eye_band < 0 ? kNone : opts_.eye_band;
+  const float up[kMeasures] = {eye * p[0],
+                               eye * p[1],
+                               opts_.mouth_band * opts_.mouth_open_full,
+                               opts_.smile_band * opts_.smile_full,
+                               opts_.brow_band * opts_.brow_raise_full,
+                               opts_.jaw_band * opts_.jaw_open_full};
+  const float down[kMeasures] = {eye * p[0], eye * p[1], kNone, kNone,
+                                 opts_.brow_band * opts_.brow_lower_full, kNone};
+  const float follow =
+      opts_.beyond_band_tau_s > 0
+          ? static_cast<float>(1.0 - std::exp(-std::max(0.0, dt_s) / opts_.beyond_band_tau_s))
+          : 1.0f;
+  float n[kMeasures];
+  for (int k = 0; k < kMeasures; ++k) {
+    const float e = evidence_[k];
+    auto track = [&](float excess, float& allow) {
+      if (excess > allow)
+        allow += follow * (excess - allow);
+      else
+        allow = excess;
+    };
+    track(std::max(0.0f, e - (p[k] + up[k])), allow_up_[k]);
+    track(down[k] >= kNone ? 0.0f : std::max(0.0f, (p[k] - down[k]) - e), allow_down_[k]);
+    const float hi = up[k] >= kNone ? kNone : p[k] + up[k] + allow_up_[k];
+    const float lo = down[k] >= kNone ? -kNone : p[k] - down[k] - allow_down_[k];
+    n[k] = std::clamp(e, lo, hi);
+  }
+  a_.neutral = {n[0], n[1], n[2], n[3], n[4], n[5]};
 }
 
 const FaceActions& FaceActionTracker::Update(const FaceActionMeasures& m, int64_t pts_ns) {
   if (a_.updates > 0 && pts_ns <= a_.pts_ns) return a_;
   if (start_ns_ < 0) start_ns_ = pts_ns;
   const double age_s = 1e-9 * static_cast<double>(pts_ns - start_ns_);
+  // A gap (the face lost a while) is not time the allowance may follow the evidence.
+  const double dt_s =
+      a_.updates > 0 ? std::min(1.0, 1e-9 * static_cast<double>(pts_ns - a_.pts_ns)) : 0.0;
   a_.raw = m;
   a_.pts_ns = pts_ns;
   ++a_.updates;
-  if (!a_.calibrated) {
-    if (age_s <= opts_.calibration_s)
-      Calibrate(m);
-    else
-      a_.calibrated = true;  // the neutral from the window's samples stays from now on
+  if (age_s <= opts_.calibration_s || a_.updates == 1 ||
+      1e-9 * static_cast<double>(pts_ns - last_sample_ns_) >= opts_.evidence_period_s) {
+    AddEvidence(m);
+    last_sample_ns_ = pts_ns;
   }
+  UpdateNeutral(dt_s);
+  if (age_s > opts_.calibration_s) a_.calibrated = true;
   const FaceActionMeasures& n = a_.neutral;
   auto rel = [](float v, float ref) { return ref > 1e-6f ? v / ref : 1.0f; };
   const float open_r = rel(m.eye_open_right, n.eye_open_right);

@@ -21,12 +21,47 @@
 //                    corner midpoint), / IOD
 //   jaw              |152 - 1| / IOD: chin to nose tip
 //
-// Neutral reference: per track, the median of each raw measure over the track's first
-// `calibration_s` seconds (by pts; at most kCalibrationSamples samples). The median ignores a
-// blink or a brief expression inside that window; a face that holds an expression for the
-// whole window gets that as its neutral (a known limit: the reference is not re-learned).
-// Until the window has passed the median of what has been seen so far is used and
-// `calibrated` is false.
+// Neutral reference (the baseline; docs/baselines.md): a person may arrive smiling, so the
+// first seconds are not taken as neutral. Per track and per measure k:
+//   prior P_k      the population's neutral: the canonical face's own measures
+//                  (kPopulationNeutral; identity-only scaling is already in the units: IOD,
+//                  eye width, mouth width)
+//   evidence E_k   a percentile of the measure over a long window: one sample per
+//                  evidence_period_s (0.25 s; every frame during the first calibration_s),
+//                  the last kEvidenceSamples (256, about 64 s). The percentile is where a
+//                  face at rest sits in that measure's distribution: the 10th for the
+//                  one-sided measures an expression only raises (mouth_open, smile, jaw), the
+//                  median for eyes (a blink is brief; a squint or a stare lasts) and brow
+//                  (raised and lowered are both expressions).
+//   band           how far a person's own neutral may sit from the prior and be accepted at
+//                  once, in the measure's full scale: above P_k by smile_band 0.05 (0.005
+//                  IOD), mouth_band 0.2, brow_band 0.5, jaw_band 0.5; below P_k by brow_band
+//                  for the brow, without limit for the one-sided measures (their low
+//                  percentile below the prior is itself evidence of a lower neutral). The
+//                  eyes have no prior by default (eye_band < 0; with eye_band >= 0: within
+//                  +-eye_band x P_k): FaceMesh's lid gap differs between faces and with or
+//                  without Iris far more than a squint moves it (the astronaut: +36 % on the
+//                  canonical face without Iris, +56 % with), and a neutral clamped too low
+//                  would stop every blink being seen; their median over the window is the
+//                  rest state, since eyes are open most of the time. The smile's band is
+//                  narrow because FaceMesh reports little of a smile (the FaceSynth test's "very happy": +0.017 IOD
+//                  on Grace Hopper, a quarter of the geometric +0.071): a wider band would
+//                  swallow a real smile held from the start. Measured offsets from the prior
+//                  at rest are in docs/baselines.md (Grace Hopper's photo: smile +0.006,
+//                  brow -0.03, eyes +8 %).
+//   allowance A_k  evidence that stays beyond the band is accepted slowly: A_k follows
+//                  excess_k = distance of E_k beyond the band with time constant
+//                  beyond_band_tau_s (300 s) while excess_k > A_k, and drops to excess_k at
+//                  once when the evidence comes back (evidence of neutrality is immediate).
+//   neutral N_k = clamp(E_k, band widened by A_k on each side).
+// So a face that starts neutral reads as before (its evidence is inside the band: the
+// neutral is its own median / low percentile); a full smile held from the first frame keeps
+// reading its size beyond the band less A (A is about 0.18 of the excess after 60 s, 0.63
+// after 5 min); the moment it relaxes for a tenth of the window (6 s of the last 64 s) the evidence, and
+// with it the neutral, is the relaxed face. A neutral beyond the band (a naturally open mouth,
+// low-set brows) is reached with the 300 s time constant. Until the track is calibration_s
+// old `calibrated` is false (ToMap writes nothing); the neutral is the prior's band-clamped
+// evidence from the first frame on.
 //
 // Intensities, each clamped to [0, 1]:
 //   eye_open_{right,left}  raw / neutral  (1 = at least as open as neutral, 0 = shut)
@@ -48,6 +83,9 @@
 // eyelid points barely follow a closing eye. On the astronaut photo warped shut
 // (tests/emotion/face_actions_photo_test.cc) the relative openness at full closure is about
 // 0.3 with Iris and 0.7 without, so without Iris blink_close is never reached.
+//
+// Limit: a frown held at the start is taken as the smile's neutral (the low percentile),
+// so the relaxed face then reads a small smile until the frown leaves the window.
 //
 // Threading: thread-compatible; one instance per stream. Update on a known track does not
 // allocate (buffers are sized when the track appears).
@@ -88,8 +126,26 @@ bool MeasureFaceActions(const std::vector<std::array<float, 3>>& landmarks,
 // The same with the rotation from face.pose (identity when absent).
 bool MeasureFaceActions(const Face& face, FaceActionMeasures* out);
 
+// The canonical face's measures (MeasureFaceActions on canonical_face.h's vertices, frontal;
+// tests/emotion/face_actions_test.cc checks them against the model file).
+inline constexpr FaceActionMeasures kPopulationNeutral{.eye_open_right = 0.2522f,
+                                                        .eye_open_left = 0.2522f,
+                                                        .mouth_open = 0.1115f,
+                                                        .smile = -0.0118f,
+                                                        .brow = 0.3943f,
+                                                        .jaw = 1.4086f};
+
 struct FaceActionOptions {
-  double calibration_s = 2.0;  // neutral = median over the track's first seconds
+  double calibration_s = 2.0;  // evidence needed before `calibrated` (see the baseline above)
+  FaceActionMeasures prior = kPopulationNeutral;
+  double evidence_period_s = 0.25;  // one evidence sample per period after calibration_s
+  // The band (see above), per measure, x its full scale (eyes: x the prior's openness).
+  float smile_band = 0.05f;
+  float mouth_band = 0.2f;
+  float brow_band = 0.5f;
+  float jaw_band = 0.5f;
+  float eye_band = -1.0f;  // < 0: no prior for the eyes (see above)
+  double beyond_band_tau_s = 300.0; // the allowance's time constant
   float blink_close = 0.5f;    // both eyes' relative openness below this: closed
   float blink_open = 0.7f;     // their mean above this: open again
   double max_blink_s = 1.0;
@@ -123,7 +179,7 @@ struct FaceActions {
 
 class FaceActionTracker {
  public:
-  static constexpr int kCalibrationSamples = 256;
+  static constexpr int kEvidenceSamples = 256;
   static constexpr int kBlinkHistory = 128;
 
   explicit FaceActionTracker(const FaceActionOptions& opts = {}, int64_t id = -1);
@@ -133,15 +189,21 @@ class FaceActionTracker {
 
  private:
   static constexpr int kMeasures = 6;
-  void Calibrate(const FaceActionMeasures& m);
+  void AddEvidence(const FaceActionMeasures& m);
+  void UpdateNeutral(double dt_s);
 
   FaceActionOptions opts_;
   FaceActions a_;
   int64_t start_ns_ = -1;
   int64_t closed_since_ns_ = 0;
-  // Calibration samples per measure (fixed capacity) and a scratch copy for the median.
+  int64_t last_sample_ns_ = 0;
+  // Evidence samples per measure: a ring of kEvidenceSamples (fixed capacity), its next
+  // slot, a scratch copy for the percentile, the evidence and the allowances (see above).
   std::vector<float> samples_[kMeasures];
+  int sample_head_ = 0;
   std::vector<float> scratch_;
+  float evidence_[kMeasures] = {};
+  float allow_up_[kMeasures] = {}, allow_down_[kMeasures] = {};
   // Times of the last kBlinkHistory blinks (a ring).
   std::array<int64_t, kBlinkHistory> blink_ns_{};
   int blink_head_ = 0;

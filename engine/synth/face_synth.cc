@@ -11,6 +11,7 @@
 #include "engine/draw/canvas.h"
 #include "engine/geometry/canonical_face.h"
 #include "engine/io/png.h"
+#include "engine/io/jpeg.h"
 #include "engine/render/composite.h"
 #include "engine/synth/expression_track.h"
 
@@ -192,7 +193,7 @@ std::unique_ptr<FaceSynth> FaceSynth::Create(const FaceSynthOptions& o, std::str
       return fail(err->starts_with("models_dir") ? "expression needs the models: " + *err
                                                  : "expression \"" + o.expression + "\": " + *err);
   RgbImage photo;
-  if (auto err = ReadPngRgb(o.photo_path, &photo)) return fail(*err);
+  if (auto err = ReadImageRgb(o.photo_path, &photo)) return fail(*err);
 
   std::unique_ptr<FaceSynth> s(new FaceSynth());
   s->opts_ = o;
@@ -332,6 +333,7 @@ std::unique_ptr<FaceSynth> FaceSynth::Create(const FaceSynthOptions& o, std::str
     std::string err;
     s->expr_ = ExpressionTrack::Create(view, eo, &err);
     if (!s->expr_) return fail("expression: " + err);
+    s->expr_->SetNeutralise(o.expression_neutralise);
     InstructionError perr;
     if (!s->expr_->SetInstruction(o.expression, &perr))
       return fail("expression \"" + o.expression + "\": " + FormatInstructionError(perr));

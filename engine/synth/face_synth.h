@@ -119,7 +119,7 @@ std::optional<std::string> CheckExpressionInstruction(std::string_view text,
                                                       std::vector<std::string>* names = nullptr);
 
 struct FaceSynthOptions {
-  std::string photo_path;            // PNG; required
+  std::string photo_path;            // PNG or JPEG (engine/io/jpeg.h ReadImageRgb); required
   int width = 640, height = 480;     // output frame
   PixelFormat format = PixelFormat::kRGB;
   double fps = 30;
@@ -150,6 +150,10 @@ struct FaceSynthOptions {
 
   // Expression track (see above): an instruction of engine/avatar/instruction.h; empty = off.
   std::string expression;
+  // The photo's own expression and face shape taken away first (ExpressionTrack::SetNeutralise:
+  // at zero weights the face is the canonical face's neutral, posed as the photo's head).
+  // The astronaut smiles a little; a baseline test needs a face whose neutral is known.
+  bool expression_neutralise = false;
   std::string models_dir;            // tracker models, canonical face; "" = the build's default
   std::string backend = "auto";      // the tracker's NN backend
 };
