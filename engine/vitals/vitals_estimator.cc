@@ -460,14 +460,36 @@ void VitalsEstimator::RunUpdate(Track& t) {
   }
   res.agreement = total > 0 ? static_cast<float>(agree / total) : 0.0f;
   // Exposure / white-balance jumps: frame-to-frame steps of the skin's mean luminance or
-  // colour ratios inside the window.
+  // colour ratios inside the window that are both above the absolute thresholds and far
+  // outside the window's own frame-to-frame variation (kJumpOverTypical times its median
+  // step): a camera's step is an isolated outlier, while sensor noise, however strong, moves
+  // every frame alike and is the light and SNR factors' business, not this one's.
+  constexpr double kJumpOverTypical = 6.0;
+  std::array<std::vector<double>, 3>& steps = jump_steps_;  // reused: no allocation once grown
+  for (auto& v : steps) v.clear();
   for (int i = std::max(1, first_w); i < m; ++i) {
     const float* a = &t.aux[static_cast<size_t>(t.Slot(first + i)) * kAux];
     const float* b = &t.aux[static_cast<size_t>(t.Slot(first + i - 1)) * kAux];
     if (!(a[6] > 0 && b[6] > 0)) continue;  // a frame without skin
-    if (std::abs(a[6] / b[6] - 1) > o.jump_luminance || std::abs(a[7] - b[7]) > o.jump_chroma ||
-        std::abs(a[8] - b[8]) > o.jump_chroma)
-      ++res.jumps;
+    steps[0].push_back(std::abs(a[6] / b[6] - 1));
+    steps[1].push_back(std::abs(a[7] - b[7]));
+    steps[2].push_back(std::abs(a[8] - b[8]));
+  }
+  if (!steps[0].empty()) {
+    std::array<double, 3> typical{};
+    std::array<std::vector<double>, 3>& sorted = jump_sorted_;
+    for (int c = 0; c < 3; ++c) {
+      sorted[c] = steps[c];
+      std::nth_element(sorted[c].begin(), sorted[c].begin() + sorted[c].size() / 2, sorted[c].end());
+      typical[c] = sorted[c][sorted[c].size() / 2];
+    }
+    const double limit[3] = {o.jump_luminance, o.jump_chroma, o.jump_chroma};
+    for (size_t i = 0; i < steps[0].size(); ++i) {
+      bool jump = false;
+      for (int c = 0; c < 3; ++c)
+        jump |= steps[c][i] > limit[c] && steps[c][i] > kJumpOverTypical * typical[c];
+      res.jumps += jump;
+    }
   }
   res.exposure = res.jumps > 0 ? static_cast<float>(o.exposure_jump_factor) : 1.0f;
   res.vitals.confidence = std::clamp(

@@ -39,7 +39,9 @@
 // frame to the next of more than jump_luminance (relative) or jump_chroma (log ratio) is a
 // jump: a camera's auto exposure or white balance stepping, a light switched. A pulse moves
 // the skin's mean colour by well under 1 % peak to peak over a whole beat (0.1-0.5 % is
-// typical), so a 2 % step in one frame is not a pulse. Every window that holds a jump gets
+// typical), so a 2 % step in one frame is not a pulse. A step must also stand out from the
+// window's own frame-to-frame variation (more than 6 times its median step), so noisy skin
+// (a dark face, a noisy sensor) is left to the light and SNR factors rather than read as jumps. Every window that holds a jump gets
 // the exposure factor (0.05 by default): the rate read across a step is not trusted, and once
 // the step has left the window (window_s later) the factor is back to 1. jumps counts them.
 //
@@ -250,6 +252,8 @@ class VitalsEstimator {
   std::optional<Welch> welch_, patch_welch_, resp_welch_;  // patch_: coarser bins, for weights
   TriangleSamples tri_;   // scratch, reused per Push
   PatchSamples patches_;  // scratch, reused per Push
+  // RunUpdate's exposure-jump scratch (frame-to-frame steps, and a copy for the median).
+  std::array<std::vector<double>, 3> jump_steps_, jump_sorted_;
   int64_t dropped_ = 0;
 };
 

@@ -371,6 +371,9 @@ Reference MakeReference() {
   InstructionResult parsed = ParseInstruction(kInstruction, *r.basis);
   EXPECT_TRUE(parsed.ok());
   r.curve = WeightCurve(std::move(parsed.keyframes));
+  // With the per-AU onset timing the instruction language uses (engine/avatar/curve.h), as
+  // ExpressionTrack and faceavatar do.
+  r.curve.SetTiming(FacsOnsetTiming(r.basis->names()));
   return r;
 }
 
