@@ -11,6 +11,9 @@
 #include "plugins/gstfacesynthsrc.h"
 #include "plugins/gstfacetrack.h"
 #include "plugins/gstfacevitals.h"
+#ifdef FG_HAVE_MQTT
+#include "plugins/gstfacemqtt.h"
+#endif
 
 static gboolean plugin_init(GstPlugin* plugin) {
   gboolean ok = FALSE;
@@ -21,6 +24,9 @@ static gboolean plugin_init(GstPlugin* plugin) {
   ok |= GST_ELEMENT_REGISTER(facevitals, plugin);
   ok |= GST_ELEMENT_REGISTER(facesynthsrc, plugin);
   ok |= GST_ELEMENT_REGISTER(faceavatar, plugin);
+#ifdef FG_HAVE_MQTT
+  ok |= GST_ELEMENT_REGISTER(facemqtt, plugin);  // built with libmosquitto
+#endif
   return ok;
 }
 
