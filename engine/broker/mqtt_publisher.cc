@@ -101,6 +101,19 @@ struct MqttPublisher::Impl {
   // time, only while connected.
   void Send() {
     std::unique_lock<std::mutex> lock(mu);
+    int delay_s = std::max(1, options.reconnect_min_s);
+    while (initial_pending && !stop) {
+      // The first connection failed before libmosquitto's loop took over (its thread waits
+      // for a first connection that it does not retry itself): retry here, with back-off.
+      cv.wait_for(lock, std::chrono::seconds(delay_s), [&] { return stop; });
+      if (stop) return;
+      lock.unlock();  // may resolve the host name: never under the lock Publish() takes
+      const int rc = mosquitto_reconnect_async(mosq);
+      lock.lock();
+      if (rc == MOSQ_ERR_SUCCESS) initial_pending = false;
+      else last_error = "cannot connect: " + Describe(rc);
+      delay_s = std::min(delay_s * 2, std::max(delay_s, options.reconnect_max_s));
+    }
     for (;;) {
       cv.wait(lock, [&] {
         return stop || (connected && !resync && !buffer.empty() && unacked.size() < Window());
@@ -129,6 +142,7 @@ struct MqttPublisher::Impl {
     }
   }
   uint64_t bad_messages = 0;  // counted with the dropped ones
+  bool initial_pending = false;  // the first connect_async failed: Send() retries it
 };
 
 MqttPublisher::MqttPublisher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -194,7 +208,11 @@ std::unique_ptr<MqttPublisher> MqttPublisher::Start(const MqttOptions& o, std::s
   std::string connect_problem;
   if (rc == MOSQ_ERR_EAI) return fail("cannot resolve the host name");
   if (rc == MOSQ_ERR_INVAL) return fail("invalid connection settings");
-  if (rc != MOSQ_ERR_SUCCESS) connect_problem = Describe(rc);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    connect_problem = Describe(rc);
+    im->initial_pending = true;
+    im->last_error = "cannot connect: " + connect_problem;
+  }
   rc = mosquitto_loop_start(m);
   if (rc) return fail("cannot start the network thread: " + Describe(rc));
   im->sender = std::thread([im] { im->Send(); });
