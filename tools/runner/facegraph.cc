@@ -4,6 +4,8 @@
 // Usage:
 //   facegraph run FILE [--verbose] [--fatal-warnings] [--reconnect] [--stall-timeout=S]
 //   facegraph check FILE          parse and link only (no state change); exit 0 or 2
+//   facegraph serve FILE --rtsp [ADDRESS:]PORT/PATH [run options]   run, and serve the
+//                                 annotated video over RTSP (tools/runner/serve.h)
 //   facegraph cameras [--max-height=N] [--modes-file=FILE]   the cameras, their modes and the
 //                                 mode the webcam graphs use (docs/cameras.md)
 //
@@ -81,6 +83,7 @@
 
 #include "engine/graph/latency.h"
 #include "tools/runner/cameras.h"
+#include "tools/runner/serve.h"
 
 namespace {
 
@@ -104,6 +107,7 @@ int Usage() {
                "usage: facegraph run FILE [--verbose] [--fatal-warnings] [--reconnect]\n"
                "                          [--stall-timeout=SECONDS]\n"
                "       facegraph check FILE\n"
+               "       facegraph serve FILE --rtsp [ADDRESS:]PORT/PATH [run options]\n"
                "       facegraph cameras [--max-height=N] [--modes-file=V4L2CTL_OUTPUT]\n"
                "Camera graphs: --camera=/dev/videoN (FACEGRAPH_CAMERA), --camera-caps=CAPS\n"
                "(FACEGRAPH_CAMERA_CAPS), --max-height=N (default 1080), --no-camera-lock\n"
@@ -629,6 +633,7 @@ struct Options {
   double stall_timeout_s = 0;    // no frame for this long: a stalled source (0: not watched)
   fg::CameraOptions camera;      // device, caps and control lock for v4l2src graphs
   std::string modes_file;        // cameras --modes-file: v4l2-ctl output instead of the monitor
+  std::string rtsp;              // serve --rtsp [ADDRESS:]PORT/PATH (serve.h)
 };
 
 int Run(const Options& opt) {
@@ -657,6 +662,20 @@ int Run(const Options& opt) {
     std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(), error.c_str());
     gst_object_unref(pipeline);
     return kExitUsage;
+  }
+  // serve: the annotated video over RTSP, for this pipeline and every rebuilt one.
+  std::unique_ptr<fg::RtspServe> serve;
+  if (!opt.rtsp.empty()) {
+    fg::RtspSpec spec;
+    const bool parsed = fg::ParseRtspSpec(opt.rtsp, &spec, &error);
+    if (parsed) serve = fg::RtspServe::Start(spec, &error);
+    if (!serve || !serve->Attach(pipeline, &error)) {
+      // A bad spec or a graph with nothing to serve: usage (2); a port in use: error (1).
+      std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(), error.c_str());
+      gst_object_unref(pipeline);
+      return !parsed || serve ? kExitUsage : kExitError;
+    }
+    std::fprintf(stderr, "facegraph: serving the annotated video at %s\n", serve->url().c_str());
   }
   fg::CameraControlLock camera_lock(pipeline, opt.camera);
   fg::LeakyQueueDrops drops;  // the live graphs' leaky queue: frames dropped, at the end
@@ -783,6 +802,11 @@ int Run(const Options& opt) {
         return kExitError;
       }
       fg::ApplyCamera(pipeline, camera);
+      if (serve && !serve->Attach(pipeline, &error)) {
+        std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(), error.c_str());
+        gst_object_unref(pipeline);
+        return kExitError;
+      }
       drops.Attach(pipeline);
       bus = gst_element_get_bus(pipeline);
       probes = std::make_unique<LatencyProbes>();
@@ -909,7 +933,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "-h" || args[0] == "--help") return Usage();
   opt.command = args[0];
-  if (opt.command != "run" && opt.command != "check" && opt.command != "cameras") return Usage();
+  if (opt.command != "run" && opt.command != "check" && opt.command != "cameras" &&
+      opt.command != "serve")
+    return Usage();
   if (const char* cam = std::getenv("FACEGRAPH_CAMERA")) opt.camera.device = cam;
   if (const char* caps = std::getenv("FACEGRAPH_CAMERA_CAPS")) opt.camera.caps = caps;
   for (size_t i = 1; i < args.size(); ++i) {
@@ -935,6 +961,10 @@ int main(int argc, char** argv) {
       opt.camera.caps = args[i].substr(14);
     } else if (args[i].rfind("--modes-file=", 0) == 0) {
       opt.modes_file = args[i].substr(13);
+    } else if (args[i].rfind("--rtsp=", 0) == 0) {
+      opt.rtsp = args[i].substr(7);
+    } else if (args[i] == "--rtsp" && i + 1 < args.size()) {
+      opt.rtsp = args[++i];
     } else if (args[i] == "--no-camera-lock") {
       opt.camera.lock_controls = false;
     } else if (args[i].rfind("--max-height=", 0) == 0) {
@@ -964,6 +994,13 @@ int main(int argc, char** argv) {
     return status;
   }
   if (opt.file.empty()) return Usage();
+  // serve is run with the video also served over RTSP; --rtsp belongs to serve only.
+  if ((opt.command == "serve") != !opt.rtsp.empty()) {
+    std::fprintf(stderr, "facegraph: %s\n", opt.command == "serve"
+                                                ? "serve needs --rtsp [ADDRESS:]PORT/PATH"
+                                                : "--rtsp is an option of facegraph serve");
+    return Usage();
+  }
   const int status = Run(opt);
   gst_deinit();
   return status;
