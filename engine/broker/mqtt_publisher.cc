@@ -84,6 +84,15 @@ struct MqttPublisher::Impl {
     self->cv.notify_all();
   }
 
+  // libmosquitto's errors (a failed TLS handshake is reported only here).
+  static void OnLog(mosquitto*, void* data, int level, const char* text) {
+    if (level != MOSQ_LOG_ERR || !text) return;
+    auto* self = static_cast<Impl*>(data);
+    std::lock_guard<std::mutex> lock(self->mu);
+    self->log_error = text;
+    self->cv.notify_all();
+  }
+
   static void OnPublish(mosquitto*, void* data, int mid) {
     auto* self = static_cast<Impl*>(data);
     std::lock_guard<std::mutex> lock(self->mu);
@@ -143,6 +152,7 @@ struct MqttPublisher::Impl {
   }
   uint64_t bad_messages = 0;  // counted with the dropped ones
   bool initial_pending = false;  // the first connect_async failed: Send() retries it
+  std::string log_error;         // libmosquitto's last error log line
 };
 
 MqttPublisher::MqttPublisher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -170,6 +180,7 @@ std::unique_ptr<MqttPublisher> MqttPublisher::Start(const MqttOptions& o, std::s
   mosquitto_connect_callback_set(m, &Impl::OnConnect);
   mosquitto_disconnect_callback_set(m, &Impl::OnDisconnect);
   mosquitto_publish_callback_set(m, &Impl::OnPublish);
+  mosquitto_log_callback_set(m, &Impl::OnLog);
   mosquitto_max_inflight_messages_set(m, static_cast<unsigned>(im->Window()));
   mosquitto_reconnect_delay_set(m, static_cast<unsigned>(std::max(1, o.reconnect_min_s)),
                                 static_cast<unsigned>(std::max(o.reconnect_min_s, o.reconnect_max_s)),
@@ -218,9 +229,19 @@ std::unique_ptr<MqttPublisher> MqttPublisher::Start(const MqttOptions& o, std::s
   im->sender = std::thread([im] { im->Send(); });
 
   std::unique_lock<std::mutex> lock(im->mu);
+  const bool tls = !o.tls_ca_file.empty() || !o.tls_ca_path.empty();
   const bool answered = im->cv.wait_for(
       lock, std::chrono::duration<double>(std::max(0.0, o.connect_timeout_s)),
-      [&] { return im->connack >= 0; });
+      [&] { return im->connack >= 0 || (tls && !im->log_error.empty()); });
+  if (im->connack < 0 && tls && !im->log_error.empty()) {
+    // A TLS handshake that failed (unknown CA, wrong host name) does not cure itself, and
+    // libmosquitto's loop stops on it: an error, not a wait.
+    const std::string why = im->log_error;
+    lock.unlock();
+    return fail("TLS handshake failed: " + why +
+                " (is tls-ca-file the CA that signed the broker's certificate, and does the "
+                "certificate name the host?)");
+  }
   if (answered && im->connack != 0) {
     const int code = im->connack;
     lock.unlock();

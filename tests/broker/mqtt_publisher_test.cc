@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -210,6 +211,58 @@ TEST(MqttPublisher, UnreachableBrokerBuffersAndDeliversWhenItComes) {
   ASSERT_TRUE(broker.Start());
   EXPECT_TRUE(pub->Flush(10));
   EXPECT_EQ(pub->stats().delivered, 50u);
+}
+
+// A CA and a broker certificate for 127.0.0.1 made at test time (openssl), and a second CA
+// that did not sign it.
+bool MakeCertificates(const std::string& d) {
+  auto key = [&](const std::string& name) {
+    return fgtest::RunCommand({"openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout",
+                               "-out", d + "/" + name + ".key"}) == 0;
+  };
+  auto ca = [&](const std::string& name) {
+    return key(name) && fgtest::RunCommand({"openssl", "req", "-x509", "-new", "-key",
+                                            d + "/" + name + ".key", "-out", d + "/" + name + ".crt",
+                                            "-days", "1", "-subj", "/CN=" + name}) == 0;
+  };
+  std::ofstream(d + "/san.ext") << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
+  return ca("ca") && ca("other-ca") && key("server") &&
+         fgtest::RunCommand({"openssl", "req", "-new", "-key", d + "/server.key", "-out",
+                             d + "/server.csr", "-subj", "/CN=127.0.0.1"}) == 0 &&
+         fgtest::RunCommand({"openssl", "x509", "-req", "-in", d + "/server.csr", "-CA",
+                             d + "/ca.crt", "-CAkey", d + "/ca.key", "-CAcreateserial", "-out",
+                             d + "/server.crt", "-days", "1", "-extfile", d + "/san.ext"}) == 0;
+}
+
+TEST(MqttPublisher, TlsWithTheRightCaDeliversAndWithAnotherCaFailsClearly) {
+  TempDir dir;
+  ASSERT_TRUE(MakeCertificates(dir.path));
+  fgtest::Broker broker(dir.path, "", "",
+                        "cafile " + dir.path + "/ca.crt\ncertfile " + dir.path +
+                            "/server.crt\nkeyfile " + dir.path + "/server.key\n");
+  ASSERT_TRUE(broker.Start());
+  fg::MqttOptions o = Options(broker.port());
+  o.tls_ca_file = dir.path + "/ca.crt";
+  std::string error, warning;
+  {
+    auto pub = fg::MqttPublisher::Start(o, &error, &warning);
+    ASSERT_TRUE(pub) << error;
+    EXPECT_EQ(warning, "");
+    for (int i = 0; i < 10; ++i) pub->Publish("t/seq", "seq " + std::to_string(i));
+    EXPECT_TRUE(pub->Flush(5));
+    EXPECT_EQ(pub->stats().delivered, 10u);
+  }
+  o.tls_ca_file = dir.path + "/other-ca.crt";
+  o.connect_timeout_s = 5;
+  EXPECT_FALSE(fg::MqttPublisher::Start(o, &error));
+  EXPECT_NE(error.find("TLS handshake failed"), std::string::npos) << error;
+  // Plain MQTT to a TLS listener is not answered: buffered with a warning, never an error.
+  o.tls_ca_file.clear();
+  o.connect_timeout_s = 0.5;
+  warning.clear();
+  auto plain = fg::MqttPublisher::Start(o, &error, &warning);
+  EXPECT_TRUE(plain);
+  EXPECT_NE(warning.find("did not answer"), std::string::npos) << warning;
 }
 
 // Run as a child process by the will test: connects with a status topic, then dies without

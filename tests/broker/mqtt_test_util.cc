@@ -54,10 +54,23 @@ int Spawn(const std::vector<std::string>& args) {
 
 }  // namespace
 
-Broker::Broker(std::string dir, std::string user, std::string password)
+int RunCommand(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  if (posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return -1;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+Broker::Broker(std::string dir, std::string user, std::string password,
+               std::string listener_extra)
     : dir_(std::move(dir)), conf_(dir_ + "/mosquitto.conf"), port_(FreePort()) {
   std::ofstream c(conf_);
   c << "listener " << port_ << " 127.0.0.1\n"
+    << listener_extra
     << "persistence true\n"
     << "persistence_location " << dir_ << "/\n"
     << "max_queued_messages 0\n"

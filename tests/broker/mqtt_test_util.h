@@ -20,12 +20,17 @@ namespace fgtest {
 // A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
 int FreePort();
 
+// Runs a command (argv[0] a path or a name on PATH); its exit status, -1 when it did not run.
+int RunCommand(const std::vector<std::string>& args);
+
 class Broker {
  public:
   // Writes DIR/mosquitto.conf: listener on 127.0.0.1:port, persistence in DIR, unlimited
   // queues for offline persistent sessions. With a password, anonymous clients are refused and
   // only user:password is accepted (mosquitto_passwd).
-  Broker(std::string dir, std::string user = "", std::string password = "");
+  // `listener_extra`: lines for the listener (e.g. TLS: cafile/certfile/keyfile).
+  Broker(std::string dir, std::string user = "", std::string password = "",
+         std::string listener_extra = "");
   ~Broker();
   bool Start();  // spawns mosquitto, waits until it accepts connections (5 s)
   void Stop();   // SIGTERM (it saves its persistence) and wait
