@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -253,8 +254,9 @@ std::unique_ptr<MqttPublisher> MqttPublisher::Start(const MqttOptions& o, std::s
     return fail(why);  // the destructor stops the threads
   }
   if (!answered && warning) {
-    *warning = "MQTT broker " + im->address + " did not answer within " +
-               std::to_string(o.connect_timeout_s) + " s" +
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.1f", o.connect_timeout_s);
+    *warning = "MQTT broker " + im->address + " did not answer within " + seconds + " s" +
                (connect_problem.empty() ? "" : " (" + connect_problem + ")") +
                "; messages are buffered (up to " + std::to_string(im->buffer.capacity()) +
                ", " + DropPolicyName(o.policy) + ") until it does";
