@@ -16,15 +16,18 @@
 #include <string>
 #include <thread>
 
+#include "plugins/gstfaceemotion.h"
 #include "plugins/gstfacemqtt.h"
 #include "plugins/gstfacesynthsrc.h"
 #include "plugins/gstfacetrack.h"
+#include "plugins/gstfacevitals.h"
 #include "tests/broker/mqtt_test_util.h"
 
 namespace {
 
 gboolean RegisterElements(GstPlugin* plugin) {
   return GST_ELEMENT_REGISTER(facesynthsrc, plugin) && GST_ELEMENT_REGISTER(facetrack, plugin) &&
+         GST_ELEMENT_REGISTER(faceemotion, plugin) && GST_ELEMENT_REGISTER(facevitals, plugin) &&
          GST_ELEMENT_REGISTER(facemqtt, plugin);
 }
 
@@ -160,6 +163,40 @@ TEST_F(FaceMqtt, EveryFrameAndItsEventsArriveInOrder) {
   EXPECT_EQ(r.delivered, r.sent);
   EXPECT_EQ(r.dropped, 0u);
   EXPECT_GE(r.stats_messages, 1);  // at least the one at EOS
+}
+
+// The events of the full analysis: the emotion label (its first, "previous": null) and the
+// heart rate with its confidence once facevitals has 5 s of pulse (the source's truth: 72 bpm;
+// tolerance 5 bpm, what the synthetic grid holds with a wide margin, docs/vitals-synthetic.md).
+TEST_F(FaceMqtt, EmotionAndHeartRateEvents) {
+  fgtest::Broker broker(dir_);
+  ASSERT_TRUE(broker.Start());
+  fgtest::Subscriber sub(broker.port(), "sub", "facegraph/v/events/#");
+  ASSERT_TRUE(sub.WaitSubscribed(5));
+  const RunResult r = RunGraph(
+      "facesynthsrc num-buffers=200 heart-rate=72 ! facetrack ! faceemotion ! facevitals "
+      "! facemqtt name=mqtt camera=v frames=false heart-rate-interval=1 port=" +
+      std::to_string(broker.port()) + " ! fakesink");
+  ASSERT_TRUE(r.eos) << r.error;
+  ASSERT_TRUE(sub.WaitFor([](auto& m) { return !m.empty() && m.back().topic ==
+                                                 "facegraph/v/events/leave"; }, 5));
+  std::vector<nlohmann::json> emotions, rates;
+  for (const auto& m : sub.messages()) {
+    if (m.topic == "facegraph/v/events/emotion") emotions.push_back(nlohmann::json::parse(m.payload));
+    if (m.topic == "facegraph/v/events/heart_rate") rates.push_back(nlohmann::json::parse(m.payload));
+  }
+  ASSERT_FALSE(emotions.empty());
+  EXPECT_TRUE(emotions[0]["previous"].is_null());
+  EXPECT_TRUE(emotions[0]["label"].is_string());
+  ASSERT_FALSE(rates.empty()) << "no heart_rate event in 6.7 s of a face with a pulse";
+  EXPECT_LE(rates.size(), 3u);  // at most one per second of the 1.7 s after the 5 s window
+  for (size_t i = 1; i < rates.size(); ++i)
+    EXPECT_GE(rates[i]["pts"].get<int64_t>() - rates[i - 1]["pts"].get<int64_t>(), 1'000'000'000);
+  const auto& last = rates.back();
+  EXPECT_NEAR(last["bpm"].get<double>(), 72.0, 5.0) << last.dump();
+  EXPECT_GE(last["confidence"].get<double>(), 0.0);
+  EXPECT_LE(last["confidence"].get<double>(), 1.0);
+  EXPECT_EQ(r.dropped, 0u);
 }
 
 // 120 live frames (4 s); the broker is stopped after 1 s and restarted after 2 s.
