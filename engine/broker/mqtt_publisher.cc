@@ -44,6 +44,8 @@ struct MqttPublisher::Impl {
   std::condition_variable cv;     // any change: the sender, Flush() and Start() wait on it
   MessageBuffer buffer;
   std::set<int> unacked;          // mids handed to libmosquitto, not yet acknowledged
+  int handing = 0;                // Send() is inside mosquitto_publish (lock released)
+  std::set<int> early_acks;       // acknowledged while handing, before being recorded
   bool connected = false;
   bool resync = false;            // after a reconnection: wait for the re-sent ones first
   bool stop = false;
@@ -101,6 +103,8 @@ struct MqttPublisher::Impl {
     if (self->unacked.erase(mid)) {
       ++self->delivered;
       if (self->unacked.empty()) self->resync = false;
+    } else if (self->handing > 0 && mid != self->status_mid) {
+      self->early_acks.insert(mid);  // acknowledged before Send() recorded it
     }
     self->cv.notify_all();
   }
@@ -131,15 +135,25 @@ struct MqttPublisher::Impl {
       if (stop) return;
       OutMessage m = *buffer.Pop();
       int mid = 0;
-      // Under the lock: libmosquitto copies the message and wakes its network thread; it
-      // does no I/O here. on_publish (network thread) takes the lock, so it cannot see the
-      // acknowledgement of `mid` before `mid` is recorded.
+      // Outside the lock, so Publish() never waits for this thread (which the scheduler may
+      // preempt inside libmosquitto): libmosquitto copies the message and wakes its network
+      // thread, no I/O here. Only this thread hands messages over, so the order holds; an
+      // acknowledgement that overtakes the bookkeeping below is kept in early_acks.
+      ++handing;
+      lock.unlock();
       const int rc = mosquitto_publish(mosq, &mid, m.topic.c_str(),
                                        static_cast<int>(m.payload.size()), m.payload.data(),
                                        options.qos, m.retain);
+      lock.lock();
+      --handing;
       if (rc == MOSQ_ERR_SUCCESS || (rc == MOSQ_ERR_NO_CONN && options.qos > 0)) {
         // QoS 1/2: queued inside libmosquitto even without a socket; sent on reconnection.
-        unacked.insert(mid);
+        if (early_acks.erase(mid)) {
+          ++delivered;
+          if (unacked.empty()) resync = false;
+        } else {
+          unacked.insert(mid);
+        }
       } else if (rc == MOSQ_ERR_NO_CONN) {
         buffer.PushFront(std::move(m));  // QoS 0 is not kept by libmosquitto: try again later
         connected = false;
@@ -301,7 +315,7 @@ bool MqttPublisher::Flush(double timeout_s) {
   Impl& im = *impl_;
   std::unique_lock<std::mutex> lock(im.mu);
   return im.cv.wait_for(lock, std::chrono::duration<double>(std::max(0.0, timeout_s)),
-                        [&] { return im.buffer.empty() && im.unacked.empty(); });
+                        [&] { return im.buffer.empty() && im.unacked.empty() && im.handing == 0; });
 }
 
 MqttStats MqttPublisher::stats() const {

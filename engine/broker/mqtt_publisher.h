@@ -4,7 +4,7 @@
 //
 //   caller (streaming thread)        sender thread                 libmosquitto thread
 //   Publish() ──► MessageBuffer ──► mosquitto_publish ──► socket ──► broker
-//        (lock held for O(1))       (≤ `inflight` unacknowledged)   on_publish (PUBACK) ──► delivered
+//   (lock held for a push)      (≤ `inflight` unacknowledged)   on_publish (PUBACK) ──► delivered
 //
 // Delivery (QoS 1, at least once): a message leaves the buffer when the sender hands it to
 // libmosquitto, at most `inflight` at a time; it counts as delivered when the broker
@@ -25,8 +25,9 @@
 // libmosquitto retries with back-off (reconnect_min_s doubling to reconnect_max_s).
 //
 // Threading: Publish(), stats() and Flush() may be called from any thread; Publish() never
-// blocks on the network (it takes a lock that the sender holds only while handing one
-// message to libmosquitto, which copies it and returns). Destroy from one thread.
+// blocks on the network: it takes a lock that every thread holds only for bookkeeping (a
+// queue push or pop, a set insert); the sender calls into libmosquitto without it. Destroy
+// from one thread.
 //
 //   fg::MqttOptions o;
 //   o.port = 1883;
