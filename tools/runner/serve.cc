@@ -1,8 +1,10 @@
 #include "tools/runner/serve.h"
 
+#ifdef FG_HAVE_RTSP_SERVE
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/rtsp-server/rtsp-server.h>
+#endif
 
 #include <cstdlib>
 #include <mutex>
@@ -39,6 +41,8 @@ bool ParseRtspSpec(const std::string& text, RtspSpec* spec, std::string* error) 
   *spec = s;
   return true;
 }
+
+#ifdef FG_HAVE_RTSP_SERVE
 
 struct RtspServe::Impl {
   RtspSpec spec;
@@ -251,5 +255,20 @@ bool RtspServe::Attach(GstElement* pipeline, std::string* error) {
   gst_object_unref(served);
   return ok;
 }
+
+#else  // built without gst-rtsp-server: serve says so
+
+struct RtspServe::Impl {};
+RtspServe::RtspServe(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RtspServe::~RtspServe() = default;
+std::string RtspServe::url() const { return ""; }
+std::unique_ptr<RtspServe> RtspServe::Start(const RtspSpec&, std::string* error) {
+  *error = "this runner was built without gst-rtsp-server (Debian libgstrtspserver-1.0-dev, "
+           "installed by tools/setup): no RTSP serving";
+  return nullptr;
+}
+bool RtspServe::Attach(GstElement*, std::string*) { return false; }
+
+#endif
 
 }  // namespace fg
