@@ -622,6 +622,7 @@ void HttpPage::PublishStats(const std::vector<ElementStat>& elements, int64_t fr
     j["video_delay_ms"] = d.count ? nlohmann::json{{"p50", d.p50_ms}, {"p99", d.p99_ms}, {"count", d.count}}
                                   : nlohmann::json(nullptr);
   }
+  j["t"] = now / 1e9;  // steady clock, seconds: sampled with "frames" (rates over any span)
   j["frames"] = frames_analysed;
   j["fps"] = fps >= 0 ? nlohmann::json(fps) : nlohmann::json(nullptr);
   j["video"] = s.has_video.load();

@@ -14,8 +14,8 @@
 // How it meets the pipeline:
 //
 //   ... ! X ! tee ! (the rest of the graph, unchanged)
-//               \
-//                queue leaky=downstream max-size-buffers=1 ! videoconvert ! jpegenc ! appsink
+//               |
+//               +-> queue leaky=downstream max-size-buffers=1 ! videoconvert ! jpegenc ! appsink
 //
 // X is the graph's last faceannotate, else its last facegraph element. A pad probe on X's src
 // pad reads the frame metadata (GstFaceGraphMeta) and writes the JSON line; a pad probe on the
