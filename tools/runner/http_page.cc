@@ -27,7 +27,7 @@ namespace {
 
 constexpr size_t kLiveRing = 256;           // events a client may lag before it is dropped
 constexpr size_t kHistoryChunk = 64 * 1024;  // bytes per write when replaying the history
-constexpr int kVideoDelayWindow = 512;
+constexpr int kVideoDelayWindow = 90;  // frames: the last 6 s at 15 fps
 
 int64_t SteadyNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -51,7 +51,9 @@ class ConnectionPool : public httplib::TaskQueue {
   void enqueue(std::function<void()> fn) override {
     std::unique_lock<std::mutex> lock(mu_);
     tasks_.push_back(std::move(fn));
-    if (idle_ == 0 && static_cast<int>(threads_.size()) < cap_)
+    // idle_ counts threads that have not yet taken a task since they woke: a new thread when
+    // there are more waiting tasks than those.
+    if (static_cast<size_t>(idle_) < tasks_.size() && static_cast<int>(threads_.size()) < cap_)
       threads_.emplace_back([this] { Work(); });
     else
       cv_.notify_one();

@@ -64,7 +64,7 @@ std::string LabelColour(const std::string& label) {
   if (auto it = fixed.find(label); it != fixed.end()) return it->second;
   unsigned h = 0;
   for (char c : label) h = h * 31 + static_cast<unsigned char>(c);
-  char b[16];
+  char b[32];
   std::snprintf(b, sizeof b, "hsl(%u,55%%,50%%)", h % 360);
   return b;
 }
@@ -296,7 +296,8 @@ std::string TimePlot(const std::vector<double>& t, const std::vector<std::vector
   std::vector<double> all;
   for (const auto& y : ys) all.insert(all.end(), y.begin(), y.end());
   auto [lo, hi] = Range(all, min_span / 10, min_span);
-  if (from_zero) lo = std::min(0.0, lo);
+  // Rates start at 0: the axis does too, and does not go below it.
+  if (from_zero) hi += std::max(0.0, -lo), lo = 0;
   Plot p(0, t_end, lo, hi);
   p.Axes("time (s)", ylabel);
   for (size_t k = 0; k < ys.size(); ++k) p.Line(t, ys[k], colours[k]);
