@@ -14,7 +14,8 @@
 
   page_test.py abuse --runner R --graph G --work DIR
       The same graph with one normal viewer; frames analysed per second over 8 s, then over 8 s
-      of: a malformed request, a huge header, a huge URI, a client that never reads, and 50
+      of: a malformed request, a huge header, a huge URI, an unfinished request, a foreign Host
+      header (DNS rebinding: 403), a client that never reads, and 50
       clients at once (page, events, video, stats). Every request is answered (400/414/431,
       200, or 503 when over the limits) or closed; the client that never reads is dropped and
       counted; the frame rate does not fall by more than 5 %.
@@ -379,9 +380,11 @@ def test_abuse(args):
         malformed = raw_request(runner.port, b"GARBAGE\r\n\r\n")
         huge_header = raw_request(runner.port, b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n")
         huge_uri = raw_request(runner.port, b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        foreign_host = raw_request(runner.port, b"GET /video.mjpg HTTP/1.1\r\nHost: rebound.invalid\r\n\r\n")
         no_end = raw_request(runner.port, b"GET / HTTP/1.1\r\nHost: x\r\n", timeout=10)  # never finishes
         log(f"malformed request -> {malformed!r}; 100 kB header -> {huge_header!r}; "
-            f"20 kB URI -> {huge_uri!r}; unfinished request -> {no_end!r}")
+            f"20 kB URI -> {huge_uri!r}; unfinished request -> {no_end!r}; "
+            f"foreign Host (DNS rebinding) -> {foreign_host!r}")
         never_reads = [Viewer(runner.port, "/video.mjpg", read=False, rcvbuf=4096),
                        Viewer(runner.port, "/events", read=False, rcvbuf=4096)]
         clients += never_reads
@@ -415,6 +418,8 @@ def test_abuse(args):
             problems.append(f"huge header answered {huge_header!r}, not 4xx or a close")
         if huge_uri and not re.match(r"HTTP/1\.1 4\d\d", huge_uri):
             problems.append(f"huge URI answered {huge_uri!r}, not 4xx or a close")
+        if not foreign_host.startswith("HTTP/1.1 403"):
+            problems.append(f"a request for another host name answered {foreign_host!r}, not 403")
         for status, n in statuses.items():
             if not (status or "").startswith(("HTTP/1.1 200", "HTTP/1.1 503")):
                 problems.append(f"{n} of the 50 clients got {status!r}, not 200 or 503")

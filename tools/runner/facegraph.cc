@@ -731,6 +731,9 @@ int Run(const Options& opt) {
     }
     if (!page->Attach(pipeline, &error)) std::fprintf(stderr, "facegraph: --http: %s\n", error.c_str());
     std::fprintf(stderr, "facegraph: live page at %s\n", page->Url().c_str());
+    if (!fg::IsLoopbackAddress(page_options.host))
+      std::fprintf(stderr, "facegraph: --http: %s is not loopback: whoever reaches it sees the "
+                           "video and the measurements (no login, no TLS)\n", page_options.host.c_str());
   }
   std::string report_json = opt.report ? JsonFileOf(pipeline) : "";
   if (opt.report && report_json.empty()) {

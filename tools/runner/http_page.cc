@@ -110,7 +110,24 @@ std::string SseBlock(const char* event, const std::string& data) {
   return s;
 }
 
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// The Host header's name without the port: one of this machine's loopback names.
+bool LoopbackHost(const std::string& header) {
+  std::string h = header;
+  if (!h.empty() && h[0] == '[') {
+    h = h.substr(1, h.find(']') == std::string::npos ? std::string::npos : h.find(']') - 1);
+  } else if (const size_t colon = h.find(':'); colon != std::string::npos) {
+    h.resize(colon);
+  }
+  return IsLoopback(h);
+}
+
 }  // namespace
+
+bool IsLoopbackAddress(const std::string& host) { return IsLoopback(host); }
 
 bool ParseHttpAddress(const std::string& text, std::string* host, int* port, std::string* error) {
   std::string h = "127.0.0.1", p = text;
@@ -345,8 +362,18 @@ bool HttpPage::Start(std::string* error) {
   svr.set_write_timeout(o.write_timeout_s, 0);
   svr.set_keep_alive_timeout(o.read_timeout_s);
   svr.set_payload_max_length(64 * 1024);  // the page sends no bodies; refuse big ones
-  svr.set_pre_routing_handler([s](const httplib::Request&, httplib::Response& res) {
+  const bool loopback = IsLoopback(o.host);
+  svr.set_pre_routing_handler([s, loopback](const httplib::Request& req, httplib::Response& res) {
     s->requests.fetch_add(1, std::memory_order_relaxed);
+    // On loopback, only pages of this machine's own names may talk to us: a web site whose
+    // name resolves to 127.0.0.1 (DNS rebinding) would otherwise read the video.
+    if (loopback && !LoopbackHost(req.get_header_value("Host"))) {
+      s->bad_requests.fetch_add(1, std::memory_order_relaxed);
+      res.status = 403;
+      res.set_header("Connection", "close");
+      res.set_content("Host must be 127.0.0.1, localhost or [::1]\n", "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (!tls_over_limit) return httplib::Server::HandlerResponse::Unhandled;
     s->refused.fetch_add(1, std::memory_order_relaxed);
     res.status = 503;

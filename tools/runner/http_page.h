@@ -69,6 +69,10 @@ struct HttpPageOptions {
 // it is not one of those or the port is outside 0..65535.
 bool ParseHttpAddress(const std::string& text, std::string* host, int* port, std::string* error);
 
+// 127.x.x.x, ::1 or localhost. On such an address the server answers only requests whose Host
+// header names one of those (403 otherwise: a DNS-rebinding page cannot read the video).
+bool IsLoopbackAddress(const std::string& host);
+
 // What the server has counted, for the runner's end-of-run line and the tests.
 struct HttpPageCounters {
   uint64_t requests = 0, refused = 0, bad_requests = 0;
