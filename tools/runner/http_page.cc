@@ -167,14 +167,32 @@ struct HttpPage::Shared {
   // The newest JPEG (written by the appsink's streaming thread).
   uint64_t jpeg_seq = 0;
   std::shared_ptr<const std::string> jpeg;
-  int64_t jpeg_capture_ns = -1;  // steady clock at capture (live pipelines), else -1
+  int64_t jpeg_capture_ns = -1;  // steady clock at the capture timestamp (live), else -1
+  int64_t jpeg_source_ns = -1;   // steady clock when the source pushed the frame, else -1
   // Events: the live ring (SSE text blocks) and the history (frame lines without waveforms).
   std::deque<std::pair<uint64_t, std::shared_ptr<const std::string>>> live;
   uint64_t next_seq = 1;
   std::deque<std::shared_ptr<const std::string>> history;
   size_t history_cap = 3000;
   std::shared_ptr<const std::string> stats_json;
-  LatencyWindow video_delay{kVideoDelayWindow};  // capture -> written to a client, ms
+  LatencyWindow video_delay{kVideoDelayWindow};  // source pushed -> written to a client, ms
+  LatencyWindow video_age{kVideoDelayWindow};    // capture timestamp -> written to a client, ms
+  // When the sources pushed their last frames, by PTS (source streaming threads write).
+  std::mutex source_mu;
+  std::deque<std::pair<GstClockTime, int64_t>> source_times;
+
+  void OnSourceFrame(GstBuffer* buffer) {
+    if (!GST_BUFFER_PTS_IS_VALID(buffer)) return;
+    std::lock_guard<std::mutex> lock(source_mu);
+    source_times.emplace_back(GST_BUFFER_PTS(buffer), SteadyNs());
+    if (source_times.size() > 128) source_times.pop_front();
+  }
+  int64_t SourceTime(GstClockTime pts) {
+    std::lock_guard<std::mutex> lock(source_mu);
+    for (auto it = source_times.rbegin(); it != source_times.rend(); ++it)
+      if (it->first == pts) return it->second;
+    return -1;
+  }
   int64_t last_stats_ns = -1;
   int64_t last_stats_frames = 0;
 
@@ -283,6 +301,7 @@ struct HttpPage::Shared {
       std::lock_guard<std::mutex> lock(mu);
       jpeg = std::move(jpeg_copy);
       jpeg_capture_ns = capture;
+      jpeg_source_ns = GST_BUFFER_PTS_IS_VALID(buffer) ? SourceTime(GST_BUFFER_PTS(buffer)) : -1;
       ++jpeg_seq;
       cv.notify_all();
     }
@@ -445,7 +464,7 @@ bool HttpPage::Start(std::string* error) {
         "multipart/x-mixed-replace; boundary=fgframe",
         [s, last_seq](size_t, httplib::DataSink& sink) {
           std::shared_ptr<const std::string> jpeg;
-          int64_t capture = -1;
+          int64_t capture = -1, pushed = -1;
           {
             std::unique_lock<std::mutex> lock(s->mu);
             s->cv.wait_for(lock, std::chrono::seconds(1),
@@ -456,6 +475,7 @@ bool HttpPage::Start(std::string* error) {
             // (a queue of one per client).
             jpeg = s->jpeg;
             capture = s->jpeg_capture_ns;
+            pushed = s->jpeg_source_ns;
             *last_seq = s->jpeg_seq;
           }
           std::string part = "--fgframe\r\nContent-Type: image/jpeg\r\nContent-Length: " +
@@ -470,9 +490,11 @@ bool HttpPage::Start(std::string* error) {
             return false;
           }
           s->frames_sent.fetch_add(1, std::memory_order_relaxed);
-          if (capture >= 0) {
+          if (capture >= 0 || pushed >= 0) {
+            const int64_t now = SteadyNs();
             std::lock_guard<std::mutex> lock(s->mu);
-            s->video_delay.Record((SteadyNs() - capture) / 1e6);
+            if (pushed >= 0) s->video_delay.Record((now - pushed) / 1e6);
+            if (capture >= 0) s->video_age.Record((now - capture) / 1e6);
           }
           return true;
         },
@@ -569,6 +591,25 @@ bool HttpPage::Attach(GstElement* pipeline, std::string* error) {
     gst_object_unref(anchor);
     return true;
   }
+  // The sources: when each frame left them (the video delay counts from there).
+  {
+    GstIterator* it = gst_bin_iterate_sources(GST_BIN(pipeline));
+    GValue item = G_VALUE_INIT;
+    while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+      auto* e = GST_ELEMENT(g_value_get_object(&item));
+      for (GList* l = e->srcpads; l; l = l->next)
+        gst_pad_add_probe(
+            GST_PAD(l->data), GST_PAD_PROBE_TYPE_BUFFER,
+            [](GstPad*, GstPadProbeInfo* info, gpointer data) {
+              (*static_cast<SharedRef*>(data))->OnSourceFrame(GST_PAD_PROBE_INFO_BUFFER(info));
+              return GST_PAD_PROBE_OK;
+            },
+            ref(), DeleteRef);
+      g_value_reset(&item);
+    }
+    g_value_unset(&item);
+    gst_iterator_free(it);
+  }
   // Metadata: every frame leaving the anchor.
   gst_pad_add_probe(
       src, GST_PAD_PROBE_TYPE_BUFFER,
@@ -647,9 +688,11 @@ void HttpPage::PublishStats(const std::vector<ElementStat>& elements, int64_t fr
       fps = (frames_analysed - s.last_stats_frames) * 1e9 / static_cast<double>(now - s.last_stats_ns);
     s.last_stats_ns = now;
     s.last_stats_frames = frames_analysed;
-    const LatencySummary d = s.video_delay.Snapshot();
-    j["video_delay_ms"] = d.count ? nlohmann::json{{"p50", d.p50_ms}, {"p99", d.p99_ms}, {"count", d.count}}
-                                  : nlohmann::json(nullptr);
+    for (auto [key, window] : {std::pair{"video_delay_ms", &s.video_delay}, std::pair{"video_age_ms", &s.video_age}}) {
+      const LatencySummary d = window->Snapshot();
+      j[key] = d.count ? nlohmann::json{{"p50", d.p50_ms}, {"p99", d.p99_ms}, {"count", d.count}}
+                       : nlohmann::json(nullptr);
+    }
   }
   j["t"] = now / 1e9;  // steady clock, seconds: sampled with "frames" (rates over any span)
   j["frames"] = frames_analysed;

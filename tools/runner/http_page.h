@@ -11,6 +11,12 @@
 //                (per-element latency and drops, the server's own counters, once a second)
 //   /stats.json  the newest "stats" object
 //
+// Video delay ("video_delay_ms" in the stats): from the source element pushing a frame to its
+// JPEG written to a client's socket (p50/p99 of the last 90 frames sent). "video_age_ms": the
+// same from the frame's capture timestamp on the pipeline clock (live sources); it also counts
+// a source that is itself late (a synthetic source starved of CPU falls behind its own clock,
+// a camera drops frames instead).
+//
 // How it meets the pipeline:
 //
 //   ... ! X ! tee ! (the rest of the graph, unchanged)
