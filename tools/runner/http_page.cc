@@ -134,7 +134,7 @@ bool ParseHttpAddress(const std::string& text, std::string* host, int* port, std
   if (!text.empty() && text[0] == '[') {
     const size_t close = text.find("]:");
     if (close == std::string::npos) {
-      *error = "\"" + text + "\" is not [IPV6]:PORT";
+      *error = "wants PORT or ADDRESS:PORT or [IPV6]:PORT, not \"" + text + "\"";
       return false;
     }
     h = text.substr(1, close - 1);
@@ -146,7 +146,7 @@ bool ParseHttpAddress(const std::string& text, std::string* host, int* port, std
   char* end = nullptr;
   const long n = std::strtol(p.c_str(), &end, 10);
   if (h.empty() || p.empty() || *end || n < 0 || n > 65535) {
-    *error = "--http wants PORT or ADDRESS:PORT (e.g. 127.0.0.1:8080), not \"" + text + "\"";
+    *error = "wants PORT or ADDRESS:PORT (e.g. 127.0.0.1:8080), not \"" + text + "\"";
     return false;
   }
   *host = h;
@@ -377,6 +377,12 @@ bool HttpPage::Start(std::string* error) {
   svr.new_task_queue = [s] {
     return new ConnectionPool(s->opt.max_connections, 16, &s->connections);
   };
+  // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, with which a second runner on
+  // the same port would bind too and the kernel would share the clients between them.
+  svr.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   svr.set_read_timeout(o.read_timeout_s, 0);
   svr.set_write_timeout(o.write_timeout_s, 0);
   svr.set_keep_alive_timeout(o.read_timeout_s);
@@ -577,6 +583,10 @@ bool HttpPage::Start(std::string* error) {
     return false;
   }
   s->listener = std::thread([s] { s->server.listen_after_bind(); });
+  // server.stop() does nothing before the listener runs: wait for it, so that a Stop right
+  // after Start (a graph that fails to start) cannot leave the listener running forever.
+  for (int i = 0; i < 5000 && !s->server.is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   s->started = true;
   return true;
 }
