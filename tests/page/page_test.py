@@ -253,6 +253,19 @@ def test_chromium(args):
             fail(f"no heart rate with confidence >= {CONFIDENT} on the page within 75 s")
         if state.get("video_width") != 640:
             fail(f"the video <img> has width {state.get('video_width')}, not the stream's 640")
+        # The browser's side: the picture in the <img> changes (the synthetic face breathes and
+        # has sensor noise), read back through a canvas (same origin, so readable).
+        pixels = """(() => { const v = document.getElementById('video'), c = document.createElement('canvas');
+            c.width = 64; c.height = 48; const g = c.getContext('2d'); g.drawImage(v, 0, 0, 64, 48);
+            const d = g.getImageData(0, 0, 64, 48).data; let h = 0;
+            for (let i = 0; i < d.length; i++) h = (h * 31 + d[i]) >>> 0; return h; })()"""
+        hashes = set()
+        for _ in range(6):
+            hashes.add(browser.eval(pixels))
+            time.sleep(0.3)
+        log(f"distinct pictures in the page's <img> over 1.8 s: {len(hashes)}")
+        if len(hashes) < 2:
+            fail("the picture in the page's <img> did not change in 1.8 s")
         sent0 = runner.stats()["server"]["frames_sent"]
         time.sleep(1.5)
         sent1 = runner.stats()["server"]["frames_sent"]
