@@ -72,6 +72,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -224,16 +225,21 @@ class LatencyProbes {
     gst_iterator_free(it);
   }
 
-  // The table's rows now (for the live page and the report).
+  // The table's rows now, upstream first as in Print (for the live page and the report).
   std::vector<fg::ElementStat> Stats() const {
-    std::vector<fg::ElementStat> rows;
+    std::vector<std::pair<int64_t, fg::ElementStat>> rows;
     for (const auto& s : stats_) {
       std::lock_guard<std::mutex> lock(s->mu);
       const fg::LatencySummary sum = s->window.Snapshot();
-      rows.push_back({s->name, s->in, s->out, sum.count, sum.count ? sum.p50_ms : -1,
-                      sum.count ? sum.p99_ms : -1});
+      rows.push_back({s->first_in_ns < 0 ? INT64_MAX : s->first_in_ns,
+                      {s->name, s->in, s->out, sum.count, sum.count ? sum.p50_ms : -1,
+                       sum.count ? sum.p99_ms : -1}});
     }
-    return rows;
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<fg::ElementStat> out;
+    for (auto& r : rows) out.push_back(std::move(r.second));
+    return out;
   }
 
   void Print() const {
