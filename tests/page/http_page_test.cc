@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace fg {
@@ -103,6 +104,53 @@ TEST_F(HttpPageTest, StatsArePublishedAsJsonAndAsAnEvent) {
   EXPECT_NE(got.find("retry: 2000"), std::string::npos);
   EXPECT_NE(got.find("event: stats\ndata: {"), std::string::npos);
   EXPECT_GE(page_->counters().event_clients_total, 1u);
+}
+
+// The video branch in a real pipeline (no facegraph element: the anchor named), MJPEG read by
+// a client: multipart parts that are JPEGs, and the pipeline never waits for the client.
+TEST(HttpPageVideo, StreamsMjpegFromTheBranch) {
+  GError* err = nullptr;
+  GstElement* pipeline = gst_parse_launch(
+      "videotestsrc is-live=true pattern=ball ! video/x-raw,width=160,height=120,framerate=30/1 "
+      "! identity name=anchor ! fakesink sync=true", &err);
+  ASSERT_TRUE(pipeline) << (err ? err->message : "");
+  HttpPageOptions o;
+  o.port = 0;
+  o.anchor = "anchor";
+  HttpPage page(o);
+  std::string error;
+  ASSERT_TRUE(page.Start(&error)) << error;
+  ASSERT_TRUE(page.Attach(pipeline, &error)) << error;
+  ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  httplib::Client c("127.0.0.1", page.port());
+  c.set_read_timeout(5, 0);
+  std::string got;
+  std::string content_type;
+  c.Get("/video.mjpg",
+        [&](const httplib::Response& r) {
+          content_type = r.get_header_value("Content-Type");
+          return true;
+        },
+        [&](const char* data, size_t n) {
+          got.append(data, n);
+          return got.size() < 20000 || std::count(got.begin(), got.end(), '\xd9') < 3;
+        });
+  EXPECT_EQ(content_type, "multipart/x-mixed-replace; boundary=fgframe");
+  const size_t first = got.find("--fgframe\r\nContent-Type: image/jpeg\r\nContent-Length: ");
+  ASSERT_EQ(first, 0u) << got.substr(0, 100);
+  const size_t body = got.find("\r\n\r\n") + 4;
+  EXPECT_EQ(static_cast<unsigned char>(got[body]), 0xFF);  // JPEG SOI
+  EXPECT_EQ(static_cast<unsigned char>(got[body + 1]), 0xD8);
+  EXPECT_NE(got.find("--fgframe", body), std::string::npos);  // a second part
+  // A wrong anchor is a clear error.
+  HttpPageOptions bad = o;
+  bad.anchor = "nope";
+  HttpPage other(bad);
+  EXPECT_FALSE(other.Attach(pipeline, &error));
+  EXPECT_NE(error.find("no element named \"nope\""), std::string::npos) << error;
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  EXPECT_GE(page.counters().frames_sent, 2u);
 }
 
 TEST_F(HttpPageTest, BusyPortIsAnError) {

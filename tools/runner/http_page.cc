@@ -392,7 +392,9 @@ bool HttpPage::Start(std::string* error) {
     s->requests.fetch_add(1, std::memory_order_relaxed);
     // On loopback, only pages of this machine's own names may talk to us: a web site whose
     // name resolves to 127.0.0.1 (DNS rebinding) would otherwise read the video.
-    if (loopback && !LoopbackHost(req.get_header_value("Host"))) {
+    // (No Host at all, an HTTP/1.0 tool, is let through: browsers always send one.)
+    const std::string host = req.get_header_value("Host");
+    if (loopback && !host.empty() && !LoopbackHost(host)) {
       s->bad_requests.fetch_add(1, std::memory_order_relaxed);
       res.status = 403;
       res.set_header("Connection", "close");
@@ -592,7 +594,15 @@ bool HttpPage::Start(std::string* error) {
 }
 
 bool HttpPage::Attach(GstElement* pipeline, std::string* error) {
-  GstElement* anchor = LastElement(GST_BIN(pipeline), "faceannotate");
+  GstElement* anchor = nullptr;
+  if (!shared_->opt.anchor.empty()) {
+    anchor = gst_bin_get_by_name(GST_BIN(pipeline), shared_->opt.anchor.c_str());
+    if (!anchor) {
+      *error = "no element named \"" + shared_->opt.anchor + "\" for the page's video";
+      return false;
+    }
+  }
+  if (!anchor) anchor = LastElement(GST_BIN(pipeline), "faceannotate");
   if (!anchor) anchor = LastElement(GST_BIN(pipeline), "");
   if (!anchor) return true;  // stats only
   auto ref = [this] { return new SharedRef(shared_); };

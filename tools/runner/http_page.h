@@ -69,6 +69,8 @@ struct HttpPageOptions {
   int write_timeout_s = 2;   // a client that takes nothing for this long is dropped
   int read_timeout_s = 2;    // a request that does not arrive within this is closed
   int jpeg_quality = 60;
+  std::string anchor;        // the element whose output the page shows and reads; empty: the
+                             // last faceannotate, else the last facegraph element
 };
 
 // Parses "--http"'s value: "PORT", "ADDR:PORT" or "[V6ADDR]:PORT". False with a message when
