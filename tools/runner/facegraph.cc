@@ -6,6 +6,11 @@
 //   facegraph check FILE          parse and link only (no state change); exit 0 or 2
 //   facegraph serve FILE --rtsp [ADDRESS:]PORT/PATH [run options]   run, and serve the
 //                                 annotated video over RTSP (tools/runner/serve.h)
+//   facegraph report FILE.jsonl [--out=FILE.html]   the session report (docs/page.md)
+//
+// Live page and report (docs/page.md, tools/runner/http_page.h, report.h): --http [ADDR:]PORT
+// (or --http=...) serves the live page on loopback (127.0.0.1) unless an address is given;
+// --report[=FILE.html] writes the session report of the graph's facejson file at the end.
 //   facegraph cameras [--max-height=N] [--modes-file=FILE]   the cameras, their modes and the
 //                                 mode the webcam graphs use (docs/cameras.md)
 //
@@ -69,6 +74,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -84,6 +90,8 @@
 #include "engine/graph/latency.h"
 #include "tools/runner/cameras.h"
 #include "tools/runner/serve.h"
+#include "tools/runner/http_page.h"
+#include "tools/runner/report.h"
 
 namespace {
 
@@ -106,8 +114,10 @@ int Usage() {
   std::fprintf(stderr,
                "usage: facegraph run FILE [--verbose] [--fatal-warnings] [--reconnect]\n"
                "                          [--stall-timeout=SECONDS]\n"
+               "                          [--http [ADDR:]PORT] [--report[=FILE.html]]\n"
                "       facegraph check FILE\n"
                "       facegraph serve FILE --rtsp [ADDRESS:]PORT/PATH [run options]\n"
+               "       facegraph report FILE.jsonl [--out=FILE.html]\n"
                "       facegraph cameras [--max-height=N] [--modes-file=V4L2CTL_OUTPUT]\n"
                "Camera graphs: --camera=/dev/videoN (FACEGRAPH_CAMERA), --camera-caps=CAPS\n"
                "(FACEGRAPH_CAMERA_CAPS), --max-height=N (default 1080), --no-camera-lock\n"
@@ -217,6 +227,23 @@ class LatencyProbes {
     }
     g_value_unset(&item);
     gst_iterator_free(it);
+  }
+
+  // The table's rows now, upstream first as in Print (for the live page and the report).
+  std::vector<fg::ElementStat> Stats() const {
+    std::vector<std::pair<int64_t, fg::ElementStat>> rows;
+    for (const auto& s : stats_) {
+      std::lock_guard<std::mutex> lock(s->mu);
+      const fg::LatencySummary sum = s->window.Snapshot();
+      rows.push_back({s->first_in_ns < 0 ? INT64_MAX : s->first_in_ns,
+                      {s->name, s->in, s->out, sum.count, sum.count ? sum.p50_ms : -1,
+                       sum.count ? sum.p99_ms : -1}});
+    }
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<fg::ElementStat> out;
+    for (auto& r : rows) out.push_back(std::move(r.second));
+    return out;
   }
 
   void Print() const {
@@ -634,7 +661,31 @@ struct Options {
   fg::CameraOptions camera;      // device, caps and control lock for v4l2src graphs
   std::string modes_file;        // cameras --modes-file: v4l2-ctl output instead of the monitor
   std::string rtsp;              // serve --rtsp [ADDRESS:]PORT/PATH (serve.h)
+  std::string http;              // --http [ADDR:]PORT: the live page (http_page.h)
+  bool report = false;           // --report[=FILE]: the session report at the end (report.h)
+  std::string report_file;
 };
+
+// The location of the graph's first facejson that writes to a file, or "".
+std::string JsonFileOf(GstElement* pipeline) {
+  std::string found;
+  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(pipeline));
+  GValue item = G_VALUE_INIT;
+  while (found.empty() && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    auto* e = GST_ELEMENT(g_value_get_object(&item));
+    GstElementFactory* f = gst_element_get_factory(e);
+    if (f && std::string(GST_OBJECT_NAME(f)) == "facejson") {
+      gchar* location = nullptr;
+      g_object_get(e, "location", &location, nullptr);
+      if (location && *location && std::string(location) != "-") found = location;
+      g_free(location);
+    }
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  return found;
+}
 
 int Run(const Options& opt) {
   std::string description, out_dir, error;
@@ -693,6 +744,30 @@ int Run(const Options& opt) {
   probes->Attach(GST_BIN(pipeline));
   InputWatch input;
   input.Attach(GST_BIN(pipeline));
+  // The live page (--http): its branch goes in after the probes, so it is not in the table.
+  std::unique_ptr<fg::HttpPage> page;
+  if (!opt.http.empty()) {
+    fg::HttpPageOptions page_options;
+    if (!fg::ParseHttpAddress(opt.http, &page_options.host, &page_options.port, &error) ||
+        !(page = std::make_unique<fg::HttpPage>(page_options))->Start(&error)) {
+      std::fprintf(stderr, "facegraph: --http: %s\n", error.c_str());
+      gst_object_unref(pipeline);
+      return kExitUsage;
+    }
+    if (!page->Attach(pipeline, &error)) std::fprintf(stderr, "facegraph: --http: %s\n", error.c_str());
+    std::fprintf(stderr, "facegraph: live page at %s\n", page->Url().c_str());
+    if (!fg::IsLoopbackAddress(page_options.host))
+      std::fprintf(stderr, "facegraph: --http: %s is not loopback: whoever reaches it sees the "
+                           "video and the measurements (no login, no TLS)\n", page_options.host.c_str());
+  }
+  std::string report_json = opt.report ? JsonFileOf(pipeline) : "";
+  if (opt.report && report_json.empty()) {
+    std::fprintf(stderr, "facegraph: --report: the graph has no facejson writing to a file\n");
+    gst_object_unref(pipeline);
+    return kExitUsage;
+  }
+  const int64_t run_started_ns = NowNs();
+  int64_t stats_published_ns = 0;
   // Prints an error and, when the input explains it, what the input held.
   auto report_error = [&](GstMessage* msg) {
     PrintMessage(opt.file, msg);
@@ -812,6 +887,8 @@ int Run(const Options& opt) {
       probes = std::make_unique<LatencyProbes>();
       probes->Attach(GST_BIN(pipeline));
       input.Attach(GST_BIN(pipeline));
+      if (page && !page->Attach(pipeline, &error))
+        std::fprintf(stderr, "facegraph: --http: %s\n", error.c_str());
       AppendJsonOnRestart(input);
       if (!start()) {
         report_start_failure();
@@ -820,6 +897,10 @@ int Run(const Options& opt) {
       continue;
     }
     camera_lock.Poll(NowNs(), input.Frames() > 0);
+    if (page && NowNs() - stats_published_ns >= 1'000'000'000) {
+      stats_published_ns = NowNs();
+      page->PublishStats(probes->Stats(), input.Frames());
+    }
     // Frames flow again since the last (re)start: the next failure starts the back-off anew.
     if (input.LastFrameNs() > started_ns) backoff_s = kFirstBackoffS;
     // A source that stopped sending without EOS or error (a camera or server that hangs).
@@ -907,6 +988,32 @@ int Run(const Options& opt) {
                  static_cast<unsigned long long>(net.gaps_before + input.Gaps()));
   }
   probes->Print();
+  if (page) {
+    page->Stop();
+    const fg::HttpPageCounters c = page->counters();
+    std::fprintf(stderr,
+                 "facegraph: live page: %llu requests, %llu refused, %llu bad, %llu video and %llu "
+                 "event clients, %llu slow clients dropped, %llu frames encoded\n",
+                 (unsigned long long)c.requests, (unsigned long long)c.refused,
+                 (unsigned long long)c.bad_requests, (unsigned long long)c.video_clients_total,
+                 (unsigned long long)c.event_clients_total, (unsigned long long)c.slow_clients_dropped,
+                 (unsigned long long)c.frames_encoded);
+  }
+  if (opt.report && (status == kExitOk || status == kExitInterrupted)) {
+    fg::RunSpeed speed;
+    speed.wall_s = (NowNs() - run_started_ns) / 1e9;
+    speed.frames = input.Frames();
+    speed.elements = probes->Stats();
+    const std::string html = opt.report_file.empty() ? fg::DefaultReportPath(report_json) : opt.report_file;
+    std::string warnings;
+    std::ofstream(report_json + ".speed.json") << fg::RunSpeedToJson(speed) << "\n";
+    if (fg::WriteReport(report_json, html, &speed, &error, &warnings)) {
+      std::fprintf(stderr, "facegraph: report: %s\n", html.c_str());
+    } else {
+      std::fprintf(stderr, "facegraph: report: %s\n", error.c_str());
+      if (status == kExitOk) status = kExitError;
+    }
+  }
   gst_object_unref(pipeline);
   return status;
 }
@@ -933,6 +1040,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "-h" || args[0] == "--help") return Usage();
   opt.command = args[0];
+  if (opt.command == "report") {
+    const int status = fg::ReportMain(std::vector<std::string>(args.begin() + 1, args.end()));
+    gst_deinit();
+    return status;
+  }
   if (opt.command != "run" && opt.command != "check" && opt.command != "cameras" &&
       opt.command != "serve")
     return Usage();
@@ -965,6 +1077,13 @@ int main(int argc, char** argv) {
       opt.rtsp = args[i].substr(7);
     } else if (args[i] == "--rtsp" && i + 1 < args.size()) {
       opt.rtsp = args[++i];
+    } else if (args[i] == "--http" && i + 1 < args.size()) {
+      opt.http = args[++i];
+    } else if (args[i].rfind("--http=", 0) == 0) {
+      opt.http = args[i].substr(7);
+    } else if (args[i] == "--report" || args[i].rfind("--report=", 0) == 0) {
+      opt.report = true;
+      if (args[i].size() > 9) opt.report_file = args[i].substr(9);
     } else if (args[i] == "--no-camera-lock") {
       opt.camera.lock_controls = false;
     } else if (args[i].rfind("--max-height=", 0) == 0) {
