@@ -49,6 +49,19 @@ float At(const P2 (&pts)[N], float t) {  // pts[k] = {t, s}
   return pts[N - 1][1];
 }
 
+using V3 = std::array<float, 3>;
+
+// z of the mesh's vertex nearest to (x, y) in the x-y plane (head frame): puts a wrinkle's
+// points on the surface.
+float SurfaceZ(std::span<const V3> m, float x, float y) {
+  float best = 1e30f, z = 0;
+  for (size_t i = 0; i < 468; ++i) {
+    const float d = (m[i][0] - x) * (m[i][0] - x) + (m[i][1] - y) * (m[i][1] - y);
+    if (d < best) best = d, z = m[i][2];
+  }
+  return z;
+}
+
 }  // namespace
 
 Gaze GazeFromLandmarks(std::span<const std::array<float, 3>> lm) {
@@ -91,6 +104,96 @@ void DrawFaceFeatures(const Rasterizer& raster, std::span<const std::array<float
     return std::isfinite(d) && std::abs(d - depth) <= tol;
   };
   const int w = panel.width, h = panel.height;
+
+  // Wrinkles and furrows (FACS's appearance changes, which a smooth avatar cannot show by
+  // its geometry), each as strong as the mesh's own motion there says its AU is: a soft
+  // dark line (darkening up to 40 %, 0.1 cm wide, softened over 0.06 cm) through points on
+  // the surface. Nothing is drawn at rest (every intensity 0).
+  auto stroke = [&](const V3* pts, int n, float intensity) {
+    if (!(intensity > 0.02f)) return;
+    P2 s[12];
+    float z[12];
+    float x0 = 1e9f, y0 = 1e9f, x1 = -1e9f, y1 = -1e9f;
+    for (int k = 0; k < n; ++k) {
+      s[k] = screen(pts[k], &z[k]);
+      x0 = std::min(x0, s[k][0]), x1 = std::max(x1, s[k][0]);
+      y0 = std::min(y0, s[k][1]), y1 = std::max(y1, s[k][1]);
+    }
+    const float half = 0.05f * camera.scale, soft = 0.06f * camera.scale + 0.75f;
+    const int ix0 = std::max(0, static_cast<int>(x0 - half - soft) - 1);
+    const int ix1 = std::min(w - 1, static_cast<int>(x1 + half + soft) + 1);
+    const int iy0 = std::max(0, static_cast<int>(y0 - half - soft) - 1);
+    const int iy1 = std::min(h - 1, static_cast<int>(y1 + half + soft) + 1);
+    for (int y = iy0; y <= iy1; ++y)
+      for (int x = ix0; x <= ix1; ++x) {
+        const float px = x + 0.5f, py = y + 0.5f;
+        float best = 1e9f, depth = 0;
+        for (int k = 0; k + 1 < n; ++k) {
+          const float dx = s[k + 1][0] - s[k][0], dy = s[k + 1][1] - s[k][1];
+          const float t = std::clamp(((px - s[k][0]) * dx + (py - s[k][1]) * dy) /
+                                         std::max(1e-6f, dx * dx + dy * dy),
+                                     0.0f, 1.0f);
+          const float d = std::hypot(px - s[k][0] - t * dx, py - s[k][1] - t * dy);
+          if (d < best) best = d, depth = z[k] + t * (z[k + 1] - z[k]);
+        }
+        const float a = std::clamp(1 - (best - half) / soft, 0.0f, 1.0f) * intensity;
+        if (a <= 0 || !visible(x, y, depth)) continue;
+        uint8_t* p = panel.Row(y) + 4 * x;
+        for (int c = 0; c < 3; ++c) p[c] = static_cast<uint8_t>(p[c] * (1 - 0.4f * a) + 0.5f);
+      }
+  };
+  auto on_surface = [&](float x, float y) { return V3{x, y, SurfaceZ(morphed, x, y) + 0.02f}; };
+  const auto& m = morphed;
+  const auto& n0 = neutral;
+  // AU4 (and sad's AU1+4): vertical furrows between the brows, by how far the inner brows
+  // were drawn together (0.4 cm = full).
+  const float au4 = std::clamp(0.5f * ((n0[336][0] - m[336][0]) + (m[107][0] - n0[107][0])) / 0.4f,
+                               0.0f, 1.0f);
+  for (float side : {-1.0f, 1.0f}) {
+    const float cx = 0.5f * (m[336][0] + m[107][0]), cy = m[9][1];
+    const V3 line[3] = {on_surface(cx + side * 0.22f, cy + 0.55f), on_surface(cx + side * 0.28f, cy),
+                        on_surface(cx + side * 0.36f, cy - 0.5f)};
+    stroke(line, 3, au4);
+  }
+  // AU1/AU2: horizontal forehead lines, by the brows' mean rise (0.8 cm = full).
+  const float raise = std::clamp(0.25f * ((m[334][1] - n0[334][1]) + (m[105][1] - n0[105][1]) +
+                                          (m[336][1] - n0[336][1]) + (m[107][1] - n0[107][1])) /
+                                     0.8f,
+                                 0.0f, 1.0f);
+  for (float above : {0.9f, 1.4f, 1.9f}) {
+    V3 line[9];
+    const float base = 0.5f * (m[334][1] + m[105][1]) + above;
+    for (int k = 0; k < 9; ++k) {
+      const float x = -2.4f + 0.6f * k;
+      line[k] = on_surface(x, base + 0.15f * (1 - (x / 2.4f) * (x / 2.4f)));
+    }
+    stroke(line, 9, 0.8f * raise);
+  }
+  // AU9: creases across the nose's bridge, by the nose wings' rise (0.45 cm = full).
+  const float au9 = std::clamp(0.5f * ((m[327][1] - n0[327][1]) + (m[98][1] - n0[98][1])) / 0.45f,
+                               0.0f, 1.0f);
+  for (int mark : {6, 197}) {
+    const V3 line[3] = {on_surface(-0.55f, m[mark][1] + 0.05f), on_surface(0, m[mark][1] - 0.05f),
+                        on_surface(0.55f, m[mark][1] + 0.05f)};
+    stroke(line, 3, au9);
+  }
+  // AU12: the nasolabial furrow deepens, from beside the nose wing to beyond the lip corner,
+  // by the corner's move (0.97 cm = full), per side.
+  for (int side = 0; side < 2; ++side) {
+    const int wing = side == 0 ? 327 : 98, corner = side == 0 ? 291 : 61;
+    const float sx = side == 0 ? 1.0f : -1.0f;
+    const float moved = std::hypot(m[corner][0] - n0[corner][0], m[corner][1] - n0[corner][1]);
+    const float up = m[corner][1] - n0[corner][1];
+    const float au12 = up > 0 ? std::clamp(moved / 0.97f, 0.0f, 1.0f) : 0.0f;
+    V3 line[8];
+    const float wx = m[wing][0] + sx * 0.3f, wy = m[wing][1];
+    const float cx = m[corner][0] + sx * 0.3f, cy = m[corner][1] + 0.05f;
+    for (int k = 0; k < 8; ++k) {
+      const float t = k / 7.0f, bulge = 4 * t * (1 - t) * 0.2f;
+      line[k] = on_surface(wx + t * (cx - wx) + sx * bulge, wy + t * (cy - wy));
+    }
+    stroke(line, 8, 0.6f * au12);
+  }
 
   // Eyes.
   for (int e = 0; e < 2; ++e) {

@@ -16,6 +16,13 @@
 //          mouth opens less than 0.05 cm beyond it.
 //   blink  the iris fades out as the lids' middle gap closes from 0.15 cm to 0.
 //
+//   wrinkles  FACS's appearance changes as soft dark lines on the surface, each as strong
+//          as the mesh's own motion says its AU is (none at rest): AU4 vertical furrows
+//          between the brows (inner brows drawn in, 0.4 cm = full), AU1/2 three horizontal
+//          forehead lines (brows' mean rise, 0.8 cm = full), AU9 creases across the nose's
+//          bridge (nose wings' rise, 0.45 cm = full), AU12 the nasolabial furrow from the
+//          nose wing to beyond the lip corner (the corner's upward move, 0.97 cm = full).
+//
 // Depth: a pixel is drawn only where the rasterized face's depth there is within 0.8 cm of
 // the feature's own (the nose hides the far eye of a turned head).
 //

@@ -4,7 +4,8 @@
 // (+-0.5 half-widths sideways moves its centroid by at least 2 px each way, up moves it
 // up); a closed mouth shows no teeth or tongue, jawOpen 1 shows teeth (near-white) next to
 // the upper lip, tongue colour in the lower half and cavity between (at rest nothing is
-// drawn in the mouth: pixel-equal to the picture without the features). GazeFromLandmarks
+// drawn in the mouth: pixel-equal to the picture without the features). FACS wrinkles
+// appear where their AU acts and nowhere at rest. GazeFromLandmarks
 // reads a shifted iris landmark as gaze in the eye's own frame (a rolled head included),
 // and zero without iris landmarks. Colour classes by distance to the drawn colours (<= 20
 // per channel; lit lips (178, 88, 90 at most) stay outside the tongue class).
@@ -160,6 +161,47 @@ TEST(FaceFeatures, OpenMouthShowsTeethTongueAndCavity) {
   EXPECT_GE(tongue.n, 100);
   EXPECT_GE(dark.n, 50);
   EXPECT_LT(teeth.cy, tongue.cy);  // teeth hang from the upper lip, the tongue lies below
+}
+
+// Pixels at least 15 levels darker (red channel) with the features than without, in a box
+// of canonical cm.
+int Darker(const Picture& with, const Picture& without, float x0, float y0, float x1, float y1) {
+  const Camera& cam = with.cam;
+  int n = 0;
+  for (int y = static_cast<int>(cam.cy - cam.scale * y1); y <= static_cast<int>(cam.cy - cam.scale * y0); ++y)
+    for (int x = static_cast<int>(cam.cx + cam.scale * x0); x <= static_cast<int>(cam.cx + cam.scale * x1); ++x)
+      n += without.img.Row(y)[4 * x] - with.img.Row(y)[4 * x] >= 15;
+  return n;
+}
+
+// FACS's wrinkles, each where its AU acts and only when it acts: AU4 between the brows,
+// AU1+2 on the forehead, AU9 across the nose, AU12 beside the mouth (>= 30 pixels darkened
+// by >= 15 levels at 24 px/cm in the region, 0 at rest in the same regions).
+TEST(FaceFeatures, WrinklesShowTheirActionUnits) {
+  const auto& v = Face().vertices;
+  struct Case {
+    const char* au;
+    std::initializer_list<std::pair<const char*, float>> weights;
+    float x0, y0, x1, y1;
+  };
+  const float brow = v[334][1], nose = v[6][1];
+  const Case cases[] = {
+      {"AU4", {{"browDownLeft", 1}, {"browDownRight", 1}}, -0.8f, v[9][1] - 0.8f, 0.8f, v[9][1] + 0.8f},
+      {"AU1+2", {{"browInnerUp", 1}, {"browOuterUpLeft", 1}, {"browOuterUpRight", 1}}, -3, brow + 1.2f, 3,
+       brow + 3.2f},
+      {"AU9", {{"noseSneerLeft", 1}, {"noseSneerRight", 1}}, -0.8f, nose - 1.2f, 0.8f, nose + 0.5f},
+      {"AU12", {{"mouthSmileLeft", 1}, {"mouthSmileRight", 1}}, v[327][0], v[291][1] - 0.5f,
+       v[291][0] + 1.5f, v[327][1] + 0.3f},
+  };
+  const auto rest = Render({}), rest_bare = Render({}, {}, false);
+  for (const Case& c : cases) {
+    const auto with = Render(c.weights), without = Render(c.weights, {}, false);
+    const int n = Darker(with, without, c.x0, c.y0, c.x1, c.y1);
+    const int at_rest = Darker(rest, rest_bare, c.x0, c.y0, c.x1, c.y1);
+    std::printf("  %-5s wrinkle pixels %d (at rest %d)\n", c.au, n, at_rest);
+    EXPECT_GE(n, 30) << c.au;
+    EXPECT_EQ(at_rest, 0) << c.au;
+  }
 }
 
 TEST(FaceFeatures, GazeFromIrisLandmarks) {
