@@ -30,6 +30,7 @@ enum {
   PROP_MODELS_DIR,
   PROP_REFINE,
   PROP_MOUTH_INTERIOR,
+  PROP_RIGID_EYEWEAR,
 };
 
 enum Mode { kModeMirror = 0, kModeInstruction = 1, kModeTimeline = 2 };
@@ -47,6 +48,7 @@ struct Settings {
   double pip_size = 0.3;
   bool refine = true;
   bool mouth_interior = true;
+  bool rigid_eyewear = false;
   unsigned instruction_gen = 0, timeline_gen = 0, avatar_gen = 0, models_gen = 0,
            calibration_gen = 0;
 };
@@ -132,6 +134,7 @@ fg::render::FaceAvatarOptions OptionsOf(const Settings& s) {
   o.pip_size = static_cast<float>(s.pip_size);
   o.refine = s.refine;
   o.mouth_interior = s.mouth_interior;
+  o.rigid_eyewear = s.rigid_eyewear;
   return o;
 }
 
@@ -302,6 +305,7 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
     case PROP_PIP_SIZE: s.pip_size = g_value_get_double(value); break;
     case PROP_REFINE: s.refine = g_value_get_boolean(value); break;
     case PROP_MOUTH_INTERIOR: s.mouth_interior = g_value_get_boolean(value); break;
+    case PROP_RIGID_EYEWEAR: s.rigid_eyewear = g_value_get_boolean(value); break;
     case PROP_MODELS_DIR: {
       const std::string dir = str();
       s.models_dir = dir.empty() ? gst_face_base_default_models_dir() : dir;
@@ -329,6 +333,7 @@ void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_PIP_SIZE: g_value_set_double(value, s.pip_size); break;
     case PROP_REFINE: g_value_set_boolean(value, s.refine); break;
     case PROP_MOUTH_INTERIOR: g_value_set_boolean(value, s.mouth_interior); break;
+    case PROP_RIGID_EYEWEAR: g_value_set_boolean(value, s.rigid_eyewear); break;
     case PROP_MODELS_DIR: g_value_set_string(value, s.models_dir.c_str()); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
@@ -416,6 +421,14 @@ static void gst_face_avatar_class_init(GstFaceAvatarClass* klass) {
                            "(teeth move with their lips, a dark cavity between them); FALSE: "
                            "the plain warp, which stretches the teeth",
                            d.mouth_interior, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_RIGID_EYEWEAR,
+      g_param_spec_boolean("rigid-eyewear", "Rigid eyewear",
+                           "output=warp: glasses keep their shape (around each eye, outside "
+                           "the lids, the skin moves by an affine map, so straight rims stay "
+                           "straight; the brows keep only their mean motion per eye); FALSE: the "
+                           "plain field, which bends frames on moving brows",
+                           d.rigid_eyewear, kFlags));
   g_object_class_install_property(
       gobject_class, PROP_MODELS_DIR,
       g_param_spec_string("models-dir", "Models folder",

@@ -24,7 +24,8 @@ constexpr int kMouthCorner = 291, kNoseWing = 327;
 // ("Amplitudes").
 constexpr float kBrowInnerRaise = 0.85f;   // AU1
 constexpr float kBrowOuterRaise = 0.80f;   // AU2
-constexpr float kBrowLower = 0.60f;        // AU4, down
+constexpr float kBrowLower = 0.70f;        // AU4, down (inner end; tapering outward)
+constexpr float kBrowOuterShare = 0.45f;   // AU4: the taper's share at the outer end's x
 constexpr float kBrowDrawIn = 0.40f;       // AU4, towards the midline
 constexpr float kForeheadReach = 2.8f;     // AU1/2: forehead above the brow follows this far
 constexpr float kCheekRaise = 0.50f;       // AU6
@@ -252,11 +253,16 @@ std::vector<TargetDef> Definitions() {
        }},
       {"browDownLeft", true,
        [](const Anchors& a, Field& f) {
-         const Vec3 &m = a.P(kBrowMiddle), &i = a.P(kBrowInner);
+         const Vec3 &m = a.P(kBrowMiddle), &i = a.P(kBrowInner), &o = a.P(kBrowOuter);
          const float cx = 0.5f * (m[0] + i[0]), cy = 0.5f * (m[1] + i[1]);
          ForEach(a, f, [&](const Vec3& p) {
            const float b = FlatBump(Dist2(p, cx, cy) / 2.4f, 0.6f) * a.BrowGate(p);
-           return Vec3{-kBrowDrawIn * b, -kBrowLower * b, 0};
+           // Corrugator and depressor supercilii pull the brow's inner end down and in most:
+           // the drop tapers from the inner end (336) towards kBrowOuterShare at the outer
+           // end's x (300, itself beyond the bump), so the brows slant down to the nose.
+           const float lat = std::clamp((p[0] - i[0]) / (o[0] - i[0]), 0.0f, 1.0f);
+           const float down = kBrowLower * (1 - (1 - kBrowOuterShare) * lat);
+           return Vec3{-kBrowDrawIn * b, -down * b, 0};
          });
        }},
       {"browInnerUp", false,

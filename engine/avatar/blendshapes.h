@@ -28,7 +28,10 @@
 //                      lid's cushion), upper lid lowers 0.1 gap(u).
 //   eyeWide{L,R}       upper lid band rises 0.6 gap(u), fading upward over 2.2 cm (the
 //                      skin up to the brow follows the raised lid).
-//   browDown{L,R}      brow centred between 334 and 336: down 0.6 cm and 0.4 cm towards
+//   browDown{L,R}      brow centred between 334 and 336: down 0.7 cm at the inner end
+//                      (336), tapering outward (0.47 cm at the middle, 334; the outer
+//                      end 300 lies beyond the radius and stays): the brows slant down
+//                      towards the nose; 0.4 cm towards
 //                      the midline (the corrugator draws the brows together), flat within
 //                      0.6 of its 2.4 cm radius (334 and 336 get the full amount); it drags the skin above the lid fold with
 //                      it (S((y - (386.y + 0.1)) / 0.9): the eye is hooded from above, the
@@ -91,9 +94,11 @@
 //            bidirectional movement of the frontalis muscle", Plast
 //            Reconstr Surg: the forehead's skin moves up below a line at ~60% of its
 //            height): hence the 2.8 cm upward reach.
-//   AU4      brow down 0.6 cm, in 0.4 cm: about two thirds of the raise; no measured
-//            figure at hand, chosen so that the inner brows visibly meet and hood the eye
-//            (the depressors' range is smaller than the frontalis's).
+//   AU4      inner brow down 0.7 cm (middle 0.47 cm), in 0.4 cm: about four fifths
+//            of the raise at the inner end; no measured figure at hand, chosen so that the
+//            inner brows visibly meet, slant and hood the eye (FACS: AU4 lowers the brow,
+//            mostly its inner portion, and draws the brows together; the depressors' range
+//            is smaller than the frontalis's).
 //   AU5      upper lid up 0.6 of the 0.67 cm lid gap (0.4 cm: sclera shows above the iris).
 //   AU6      cheek up 0.5 cm, outer brow down 0.15 cm (chosen: a visible cheek lift); the
 //            eye narrows from below through eyeSquint 0.5 (the lower lid up 0.15 cm, half

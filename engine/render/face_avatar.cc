@@ -20,7 +20,8 @@ std::unique_ptr<FaceAvatar> FaceAvatar::Create(const std::string& models_dir, st
   a->mirror_ = std::make_unique<MirrorSolver>(a->canonical_, *a->basis_);
   a->warp_ = std::make_unique<FaceWarp>(a->canonical_.triangles);
   a->warp_->SetSkirt(kWarpSkirtScale);  // no tear where the face oval moves (warp.h)
-  a->face_texture_ = MakeFaceTexture(a->canonical_);
+  a->eyewear_ = std::make_unique<RigidEyewear>(a->canonical_);
+  a->face_texture_ = MakeFaceTexture(a->canonical_, 512, /*iris=*/false);  // face_features.h
   const size_t n = static_cast<size_t>(a->basis_->size());
   a->overlay_.assign(n, 0.f);
   a->scratch_w_.assign(n, 0.f);
@@ -177,6 +178,9 @@ void FaceAvatar::Process(FrameFaces& faces, int64_t pts_ns, const draw::MutableI
   for (int i = 0; i < want; ++i) {
     const MirrorResult* live = i < count && opts_.mirror ? mirror_->Get(ids[i]) : nullptr;
     slots_[i].id = i < count ? ids[i] : -1;
+    slots_[i].gaze = Gaze{};
+    for (const Face& f : faces.faces)
+      if (i < count && f.id == ids[i]) slots_[i].gaze = GazeFromLandmarks(f.landmarks);
     UpdateSlot(slots_[i], live, t);
   }
 
@@ -225,7 +229,23 @@ void FaceAvatar::RenderPanel(const draw::MutableImageView& frame) {
     cam.cx += static_cast<float>(i * sub_w);
     raster_.Draw(mesh, s.rot, cam, material, Light{}, opts_.shading);
   }
-  WriteRgba(raster_.image(), frame, layout.panel.x, layout.panel.y);
+  if (gltf_) {
+    WriteRgba(raster_.image(), frame, layout.panel.x, layout.panel.y);
+    return;
+  }
+  // The canonical avatar's eyes and mouth (face_features.h), per slot on a copy of the panel.
+  const RgbaImage& drawn = raster_.image();
+  panel_.Resize(drawn.width, drawn.height);
+  std::copy(drawn.px.begin(), drawn.px.begin() + static_cast<size_t>(drawn.width) * drawn.height * 4,
+            panel_.px.begin());
+  for (int i = 0; i < k; ++i) {
+    const Slot& s = slots_[i];
+    basis_->Apply(s.shown, morphed_);
+    Camera cam = Camera::Fit(basis_->neutral(), sub_w, layout.panel.h, 0.85f);
+    cam.cx += static_cast<float>(i * sub_w);
+    DrawFaceFeatures(raster_, morphed_, basis_->neutral(), s.rot, cam, s.gaze, panel_);
+  }
+  WriteRgba(panel_, frame, layout.panel.x, layout.panel.y);
 }
 
 void FaceAvatar::WarpFaces(FrameFaces& faces, const draw::MutableImageView& frame) {
@@ -252,6 +272,7 @@ void FaceAvatar::WarpFaces(FrameFaces& faces, const draw::MutableImageView& fram
       for (size_t v = 0; v < deltas_.size(); ++v)
         for (int c = 0; c < 3; ++c) deltas_[v][c] += w * d[v][c];
     }
+    if (opts_.rigid_eyewear) eyewear_->Apply(deltas_);  // glasses keep their shape
     const HeadPoseFit fit = FitHeadPose(canonical_, f.landmarks, frame.width, frame.height);
     const std::span<const std::array<float, 3>> src(f.landmarks.data(), kMeshLandmarks);
     DisplaceLandmarks(src, deltas_, fit.rotation, fit.scale, target_);

@@ -10,8 +10,11 @@
 //        └── face.blendshapes (ARKit names) on every face            ▼
 //   output replace | side-by-side | pip: morph the avatar (canonical face + basis, or a glTF
 //        avatar's ARKit targets), turn it by the head rotation, rasterize, composite. The
-//        canonical avatar wears engine/render/face_texture.h's face (eyes that close with
-//        eyeBlink, brows, lips, the mouth's cavity), painted once at Create.
+//        canonical avatar wears engine/render/face_texture.h's face (eye whites, brows,
+//        lips, the mouth's cavity), painted once at Create, and per frame
+//        engine/render/face_features.h's iris and pupil at the face's gaze (tracker option
+//        iris), clipped by the lids (eyeBlink closes them), and teeth and tongue in the
+//        opened mouth.
 //   output warp: deform each face's own landmarks by the basis deltas of the weights it
 //        does not already show, piecewise-affine warp of the frame (engine/render/warp.h)
 //
@@ -68,6 +71,8 @@
 #include "engine/face.h"
 #include "engine/geometry/canonical_face.h"
 #include "engine/render/composite.h"
+#include "engine/render/eyewear.h"
+#include "engine/render/face_features.h"
 #include "engine/render/face_texture.h"
 #include "engine/render/gltf_avatar.h"
 #include "engine/render/mouth.h"
@@ -90,6 +95,12 @@ struct FaceAvatarOptions {
   // (engine/render/mouth.h: teeth move with their lips, a dark cavity between them). Off:
   // the plain piecewise-affine warp, which stretches the teeth.
   bool mouth_interior = true;
+  // Warp mode: glasses keep their shape (engine/render/eyewear.h RigidEyewear: around each
+  // eye, outside the lids, the skin moves by an affine map, so a frame's straight rims stay
+  // straight; the brows keep their mean rise or fall and tilt, not their bump). Off (the
+  // default): the plain field, whose brow shapes read better but which bends frames lying
+  // on moving brows (docs/avatar.md: on Grace Hopper 4 of 6 prototypes recognised off, 1 on).
+  bool rigid_eyewear = false;
   OutputMode output = OutputMode::kPip;
   Shading shading = Shading::kLit;
   FaceSelection faces = FaceSelection::kPrimary;
@@ -138,6 +149,7 @@ class FaceAvatar {
     std::vector<float> mirror;  // eased mirror weights shown now
     Eigen::Matrix3f rot = Eigen::Matrix3f::Identity();
     std::vector<float> shown;   // final weights
+    Gaze gaze{};                // the driving face's (face_features.h); zero without iris
   };
 
   FaceAvatar() = default;
@@ -167,9 +179,10 @@ class FaceAvatar {
   std::vector<float> gltf_w_;
   std::vector<std::array<float, 3>> morphed_, deltas_, target_;
   Rasterizer raster_;
-  RgbaImage left_;
+  RgbaImage left_, panel_;  // panel_: the rasterized panel with the face's features
   FrameCopy copy_;
   std::unique_ptr<FaceWarp> warp_;
+  std::unique_ptr<RigidEyewear> eyewear_;
   MouthInterior mouth_;
 };
 

@@ -127,7 +127,7 @@ class Painter {
 
 }  // namespace
 
-Texture MakeFaceTexture(const CanonicalFace& face, int size) {
+Texture MakeFaceTexture(const CanonicalFace& face, int size, bool iris) {
   size = std::clamp(size, 64, 2048);
   Painter paint(size);
   if (face.vertices.size() < 468 || face.uvs.size() < 468) return paint.Finish();
@@ -148,8 +148,10 @@ Texture MakeFaceTexture(const CanonicalFace& face, int size) {
     P2 c{0, 0};
     for (const P2& p : e) c[0] += p[0] / e.size(), c[1] += p[1] / e.size();
     const float width = std::hypot(e[0][0] - e[8][0], e[0][1] - e[8][1]);
-    paint.Disc(c, 0.21f * width, kIris, e);
-    paint.Disc(c, 0.09f * width, kPupil, e);
+    if (iris) {
+      paint.Disc(c, 0.21f * width, kIris, e);
+      paint.Disc(c, 0.09f * width, kPupil, e);
+    }
     // The lash line: the upper lid's contour (points 0..8 of the list).
     paint.Polyline(std::vector<P2>(e.begin(), e.begin() + 9), 0.045f * width, kLash);
   }

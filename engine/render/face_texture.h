@@ -17,7 +17,8 @@
 // the upper lid's vertices onto the lower lid, the triangles that carry the white and the
 // iris collapse and the lid's skin covers the eye; jawOpen stretches the triangles between
 // the inner lips, which carry the cavity. Edges are anti-aliased (4 x 4 samples per texel).
-// No teeth: the inner lips' UVs are 1.5 texels apart, too thin to paint a row of teeth in.
+// No teeth here: the inner lips' UVs are 1.5 texels apart, too thin to paint a row of teeth
+// in; engine/render/face_features.h draws teeth and tongue in the opened mouth per frame.
 //
 // Threading: a pure function. Allocation: the texture (size x size RGBA), once.
 //
@@ -33,7 +34,8 @@
 namespace fg::render {
 
 // size: texels per side (clamped to 64..2048). A face without 468 vertices and UVs gives
-// a plain skin-coloured texture.
-Texture MakeFaceTexture(const CanonicalFace& face, int size = 512);
+// a plain skin-coloured texture. iris = false: the eyes are white only (faceavatar draws
+// iris and pupil per frame at the tracked gaze: engine/render/face_features.h).
+Texture MakeFaceTexture(const CanonicalFace& face, int size = 512, bool iris = true);
 
 }  // namespace fg::render

@@ -67,6 +67,7 @@
 #include "engine/geometry/canonical_face.h"
 #include "engine/image.h"
 #include "engine/render/composite.h"
+#include "engine/render/eyewear.h"
 #include "engine/render/mouth.h"
 #include "engine/render/warp.h"
 #include "engine/tracking/head_pose.h"
@@ -139,6 +140,9 @@ class ExpressionTrack {
   // default (the photo is taken as neutral, as faceavatar does). Used by the prototype
   // check (prototype_check.h) to show what the warp can and cannot change.
   void SetNeutralise(bool on) { neutralise_ = on; }
+  // Glasses keep their shape (engine/render/eyewear.h), as faceavatar rigid-eyewear (off by
+  // default there and here).
+  void SetRigidEyewear(bool on) { rigid_eyewear_ = on; }
 
   const BlendshapeBasis& basis() const { return *basis_; }
   const CanonicalFace& canonical() const { return canonical_; }
@@ -161,6 +165,8 @@ class ExpressionTrack {
   std::unique_ptr<render::FaceWarp> warp_;
   bool mouth_cavity_ = true;
   bool neutralise_ = false;
+  bool rigid_eyewear_ = false;
+  std::unique_ptr<render::RigidEyewear> eyewear_;
   std::vector<std::array<float, 3>> own_;  // canonical - photo, canonical cm (SetNeutralise)
   render::MouthInterior mouth_;
   // Scratch, sized at creation (Render does not allocate).

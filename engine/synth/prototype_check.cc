@@ -88,6 +88,7 @@ bool PrototypeCheck::Run(const PrototypeVariant& variant, PrototypeMatrix* out,
     return false;
   track_->SetMouthCavity(variant.mouth_interior);
   track_->SetNeutralise(variant.neutralise);
+  track_->SetRigidEyewear(variant.rigid_eyewear);
   *out = PrototypeMatrix{};
   if (pictures) pictures->assign(kPrototypeRows.size(), RgbImage{});
   for (size_t r = 0; r < kPrototypeRows.size(); ++r) {

@@ -65,6 +65,7 @@ struct PrototypeVariant {
   bool mouth_interior = true;  // ExpressionTrack::SetMouthCavity (faceavatar mouth-interior)
   bool neutralise = false;    // ExpressionTrack::SetNeutralise
   float intensity = 1.0f;     // ExpressionWeights(expression, basis, intensity)
+  bool rigid_eyewear = false;  // ExpressionTrack::SetRigidEyewear (faceavatar rigid-eyewear)
 };
 
 struct PrototypeMatrix {

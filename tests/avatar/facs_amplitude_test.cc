@@ -68,8 +68,8 @@ const Move kAU1[] = {{"AU1 inner brow up", 336, 1, 0.85f},
                      {"AU1 inner brow up (right)", 107, 1, 0.85f},
                      {"AU1 forehead above it follows", 337, 1, 0.35f}};
 const Move kAU2[] = {{"AU2 brow middle up", 334, 1, 0.80f}, {"AU2 outer brow up", 300, 1, 0.80f}};
-const Move kAU4[] = {{"AU4 brow middle down", 334, 1, -0.50f},
-                     {"AU4 inner brow down", 336, 1, -0.50f},
+const Move kAU4[] = {{"AU4 brow middle down", 334, 1, -0.45f},
+                     {"AU4 inner brow down", 336, 1, -0.65f},
                      {"AU4 inner brow drawn in", 336, 0, -0.35f}};
 const Move kAU5[] = {{"AU5 upper lid up (0.6 gap)", 386, 1, 0.6f * kGap}};
 const Move kAU6[] = {{"AU6 cheek up", 348, 1, 0.45f}, {"AU6 lower lid pushed up", 374, 1, 0.15f},
@@ -111,10 +111,11 @@ TEST(FacsAmplitudes, EveryPrototypeShowsEachOfItsActionUnits) {
   auto weights = [](const char* name) {
     return ExpressionWeights(*FindExpression(name), Basis(), 1.0f);
   };
-  const Move sad_brows[] = {{"AU1+4 inner brow still up", 336, 1, 0.2f},
+  // AU1 + AU4 on the inner brow: 0.85 up - 0.70 down = 0.15 cm up (the documented sum).
+  const Move sad_brows[] = {{"AU1+4 inner brow still up", 336, 1, 0.15f},
                             {"AU1+4 inner brow drawn in", 336, 0, -0.25f},
                             {"AU1+4 brow middle down", 334, 1, -0.3f}};
-  const Move fear_brows[] = {{"AU1+2+4 inner brow up", 336, 1, 0.2f},
+  const Move fear_brows[] = {{"AU1+2+4 inner brow up", 336, 1, 0.15f},
                              {"AU1+2+4 inner brow drawn in", 336, 0, -0.25f},
                              {"AU1+2+4 outer brow up", 300, 1, 0.5f}};
   const Move wide_and_tight[] = {{"AU5+7 upper lid up", 386, 1, 0.25f},

@@ -8,7 +8,10 @@
 //   avatar-prototypes PHOTO.{png,jpg} [--models-dir=DIR] [--backend=xnnpack|reference]
 //                     [--intensity=0..1] [--variants=warp|all] [--sheet=OUT.png]
 //                     [--avatar-sheet=OUT.png] [--min-recognised=N]
-//                     [--min-avatar-recognised=N]
+//                     [--min-avatar-recognised=N] [--rigid-eyewear=0|1]
+//
+// --rigid-eyewear=1: warp with faceavatar rigid-eyewear=true (glasses keep their shape,
+// engine/render/eyewear.h); default 0, as the element.
 //
 // Variants: warp (faceavatar output=warp as it renders by default, mouth interior drawn:
 // what the issue scores), plain (mouth-interior=false), neutralised (the photo's own
@@ -20,7 +23,7 @@
 // judge whether each expression reads.
 // --avatar-sheet=OUT.png: the same seven expressions on the default rendered avatar
 // (faceavatar's panel without a glTF file: the canonical face wearing
-// engine/render/face_texture.h), labelled by expression.
+// engine/render/face_texture.h and face_features.h's eyes and mouth), labelled by expression.
 // --min-avatar-recognised=N (with --avatar-sheet): exit status 4 when the rendered avatar's
 // pictures, classified as the warped photos are, recognise fewer than N of 6.
 // --min-recognised=N: exit status 3 when the first variant recognises fewer than N of 6 (the
@@ -44,6 +47,7 @@
 #include "engine/draw/font.h"
 #include "engine/io/jpeg.h"
 #include "engine/io/png.h"
+#include "engine/render/face_features.h"
 #include "engine/render/face_texture.h"
 #include "engine/render/rasterizer.h"
 #include "engine/synth/expression_track.h"
@@ -118,7 +122,7 @@ std::optional<std::string> WriteSheet(const std::string& path,
 // lit, on a grey background: size x size pictures in kPrototypeRows order.
 std::vector<fg::RgbImage> RenderAvatars(const fg::ExpressionTrack& track, int size) {
   const fg::CanonicalFace& face = track.canonical();
-  const fg::render::Texture tex = fg::render::MakeFaceTexture(face);
+  const fg::render::Texture tex = fg::render::MakeFaceTexture(face, 512, /*iris=*/false);
   fg::render::Material material;
   material.texture = &tex;
   fg::render::Rasterizer raster;
@@ -132,8 +136,10 @@ std::vector<fg::RgbImage> RenderAvatars(const fg::ExpressionTrack& track, int si
     const fg::render::Camera cam = fg::render::Camera::Fit(face.vertices, size, size, 0.95f);
     raster.Draw({morphed, face.triangles, face.uvs}, Eigen::Matrix3f::Identity(), cam, material,
                 fg::render::Light{}, fg::render::Shading::kLit);
+    // Iris, pupil, teeth and tongue as faceavatar draws them (eyes forward).
+    fg::render::RgbaImage r = raster.image();
+    fg::render::DrawFaceFeatures(raster, morphed, face.vertices, Eigen::Matrix3f::Identity(), cam, {}, r);
     fg::RgbImage img{size, size, std::vector<uint8_t>(static_cast<size_t>(size) * size * 3)};
-    const fg::render::RgbaImage& r = raster.image();
     for (int y = 0; y < size; ++y)
       for (int x = 0; x < size; ++x)
         for (int c = 0; c < 3; ++c)
@@ -150,7 +156,7 @@ int main(int argc, char** argv) {
   const char* env = std::getenv("FACEGRAPH_MODELS");
   std::string models = env ? env : FG_MODELS_DEFAULT_DIR;
   float intensity = 1.0f;
-  bool all = true;
+  bool all = true, rigid_eyewear = false;
   std::string sheet, avatar_sheet;
   int min_recognised = -1, min_avatar = -1, avatar_recognised = -1;
   for (int i = 1; i < argc; ++i) {
@@ -166,6 +172,8 @@ int main(int argc, char** argv) {
                      argv[i] + 12);
         return 2;
       }
+    } else if (!std::strcmp(argv[i], "--rigid-eyewear=0") || !std::strcmp(argv[i], "--rigid-eyewear=1")) {
+      rigid_eyewear = argv[i][16] == '1';
     } else if (!std::strcmp(argv[i], "--variants=warp") || !std::strcmp(argv[i], "--variants=all")) {
       all = !std::strcmp(argv[i], "--variants=all");
     } else if (!std::strncmp(argv[i], "--avatar-sheet=", 15) && argv[i][15]) {
@@ -230,9 +238,12 @@ int main(int argc, char** argv) {
     fg::PrototypeVariant variant;
   };
   const Named variants[] = {
-      {"warp mode (faceavatar output=warp; the issue's score)", {.intensity = intensity}},
-      {"plain warp (mouth-interior=false)", {.mouth_interior = false, .intensity = intensity}},
-      {"the photo's own expression removed first", {.neutralise = true, .intensity = intensity}},
+      {"warp mode (faceavatar output=warp; the issue's score)",
+       {.intensity = intensity, .rigid_eyewear = rigid_eyewear}},
+      {"plain warp (mouth-interior=false)",
+       {.mouth_interior = false, .intensity = intensity, .rigid_eyewear = rigid_eyewear}},
+      {"the photo's own expression removed first",
+       {.neutralise = true, .intensity = intensity, .rigid_eyewear = rigid_eyewear}},
   };
   if (!avatar_sheet.empty()) {
     // The rendered avatar's seven pictures, labelled by expression only (the network's

@@ -1,0 +1,316 @@
+#include "engine/render/face_features.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/render/mouth.h"
+
+namespace fg::render {
+
+namespace {
+
+namespace rk = raster_kernel;
+using P2 = std::array<float, 2>;
+
+constexpr int kEyeL[] = {263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249};
+constexpr int kEyeR[] = {33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7};
+// Inner lip contour: upper half corner 78 -> corner 308, lower half 308 -> 78.
+constexpr int kUpper[] = {78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308};
+constexpr int kLower[] = {308, 324, 318, 402, 317, 14, 87, 178, 88, 95, 78};
+constexpr float kDepthTolCm = 0.8f;
+
+template <size_t N>
+bool Inside(const P2 (&poly)[N], float x, float y) {  // even-odd rule
+  bool in = false;
+  for (size_t i = 0, j = N - 1; i < N; j = i++) {
+    const P2 &a = poly[i], &b = poly[j];
+    if ((a[1] > y) != (b[1] > y) && x < (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]) + a[0])
+      in = !in;
+  }
+  return in;
+}
+
+void Put(RgbaImage& panel, int x, int y, const std::array<uint8_t, 3>& c, float a = 1) {
+  uint8_t* p = panel.Row(y) + 4 * x;
+  for (int k = 0; k < 3; ++k) p[k] = static_cast<uint8_t>(p[k] + a * (c[k] - p[k]) + 0.5f);
+  p[3] = 255;
+}
+
+// Height of a polyline (points sorted by t along the mouth axis) at t: linear, clamped.
+template <size_t N>
+float At(const P2 (&pts)[N], float t) {  // pts[k] = {t, s}
+  if (t <= pts[0][0]) return pts[0][1];
+  for (size_t k = 1; k < N; ++k)
+    if (t <= pts[k][0]) {
+      const float span = pts[k][0] - pts[k - 1][0];
+      const float f = span > 1e-6f ? (t - pts[k - 1][0]) / span : 1.0f;
+      return pts[k - 1][1] + f * (pts[k][1] - pts[k - 1][1]);
+    }
+  return pts[N - 1][1];
+}
+
+using V3 = std::array<float, 3>;
+
+// z of the mesh's vertex nearest to (x, y) in the x-y plane (head frame): puts a wrinkle's
+// points on the surface.
+float SurfaceZ(std::span<const V3> m, float x, float y) {
+  float best = 1e30f, z = 0;
+  for (size_t i = 0; i < 468; ++i) {
+    const float d = (m[i][0] - x) * (m[i][0] - x) + (m[i][1] - y) * (m[i][1] - y);
+    if (d < best) best = d, z = m[i][2];
+  }
+  return z;
+}
+
+}  // namespace
+
+Gaze GazeFromLandmarks(std::span<const std::array<float, 3>> lm) {
+  Gaze g{};
+  if (lm.size() < 478) return g;
+  // Per eye: the corner at the image's left, the one at its right, the iris centre.
+  const int eyes[2][3] = {{362, 263, 468}, {33, 133, 473}};
+  for (int e = 0; e < 2; ++e) {
+    const auto &a = lm[eyes[e][0]], &b = lm[eyes[e][1]], &c = lm[eyes[e][2]];
+    const float ax = b[0] - a[0], ay = b[1] - a[1], len = std::hypot(ax, ay);
+    if (!(len > 1e-3f) || !std::isfinite(c[0]) || !std::isfinite(c[1])) continue;
+    const float ux = ax / len, uy = ay / len;  // along the eye, image right
+    const float mx = c[0] - 0.5f * (a[0] + b[0]), my = c[1] - 0.5f * (a[1] + b[1]);
+    const float half = 0.5f * len;
+    // Image right is the subject's left (+x); perpendicular (ux, uy) turned to point down
+    // the image is (-uy, ux): up = minus that.
+    g[e].x = std::clamp((mx * ux + my * uy) / half, -0.6f, 0.6f);
+    g[e].y = std::clamp(-(mx * -uy + my * ux) / half, -0.6f, 0.6f);
+  }
+  return g;
+}
+
+void DrawFaceFeatures(const Rasterizer& raster, std::span<const std::array<float, 3>> morphed,
+                      std::span<const std::array<float, 3>> neutral,
+                      const Eigen::Matrix3f& rotation, const Camera& camera, const Gaze& gaze,
+                      RgbaImage& panel) {
+  if (morphed.size() < 468 || neutral.size() < 468 || panel.width != raster.image().width ||
+      panel.height != raster.image().height || panel.width <= 0)
+    return;
+  const rk::ViewParams vp = ToViewParams(rotation, camera);
+  auto screen = [&](const std::array<float, 3>& p, float* depth) {
+    const rk::V3 v = rk::ViewVertex(vp, p);
+    if (depth) *depth = rk::Depth(vp, v);
+    const rk::V2 s = rk::ScreenXY(vp, v);
+    return P2{s[0], s[1]};
+  };
+  const float tol = kDepthTolCm * camera.scale;
+  auto visible = [&](int x, int y, float depth) {
+    const float d = raster.depth(x, y);
+    return std::isfinite(d) && std::abs(d - depth) <= tol;
+  };
+  const int w = panel.width, h = panel.height;
+
+  // Wrinkles and furrows (FACS's appearance changes, which a smooth avatar cannot show by
+  // its geometry), each as strong as the mesh's own motion there says its AU is: a soft
+  // dark line (darkening up to 40 %, 0.1 cm wide, softened over 0.06 cm) through points on
+  // the surface. Nothing is drawn at rest (every intensity 0).
+  auto stroke = [&](const V3* pts, int n, float intensity) {
+    if (!(intensity > 0.02f)) return;
+    P2 s[12];
+    float z[12];
+    float x0 = 1e9f, y0 = 1e9f, x1 = -1e9f, y1 = -1e9f;
+    for (int k = 0; k < n; ++k) {
+      s[k] = screen(pts[k], &z[k]);
+      x0 = std::min(x0, s[k][0]), x1 = std::max(x1, s[k][0]);
+      y0 = std::min(y0, s[k][1]), y1 = std::max(y1, s[k][1]);
+    }
+    const float half = 0.05f * camera.scale, soft = 0.06f * camera.scale + 0.75f;
+    const int ix0 = std::max(0, static_cast<int>(x0 - half - soft) - 1);
+    const int ix1 = std::min(w - 1, static_cast<int>(x1 + half + soft) + 1);
+    const int iy0 = std::max(0, static_cast<int>(y0 - half - soft) - 1);
+    const int iy1 = std::min(h - 1, static_cast<int>(y1 + half + soft) + 1);
+    for (int y = iy0; y <= iy1; ++y)
+      for (int x = ix0; x <= ix1; ++x) {
+        const float px = x + 0.5f, py = y + 0.5f;
+        float best = 1e9f, depth = 0;
+        for (int k = 0; k + 1 < n; ++k) {
+          const float dx = s[k + 1][0] - s[k][0], dy = s[k + 1][1] - s[k][1];
+          const float t = std::clamp(((px - s[k][0]) * dx + (py - s[k][1]) * dy) /
+                                         std::max(1e-6f, dx * dx + dy * dy),
+                                     0.0f, 1.0f);
+          const float d = std::hypot(px - s[k][0] - t * dx, py - s[k][1] - t * dy);
+          if (d < best) best = d, depth = z[k] + t * (z[k + 1] - z[k]);
+        }
+        const float a = std::clamp(1 - (best - half) / soft, 0.0f, 1.0f) * intensity;
+        if (a <= 0 || !visible(x, y, depth)) continue;
+        uint8_t* p = panel.Row(y) + 4 * x;
+        for (int c = 0; c < 3; ++c) p[c] = static_cast<uint8_t>(p[c] * (1 - 0.4f * a) + 0.5f);
+      }
+  };
+  auto on_surface = [&](float x, float y) { return V3{x, y, SurfaceZ(morphed, x, y) + 0.02f}; };
+  const auto& m = morphed;
+  const auto& n0 = neutral;
+  // AU4 (and sad's AU1+4): vertical furrows between the brows, by how far the inner brows
+  // were drawn together (0.4 cm = full).
+  const float au4 = std::clamp(0.5f * ((n0[336][0] - m[336][0]) + (m[107][0] - n0[107][0])) / 0.4f,
+                               0.0f, 1.0f);
+  for (float side : {-1.0f, 1.0f}) {
+    const float cx = 0.5f * (m[336][0] + m[107][0]), cy = m[9][1];
+    const V3 line[3] = {on_surface(cx + side * 0.22f, cy + 0.55f), on_surface(cx + side * 0.28f, cy),
+                        on_surface(cx + side * 0.36f, cy - 0.5f)};
+    stroke(line, 3, au4);
+  }
+  // AU1/AU2: horizontal forehead lines, by the brows' mean rise (0.8 cm = full).
+  const float raise = std::clamp(0.25f * ((m[334][1] - n0[334][1]) + (m[105][1] - n0[105][1]) +
+                                          (m[336][1] - n0[336][1]) + (m[107][1] - n0[107][1])) /
+                                     0.8f,
+                                 0.0f, 1.0f);
+  for (float above : {0.9f, 1.4f, 1.9f}) {
+    V3 line[9];
+    const float base = 0.5f * (m[334][1] + m[105][1]) + above;
+    for (int k = 0; k < 9; ++k) {
+      const float x = -2.4f + 0.6f * k;
+      line[k] = on_surface(x, base + 0.15f * (1 - (x / 2.4f) * (x / 2.4f)));
+    }
+    stroke(line, 9, 0.8f * raise);
+  }
+  // AU9: creases across the nose's bridge, by the nose wings' rise (0.45 cm = full).
+  const float au9 = std::clamp(0.5f * ((m[327][1] - n0[327][1]) + (m[98][1] - n0[98][1])) / 0.45f,
+                               0.0f, 1.0f);
+  for (int mark : {6, 197}) {
+    const V3 line[3] = {on_surface(-0.55f, m[mark][1] + 0.05f), on_surface(0, m[mark][1] - 0.05f),
+                        on_surface(0.55f, m[mark][1] + 0.05f)};
+    stroke(line, 3, au9);
+  }
+  // AU12: the nasolabial furrow deepens, from beside the nose wing to beyond the lip corner,
+  // by the corner's move (0.97 cm = full), per side.
+  for (int side = 0; side < 2; ++side) {
+    const int wing = side == 0 ? 327 : 98, corner = side == 0 ? 291 : 61;
+    const float sx = side == 0 ? 1.0f : -1.0f;
+    const float moved = std::hypot(m[corner][0] - n0[corner][0], m[corner][1] - n0[corner][1]);
+    const float up = m[corner][1] - n0[corner][1];
+    const float au12 = up > 0 ? std::clamp(moved / 0.97f, 0.0f, 1.0f) : 0.0f;
+    V3 line[8];
+    const float wx = m[wing][0] + sx * 0.3f, wy = m[wing][1];
+    const float cx = m[corner][0] + sx * 0.3f, cy = m[corner][1] + 0.05f;
+    for (int k = 0; k < 8; ++k) {
+      const float t = k / 7.0f, bulge = 4 * t * (1 - t) * 0.2f;
+      line[k] = on_surface(wx + t * (cx - wx) + sx * bulge, wy + t * (cy - wy));
+    }
+    stroke(line, 8, 0.6f * au12);
+  }
+
+  // Eyes.
+  for (int e = 0; e < 2; ++e) {
+    const int* ids = e == 0 ? kEyeL : kEyeR;
+    P2 lid[16];
+    float zc = 0;
+    for (int k = 0; k < 16; ++k) {
+      float z;
+      lid[k] = screen(morphed[ids[k]], &z);
+      zc += z / 16;
+    }
+    // The iris centre in the head frame: the corners' midpoint moved by the gaze, in eye
+    // half-widths along the canonical axes, at the lids' depth.
+    const auto &c0 = morphed[ids[0]], &c8 = morphed[ids[8]];
+    const float half = 0.5f * std::hypot(c0[0] - c8[0], c0[1] - c8[1]);
+    float mean_y = 0, mean_z = 0;
+    for (int k = 0; k < 16; ++k) mean_y += morphed[ids[k]][1] / 16, mean_z += morphed[ids[k]][2] / 16;
+    const std::array<float, 3> centre = {0.5f * (c0[0] + c8[0]) + gaze[e].x * half,
+                                         mean_y + gaze[e].y * half, mean_z};
+    const P2 c = screen(centre, nullptr);
+    // Lids nearly together (a blink): the iris fades out over the last 0.15 cm of the gap.
+    const int up_mid = e == 0 ? 386 : 159, low_mid = e == 0 ? 374 : 145;
+    const float gap_cm = morphed[up_mid][1] - morphed[low_mid][1];
+    const float open = std::clamp(gap_cm / 0.15f, 0.0f, 1.0f);
+    if (open <= 0) continue;
+    const float r_iris = 0.42f * half * camera.scale, r_pupil = 0.18f * half * camera.scale;
+    const int x0 = std::max(0, static_cast<int>(std::floor(c[0] - r_iris)) - 1);
+    const int x1 = std::min(w - 1, static_cast<int>(std::ceil(c[0] + r_iris)) + 1);
+    const int y0 = std::max(0, static_cast<int>(std::floor(c[1] - r_iris)) - 1);
+    const int y1 = std::min(h - 1, static_cast<int>(std::ceil(c[1] + r_iris)) + 1);
+    for (int y = y0; y <= y1; ++y)
+      for (int x = x0; x <= x1; ++x) {
+        if (!visible(x, y, zc)) continue;
+        // 2 x 2 samples per pixel: soft edges at panel sizes.
+        float iris = 0, pupil = 0;
+        for (int s = 0; s < 4; ++s) {
+          const float px = x + 0.25f + 0.5f * (s & 1), py = y + 0.25f + 0.5f * (s >> 1);
+          if (!Inside(lid, px, py)) continue;
+          const float d = std::hypot(px - c[0], py - c[1]);
+          iris += d <= r_iris ? 0.25f : 0.0f;
+          pupil += d <= r_pupil ? 0.25f : 0.0f;
+        }
+        if (iris > 0) Put(panel, x, y, kIrisColour, iris * open);
+        if (pupil > 0) Put(panel, x, y, kPupilColour, pupil * open);
+      }
+  }
+
+  // Mouth: the contour in the mouth's own frame, t along corner 78 -> 308 (0..1), s across
+  // (pixels, downward in the picture when the head is upright).
+  P2 up[11], lo[11], poly[20];
+  float zm = 0;
+  P2 scr_up[11], scr_lo[11];
+  for (int k = 0; k < 11; ++k) {
+    float z;
+    scr_up[k] = screen(morphed[kUpper[k]], &z);
+    zm += z / 22;
+    scr_lo[k] = screen(morphed[kLower[10 - k]], &z);  // also from 78 to 308
+    zm += z / 22;
+  }
+  const P2 a = scr_up[0], b = scr_up[10];
+  const float ax = b[0] - a[0], ay = b[1] - a[1], len2 = ax * ax + ay * ay;
+  if (!(len2 > 4.0f)) return;
+  const float len = std::sqrt(len2);
+  auto frame = [&](const P2& p) {
+    const float dx = p[0] - a[0], dy = p[1] - a[1];
+    return P2{(dx * ax + dy * ay) / len2, (-dx * ay + dy * ax) / len};
+  };
+  for (int k = 0; k < 11; ++k) up[k] = frame(scr_up[k]), lo[k] = frame(scr_lo[k]);
+  std::sort(std::begin(up), std::end(up));
+  std::sort(std::begin(lo), std::end(lo));
+  for (int k = 0; k < 11; ++k) poly[k] = scr_up[k];
+  for (int k = 1; k < 10; ++k) poly[10 + k] = scr_lo[10 - k];  // 308 back to 78, corners once
+  for (P2& p : poly) p[1] -= 0.1f * camera.scale;  // the box below reaches the grown top
+  float opening = 0;
+  for (int k = 0; k < 11; ++k) opening = std::max(opening, At(lo, up[k][0]) - At(up, up[k][0]));
+  const float px_cm = camera.scale;
+  // The rest pose's own gap (the canonical lips are a little apart): only what opens beyond
+  // it shows the inside of the mouth.
+  const float rest = std::max(0.0f, neutral[13][1] - neutral[14][1]) * px_cm;
+  if (!(opening > rest + 0.05f * px_cm)) return;
+  float bx0 = 1e9f, by0 = 1e9f, bx1 = -1e9f, by1 = -1e9f;
+  for (const P2& p : poly)
+    bx0 = std::min(bx0, p[0]), by0 = std::min(by0, p[1]), bx1 = std::max(bx1, p[0]),
+    by1 = std::max(by1, p[1]);
+  const int mx0 = std::max(0, static_cast<int>(std::floor(bx0))), mx1 = std::min(w - 1, static_cast<int>(std::ceil(bx1)));
+  const int my0 = std::max(0, static_cast<int>(std::floor(by0))), my1 = std::min(h - 1, static_cast<int>(std::ceil(by1)));
+  const std::array<uint8_t, 3> cavity = {kMouthCavity[0], kMouthCavity[1], kMouthCavity[2]};
+  const std::array<uint8_t, 3> gap = {150, 140, 128};
+  const float mouth_w_cm = len / px_cm;
+  for (int y = my0; y <= my1; ++y)
+    for (int x = mx0; x <= mx1; ++x) {
+      const float pxc = x + 0.5f, pyc = y + 0.5f;
+      const P2 q = frame({pxc, pyc});
+      if (!(q[0] > 0 && q[0] < 1) || !visible(x, y, zm)) continue;
+      // Between the inner lips; upward by 0.1 cm more, over the texture's cavity (painted
+      // a texel beyond the inner lip line, face_texture.h).
+      const float su = At(up, q[0]), sl = At(lo, q[0]), open = sl - su;
+      if (!(open > rest) || q[1] < su - 0.1f * px_cm || q[1] > sl) continue;
+      const float upper_teeth = std::min(0.45f * px_cm, 0.45f * open);
+      const float lower_teeth = std::min(0.25f * px_cm, 0.25f * open);
+      // Tongue: a mound over the middle of the mouth, highest at the centre.
+      const float across = std::clamp(std::abs(q[0] - 0.5f) / 0.42f, 0.0f, 1.0f);
+      const float tongue = 0.40f * open * std::sqrt(std::max(0.0f, 1 - across * across));
+      const float from_top = std::max(0.0f, q[1] - su), from_bottom = sl - q[1];
+      if (from_top <= upper_teeth) {
+        // Gap lines between teeth every 0.55 cm from the mouth's middle.
+        const float cm = (q[0] - 0.5f) * mouth_w_cm / 0.55f;
+        const bool line = std::abs(cm - std::round(cm)) * 0.55f * px_cm < 0.5f;
+        Put(panel, x, y, line ? gap : kTeethColour);
+      } else if (from_bottom <= lower_teeth) {
+        Put(panel, x, y, kTeethColour);
+      } else if (from_bottom <= lower_teeth + tongue) {
+        Put(panel, x, y, kTongueColour);
+      } else {
+        Put(panel, x, y, cavity);
+      }
+    }
+}
+
+}  // namespace fg::render

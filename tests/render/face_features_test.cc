@@ -1,0 +1,230 @@
+// The default avatar's per-frame eyes and mouth (engine/render/face_features.h) on the real
+// canonical face, rasterized frontal at 24 px/cm: iris-coloured pixels sit inside each eye
+// when open, none remain when eyeBlink is 1 (the lids meet), and the iris follows the gaze
+// (+-0.5 half-widths sideways moves its centroid by at least 2 px each way, up moves it
+// up); a closed mouth shows no teeth or tongue, jawOpen 1 shows teeth (near-white) next to
+// the upper lip, tongue colour in the lower half and cavity between (at rest nothing is
+// drawn in the mouth: pixel-equal to the picture without the features). FACS wrinkles
+// appear where their AU acts and nowhere at rest. GazeFromLandmarks
+// reads a shifted iris landmark as gaze in the eye's own frame (a rolled head included),
+// and zero without iris landmarks. Colour classes by distance to the drawn colours (<= 20
+// per channel; lit lips (178, 88, 90 at most) stay outside the tongue class).
+#include "engine/render/face_features.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "engine/avatar/blendshapes.h"
+#include "engine/geometry/canonical_face.h"
+#include "engine/render/face_texture.h"
+#include "engine/render/mouth.h"
+#include "engine/io/png.h"
+
+namespace fg::render {
+namespace {
+
+using Vec3 = std::array<float, 3>;
+
+const CanonicalFace& Face() {
+  static const CanonicalFace face = [] {
+    const char* env = std::getenv("FACEGRAPH_MODELS");
+    std::string err;
+    auto f = LoadCanonicalFace(std::string(env ? env : FG_MODELS_DEFAULT_DIR) + "/" +
+                                   kCanonicalFaceFile,
+                               &err);
+    EXPECT_TRUE(f) << err;
+    return f ? *f : CanonicalFace{};
+  }();
+  return face;
+}
+const BlendshapeBasis& Basis() {
+  static const BlendshapeBasis b = [] {
+    std::string err;
+    auto basis = BlendshapeBasis::Create(Face(), &err);
+    EXPECT_TRUE(basis) << err;
+    return std::move(*basis);
+  }();
+  return b;
+}
+
+struct Picture {
+  RgbaImage img;
+  Camera cam;
+};
+
+Picture Render(std::initializer_list<std::pair<const char*, float>> weights, Gaze gaze = {},
+               bool features = true) {
+  static const Texture tex = MakeFaceTexture(Face(), 512, /*iris=*/false);
+  std::vector<float> w(Basis().size(), 0.0f);
+  for (auto [name, value] : weights) w[Basis().Index(name)] = value;
+  std::vector<Vec3> m(Basis().vertex_count());
+  Basis().Apply(w, m);
+  Rasterizer r;
+  r.SetTarget(480, 480);
+  r.Clear({90, 90, 90, 255});
+  Camera cam;
+  cam.scale = 24, cam.cx = 240, cam.cy = 240;
+  Material mat;
+  mat.texture = &tex;
+  r.Draw({m, Face().triangles, Face().uvs}, Eigen::Matrix3f::Identity(), cam, mat, Light{},
+         Shading::kLit);
+  Picture p{r.image(), cam};
+  if (features) DrawFaceFeatures(r, m, Face().vertices, Eigen::Matrix3f::Identity(), cam, gaze, p.img);
+  if (const char* dump = std::getenv("FG_DUMP_FEATURES")) {
+    static int k = 0;
+    RgbImage out{p.img.width, p.img.height, {}};
+    for (int y = 0; y < p.img.height; ++y)
+      for (int x = 0; x < p.img.width; ++x)
+        for (int c = 0; c < 3; ++c) out.pixels.push_back(p.img.Row(y)[4 * x + c]);
+    WritePngRgb(std::string(dump) + "/features" + std::to_string(k++) + ".png", out);
+  }
+  return p;
+}
+
+bool Near(const uint8_t* p, const std::array<uint8_t, 3>& c) {
+  return std::abs(p[0] - c[0]) <= 20 && std::abs(p[1] - c[1]) <= 20 && std::abs(p[2] - c[2]) <= 20;
+}
+
+// Pixels of colour c within the box around landmarks (cm margin), and their centroid.
+struct Count {
+  int n = 0;
+  float cx = 0, cy = 0;
+};
+Count CountIn(const Picture& p, std::initializer_list<int> ids, float margin_cm,
+              const std::array<uint8_t, 3>& c) {
+  float x0 = 1e9f, x1 = -1e9f, y0 = 1e9f, y1 = -1e9f;
+  for (int i : ids) {
+    const Vec3& v = Face().vertices[i];
+    x0 = std::min(x0, v[0]), x1 = std::max(x1, v[0]), y0 = std::min(y0, v[1]), y1 = std::max(y1, v[1]);
+  }
+  Count out;
+  const auto& cam = p.cam;
+  for (int y = static_cast<int>(cam.cy - cam.scale * (y1 + margin_cm));
+       y <= static_cast<int>(cam.cy - cam.scale * (y0 - margin_cm)); ++y)
+    for (int x = static_cast<int>(cam.cx + cam.scale * (x0 - margin_cm));
+         x <= static_cast<int>(cam.cx + cam.scale * (x1 + margin_cm)); ++x)
+      if (Near(p.img.Row(y) + 4 * x, c)) ++out.n, out.cx += x, out.cy += y;
+  if (out.n) out.cx /= out.n, out.cy /= out.n;
+  return out;
+}
+
+TEST(FaceFeatures, IrisShowsWhenOpenAndVanishesWithTheBlink) {
+  const auto open = Render({});
+  const auto shut = Render({{"eyeBlinkLeft", 1}, {"eyeBlinkRight", 1}});
+  for (auto eye : {std::initializer_list<int>{263, 362, 386, 374}, {33, 133, 159, 145}}) {
+    const Count o = CountIn(open, eye, 0.3f, kIrisColour), c = CountIn(shut, eye, 0.3f, kIrisColour);
+    std::printf("  iris pixels: open %d, blink 1: %d\n", o.n, c.n);
+    EXPECT_GE(o.n, 60);
+    EXPECT_EQ(c.n, 0);
+    EXPECT_GE(CountIn(open, eye, 0.3f, kPupilColour).n, 10);
+  }
+}
+
+TEST(FaceFeatures, IrisFollowsTheGaze) {
+  const std::initializer_list<int> eye = {263, 362, 386, 374};
+  const Count mid = CountIn(Render({}), eye, 0.3f, kIrisColour);
+  const Count left = CountIn(Render({}, {{{0.5f, 0}, {0.5f, 0}}}), eye, 0.3f, kIrisColour);
+  const Count right = CountIn(Render({}, {{{-0.5f, 0}, {-0.5f, 0}}}), eye, 0.3f, kIrisColour);
+  const Count up = CountIn(Render({{"eyeWideLeft", 1}}, {{{0, 0.4f}, {0, 0.4f}}}), eye, 0.3f, kIrisColour);
+  const Count level = CountIn(Render({{"eyeWideLeft", 1}}), eye, 0.3f, kIrisColour);
+  std::printf("  iris centroid x: %.1f (gaze +0.5) %.1f (0) %.1f (-0.5); y %.1f (up) %.1f\n",
+              left.cx, mid.cx, right.cx, up.cy, level.cy);
+  // Subject's left = +x = the picture's right.
+  EXPECT_GE(left.cx - mid.cx, 2.0f);
+  EXPECT_GE(mid.cx - right.cx, 2.0f);
+  EXPECT_LE(up.cy - level.cy, -1.0f);
+}
+
+TEST(FaceFeatures, OpenMouthShowsTeethTongueAndCavity) {
+  const std::initializer_list<int> mouth = {61, 291, 0, 17, 13, 14};
+  // At rest (the canonical lips' own small gap) the features draw nothing in the mouth:
+  // the picture equals the one without them, pixel for pixel.
+  const auto closed = Render({});
+  const auto bare = Render({}, {}, /*features=*/false);
+  for (int y = 0; y < closed.img.height; ++y)
+    for (int x = 0; x < closed.img.width; ++x)
+      for (int c = 0; c < 3; ++c)
+        if (y > closed.cam.cy + 1.5f * closed.cam.scale)  // below the eyes: the mouth's half
+          ASSERT_EQ(closed.img.Row(y)[4 * x + c], bare.img.Row(y)[4 * x + c]) << x << "," << y;
+  const auto open = Render({{"jawOpen", 1}});
+  const Count teeth = CountIn(open, mouth, 1.5f, kTeethColour);
+  const Count tongue = CountIn(open, mouth, 1.5f, kTongueColour);
+  const std::array<uint8_t, 3> cavity = {kMouthCavity[0], kMouthCavity[1], kMouthCavity[2]};
+  const Count dark = CountIn(open, mouth, 1.5f, cavity);
+  std::printf("  jawOpen 1: teeth %d px (centroid y %.1f), tongue %d (y %.1f), cavity %d\n",
+              teeth.n, teeth.cy, tongue.n, tongue.cy, dark.n);
+  EXPECT_GE(teeth.n, 100);
+  EXPECT_GE(tongue.n, 100);
+  EXPECT_GE(dark.n, 50);
+  EXPECT_LT(teeth.cy, tongue.cy);  // teeth hang from the upper lip, the tongue lies below
+}
+
+// Pixels at least 15 levels darker (red channel) with the features than without, in a box
+// of canonical cm.
+int Darker(const Picture& with, const Picture& without, float x0, float y0, float x1, float y1) {
+  const Camera& cam = with.cam;
+  int n = 0;
+  for (int y = static_cast<int>(cam.cy - cam.scale * y1); y <= static_cast<int>(cam.cy - cam.scale * y0); ++y)
+    for (int x = static_cast<int>(cam.cx + cam.scale * x0); x <= static_cast<int>(cam.cx + cam.scale * x1); ++x)
+      n += without.img.Row(y)[4 * x] - with.img.Row(y)[4 * x] >= 15;
+  return n;
+}
+
+// FACS's wrinkles, each where its AU acts and only when it acts: AU4 between the brows,
+// AU1+2 on the forehead, AU9 across the nose, AU12 beside the mouth (>= 30 pixels darkened
+// by >= 15 levels at 24 px/cm in the region, 0 at rest in the same regions).
+TEST(FaceFeatures, WrinklesShowTheirActionUnits) {
+  const auto& v = Face().vertices;
+  struct Case {
+    const char* au;
+    std::initializer_list<std::pair<const char*, float>> weights;
+    float x0, y0, x1, y1;
+  };
+  const float brow = v[334][1], nose = v[6][1];
+  const Case cases[] = {
+      {"AU4", {{"browDownLeft", 1}, {"browDownRight", 1}}, -0.8f, v[9][1] - 0.8f, 0.8f, v[9][1] + 0.8f},
+      {"AU1+2", {{"browInnerUp", 1}, {"browOuterUpLeft", 1}, {"browOuterUpRight", 1}}, -3, brow + 1.2f, 3,
+       brow + 3.2f},
+      {"AU9", {{"noseSneerLeft", 1}, {"noseSneerRight", 1}}, -0.8f, nose - 1.2f, 0.8f, nose + 0.5f},
+      {"AU12", {{"mouthSmileLeft", 1}, {"mouthSmileRight", 1}}, v[327][0], v[291][1] - 0.5f,
+       v[291][0] + 1.5f, v[327][1] + 0.3f},
+  };
+  const auto rest = Render({}), rest_bare = Render({}, {}, false);
+  for (const Case& c : cases) {
+    const auto with = Render(c.weights), without = Render(c.weights, {}, false);
+    const int n = Darker(with, without, c.x0, c.y0, c.x1, c.y1);
+    const int at_rest = Darker(rest, rest_bare, c.x0, c.y0, c.x1, c.y1);
+    std::printf("  %-5s wrinkle pixels %d (at rest %d)\n", c.au, n, at_rest);
+    EXPECT_GE(n, 30) << c.au;
+    EXPECT_EQ(at_rest, 0) << c.au;
+  }
+}
+
+TEST(FaceFeatures, GazeFromIrisLandmarks) {
+  std::vector<Vec3> lm(478, Vec3{0, 0, 0});
+  // Left eye corners at image x 100 and 140 (y 50), right eye at 20..60; irises centred.
+  lm[362] = {100, 50, 0}, lm[263] = {140, 50, 0}, lm[33] = {20, 50, 0}, lm[133] = {60, 50, 0};
+  lm[468] = {130, 46, 0};  // 10 px right of the middle (half-width 20: 0.5), 4 px up (0.2)
+  lm[473] = {40, 50, 0};
+  Gaze g = GazeFromLandmarks(lm);
+  EXPECT_NEAR(g[0].x, 0.5f, 1e-5f);
+  EXPECT_NEAR(g[0].y, 0.2f, 1e-5f);
+  EXPECT_NEAR(g[1].x, 0.0f, 1e-5f);
+  // The same face rolled 90 degrees (eye axis pointing down the image): the same gaze.
+  std::vector<Vec3> r(478, Vec3{0, 0, 0});
+  for (int i : {362, 263, 33, 133, 468, 473}) r[i] = {-lm[i][1], lm[i][0], 0};
+  g = GazeFromLandmarks(r);
+  EXPECT_NEAR(g[0].x, 0.5f, 1e-5f);
+  EXPECT_NEAR(g[0].y, 0.2f, 1e-5f);
+  // FaceMesh alone (468): eyes forward.
+  g = GazeFromLandmarks(std::span<const Vec3>(lm.data(), 468));
+  EXPECT_EQ(g[0].x, 0.0f);
+  EXPECT_EQ(g[1].y, 0.0f);
+}
+
+}  // namespace
+}  // namespace fg::render
