@@ -32,6 +32,20 @@ constexpr int kLeftEyelid[16] = {263, 249, 390, 373, 374, 380, 381, 382, 362,
 constexpr int kIrisSize = 64;
 constexpr int kIrisContour = 71, kIrisPoints = 5;
 
+// A tile's face that touches the tile's edge is cut by it: its box is off and its crop would
+// start a second, offset track. Every face small enough to need the tiles lies wholly in some
+// tile (TilePlan's overlap), and larger ones are the whole frame's, so such faces are dropped.
+// `side_in` is the detector input's side (256), the box in input pixels.
+bool TouchesTileEdge(const Detection& d, float side_in) {
+  const float m = 0.01f * side_in;
+  return d.box.x < m || d.box.y < m || d.box.x + d.box.w > side_in - m || d.box.y + d.box.h > side_in - m;
+}
+
+bool CentreInside(const Box& inner, const Box& outer) {
+  const float cx = inner.x + 0.5f * inner.w, cy = inner.y + 0.5f * inner.h;
+  return cx >= outer.x && cx <= outer.x + outer.w && cy >= outer.y && cy <= outer.y + outer.h;
+}
+
 Box BoundingBox(const std::vector<std::array<float, 3>>& lm) {
   float x0 = 1e30f, y0 = 1e30f, x1 = -1e30f, y1 = -1e30f;
   for (const auto& p : lm) {
@@ -199,7 +213,8 @@ void FaceTracker::WorkerLoop() {
                       async_detector_->output(det_l32_), async_detector_->output(det_r32_),
                       job_min_score_, &one);
       WeightedNms(one, job_nms_iou_, job_max_faces_);
-      for (auto& d : one) dets.push_back(job_lbs_[k].MapToFrame(d));
+      for (auto& d : one)
+        if (k == 0 || !TouchesTileEdge(d, kDetSize)) dets.push_back(job_lbs_[k].MapToFrame(d));
     }
     {
       std::lock_guard lock(mu_);
@@ -270,8 +285,13 @@ std::vector<Detection> FaceTracker::DetectTilesInline(const ImageView& frame, in
   n = std::min(n, plan.count());
   for (int i = 0; i < n; ++i) {
     const auto o = plan.Origin(static_cast<int>(next_tile_++ % plan.count()), frame.width, frame.height);
-    auto d = DetectIn(frame, o[0], o[1], plan.side);
-    out.insert(out.end(), d.begin(), d.end());
+    // DetectIn's boxes are in frame pixels: the tile's edge is at o and o + side there.
+    for (const Detection& d : DetectIn(frame, o[0], o[1], plan.side)) {
+      Detection in = d;  // back to the tile's detector pixels for the edge test
+      const float k = kDetSize / plan.side;
+      in.box = {(d.box.x - o[0]) * k, (d.box.y - o[1]) * k, d.box.w * k, d.box.h * k};
+      if (!TouchesTileEdge(in, kDetSize)) out.push_back(d);
+    }
   }
   return out;
 }
@@ -401,12 +421,8 @@ void FaceTracker::Integrate(const std::vector<Detection>& dets) {
     // A detection whose centre lies in a tracked face's box is that face too: a small face's
     // box from the whole frame's coarse scale can be loose enough to overlap it under 0.3.
     bool tracked = false;
-    const float dcx = d.box.x + 0.5f * d.box.w, dcy = d.box.y + 0.5f * d.box.h;
-    for (const Track& t : tracks_) {
-      const Box& b = t.last_box;
-      const bool centre_inside = dcx >= b.x && dcx <= b.x + b.w && dcy >= b.y && dcy <= b.y + b.h;
-      if (!t.lost && (IoU(b, d.box) > 0.3f || centre_inside)) tracked = true;
-    }
+    for (const Track& t : tracks_)
+      if (!t.lost && (IoU(t.last_box, d.box) > 0.3f || CentreInside(d.box, t.last_box))) tracked = true;
     if (tracked) continue;
     // A lost track nearby takes its id back.
     Track* revive = nullptr;
@@ -498,11 +514,17 @@ FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
     t.last_box = BoundingBox(t.landmarks);
     t.crop = CropFromLandmarks(t.raw);
   }
-  // Two tracks that converged on one face: keep the older id.
+  // Two tracks on one face (they converged, or one started from a poor box and settled
+  // beside the other): keep the older id. Distinct faces, even touching ones, do not hold
+  // each other's centres.
   for (size_t i = 0; i < tracks_.size(); ++i)
-    for (size_t j = i + 1; j < tracks_.size(); ++j)
-      if (!tracks_[i].lost && !tracks_[j].lost && IoU(tracks_[i].last_box, tracks_[j].last_box) > 0.5f)
+    for (size_t j = i + 1; j < tracks_.size(); ++j) {
+      const Box& a = tracks_[i].last_box;
+      const Box& b = tracks_[j].last_box;
+      if (!tracks_[i].lost && !tracks_[j].lost &&
+          (IoU(a, b) > 0.5f || CentreInside(a, b) || CentreInside(b, a)))
         tracks_[j].lost = true, tracks_[j].lost_since_s = -kForever;
+    }
   // Forget lost tracks after the grace period, measured in pts seconds: a gap in the stream
   // (a lost packet, a stalled camera) ages them by the time it lasted, not by one frame.
   std::erase_if(tracks_, [&](const Track& t) { return t.lost && t_s - t.lost_since_s > opts_.grace_s; });

@@ -17,18 +17,15 @@
 #include <random>
 #include <thread>
 
-#include "engine/io/jpeg.h"
-#include "engine/io/png.h"
 #include "engine/tracking/face_tracker.h"
 #include "tests/nn/nn_test_util.h"
+#include "tests/tracking/scene_util.h"
 
 namespace fg {
 namespace {
 
-struct Photo {
-  RgbImage img;
-  Box face;  // the tracker's box on the photo at its own size
-};
+using testing::PasteFace;
+using testing::ScenePhoto;
 
 std::unique_ptr<FaceTracker> MakeTracker(bool async, int min_face_px = 0) {
   TrackerOptions o;
@@ -41,61 +38,17 @@ std::unique_ptr<FaceTracker> MakeTracker(bool async, int min_face_px = 0) {
   return t;
 }
 
-const Photo& Load(const char* path) {
-  static std::map<std::string, Photo> cache;
+const ScenePhoto& Load(const char* path) {
+  static std::map<std::string, ScenePhoto> cache;
   auto it = cache.find(path);
   if (it != cache.end()) return it->second;
-  Photo p;
-  const auto err = ReadImageRgb(path, &p.img);
+  ScenePhoto p;
+  const auto err = testing::LoadScenePhoto(path, nn::testing::ModelsDir(), &p);
   EXPECT_FALSE(err) << *err;
-  auto t = MakeTracker(false);
-  const FrameFaces ff = t->Process(p.img.View(), 0);
-  EXPECT_EQ(ff.faces.size(), 1u) << path;
-  if (!ff.faces.empty()) p.face = ff.faces[0].box;
   return cache.emplace(path, std::move(p)).first->second;
 }
 
-// A textured background: smooth colour gradients plus noise (a plain grey frame would make
-// detection easier than any real room).
-RgbImage Background(int w, int h, uint32_t seed) {
-  RgbImage f{w, h, std::vector<uint8_t>(static_cast<size_t>(w) * h * 3)};
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> n(0.0f, 6.0f);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const float base[3] = {90.0f + 60.0f * x / w, 110.0f + 40.0f * std::sin(y * 0.004f),
-                             100.0f + 50.0f * y / h};
-      for (int k = 0; k < 3; ++k)
-        f.pixels[3 * (static_cast<size_t>(y) * w + x) + k] =
-            static_cast<uint8_t>(std::clamp(base[k] + n(rng), 0.0f, 255.0f));
-    }
-  return f;
-}
-
-// Pastes the photo's region around its face (2.4 face widths square) scaled so the face box
-// is `face_w` pixels wide, centred at (cx, cy). Area filter: each frame pixel averages the
-// photo pixels under it. Returns where the face box's centre lands.
-std::array<float, 2> Paste(RgbImage& frame, const Photo& p, float face_w, float cx, float cy) {
-  const float s = face_w / p.face.w;  // frame pixels per photo pixel (< 1)
-  const float fcx = p.face.x + 0.5f * p.face.w, fcy = p.face.y + 0.5f * p.face.h;
-  const float half = 1.2f * p.face.w;  // photo pixels
-  const int x0 = static_cast<int>(std::floor(cx - half * s)), x1 = static_cast<int>(std::ceil(cx + half * s));
-  const int y0 = static_cast<int>(std::floor(cy - half * s)), y1 = static_cast<int>(std::ceil(cy + half * s));
-  for (int y = std::max(0, y0); y < std::min(frame.height, y1); ++y)
-    for (int x = std::max(0, x0); x < std::min(frame.width, x1); ++x) {
-      // The photo rectangle under frame pixel (x, y).
-      const float px0 = fcx + (x - cx) / s, px1 = fcx + (x + 1 - cx) / s;
-      const float py0 = fcy + (y - cy) / s, py1 = fcy + (y + 1 - cy) / s;
-      int sum[3] = {0, 0, 0}, n = 0;
-      for (int py = std::max(0, static_cast<int>(py0)); py < std::min(p.img.height, static_cast<int>(std::ceil(py1))); ++py)
-        for (int px = std::max(0, static_cast<int>(px0)); px < std::min(p.img.width, static_cast<int>(std::ceil(px1))); ++px, ++n)
-          for (int k = 0; k < 3; ++k) sum[k] += p.img.pixels[3 * (static_cast<size_t>(py) * p.img.width + px) + k];
-      if (n == 0) continue;
-      for (int k = 0; k < 3; ++k)
-        frame.pixels[3 * (static_cast<size_t>(y) * frame.width + x) + k] = static_cast<uint8_t>((sum[k] + n / 2) / n);
-    }
-  return {cx, cy};
-}
+RgbImage Background(int w, int h, uint32_t seed) { return testing::SceneBackground(w, h, seed); }
 
 struct Placed {
   std::array<float, 2> centre;
@@ -176,8 +129,8 @@ int RoundFrames(const TilePlan& plan, const TrackerOptions& o, bool tracking) {
 }
 
 TEST(TrackerHd, SmallFacesAreFoundWithNobodyTracked) {
-  const Photo& astro = Load(FG_ASTRONAUT);
-  const Photo& grace = Load(FG_GRACE_HOPPER);
+  const ScenePhoto& astro = Load(FG_ASTRONAUT);
+  const ScenePhoto& grace = Load(FG_GRACE_HOPPER);
   for (const SceneCase c : {SceneCase{1920, 1080, 48}, SceneCase{3840, 2160, 64}}) {
     const TilePlan plan = TilePlan::For(c.w, c.h, TrackerOptions{});
     const float layouts[3][4] = {{0.12f, 0.15f, 0.85f, 0.8f},
@@ -187,8 +140,8 @@ TEST(TrackerHd, SmallFacesAreFoundWithNobodyTracked) {
     for (int l = 0; l < (c.w > 2000 ? 2 : 3); ++l) {
       RgbImage f = Background(c.w, c.h, 7 + l);
       std::vector<Placed> faces = {
-          {Paste(f, astro, c.face_w, layouts[l][0] * c.w, layouts[l][1] * c.h), c.face_w},
-          {Paste(f, grace, c.face_w, layouts[l][2] * c.w, layouts[l][3] * c.h), c.face_w}};
+          {PasteFace(f, astro, c.face_w, layouts[l][0] * c.w, layouts[l][1] * c.h), c.face_w},
+          {PasteFace(f, grace, c.face_w, layouts[l][2] * c.w, layouts[l][3] * c.h), c.face_w}};
       auto t = MakeTracker(false);
       FrameFaces last;
       const int bound = RoundFrames(plan, TrackerOptions{}, false) + RoundFrames(plan, TrackerOptions{}, true) + 2;
@@ -207,13 +160,13 @@ TEST(TrackerHd, SmallFacesAreFoundWithNobodyTracked) {
 // periodic detection: inline (no worker) within rounds / tiles_per_detect * detect_interval
 // frames, and on the worker thread at a real-time pace within twice that.
 TEST(TrackerHd, SmallFaceIsFoundWhileAnotherIsTracked) {
-  const Photo& astro = Load(FG_ASTRONAUT);
-  const Photo& grace = Load(FG_GRACE_HOPPER);
+  const ScenePhoto& astro = Load(FG_ASTRONAUT);
+  const ScenePhoto& grace = Load(FG_GRACE_HOPPER);
   const TrackerOptions d;
   for (const bool async : {false, true}) {
     RgbImage f = Background(1920, 1080, 11);
-    const Placed big{Paste(f, astro, 260, 500, 500), 260};
-    const Placed small{Paste(f, grace, 48, 1500, 250), 48};
+    const Placed big{PasteFace(f, astro, 260, 500, 500), 260};
+    const Placed small{PasteFace(f, grace, 48, 1500, 250), 48};
     const TilePlan plan = TilePlan::For(1920, 1080, d);
     const int bound = RoundFrames(plan, d, true) + 2;
     auto t = MakeTracker(async);
