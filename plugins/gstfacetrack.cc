@@ -36,6 +36,8 @@ enum {
   PROP_SMOOTHING_BETA,
   PROP_POST_MESSAGES,
   PROP_TRACK_GRACE,
+  PROP_MIN_FACE_SIZE,
+  PROP_ZOOM_TILES,
 };
 
 const char* BackendName(int b) {
@@ -54,6 +56,8 @@ struct Settings {
   int max_faces = 16;
   int detect_interval = 15;
   double track_grace = 0.5;
+  int min_face_size = 0;
+  bool zoom_tiles = true;
   double min_detection_score = 0.5;
   double min_presence = 0.5;
   bool iris = false;
@@ -69,6 +73,8 @@ struct Settings {
     o.max_faces = max_faces;
     o.detect_interval = detect_interval;
     o.grace_s = track_grace;
+    o.min_face_px = min_face_size;
+    o.zoom_tiles = zoom_tiles;
     o.min_detection_score = static_cast<float>(min_detection_score);
     o.min_presence = static_cast<float>(min_presence);
     o.iris = iris;
@@ -282,6 +288,8 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
     case PROP_SMOOTHING_MIN_CUTOFF: s.smoothing_min_cutoff = g_value_get_double(value); break;
     case PROP_SMOOTHING_BETA: s.smoothing_beta = g_value_get_double(value); break;
     case PROP_TRACK_GRACE: s.track_grace = g_value_get_double(value); break;
+    case PROP_MIN_FACE_SIZE: s.min_face_size = g_value_get_int(value); break;
+    case PROP_ZOOM_TILES: s.zoom_tiles = g_value_get_boolean(value); break;
     case PROP_POST_MESSAGES:
       s.post_messages = g_value_get_boolean(value);
       tracker_changed = false;
@@ -311,6 +319,8 @@ void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_SMOOTHING_BETA: g_value_set_double(value, s.smoothing_beta); break;
     case PROP_POST_MESSAGES: g_value_set_boolean(value, s.post_messages); break;
     case PROP_TRACK_GRACE: g_value_set_double(value, s.track_grace); break;
+    case PROP_MIN_FACE_SIZE: g_value_set_int(value, s.min_face_size); break;
+    case PROP_ZOOM_TILES: g_value_set_boolean(value, s.zoom_tiles); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
   GST_OBJECT_UNLOCK(self);
@@ -385,6 +395,19 @@ static void gst_face_track_class_init(GstFaceTrackClass* klass) {
                           "within it, or after a gap in the stream shorter than it, is the "
                           "same person",
                           0.0, 3600.0, d.track_grace, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_MIN_FACE_SIZE,
+      g_param_spec_int("min-face-size", "Min face size",
+                       "Smallest face width (pixels) the zoom tiles are sized to find; 0 = "
+                       "auto: max(48, longer frame side / 60), i.e. 48 at 1080p, 64 at 4K",
+                       0, 4096, d.min_face_size, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_ZOOM_TILES,
+      g_param_spec_boolean("zoom-tiles", "Zoom tiles",
+                           "Search the frame tile by tile for faces too small for the whole "
+                           "frame's detector pass (round robin: one tile per frame with nobody "
+                           "in view, three with each periodic detection while tracking)",
+                           d.zoom_tiles, kFlags));
   g_object_class_install_property(
       gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean("post-messages", "Post messages",

@@ -16,6 +16,9 @@ double Ms(Clock::time_point a, Clock::time_point b) {
 }
 constexpr double kForever = 1e30;  // lost_since_s of a track to forget on this frame
 constexpr int kDetSize = 256;
+// The face width, in detector input pixels, that BlazeFace finds reliably (faces of 16 px are
+// found on clean frames: tracker_sequence_test); the tiles are sized for it.
+constexpr float kTileFacePx = 20.0f;
 constexpr int kMeshSize = 192;
 // FaceMesh landmark indices of the outer eye corners (subject's right, left).
 constexpr int kRightEyeOuter = 33, kLeftEyeOuter = 263;
@@ -29,6 +32,20 @@ constexpr int kLeftEyelid[16] = {263, 249, 390, 373, 374, 380, 381, 382, 362,
 constexpr int kIrisSize = 64;
 constexpr int kIrisContour = 71, kIrisPoints = 5;
 
+// A tile's face that touches the tile's edge is cut by it: its box is off and its crop would
+// start a second, offset track. Every face small enough to need the tiles lies wholly in some
+// tile (TilePlan's overlap), and larger ones are the whole frame's, so such faces are dropped.
+// `side_in` is the detector input's side (256), the box in input pixels.
+bool TouchesTileEdge(const Detection& d, float side_in) {
+  const float m = 0.01f * side_in;
+  return d.box.x < m || d.box.y < m || d.box.x + d.box.w > side_in - m || d.box.y + d.box.h > side_in - m;
+}
+
+bool CentreInside(const Box& inner, const Box& outer) {
+  const float cx = inner.x + 0.5f * inner.w, cy = inner.y + 0.5f * inner.h;
+  return cx >= outer.x && cx <= outer.x + outer.w && cy >= outer.y && cy <= outer.y + outer.h;
+}
+
 Box BoundingBox(const std::vector<std::array<float, 3>>& lm) {
   float x0 = 1e30f, y0 = 1e30f, x1 = -1e30f, y1 = -1e30f;
   for (const auto& p : lm) {
@@ -38,6 +55,42 @@ Box BoundingBox(const std::vector<std::array<float, 3>>& lm) {
   return {x0, y0, x1 - x0, y1 - y0};
 }
 }  // namespace
+
+TilePlan TilePlan::For(int frame_w, int frame_h, const TrackerOptions& o) {
+  TilePlan p;
+  const int longest = std::max(frame_w, frame_h);
+  if (!o.zoom_tiles || longest < kDetSize) return p;
+  const float min_face = o.min_face_px > 0 ? static_cast<float>(o.min_face_px)
+                                           : std::max(48.0f, longest / 60.0f);
+  p.side = std::min(0.5f * longest, kDetSize * min_face / kTileFacePx);
+  // The largest face the whole frame may miss (kTileFacePx at its scale, +25 %) must fit
+  // wholly in some tile: that is the overlap (at most 3/4 of a tile).
+  const float missed = 1.25f * kTileFacePx * longest / kDetSize;
+  const float overlap = std::min(missed, 0.75f * p.side);
+  p.step = p.side - overlap;
+  auto count = [&](int extent) {
+    return extent <= p.side ? 1 : static_cast<int>(std::ceil((extent - p.side) / p.step)) + 1;
+  };
+  p.nx = count(frame_w);
+  p.ny = count(frame_h);
+  return p;
+}
+
+std::array<float, 2> TilePlan::Origin(int k, int frame_w, int frame_h) const {
+  auto at = [&](int i, int n, int extent) {
+    return n == 1 ? 0.5f * (extent - side) : std::min(i * step, extent - side);
+  };
+  return {at(k % nx, nx, frame_w), at(k / nx, ny, frame_h)};
+}
+
+const TilePlan& FaceTracker::PlanFor(int w, int h) {
+  if (w != plan_w_ || h != plan_h_) {
+    plan_ = TilePlan::For(w, h, opts_);
+    plan_w_ = w, plan_h_ = h;
+    next_tile_ = 0;
+  }
+  return plan_;
+}
 
 std::unique_ptr<FaceTracker> FaceTracker::Create(const TrackerOptions& opts, std::string* error) {
   std::unique_ptr<FaceTracker> t(new FaceTracker());
@@ -83,6 +136,9 @@ std::unique_ptr<FaceTracker> FaceTracker::Create(const TrackerOptions& opts, std
     auto det2 = nn::Session::Open(opts.models_dir + "/blazeface.json", opts.backend);
     if (!det2.ok()) return *error = det2.status().message(), nullptr;
     t->async_detector_ = std::move(det2).value();
+    const int n = 1 + std::max(0, opts.tiles_per_detect);
+    t->job_inputs_.assign(n, std::vector<float>(static_cast<size_t>(kDetSize) * kDetSize * 3));
+    t->job_lbs_.resize(n);
     t->worker_ = std::thread([p = t.get()] { p->WorkerLoop(); });
   }
   t->mesh_points_ = t->mesh_->output_index("output_mesh");
@@ -125,6 +181,9 @@ bool FaceTracker::SetOptions(const TrackerOptions& o) {
       o.async_detect != opts_.async_detect)
     return false;
   opts_ = o;
+  // The worker's job buffers were sized at Create.
+  opts_.tiles_per_detect = std::clamp(o.tiles_per_detect, 0, std::max(0, static_cast<int>(job_inputs_.size()) - 1));
+  plan_w_ = plan_h_ = -1;  // min_face_px or zoom_tiles may have changed
   opts_.detect_interval = std::max(1, opts_.detect_interval);
   opts_.max_faces = std::max(1, opts_.max_faces);
   for (Track& t : tracks_) t.smoother.set_params(opts_.smoothing_params);
@@ -143,14 +202,19 @@ void FaceTracker::WorkerLoop() {
       if (quit_) return;
       job_ = false;
     }
-    // The input tensor and job_lb_ were written by the caller before it set job_ (under mu_).
-    std::vector<Detection> dets;
-    if (async_detector_->Run().ok()) {
+    // The inputs and their letterboxes were written by the caller before it set job_ (under
+    // mu_). The whole frame's faces come first: Integrate keeps the first of two overlapping.
+    std::vector<Detection> dets, one;
+    for (int k = 0; k < job_count_; ++k) {
+      std::copy(job_inputs_[k].begin(), job_inputs_[k].end(), async_detector_->input(0));
+      if (!async_detector_->Run().ok()) continue;
+      one.clear();
       decoder_.Decode(async_detector_->output(det_l16_), async_detector_->output(det_r16_),
                       async_detector_->output(det_l32_), async_detector_->output(det_r32_),
-                      job_min_score_, &dets);
-      WeightedNms(dets, job_nms_iou_, job_max_faces_);
-      for (auto& d : dets) d = job_lb_.MapToFrame(d);
+                      job_min_score_, &one);
+      WeightedNms(one, job_nms_iou_, job_max_faces_);
+      for (auto& d : one)
+        if (k == 0 || !TouchesTileEdge(d, kDetSize)) dets.push_back(job_lbs_[k].MapToFrame(d));
     }
     {
       std::lock_guard lock(mu_);
@@ -162,14 +226,27 @@ void FaceTracker::WorkerLoop() {
   }
 }
 
-void FaceTracker::StartAsyncDetect(const ImageView& frame) {
-  // Caller's thread; the worker is idle (busy_ is false), so its input is ours to write.
-  job_lb_ = LetterBox::Fit(frame.width, frame.height, kDetSize);
+void FaceTracker::StartAsyncDetect(const ImageView& frame, bool with_tiles) {
+  // Caller's thread; the worker is idle (busy_ is false), so its inputs are ours to write.
+  job_lbs_[0] = LetterBox::Fit(frame.width, frame.height, kDetSize);
+  job_count_ = 1;
+  const TilePlan& plan = PlanFor(frame.width, frame.height);
+  if (with_tiles && plan.count() > 0) {
+    const int n = std::min({opts_.tiles_per_detect, plan.count(), static_cast<int>(job_lbs_.size()) - 1});
+    for (int i = 0; i < n; ++i) {
+      const auto o = plan.Origin(static_cast<int>(next_tile_++ % plan.count()), frame.width, frame.height);
+      LetterBox& lb = job_lbs_[job_count_++];
+      lb.scale = static_cast<float>(kDetSize) / plan.side;
+      lb.pad_x = -o[0] * lb.scale;
+      lb.pad_y = -o[1] * lb.scale;
+    }
+  }
   job_min_score_ = opts_.min_detection_score;
   job_nms_iou_ = opts_.nms_iou;
   job_max_faces_ = opts_.max_faces;
-  SampleCrop(frame, job_lb_.ToFrame(), kDetSize, kDetSize, CropNorm::kSigned, CropChannels::kRgb,
-             async_detector_->input(0));
+  for (int k = 0; k < job_count_; ++k)
+    SampleCrop(frame, job_lbs_[k].ToFrame(), kDetSize, kDetSize, CropNorm::kSigned,
+               CropChannels::kRgb, job_inputs_[k].data());
   {
     std::lock_guard lock(mu_);
     job_ = true;
@@ -200,6 +277,23 @@ std::vector<Detection> FaceTracker::DetectIn(const ImageView& frame, float x0, f
   lb.pad_x = -x0 * lb.scale;
   lb.pad_y = -y0 * lb.scale;
   return DetectWith(frame, lb);
+}
+
+std::vector<Detection> FaceTracker::DetectTilesInline(const ImageView& frame, int n) {
+  std::vector<Detection> out;
+  const TilePlan& plan = PlanFor(frame.width, frame.height);
+  n = std::min(n, plan.count());
+  for (int i = 0; i < n; ++i) {
+    const auto o = plan.Origin(static_cast<int>(next_tile_++ % plan.count()), frame.width, frame.height);
+    // DetectIn's boxes are in frame pixels: the tile's edge is at o and o + side there.
+    for (const Detection& d : DetectIn(frame, o[0], o[1], plan.side)) {
+      Detection in = d;  // back to the tile's detector pixels for the edge test
+      const float k = kDetSize / plan.side;
+      in.box = {(d.box.x - o[0]) * k, (d.box.y - o[1]) * k, d.box.w * k, d.box.h * k};
+      if (!TouchesTileEdge(in, kDetSize)) out.push_back(d);
+    }
+  }
+  return out;
 }
 
 std::vector<Detection> FaceTracker::DetectWith(const ImageView& frame, const LetterBox& lb) {
@@ -324,9 +418,11 @@ void FaceTracker::RunIris(const ImageView& frame, Track& t) {
 void FaceTracker::Integrate(const std::vector<Detection>& dets) {
   for (const Detection& d : dets) {
     // Already tracked? Then the tracker's own crop is better than the detector's.
+    // A detection whose centre lies in a tracked face's box is that face too: a small face's
+    // box from the whole frame's coarse scale can be loose enough to overlap it under 0.3.
     bool tracked = false;
     for (const Track& t : tracks_)
-      if (!t.lost && IoU(t.last_box, d.box) > 0.3f) tracked = true;
+      if (!t.lost && (IoU(t.last_box, d.box) > 0.3f || CentreInside(d.box, t.last_box))) tracked = true;
     if (tracked) continue;
     // A lost track nearby takes its id back.
     Track* revive = nullptr;
@@ -334,7 +430,11 @@ void FaceTracker::Integrate(const std::vector<Detection>& dets) {
     for (Track& t : tracks_)
       if (t.lost && IoU(t.last_box, d.box) > best) best = IoU(t.last_box, d.box), revive = &t;
     if (revive) {
+      // lost_since_s stays: if the mesh rejects the revived crop at once, the track is lost
+      // since the first time (a detection that keeps reviving a track the mesh never accepts,
+      // a false positive, must not keep it alive, and the detector running, forever).
       revive->lost = false;
+      revive->revived = true;
 
       revive->crop = CropFromDetection(d);
       revive->smoother.Reset();
@@ -377,28 +477,20 @@ FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
     if (async_detector_ && active > 0) {
       if (!busy_) {
         const auto d0 = Clock::now();
-        StartAsyncDetect(frame);
+        StartAsyncDetect(frame, !any_lost);
         timings_.detect_ms = Ms(d0, Clock::now());
         timings_.detector_started = true;
       }
     } else {
       const auto d0 = Clock::now();
       dets_ = Detect(frame);
-      // Nobody in view at the whole frame's scale: search one tile at twice the scale (see
-      // TrackerOptions::zoom_tiles). Tiles: squares of half the longer side, stepped by half
-      // a tile, the last one flush with the frame's edge.
-      const int longest = std::max(frame.width, frame.height);
-      if (dets_.empty() && active == 0 && opts_.zoom_tiles && longest >= kDetSize) {
-        const float tile = 0.5f * static_cast<float>(longest);
-        auto count = [&](int extent) {
-          return std::max(1, static_cast<int>(std::ceil((extent - tile) / (0.5f * tile))) + 1);
-        };
-        const int nx = count(frame.width), ny = count(frame.height);
-        const int k = static_cast<int>(next_tile_++ % (nx * ny));
-        auto origin = [&](int i, int n, int extent) {
-          return n == 1 ? 0.5f * (extent - tile) : std::min(i * 0.5f * tile, extent - tile);
-        };
-        dets_ = DetectIn(frame, origin(k % nx, nx, frame.width), origin(k / nx, ny, frame.height), tile);
+      // Small faces (TrackerOptions::zoom_tiles): with nobody in view, one tile per frame
+      // while the whole frame shows nobody; while tracking (no worker), as the worker would.
+      if (active == 0 && dets_.empty()) {
+        dets_ = DetectTilesInline(frame, 1);
+      } else if (active > 0 && !any_lost) {
+        const auto tiles = DetectTilesInline(frame, opts_.tiles_per_detect);
+        dets_.insert(dets_.end(), tiles.begin(), tiles.end());
       }
       timings_.detect_ms = Ms(d0, Clock::now());
       timings_.detector_ran = true;
@@ -410,17 +502,29 @@ FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
     if (t.lost) continue;
     if (!RunMesh(frame, t, t_s)) {
       t.lost = true;
-      t.lost_since_s = t_s;
+      // A new track the mesh rejects on its first frame was never reported: forget it now
+      // rather than keep the detector running every frame for grace_s on its account.
+      if (!t.confirmed) t.lost_since_s = -kForever;
+      else if (!t.revived) t.lost_since_s = t_s;
+      t.revived = false;
       continue;
     }
+    t.revived = false;
+    t.confirmed = true;
     t.last_box = BoundingBox(t.landmarks);
     t.crop = CropFromLandmarks(t.raw);
   }
-  // Two tracks that converged on one face: keep the older id.
+  // Two tracks on one face (they converged, or one started from a poor box and settled
+  // beside the other): keep the older id. Distinct faces, even touching ones, do not hold
+  // each other's centres.
   for (size_t i = 0; i < tracks_.size(); ++i)
-    for (size_t j = i + 1; j < tracks_.size(); ++j)
-      if (!tracks_[i].lost && !tracks_[j].lost && IoU(tracks_[i].last_box, tracks_[j].last_box) > 0.5f)
+    for (size_t j = i + 1; j < tracks_.size(); ++j) {
+      const Box& a = tracks_[i].last_box;
+      const Box& b = tracks_[j].last_box;
+      if (!tracks_[i].lost && !tracks_[j].lost &&
+          (IoU(a, b) > 0.5f || CentreInside(a, b) || CentreInside(b, a)))
         tracks_[j].lost = true, tracks_[j].lost_since_s = -kForever;
+    }
   // Forget lost tracks after the grace period, measured in pts seconds: a gap in the stream
   // (a lost packet, a stalled camera) ages them by the time it lasted, not by one frame.
   std::erase_if(tracks_, [&](const Track& t) { return t.lost && t_s - t.lost_since_s > opts_.grace_s; });

@@ -80,14 +80,36 @@ struct TrackerOptions {
   bool smoothing = true;
   bool iris = false;               // run the Iris model on both eyes (see RunIris)
   bool async_detect = true;        // periodic detection on a worker thread (see above)
-  // Small faces: while nobody is tracked and the whole frame (letterboxed to 256) shows no
-  // face, one square tile of half the frame's longer side is searched too, a different one
-  // each frame (tiles overlap by half, so any face up to half a tile lies wholly in one).
-  // The tile is letterboxed at twice the scale, so a face the whole-frame pass sees at under
-  // ~25 detector pixels (the model's floor) is seen at twice that. Costs one more detector run
-  // per frame only while nobody is in view and the frame is at least 256 pixels wide or high.
+  // Small faces (zoom_tiles): the whole frame letterboxed to the detector's 256 pixels sees a
+  // face only down to ~20 detector pixels (80 px in a 1920-wide frame, 160 px in 4K). So the
+  // frame is also covered by square tiles, each letterboxed to 256 on its own (see TilePlan):
+  // side min(longest side / 2, 256 * min_face_px / 20), overlapping by the largest face the
+  // whole-frame pass can miss, so every face from min_face_px up lies wholly in one tile.
+  // Schedule (the tiles are searched round robin, so the per-frame cost stays bounded):
+  //   - nobody tracked and the whole frame empty: one tile per frame, inline (one more
+  //     detector run per frame: there is nobody to protect);
+  //   - tracking: every periodic detection (every detect_interval frames, on the worker
+  //     thread) also searches `tiles_per_detect` tiles; their inputs are sampled on the
+  //     caller's thread with the whole frame's. Not while a track is lost (recovery first).
+  // A full round takes TilePlan::count() frames with nobody tracked and
+  // count / tiles_per_detect * detect_interval frames while tracking (docs/inputs.md).
   bool zoom_tiles = true;
+  int min_face_px = 0;             // 0: auto, max(48, longest side / 60): 48 at 1080p, 64 at 4K
+  int tiles_per_detect = 3;        // tiles searched with each periodic detection while tracking
   OneEuroParams smoothing_params{.min_cutoff = 1.0, .beta = 10.0, .d_cutoff = 1.0};
+};
+
+// The zoom tiles of a frame (TrackerOptions::zoom_tiles): nx * ny squares of `side` pixels,
+// `step` apart, the last row and column flush with the frame's far edges (a frame narrower
+// than a tile has one, centred). Empty (count() == 0) when the frame needs none: its longer
+// side under 256 pixels, or zoom_tiles off.
+struct TilePlan {
+  float side = 0, step = 0;
+  int nx = 0, ny = 0;
+  int count() const { return nx * ny; }
+  // Top-left corner of tile k (row-major), frame pixels.
+  std::array<float, 2> Origin(int k, int frame_w, int frame_h) const;
+  static TilePlan For(int frame_w, int frame_h, const TrackerOptions& o);
 };
 
 // Where the time goes, per stage, for the last Process() call (milliseconds).
@@ -127,6 +149,8 @@ class FaceTracker {
     Crop crop;
     bool lost = false;
     double lost_since_s = 0;  // pts (s) of the frame it was lost on; -inf: forget at once
+    bool revived = false;     // a detection took the lost id back on this frame (see Integrate)
+    bool confirmed = false;   // the mesh accepted it at least once (its id was reported)
     Box last_box;
     float presence = 0;
     std::vector<std::array<float, 3>> raw;        // this frame's mesh: the next crop comes from it
@@ -136,7 +160,8 @@ class FaceTracker {
 
   FaceTracker() = default;
   void Integrate(const std::vector<Detection>& dets);
-  void StartAsyncDetect(const ImageView& frame);
+  void StartAsyncDetect(const ImageView& frame, bool with_tiles);
+  std::vector<Detection> DetectTilesInline(const ImageView& frame, int n);
   bool TakeAsyncResult(std::vector<Detection>* out);
   void WorkerLoop();
   std::vector<Detection> DetectWith(const ImageView& frame, const LetterBox& lb);
@@ -159,7 +184,11 @@ class FaceTracker {
   std::condition_variable cv_;
   bool job_ = false, job_done_ = false, quit_ = false;  // guarded by mu_
   std::atomic<bool> result_ready_{false};               // set by the worker, read per frame
-  LetterBox job_lb_;                                    // written before job_, read by worker
+  // The job: up to 1 + tiles_per_detect detector inputs (the whole frame first), sampled by
+  // the caller before it sets job_; allocated once at Create.
+  std::vector<std::vector<float>> job_inputs_;
+  std::vector<LetterBox> job_lbs_;
+  int job_count_ = 0;
   float job_min_score_ = 0.5f, job_nms_iou_ = 0.3f;     // likewise: the worker never reads opts_
   int job_max_faces_ = 1;
   std::vector<Detection> job_result_;                   // guarded by mu_
@@ -167,6 +196,9 @@ class FaceTracker {
   int64_t next_id_ = 1;
   int64_t frame_count_ = 0;
   int64_t next_tile_ = 0;  // zoom_tiles: the tile searched next (round robin)
+  TilePlan plan_;          // for plan_w_ x plan_h_ frames; recomputed when the size changes
+  int plan_w_ = -1, plan_h_ = -1;
+  const TilePlan& PlanFor(int w, int h);
   TrackerTimings timings_;
   // Output indices, resolved at load.
   int det_l16_ = -1, det_r16_ = -1, det_l32_ = -1, det_r32_ = -1;
