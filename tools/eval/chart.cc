@@ -46,11 +46,12 @@ std::optional<std::string> WriteChartPng(const std::string& path, const Chart& c
   }
   draw::Text(v, black, 8, y1 - 16, c.y_label, 1);
   draw::Text(v, black, (x0 + x1 - draw::TextWidth(c.x_label, 1)) / 2, kH - 20, c.x_label, 1);
-  // legend: one swatch and name per series, top right
+  // legend: one swatch and name per series, right of the title (outside the plot, so no
+  // curve or bar covers it)
   std::vector<std::pair<std::string, Color>> legend;
   for (const auto& l : c.lines) legend.push_back({l.name, l.color});
   for (const auto& b : c.bars) legend.push_back({b.name, b.color});
-  int ly = y1 + 8;
+  int ly = 10;
   for (const auto& [name, color] : legend) {
     const int lx = x1 - 16 - draw::TextWidth(name, 1) - 22;
     draw::FillRect(v, Pen::Make(v.format, color), lx, ly, lx + 14, ly + 6);

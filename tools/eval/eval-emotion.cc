@@ -11,10 +11,13 @@
 //                       appsrc ! facetrack ! faceemotion ! appsink
 //                     fed a still: the image scaled so its longer side is --face-px (default
 //                     192: a 48x48 FER2013 face x4) and centred on a --canvas frame (default
-//                     640x480, mid-grey), pushed as --frames frames at 30 fps, the first marked
-//                     DISCONT (so both elements start over for each image). The answer is the
-//                     emotion label the graph reports for the largest face on the last frame;
-//                     no face with an emotion there = "not found" (wrong in the accuracy).
+//                     640x480, mid-grey), pushed as --frames frames at 30 fps whose
+//                     timestamps start again at 0 for each image (time that goes back is a
+//                     restart for both elements, plugins/gstfacebase.cc; DISCONT alone is
+//                     only a gap since issue 13 and would carry tracks across images). The
+//                     answer is the emotion label the graph reports for the largest face on
+//                     the last frame; no face with an emotion there = "not found" (wrong in
+//                     the accuracy).
 //                     After --frames, frames keep coming (up to 60 more) until faceemotion's
 //                     counters show every submitted crop classified, so the answer does not
 //                     depend on how busy the machine was.
@@ -181,6 +184,7 @@ class Graph {
                                       std::string* error) {
     GstBuffer* buf = gst_buffer_new_allocate(nullptr, rgb.size(), nullptr);
     gst_buffer_fill(buf, 0, rgb.data(), rgb.size());
+    if (discont) frame_ = 0;  // a new image: its time starts again, so every element restarts
     GST_BUFFER_PTS(buf) = gst_util_uint64_scale(frame_, GST_SECOND, kFps);
     GST_BUFFER_DURATION(buf) = gst_util_uint64_scale(1, GST_SECOND, kFps);
     if (discont) GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);

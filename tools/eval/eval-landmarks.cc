@@ -450,7 +450,7 @@ int main(int argc, char** argv) {
   c.x_tick = o.ced_max / 10;
   c.x_decimals = o.ced_max < 0.1 ? 3 : 2;
   c.notes = {o.dataset, "N " + std::to_string(total) + "  found " + std::to_string(found) +
-                            "  mean NME " + F3(mean) + "  AUC@0.08 " + F3(auc) +
+                            "  mean NME " + F3(mean) + "  AUC to 0.08 " + F3(auc) +
                             "  (not found counted as failures)"};
   fg::eval::Chart::Line line{"facetrack", {30, 90, 200}, {}};
   constexpr int kCurve = 200;
