@@ -139,7 +139,8 @@ class EvalLandmarks(unittest.TestCase):
         write_pts(os.path.join(cls.data, "faces", "shifted_0.pts"), cls.truth["shifted_0"])
         # Odd entries: no face in the picture, a .pts of 67 points, a .pts without picture, a
         # corrupt picture.
-        write_grey_png(os.path.join(cls.data, "odd", "blank.png"), 320, 240)
+        # Same size as the picture before it (shifted_0): nothing may carry over from that one.
+        write_grey_png(os.path.join(cls.data, "odd", "blank.png"), 640, 480)
         write_pts(os.path.join(cls.data, "odd", "blank.pts"), t0)
         shutil.copy(os.path.join(cls.data, "faces", "astronaut_0.png"), os.path.join(cls.data, "odd", "short.png"))
         write_pts(os.path.join(cls.data, "odd", "short.pts"), t0[:67])
@@ -165,7 +166,8 @@ class EvalLandmarks(unittest.TestCase):
         self.assertRegex(self.stderr, r"short\.pts: 67 points, 68 expected")
         self.assertRegex(self.stderr, r"lonely\.pts: no picture beside it")
         self.assertRegex(self.stderr, r"left out: .*corrupt\.jpg")
-        self.assertIn("faces: 7 scored, 2 left out (unreadable), 1 .pts without a picture", self.stdout)
+        self.assertIn("faces: 7 scored, 2 left out (unreadable picture or annotation), "
+                      "1 .pts without a picture", self.stdout)
         self.assertEqual(self.rows["blank"]["found"], "0")
         self.assertIn("| faces found | 6 of 7 ", self.stdout)
         w, h = struct.unpack(">II", open(os.path.join(self.out, "ced.png"), "rb").read()[16:24])

@@ -410,8 +410,8 @@ int main(int argc, char** argv) {
 
   std::ostringstream s;
   s << "dataset: " << o.dataset << "\n"
-    << "faces: " << total << " scored, " << bad << " left out (unreadable), " << unpaired
-    << " .pts without a picture\n"
+    << "faces: " << total << " scored, " << bad << " left out (unreadable picture or annotation), "
+    << unpaired << " .pts without a picture\n"
     << "graph: appsrc ! facetrack " << o.facetrack_props << " ! appsink; " << o.frames
     << " frames per picture at 30 fps, each picture a new stream; answer: the tracked face whose "
        "68-point box overlaps the annotation's most (IoU >= "
