@@ -47,12 +47,12 @@ StillGraph::~StillGraph() {
 
 std::unique_ptr<StillGraph> StillGraph::Start(const std::string& models_dir,
                                               const std::string& facetrack_props,
-                                              std::string* error) {
+                                              std::string* error, const std::string& tail) {
   std::unique_ptr<StillGraph> g(new StillGraph);
   // The caps are set per picture (Run); block=true with a short queue keeps one picture's
   // frames from piling up ahead of the tracker.
   const std::string desc = "appsrc name=src format=time block=true max-buffers=2 ! facetrack models-dir=\"" +
-                           models_dir + "\" " + facetrack_props +
+                           models_dir + "\" " + facetrack_props + (tail.empty() ? "" : " ! " + tail) +
                            " ! appsink name=sink sync=false max-buffers=4";
   GError* err = nullptr;
   g->pipeline_ = gst_parse_launch(desc.c_str(), &err);
@@ -70,7 +70,13 @@ std::unique_ptr<StillGraph> StillGraph::Start(const std::string& models_dir,
   return g;
 }
 
-std::optional<FrameFaces> StillGraph::Run(const RgbImage& img, int frames, std::string* error) {
+GstElement* StillGraph::Element(const char* name) const {
+  return gst_bin_get_by_name(GST_BIN(pipeline_), name);
+}
+
+std::optional<FrameFaces> StillGraph::Run(const RgbImage& img, int frames, std::string* error,
+                                          int max_frames, bool (*done)(GstElement*),
+                                          GstElement* done_arg) {
   if (img.width <= 0 || img.height <= 0) return *error = "empty picture", std::nullopt;
   GstVideoInfo info;
   gst_video_info_set_format(&info, GST_VIDEO_FORMAT_RGB, img.width, img.height);
@@ -89,7 +95,12 @@ std::optional<FrameFaces> StillGraph::Run(const RgbImage& img, int frames, std::
     std::memcpy(rows_.data() + y * stride, img.pixels.data() + static_cast<size_t>(y) * img.width * 3,
                 static_cast<size_t>(img.width) * 3);
   FrameFaces faces;
-  for (int i = 0; i < frames; ++i) {
+  const int most = done ? std::max(frames, max_frames) : frames;
+  for (int i = 0; i < most; ++i) {
+    if (done && i >= frames) {
+      if (done(done_arg)) break;
+      g_usleep(2000);  // the worker is busy: let it run before the next frame
+    }
     GstBuffer* buf = gst_buffer_new_allocate(nullptr, rows_.size(), nullptr);
     gst_buffer_fill(buf, 0, rows_.data(), rows_.size());
     // Every picture's frames start again at time 0: time that goes back without a flush is

@@ -1,8 +1,9 @@
 // StillGraph: the real tracking graph, driven one still picture at a time, for the evaluation
 // tools (eval-landmarks, eval-detection).
 //
-//   appsrc ! facetrack [PROPS] ! appsink
+//   appsrc ! facetrack [PROPS] [! TAIL] ! appsink
 //
+// TAIL: more elements after facetrack (eval-emotion: "faceemotion name=emotion ...").
 // Each picture is pushed at its own size (the appsrc caps follow it) as `frames` frames at
 // 30 fps whose timestamps start again at 0, so facetrack starts over on every picture (time
 // that goes back is a restart, plugins/gstfacebase.cc). The answer is what facetrack
@@ -46,12 +47,19 @@ class StillGraph {
  public:
   ~StillGraph();
   // Builds and starts the graph. `facetrack_props`: extra "name=value ..." for facetrack
-  // (gst-launch syntax). nullptr with *error naming the cause (bad property, missing model).
+  // (gst-launch syntax); `tail`: elements after it (gst-launch syntax, without the leading
+  // "!"), or empty. nullptr with *error naming the cause (bad property, missing model).
   static std::unique_ptr<StillGraph> Start(const std::string& models_dir,
                                            const std::string& facetrack_props,
-                                           std::string* error);
+                                           std::string* error, const std::string& tail = "");
   // The faces on the last of `frames` frames of `img`. nullopt: the graph failed (*error).
-  std::optional<FrameFaces> Run(const RgbImage& img, int frames, std::string* error);
+  // With `done`, frames go on after `frames` (up to `max_frames` in all) until done() says
+  // so, e.g. until an element's counters show its worker idle.
+  std::optional<FrameFaces> Run(const RgbImage& img, int frames, std::string* error,
+                                int max_frames = 0, bool (*done)(GstElement*) = nullptr,
+                                GstElement* done_arg = nullptr);
+  // An element of the graph by its name= (a new reference: gst_object_unref it), or nullptr.
+  GstElement* Element(const char* name) const;
 
  private:
   StillGraph() = default;
