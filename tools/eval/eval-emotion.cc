@@ -11,10 +11,13 @@
 //                       appsrc ! facetrack ! faceemotion ! appsink
 //                     fed a still: the image scaled so its longer side is --face-px (default
 //                     192: a 48x48 FER2013 face x4) and centred on a --canvas frame (default
-//                     640x480, mid-grey), pushed as --frames frames at 30 fps, the first marked
-//                     DISCONT (so both elements start over for each image). The answer is the
-//                     emotion label the graph reports for the largest face on the last frame;
-//                     no face with an emotion there = "not found" (wrong in the accuracy).
+//                     640x480, mid-grey), pushed as --frames frames at 30 fps whose
+//                     timestamps start again at 0 for each image (tools/eval/still_graph.h:
+//                     time that goes back restarts both elements; DISCONT alone is only a
+//                     gap since issue 13 and would carry tracks across images). The
+//                     answer is the emotion label the graph reports for the largest face on
+//                     the last frame; no face with an emotion there = "not found" (wrong in
+//                     the accuracy).
 //                     After --frames, frames keep coming (up to 60 more) until faceemotion's
 //                     counters show every submitted crop classified, so the answer does not
 //                     depend on how busy the machine was.
@@ -54,7 +57,6 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "engine/draw/canvas.h"
@@ -63,9 +65,7 @@
 #include "engine/io/jpeg.h"
 #include "engine/io/png.h"
 #include "engine/tracking/crop.h"
-#include "plugins/gstfaceemotion.h"
-#include "plugins/gstfacemeta.h"
-#include "plugins/gstfacetrack.h"
+#include "tools/eval/still_graph.h"
 
 namespace fs = std::filesystem;
 
@@ -74,7 +74,6 @@ namespace {
 constexpr int kExitOk = 0, kExitFailed = 1, kExitUsage = 2;
 constexpr int kClasses = fg::kEmotionClasses;
 constexpr int kNone = kClasses;            // "not found" column of the graph's matrix
-constexpr int kFps = 30;
 constexpr int kSettleFrames = 60;          // most extra frames waiting for the worker
 constexpr uint8_t kCanvasGrey = 128;
 
@@ -125,7 +124,10 @@ fg::Box Placement(const fg::RgbImage& img, const Options& o) {
 
 // The image scaled (bilinear, pixel centres) so its longer side is face_px, centred on the
 // grey canvas.
-void Compose(const fg::RgbImage& img, const Options& o, std::vector<uint8_t>* canvas) {
+void Compose(const fg::RgbImage& img, const Options& o, fg::RgbImage* frame) {
+  frame->width = o.canvas_w;
+  frame->height = o.canvas_h;
+  std::vector<uint8_t>* canvas = &frame->pixels;
   canvas->assign(static_cast<size_t>(o.canvas_w) * o.canvas_h * 3, kCanvasGrey);
   const fg::ImageView src = img.View();
   const fg::Box at = Placement(img, o);
@@ -142,96 +144,14 @@ void Compose(const fg::RgbImage& img, const Options& o, std::vector<uint8_t>* ca
     }
 }
 
-// The graph: appsrc ! facetrack ! faceemotion ! appsink, driven one frame at a time.
-class Graph {
- public:
-  ~Graph() {
-    if (pipeline_) {
-      gst_element_set_state(pipeline_, GST_STATE_NULL);
-      gst_object_unref(pipeline_);
-    }
-    for (GstElement* e : {src_, sink_, emotion_})
-      if (e) gst_object_unref(e);
-  }
-
-  std::optional<std::string> Start(const Options& o) {
-    const std::string desc =
-        "appsrc name=src format=time block=true max-buffers=2 caps=video/x-raw,format=RGB,width=" +
-        std::to_string(o.canvas_w) + ",height=" + std::to_string(o.canvas_h) + ",framerate=" +
-        std::to_string(kFps) + "/1 ! facetrack models-dir=\"" + o.models + "\" " + o.facetrack_props +
-        " ! faceemotion name=emotion models-dir=\"" + o.models + "\" " + o.faceemotion_props +
-        " ! appsink name=sink sync=false max-buffers=4";
-    GError* err = nullptr;
-    pipeline_ = gst_parse_launch(desc.c_str(), &err);
-    if (!pipeline_ || err) {
-      std::string m = err ? err->message : "unknown error";
-      if (err) g_error_free(err);
-      return "cannot build the graph \"" + desc + "\": " + m;
-    }
-    src_ = gst_bin_get_by_name(GST_BIN(pipeline_), "src");
-    sink_ = gst_bin_get_by_name(GST_BIN(pipeline_), "sink");
-    emotion_ = gst_bin_get_by_name(GST_BIN(pipeline_), "emotion");
-    if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-      return "the graph did not start: " + BusError();
-    return std::nullopt;
-  }
-
-  // Pushes one frame and returns its faces (nullopt: the graph failed, *error says why).
-  std::optional<fg::FrameFaces> Frame(const std::vector<uint8_t>& rgb, bool discont,
-                                      std::string* error) {
-    GstBuffer* buf = gst_buffer_new_allocate(nullptr, rgb.size(), nullptr);
-    gst_buffer_fill(buf, 0, rgb.data(), rgb.size());
-    GST_BUFFER_PTS(buf) = gst_util_uint64_scale(frame_, GST_SECOND, kFps);
-    GST_BUFFER_DURATION(buf) = gst_util_uint64_scale(1, GST_SECOND, kFps);
-    if (discont) GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
-    ++frame_;
-    GstFlowReturn ret = GST_FLOW_OK;
-    g_signal_emit_by_name(src_, "push-buffer", buf, &ret);
-    gst_buffer_unref(buf);
-    if (ret != GST_FLOW_OK) return *error = "appsrc refused a frame: " + BusError(), std::nullopt;
-    GstSample* sample = nullptr;
-    g_signal_emit_by_name(sink_, "pull-sample", &sample);
-    if (!sample) return *error = "the graph stopped: " + BusError(), std::nullopt;
-    fg::FrameFaces faces;
-    if (GstFaceGraphMeta* m = gst_buffer_get_face_graph_meta(gst_sample_get_buffer(sample)))
-      faces = m->faces;
-    gst_sample_unref(sample);
-    return faces;
-  }
-
-  // faceemotion's counters as published with the last frame: every crop submitted so far has
-  // been classified (or dropped) and its result polled into that frame.
-  bool EmotionIdle() const {
-    guint64 submitted = 0, classified = 0, dropped = 0;
-    g_object_get(emotion_, "submitted", &submitted, "classified", &classified, "dropped",
-                 &dropped, nullptr);
-    return classified + dropped >= submitted;
-  }
-
- private:
-  std::string BusError() {
-    GstBus* bus = gst_element_get_bus(pipeline_);
-    std::string out = "no message on the bus";
-    if (GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
-      GError* e = nullptr;
-      gchar* dbg = nullptr;
-      gst_message_parse_error(msg, &e, &dbg);
-      out = std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(msg))) + ": " + (e ? e->message : "") +
-            (dbg ? std::string(" (") + dbg + ")" : "");
-      if (e) g_error_free(e);
-      g_free(dbg);
-      gst_message_unref(msg);
-    }
-    gst_object_unref(bus);
-    return out;
-  }
-
-  GstElement* pipeline_ = nullptr;
-  GstElement* src_ = nullptr;
-  GstElement* sink_ = nullptr;
-  GstElement* emotion_ = nullptr;
-  uint64_t frame_ = 0;
-};
+// faceemotion's counters as published with the last frame: every crop submitted so far has
+// been classified (or dropped) and its result polled into that frame.
+bool EmotionIdle(GstElement* emotion) {
+  guint64 submitted = 0, classified = 0, dropped = 0;
+  g_object_get(emotion, "submitted", &submitted, "classified", &classified, "dropped", &dropped,
+               nullptr);
+  return classified + dropped >= submitted;
+}
 
 struct GraphResult {
   int answer = kNone;  // the label of the largest face on the last frame, or kNone
@@ -241,16 +161,15 @@ struct GraphResult {
   std::optional<std::array<float, 2>> picture_in_iod;
 };
 
-GraphResult GraphAnswer(Graph& g, const std::vector<uint8_t>& canvas, const Options& o,
-                        const fg::Box& picture, std::string* error, bool* failed) {
-  std::optional<fg::FrameFaces> faces;
-  *failed = false;
-  for (int i = 0; i < o.frames + kSettleFrames; ++i) {
-    faces = g.Frame(canvas, i == 0, error);
-    if (!faces) return *failed = true, GraphResult{};
-    if (i + 1 >= o.frames && g.EmotionIdle()) break;
-    if (i + 1 >= o.frames) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+GraphResult GraphAnswer(fg::eval::StillGraph& g, GstElement* emotion, const fg::RgbImage& canvas,
+                        const Options& o, const fg::Box& picture, std::string* error, bool* failed) {
+  // The graph (tools/eval/still_graph.h) starts over for each image; after --frames, frames
+  // go on until faceemotion has classified every crop, so the answer does not depend on how
+  // busy the machine was.
+  const std::optional<fg::FrameFaces> faces =
+      g.Run(canvas, o.frames, error, o.frames + kSettleFrames, EmotionIdle, emotion);
+  *failed = !faces;
+  if (!faces) return GraphResult{};
   const fg::Face* best = nullptr;
   for (const fg::Face& f : faces->faces)
     if (f.emotion && (!best || f.box.w * f.box.h > best->box.w * best->box.h)) best = &f;
@@ -399,15 +318,6 @@ std::string Summary(const Options& o, const Tally& graph, const Tally& alone, lo
   return s.str();
 }
 
-// FG_MODELS_DEFAULT_DIR's rule (tools/fetch-models): $FACEGRAPH_MODELS, else the XDG cache.
-std::string DefaultModels() {
-  if (const char* m = std::getenv("FACEGRAPH_MODELS"); m && *m) return m;
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  const char* home = std::getenv("HOME");
-  return (xdg && *xdg ? std::string(xdg) : std::string(home ? home : ".") + "/.cache") +
-         "/facegraph/models";
-}
-
 std::optional<long> ParseLong(const char* s) {
   char* end = nullptr;
   const long v = std::strtol(s, &end, 10);
@@ -424,7 +334,7 @@ int main(int argc, char** argv) {
   g_setenv("GST_PLUGIN_PATH_1_0", "", TRUE);
   gst_init(&argc, &argv);
   Options o;
-  o.models = DefaultModels();
+  o.models = fg::eval::DefaultModelsDir();
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -520,27 +430,24 @@ int main(int argc, char** argv) {
     items = std::move(kept);
   }
 
-  gboolean registered = gst_plugin_register_static(
-      GST_VERSION_MAJOR, GST_VERSION_MINOR, "facegraph", "facegraph elements (eval-emotion)",
-      [](GstPlugin* p) -> gboolean {
-        return GST_ELEMENT_REGISTER(facetrack, p) && GST_ELEMENT_REGISTER(faceemotion, p);
-      },
-      "0", "LGPL", "facegraph", "facegraph", "facegraph");
-  if (!registered) {
-    std::fprintf(stderr, "eval-emotion: cannot register the facegraph elements\n");
-    return kExitFailed;
-  }
+  if (!fg::eval::RegisterElements("eval-emotion")) return kExitFailed;
   std::string err;
   auto classifier = fg::EmotionClassifier::Create(o.models + "/emotion.json", "auto", &err);
   if (!classifier) {
     std::fprintf(stderr, "eval-emotion: %s\n", err.c_str());
     return kExitFailed;
   }
-  Graph graph;
-  if (auto e = graph.Start(o)) {
-    std::fprintf(stderr, "eval-emotion: %s\n", e->c_str());
+  auto graph = fg::eval::StillGraph::Start(
+      o.models, o.facetrack_props, &err,
+      "faceemotion name=emotion models-dir=\"" + o.models + "\" " + o.faceemotion_props);
+  if (!graph) {
+    std::fprintf(stderr, "eval-emotion: %s\n", err.c_str());
     return kExitFailed;
   }
+  // faceemotion's counters say when it is idle (GraphAnswer).
+  const std::unique_ptr<GstElement, void (*)(gpointer)> emotion_ref(graph->Element("emotion"),
+                                                                    gst_object_unref);
+  GstElement* emotion = emotion_ref.get();
   fs::create_directories(o.out, ec);
   if (ec) {
     std::fprintf(stderr, "eval-emotion: cannot create %s: %s\n", o.out.c_str(), ec.message().c_str());
@@ -557,7 +464,7 @@ int main(int argc, char** argv) {
   long unreadable = 0;
   const bool tty = isatty(STDERR_FILENO);
   const auto t0 = std::chrono::steady_clock::now();
-  std::vector<uint8_t> canvas;
+  fg::RgbImage canvas;
   std::vector<float> crop(fg::kEmotionCropElements);
   for (size_t i = 0; i < items.size(); ++i) {
     const Item& it = items[i];
@@ -585,15 +492,14 @@ int main(int argc, char** argv) {
     if (!o.save_frames.empty()) {
       const fs::path dir = fs::path(o.save_frames) / fs::path(it.path).parent_path().filename();
       fs::create_directories(dir, ec);
-      fg::RgbImage frame{o.canvas_w, o.canvas_h, canvas};
       const std::string file = (dir / fs::path(it.path).stem()).string() + ".png";
-      if (auto e = fg::WritePngRgb(file, frame)) {
+      if (auto e = fg::WritePngRgb(file, canvas)) {
         std::fprintf(stderr, "eval-emotion: %s\n", e->c_str());
         return kExitFailed;
       }
     }
     bool failed = false;
-    const GraphResult gr = GraphAnswer(graph, canvas, o, Placement(img, o), &err, &failed);
+    const GraphResult gr = GraphAnswer(*graph, emotion, canvas, o, Placement(img, o), &err, &failed);
     const int g = gr.answer;
     if (failed) {
       std::fprintf(stderr, "%seval-emotion: %s (at %s)\n", tty ? "\n" : "", err.c_str(), it.path.c_str());
