@@ -3,6 +3,8 @@
 //
 // Usage:
 //   facegraph run FILE [--verbose] [--fatal-warnings] [--reconnect] [--stall-timeout=S]
+//   facegraph run FILE1 FILE2 ... [--stats-json=FILE]   several streams in one process, with
+//                                 counters per stream (tools/runner/streams.h, docs/streams.md)
 //   facegraph check FILE          parse and link only (no state change); exit 0 or 2
 //   facegraph cameras [--max-height=N] [--modes-file=FILE]   the cameras, their modes and the
 //                                 mode the webcam graphs use (docs/cameras.md)
@@ -81,6 +83,7 @@
 
 #include "engine/graph/latency.h"
 #include "tools/runner/cameras.h"
+#include "tools/runner/streams.h"
 
 namespace {
 
@@ -103,6 +106,7 @@ int Usage() {
   std::fprintf(stderr,
                "usage: facegraph run FILE [--verbose] [--fatal-warnings] [--reconnect]\n"
                "                          [--stall-timeout=SECONDS]\n"
+               "       facegraph run FILE1 FILE2 ... [--stats-json=FILE]  (streams side by side)\n"
                "       facegraph check FILE\n"
                "       facegraph cameras [--max-height=N] [--modes-file=V4L2CTL_OUTPUT]\n"
                "Camera graphs: --camera=/dev/videoN (FACEGRAPH_CAMERA), --camera-caps=CAPS\n"
@@ -111,6 +115,12 @@ int Usage() {
                "$FACEGRAPH_OUT in the file is replaced by $FACEGRAPH_OUT (default: out),\n"
                "$FACEGRAPH_INPUT by $FACEGRAPH_INPUT (no default: set it).\n");
   return kExitUsage;
+}
+
+// $FACEGRAPH_OUT (default "out"): several streams each write under their own folder in it.
+std::string OutBase() {
+  const char* env = std::getenv("FACEGRAPH_OUT");
+  return (env && *env) ? env : "out";
 }
 
 int64_t NowNs() {
@@ -134,8 +144,10 @@ bool Substitute(std::string* text, const std::string& name, const std::string& v
 
 // Reads FILE, drops comment lines, joins the rest and substitutes $FACEGRAPH_OUT and
 // $FACEGRAPH_INPUT.
+// out_override: $FACEGRAPH_OUT for this graph instead of the environment's (one stream of
+// several: streams.h).
 bool LoadGraph(const std::string& path, std::string* description, std::string* out_dir,
-               bool* uses_out, std::string* error) {
+               bool* uses_out, std::string* error, const std::string& out_override = "") {
   std::ifstream in(path);
   if (!in) {
     *error = std::string("cannot read: ") + std::strerror(errno);
@@ -148,7 +160,7 @@ bool LoadGraph(const std::string& path, std::string* description, std::string* o
     text += ' ';
   }
   const char* env = std::getenv("FACEGRAPH_OUT");
-  *out_dir = (env && *env) ? env : "out";
+  *out_dir = !out_override.empty() ? out_override : (env && *env) ? env : "out";
   *uses_out = Substitute(&text, "FACEGRAPH_OUT", *out_dir);
   const char* input = std::getenv("FACEGRAPH_INPUT");
   if (text.find("$FACEGRAPH_INPUT") != std::string::npos ||
@@ -170,6 +182,8 @@ bool LoadGraph(const std::string& path, std::string* description, std::string* o
 
 // Adds the facegraph plugin directory to the registry, independent of GST_PLUGIN_PATH.
 void ScanPluginDir(bool verbose) {
+  static std::mutex scan_mu;  // several streams start on their own threads
+  std::lock_guard<std::mutex> lock(scan_mu);
   const char* env = std::getenv("FACEGRAPH_PLUGIN_DIR");
   const std::string dir = (env && *env) ? env : FG_PLUGIN_DIR;
   if (!g_file_test(dir.c_str(), G_FILE_TEST_IS_DIR)) {
@@ -629,12 +643,16 @@ struct Options {
   double stall_timeout_s = 0;    // no frame for this long: a stalled source (0: not watched)
   fg::CameraOptions camera;      // device, caps and control lock for v4l2src graphs
   std::string modes_file;        // cameras --modes-file: v4l2-ctl output instead of the monitor
+  std::vector<std::string> files;  // run: more than one graph file runs them side by side
+  std::string stats_json;        // run --stats-json=FILE: per-stream counters as JSON
+  std::string out_dir;           // this stream's $FACEGRAPH_OUT (several streams: streams.h)
+  fg::StreamStats* streams = nullptr;  // per-stream counters of this run (streams.h)
 };
 
 int Run(const Options& opt) {
   std::string description, out_dir, error;
   bool uses_out = false;
-  if (!LoadGraph(opt.file, &description, &out_dir, &uses_out, &error)) {
+  if (!LoadGraph(opt.file, &description, &out_dir, &uses_out, &error, opt.out_dir)) {
     std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(), error.c_str());
     return kExitUsage;
   }
@@ -672,6 +690,7 @@ int Run(const Options& opt) {
   // as rtspsrc's pads to decodebin, are made once per pipeline), so the table is the last one's.
   auto probes = std::make_unique<LatencyProbes>();
   probes->Attach(GST_BIN(pipeline));
+  if (opt.streams) opt.streams->Attach(GST_BIN(pipeline));
   InputWatch input;
   input.Attach(GST_BIN(pipeline));
   // Prints an error and, when the input explains it, what the input held.
@@ -698,6 +717,7 @@ int Run(const Options& opt) {
   // Tears the pipeline down and schedules the next attempt (back-off doubling to kMaxBackoffS).
   auto schedule_restart = [&](const std::string& why) {
     net.AddRtpLoss(GST_BIN(pipeline));
+    if (opt.streams) opt.streams->Detach();
     gst_element_set_state(pipeline, GST_STATE_NULL);
     net.gaps_before += input.Gaps();
     input.Detach();
@@ -787,6 +807,7 @@ int Run(const Options& opt) {
       bus = gst_element_get_bus(pipeline);
       probes = std::make_unique<LatencyProbes>();
       probes->Attach(GST_BIN(pipeline));
+      if (opt.streams) opt.streams->Attach(GST_BIN(pipeline));
       input.Attach(GST_BIN(pipeline));
       AppendJsonOnRestart(input);
       if (!start()) {
@@ -869,6 +890,7 @@ int Run(const Options& opt) {
 
   drops.Print();
   net.AddRtpLoss(GST_BIN(pipeline));
+  if (opt.streams) opt.streams->Detach();
   gst_element_set_state(pipeline, GST_STATE_NULL);
   camera_lock.Restore();
   gst_object_unref(bus);
@@ -882,7 +904,7 @@ int Run(const Options& opt) {
                  net.reconnects, net.stalls, static_cast<unsigned long long>(net.rtp_lost),
                  static_cast<unsigned long long>(net.gaps_before + input.Gaps()));
   }
-  probes->Print();
+  if (opt.files.size() <= 1 || opt.verbose) probes->Print();  // several: the stream table
   gst_object_unref(pipeline);
   return status;
 }
@@ -935,6 +957,8 @@ int main(int argc, char** argv) {
       opt.camera.caps = args[i].substr(14);
     } else if (args[i].rfind("--modes-file=", 0) == 0) {
       opt.modes_file = args[i].substr(13);
+    } else if (args[i].rfind("--stats-json=", 0) == 0) {
+      opt.stats_json = args[i].substr(13);
     } else if (args[i] == "--no-camera-lock") {
       opt.camera.lock_controls = false;
     } else if (args[i].rfind("--max-height=", 0) == 0) {
@@ -950,8 +974,9 @@ int main(int argc, char** argv) {
     } else if (!args[i].empty() && args[i][0] == '-') {
       std::fprintf(stderr, "facegraph: unknown option %s\n", args[i].c_str());
       return Usage();
-    } else if (opt.file.empty()) {
-      opt.file = args[i];
+    } else if (opt.file.empty() || opt.command == "run") {
+      if (opt.file.empty()) opt.file = args[i];
+      opt.files.push_back(args[i]);
     } else {
       return Usage();
     }
@@ -964,7 +989,20 @@ int main(int argc, char** argv) {
     return status;
   }
   if (opt.file.empty()) return Usage();
-  const int status = Run(opt);
+  // Several graphs (or --stats-json): one runner thread per graph, counters per stream.
+  const int status =
+      opt.files.size() > 1 || !opt.stats_json.empty()
+          ? fg::RunStreams(opt.files, OutBase(),
+                           [&opt](const std::string& file, const std::string& out_dir,
+                                  fg::StreamStats* stats) {
+                             Options one = opt;
+                             one.file = file;
+                             one.out_dir = out_dir;
+                             one.streams = stats;
+                             return Run(one);
+                           },
+                           opt.stats_json)
+          : Run(opt);
   gst_deinit();
   return status;
 }
