@@ -1,5 +1,6 @@
 #include "engine/nn/model_cache.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -79,6 +80,15 @@ bool CacheDisabledByEnvironment() {
   if (!v) return false;
   const std::string s(v);
   return s == "off" || s == "0" || s == "no" || s == "false";
+}
+
+// FG_MODEL_CACHE_LOG=1: one stderr line per load and per share (read once).
+bool LogEnabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("FG_MODEL_CACHE_LOG");
+    return v && *v && std::string(v) != "0";
+  }();
+  return on;
 }
 
 }  // namespace
@@ -167,6 +177,7 @@ Result<std::shared_ptr<const Model>> ModelCache::Load(const std::string& model_j
   const std::string path = CanonicalPath(model_json);
   auto load = [&]() -> Result<std::shared_ptr<const Model>> {
     Result<Model> m = LoadModel(model_json);
+    if (LogEnabled()) std::fprintf(stderr, "facegraph: model loaded: %s\n", path.c_str());
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.model_loads;
@@ -184,6 +195,7 @@ Result<std::shared_ptr<const Model>> ModelCache::Load(const std::string& model_j
   std::shared_ptr<ModelSlot> slot = ModelSlotFor(key);
   std::lock_guard<std::mutex> hold(slot->load_mu);
   if (std::shared_ptr<const Model> m = slot->model.lock()) {
+    if (LogEnabled()) std::fprintf(stderr, "facegraph: model shared: %s\n", path.c_str());
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.model_hits;
     return m;

@@ -27,6 +27,10 @@
 // SetEnabled(false) makes every Open load and prepare its own copy, as before the cache
 // (for comparisons; the results are identical: tests/nn/model_cache_test.cc).
 //
+// FG_MODEL_CACHE_LOG=1 prints one stderr line per load ("facegraph: model loaded: PATH") and
+// per share ("facegraph: model shared: PATH"): how a process shows what it loaded (the
+// runner's streams test counts them).
+//
 // Threading: thread-safe. Two threads opening the same model at once load it once: the second
 // waits for the first (per-key lock; different models load in parallel). Never throws.
 //
