@@ -1,6 +1,5 @@
 #include "engine/nn/session.h"
 
-#include "engine/nn/loader.h"
 #include "engine/nn/reference_backend.h"
 #include "engine/nn/shape_inference.h"
 #if FG_HAVE_XNNPACK
@@ -44,21 +43,14 @@ std::unique_ptr<Backend> MakeBackend(std::string_view requested, int threads) {
 Result<std::unique_ptr<Session>> Session::Open(const std::string& model_json,
                                                std::string_view backend, int threads) {
   std::unique_ptr<Session> s(new Session());
-  s->backend_ = MakeBackend(backend, threads);
-  if (!s->backend_)
-    return Status::Error(model_json + ": backend '" + std::string(backend) +
-                         "' is not available in this build" +
-                         (backend == "cuda" ? std::string(" (built without cuda/: no nvcc, "
-                                                          "FG_CUDA=OFF or a sanitizer build)")
-                                            : std::string()));
-  Result<Model> m = LoadModel(model_json);
-  if (!m.ok()) return m.status();
-  s->model_ = std::make_unique<Model>(std::move(m).value());
-  const std::vector<Shape> shapes = NativeInputShapes(*s->model_);
-  Result<std::unique_ptr<Plan>> plan = s->backend_->Prepare(*s->model_, shapes);
-  if (!plan.ok()) return plan.status();
-  s->plan_ = std::move(plan).value();
+  Result<std::shared_ptr<const PreparedModel>> p =
+      ModelCache::Global().Prepare(model_json, backend, threads);
+  if (!p.ok()) return p.status();
+  s->prepared_ = std::move(p).value();
+  s->model_ = &s->prepared_->model();
+  s->plan_ = &s->prepared_->plan();
   s->ctx_ = s->plan_->NewContext();
+  if (!s->ctx_) return Status::Error(model_json + ": out of memory for the run context");
   for (const Shape& sh : s->plan_->input_shapes()) {
     // The inner vectors' storage stays put when the outer vector grows (moves keep it).
     s->inputs_.emplace_back(static_cast<size_t>(NumElements(sh)), 0.0f);

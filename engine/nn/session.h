@@ -13,7 +13,11 @@
 // "auto" (XNNPACK when available, else the reference; never the GPU). Threads only matter
 // for XNNPACK (default 1: the pipeline gets its parallelism from running stages side by side).
 //
-// Threading: thread-compatible: one Session per stream/thread.
+// Models are loaded once per process: Open takes the model and its prepared plan from the
+// process-wide ModelCache (model_cache.h), shared with every other Session of the same file,
+// backend and threads; a Session owns only its RunContext and its buffers.
+//
+// Threading: thread-compatible: one Session per stream/thread. Open is thread-safe.
 #pragma once
 
 #include <memory>
@@ -23,6 +27,7 @@
 
 #include "engine/nn/backend.h"
 #include "engine/nn/model.h"
+#include "engine/nn/model_cache.h"
 #include "engine/nn/status.h"
 
 namespace fg::nn {
@@ -49,15 +54,17 @@ class Session {
   int output_index(std::string_view name) const { return model_->FindOutput(name); }
 
   Status Run();
-  std::string_view backend_name() const { return backend_->name(); }
+  std::string_view backend_name() const { return prepared_->backend_name(); }
   const Model& model() const { return *model_; }
+  // The shared model + plan (the same object for every Session of this model and backend).
+  const std::shared_ptr<const PreparedModel>& prepared() const { return prepared_; }
 
  private:
   Session() = default;
-  std::unique_ptr<Model> model_;  // heap: the plan points into it
-  std::unique_ptr<Backend> backend_;
-  std::unique_ptr<Plan> plan_;
-  std::unique_ptr<RunContext> ctx_;
+  std::shared_ptr<const PreparedModel> prepared_;  // shared; keeps model_ and plan_ alive
+  const Model* model_ = nullptr;
+  const Plan* plan_ = nullptr;
+  std::unique_ptr<RunContext> ctx_;  // declared after prepared_: destroyed before the plan
   std::vector<std::vector<float>> inputs_, outputs_;
   std::vector<ConstBuffer> in_bufs_;
   std::vector<MutableBuffer> out_bufs_;

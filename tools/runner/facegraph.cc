@@ -3,6 +3,8 @@
 //
 // Usage:
 //   facegraph run FILE [--verbose] [--fatal-warnings] [--reconnect] [--stall-timeout=S]
+//   facegraph run FILE1 FILE2 ... [--stats-json=FILE]   several streams in one process, with
+//                                 counters per stream (tools/runner/streams.h, docs/streams.md)
 //   facegraph check FILE          parse and link only (no state change); exit 0 or 2
 //   facegraph serve FILE --rtsp [ADDRESS:]PORT/PATH [run options]   run, and serve the
 //                                 annotated video over RTSP (tools/runner/serve.h)
@@ -92,6 +94,7 @@
 #include "tools/runner/serve.h"
 #include "tools/runner/http_page.h"
 #include "tools/runner/report.h"
+#include "tools/runner/streams.h"
 
 namespace {
 
@@ -115,6 +118,7 @@ int Usage() {
                "usage: facegraph run FILE [--verbose] [--fatal-warnings] [--reconnect]\n"
                "                          [--stall-timeout=SECONDS]\n"
                "                          [--http [ADDR:]PORT] [--report[=FILE.html]]\n"
+               "       facegraph run FILE1 FILE2 ... [--stats-json=FILE]  (streams side by side)\n"
                "       facegraph check FILE\n"
                "       facegraph serve FILE --rtsp [ADDRESS:]PORT/PATH [run options]\n"
                "       facegraph report FILE.jsonl [--out=FILE.html]\n"
@@ -125,6 +129,12 @@ int Usage() {
                "$FACEGRAPH_OUT in the file is replaced by $FACEGRAPH_OUT (default: out),\n"
                "$FACEGRAPH_INPUT by $FACEGRAPH_INPUT (no default: set it).\n");
   return kExitUsage;
+}
+
+// $FACEGRAPH_OUT (default "out"): several streams each write under their own folder in it.
+std::string OutBase() {
+  const char* env = std::getenv("FACEGRAPH_OUT");
+  return (env && *env) ? env : "out";
 }
 
 int64_t NowNs() {
@@ -148,8 +158,10 @@ bool Substitute(std::string* text, const std::string& name, const std::string& v
 
 // Reads FILE, drops comment lines, joins the rest and substitutes $FACEGRAPH_OUT and
 // $FACEGRAPH_INPUT.
+// out_override: $FACEGRAPH_OUT for this graph instead of the environment's (one stream of
+// several: streams.h).
 bool LoadGraph(const std::string& path, std::string* description, std::string* out_dir,
-               bool* uses_out, std::string* error) {
+               bool* uses_out, std::string* error, const std::string& out_override = "") {
   std::ifstream in(path);
   if (!in) {
     *error = std::string("cannot read: ") + std::strerror(errno);
@@ -162,7 +174,7 @@ bool LoadGraph(const std::string& path, std::string* description, std::string* o
     text += ' ';
   }
   const char* env = std::getenv("FACEGRAPH_OUT");
-  *out_dir = (env && *env) ? env : "out";
+  *out_dir = !out_override.empty() ? out_override : (env && *env) ? env : "out";
   *uses_out = Substitute(&text, "FACEGRAPH_OUT", *out_dir);
   const char* input = std::getenv("FACEGRAPH_INPUT");
   if (text.find("$FACEGRAPH_INPUT") != std::string::npos ||
@@ -184,6 +196,8 @@ bool LoadGraph(const std::string& path, std::string* description, std::string* o
 
 // Adds the facegraph plugin directory to the registry, independent of GST_PLUGIN_PATH.
 void ScanPluginDir(bool verbose) {
+  static std::mutex scan_mu;  // several streams start on their own threads
+  std::lock_guard<std::mutex> lock(scan_mu);
   const char* env = std::getenv("FACEGRAPH_PLUGIN_DIR");
   const std::string dir = (env && *env) ? env : FG_PLUGIN_DIR;
   if (!g_file_test(dir.c_str(), G_FILE_TEST_IS_DIR)) {
@@ -664,6 +678,10 @@ struct Options {
   std::string http;              // --http [ADDR:]PORT: the live page (http_page.h)
   bool report = false;           // --report[=FILE]: the session report at the end (report.h)
   std::string report_file;
+  std::vector<std::string> files;  // run: more than one graph file runs them side by side
+  std::string stats_json;        // run --stats-json=FILE: per-stream counters as JSON
+  std::string out_dir;           // this stream's $FACEGRAPH_OUT (several streams: streams.h)
+  fg::StreamStats* streams = nullptr;  // per-stream counters of this run (streams.h)
 };
 
 // The location of the graph's first facejson that writes to a file, or "".
@@ -690,7 +708,7 @@ std::string JsonFileOf(GstElement* pipeline) {
 int Run(const Options& opt) {
   std::string description, out_dir, error;
   bool uses_out = false;
-  if (!LoadGraph(opt.file, &description, &out_dir, &uses_out, &error)) {
+  if (!LoadGraph(opt.file, &description, &out_dir, &uses_out, &error, opt.out_dir)) {
     std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(), error.c_str());
     return kExitUsage;
   }
@@ -742,6 +760,7 @@ int Run(const Options& opt) {
   // as rtspsrc's pads to decodebin, are made once per pipeline), so the table is the last one's.
   auto probes = std::make_unique<LatencyProbes>();
   probes->Attach(GST_BIN(pipeline));
+  if (opt.streams) opt.streams->Attach(GST_BIN(pipeline));
   InputWatch input;
   input.Attach(GST_BIN(pipeline));
   // The live page (--http): its branch goes in after the probes, so it is not in the table.
@@ -792,6 +811,7 @@ int Run(const Options& opt) {
   // Tears the pipeline down and schedules the next attempt (back-off doubling to kMaxBackoffS).
   auto schedule_restart = [&](const std::string& why) {
     net.AddRtpLoss(GST_BIN(pipeline));
+    if (opt.streams) opt.streams->Detach();
     gst_element_set_state(pipeline, GST_STATE_NULL);
     net.gaps_before += input.Gaps();
     input.Detach();
@@ -886,6 +906,7 @@ int Run(const Options& opt) {
       bus = gst_element_get_bus(pipeline);
       probes = std::make_unique<LatencyProbes>();
       probes->Attach(GST_BIN(pipeline));
+      if (opt.streams) opt.streams->Attach(GST_BIN(pipeline));
       input.Attach(GST_BIN(pipeline));
       if (page && !page->Attach(pipeline, &error))
         std::fprintf(stderr, "facegraph: --http: %s\n", error.c_str());
@@ -974,6 +995,7 @@ int Run(const Options& opt) {
 
   drops.Print();
   net.AddRtpLoss(GST_BIN(pipeline));
+  if (opt.streams) opt.streams->Detach();
   gst_element_set_state(pipeline, GST_STATE_NULL);
   camera_lock.Restore();
   gst_object_unref(bus);
@@ -987,7 +1009,7 @@ int Run(const Options& opt) {
                  net.reconnects, net.stalls, static_cast<unsigned long long>(net.rtp_lost),
                  static_cast<unsigned long long>(net.gaps_before + input.Gaps()));
   }
-  probes->Print();
+  if (opt.files.size() <= 1 || opt.verbose) probes->Print();  // several: the stream table
   if (page) {
     page->Stop();
     const fg::HttpPageCounters c = page->counters();
@@ -1084,6 +1106,8 @@ int main(int argc, char** argv) {
     } else if (args[i] == "--report" || args[i].rfind("--report=", 0) == 0) {
       opt.report = true;
       if (args[i].size() > 9) opt.report_file = args[i].substr(9);
+    } else if (args[i].rfind("--stats-json=", 0) == 0) {
+      opt.stats_json = args[i].substr(13);
     } else if (args[i] == "--no-camera-lock") {
       opt.camera.lock_controls = false;
     } else if (args[i].rfind("--max-height=", 0) == 0) {
@@ -1099,8 +1123,9 @@ int main(int argc, char** argv) {
     } else if (!args[i].empty() && args[i][0] == '-') {
       std::fprintf(stderr, "facegraph: unknown option %s\n", args[i].c_str());
       return Usage();
-    } else if (opt.file.empty()) {
-      opt.file = args[i];
+    } else if (opt.file.empty() || opt.command == "run") {
+      if (opt.file.empty()) opt.file = args[i];
+      opt.files.push_back(args[i]);
     } else {
       return Usage();
     }
@@ -1120,7 +1145,20 @@ int main(int argc, char** argv) {
                                                 : "--rtsp is an option of facegraph serve");
     return Usage();
   }
-  const int status = Run(opt);
+  // Several graphs (or --stats-json): one runner thread per graph, counters per stream.
+  const int status =
+      opt.files.size() > 1 || !opt.stats_json.empty()
+          ? fg::RunStreams(opt.files, OutBase(),
+                           [&opt](const std::string& file, const std::string& out_dir,
+                                  fg::StreamStats* stats) {
+                             Options one = opt;
+                             one.file = file;
+                             one.out_dir = out_dir;
+                             one.streams = stats;
+                             return Run(one);
+                           },
+                           opt.stats_json)
+          : Run(opt);
   gst_deinit();
   return status;
 }

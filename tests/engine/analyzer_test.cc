@@ -1,0 +1,147 @@
+// Analyzer (engine/graph/analyzer.h), the embedding API: frames in, FrameFaces out through the
+// callback, without GStreamer.
+//   - every frame pushed (kBlock) comes back once, in push order, with its pts;
+//   - the tracking it delivers is the FaceTracker's own, frame for frame (same options,
+//     detection inline so both runs are deterministic), and emotion labels arrive;
+//   - kDropOldest never blocks the producer: with a slow consumer frames are dropped and
+//     counted exactly (pushed = analysed + dropped);
+//   - Push copies: the caller may overwrite its buffer at once;
+//   - a wrong models folder fails Create with the file named; bad frames are refused.
+#include "engine/graph/analyzer.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+#include "engine/io/png.h"
+
+namespace fg {
+namespace {
+
+constexpr int kW = 640, kH = 480;
+
+// The astronaut (512x512) in a grey 640x480 frame, shifted right by dx pixels.
+std::vector<uint8_t> Frame(int dx) {
+  static const RgbImage photo = [] {
+    RgbImage img;
+    auto err = ReadPngRgb(FG_ASTRONAUT, &img);
+    EXPECT_FALSE(err) << *err;
+    return img;
+  }();
+  std::vector<uint8_t> f(kW * kH * 3, 90);
+  for (int y = 0; y < kH && y < photo.height; ++y)
+    for (int x = 0; x < photo.width; ++x) {
+      const int fx = x + 40 + dx;
+      if (fx < 0 || fx >= kW) continue;
+      for (int k = 0; k < 3; ++k) f[3 * (y * kW + fx) + k] = photo.pixels[3 * (y * photo.width + x) + k];
+    }
+  return f;
+}
+
+ImageView View(const std::vector<uint8_t>& f) {
+  ImageView v;
+  EXPECT_FALSE(ImageView::Wrap(PixelFormat::kRGB, kW, kH, {f.data()}, {3 * kW}, &v));
+  return v;
+}
+
+constexpr int64_t kFrameNs = 33'333'333;
+
+TEST(Analyzer, DeliversEveryFrameInOrderWithTheTrackersOwnResultsAndEmotion) {
+  AnalyzerOptions o;
+  o.input_policy = Backpressure::kBlock;
+  o.tracker.async_detect = false;  // deterministic, to compare with a plain tracker
+  o.emotion_options.rate_hz = 0;   // classify every frame
+  std::vector<FrameFaces> got;
+  std::string err;
+  auto a = Analyzer::Create(o, [&](const FrameFaces& ff, const ImageView& v) {
+    EXPECT_EQ(v.width, kW);
+    got.push_back(ff);
+  }, &err);
+  ASSERT_TRUE(a) << err;
+
+  TrackerOptions t = o.tracker;
+  t.models_dir = FG_MODELS_DEFAULT_DIR;
+  if (const char* env = std::getenv("FACEGRAPH_MODELS"); env && *env) t.models_dir = env;
+  auto plain = FaceTracker::Create(t, &err);
+  ASSERT_TRUE(plain) << err;
+
+  constexpr int kFrames = 20;
+  std::vector<FrameFaces> expected;
+  for (int i = 0; i < kFrames; ++i) {
+    std::vector<uint8_t> f = Frame(i);
+    ASSERT_TRUE(a->Push(View(f), i * kFrameNs));
+    expected.push_back(plain->Process(View(f), i * kFrameNs));
+    std::fill(f.begin(), f.end(), 0);  // Push copied: overwriting now changes nothing
+  }
+  ASSERT_EQ(a->Finish(), "");
+  EXPECT_FALSE(a->Push(View(Frame(0)), 0)) << "no frame after Finish";
+  ASSERT_EQ(got.size(), static_cast<size_t>(kFrames));
+  int with_emotion = 0;
+  for (int i = 0; i < kFrames; ++i) {
+    EXPECT_EQ(got[i].pts_ns, i * kFrameNs) << "push order, pts kept";
+    ASSERT_EQ(got[i].faces.size(), expected[i].faces.size()) << "frame " << i;
+    ASSERT_EQ(got[i].faces.size(), 1u) << "frame " << i;
+    EXPECT_EQ(got[i].faces[0].id, expected[i].faces[0].id);
+    EXPECT_EQ(got[i].faces[0].landmarks, expected[i].faces[0].landmarks) << "frame " << i;
+    EXPECT_EQ(got[i].faces[0].box, expected[i].faces[0].box) << "frame " << i;
+    with_emotion += got[i].faces[0].emotion.has_value();
+  }
+  // Classification runs beside the video on the worker: the first frames may go without.
+  EXPECT_GE(with_emotion, kFrames / 2) << "emotion labels arrive";
+  const AnalyzerStats s = a->stats();
+  EXPECT_EQ(s.pushed, static_cast<uint64_t>(kFrames));
+  EXPECT_EQ(s.analysed, static_cast<uint64_t>(kFrames));
+  EXPECT_EQ(s.dropped, 0u);
+  EXPECT_EQ(s.latency.count, static_cast<uint64_t>(kFrames));
+}
+
+TEST(Analyzer, DropOldestNeverBlocksAndCountsEveryDrop) {
+  AnalyzerOptions o;
+  o.input_policy = Backpressure::kDropOldest;
+  o.input_capacity = 2;
+  o.emotion = o.vitals = false;
+  std::string err;
+  auto a = Analyzer::Create(o, [](const FrameFaces&, const ImageView&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));  // a slow consumer
+  }, &err);
+  ASSERT_TRUE(a) << err;
+  const std::vector<uint8_t> f = Frame(0);
+  constexpr int kFrames = 40;
+  for (int i = 0; i < kFrames; ++i) a->Push(View(f), i * kFrameNs);
+  // A blocking Push would return only once all but the few frames in flight (input 2, two
+  // graph edges of 2) were analysed; a non-blocking one returns long before.
+  const uint64_t analysed_when_pushed = a->stats().analysed;
+  ASSERT_EQ(a->Finish(), "");
+  const AnalyzerStats s = a->stats();
+  EXPECT_LT(analysed_when_pushed, static_cast<uint64_t>(kFrames - 10)) << "Push waited for the consumer";
+  EXPECT_GT(s.dropped, 0u);
+  EXPECT_EQ(s.pushed, static_cast<uint64_t>(kFrames));
+  EXPECT_EQ(s.analysed + s.dropped, s.pushed) << "every frame analysed or counted as dropped";
+}
+
+TEST(Analyzer, BadModelsFolderAndBadFramesAreRefusedByName) {
+  AnalyzerOptions o;
+  o.models_dir = "/nonexistent/models";
+  std::string err;
+  auto a = Analyzer::Create(o, [](const FrameFaces&, const ImageView&) {}, &err);
+  EXPECT_FALSE(a);
+  EXPECT_NE(err.find("/nonexistent/models"), std::string::npos) << err;
+
+  AnalyzerOptions ok;
+  ok.emotion = ok.vitals = false;
+  auto b = Analyzer::Create(ok, nullptr, &err);
+  EXPECT_FALSE(b);
+  EXPECT_NE(err.find("callback"), std::string::npos) << err;
+  auto c = Analyzer::Create(ok, [](const FrameFaces&, const ImageView&) {}, &err);
+  ASSERT_TRUE(c) << err;
+  ImageView empty;  // no pixels
+  EXPECT_FALSE(c->Push(empty, 0));
+  EXPECT_EQ(c->Finish(), "");
+  EXPECT_EQ(c->stats().pushed, 0u);
+}
+
+}  // namespace
+}  // namespace fg

@@ -1,0 +1,127 @@
+// InferencePool (engine/nn/inference_pool.h): one network for many streams, batched across
+// streams, round-robin per stream.
+//   - batched outputs equal batch-1 Session runs of the same crops (tolerance 1e-5 absolute on
+//     softmax probabilities in 0..1: batched GEMMs may sum in another order);
+//   - the schedule is round-robin, one request per stream per round, each batch starting at
+//     the stream after the previous batch's first (exact order asserted);
+//   - fairness under load (own thread): while one stream floods the pool, every request of
+//     another stream completes within one batch after the batch running when it was submitted;
+//   - a model with a fixed batch is refused by name.
+#include "engine/nn/inference_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <thread>
+#include <vector>
+
+#include "engine/nn/session.h"
+#include "tests/nn/nn_test_util.h"
+
+namespace fg::nn {
+namespace {
+
+std::string Emotion() { return testing::ModelsDir() + "/emotion.json"; }
+
+TEST(InferencePool, BatchedOutputsEqualSingleRuns) {
+  auto pool = InferencePool::Create({.model_json = Emotion(), .max_batch = 8, .own_thread = false});
+  ASSERT_TRUE(pool.ok()) << pool.status().message();
+  auto single = Session::Open(Emotion(), "auto");
+  ASSERT_TRUE(single.ok());
+  InferencePool& p = *pool.value();
+  const size_t n = p.input_elements();
+  ASSERT_EQ(n, 64u * 64u);
+  constexpr int kStreams = 3, kPerStream = 5;
+  std::vector<std::vector<float>> inputs, outputs(kStreams * kPerStream);
+  for (int s = 0; s < kStreams; ++s) p.AddStream();
+  for (int s = 0; s < kStreams; ++s)
+    for (int i = 0; i < kPerStream; ++i) {
+      const int k = s * kPerStream + i;
+      inputs.push_back(testing::XorshiftTensor(100 + k, static_cast<int64_t>(n)));
+      ASSERT_TRUE(p.Submit(s, inputs.back().data(), [&outputs, k](std::span<const float* const> out) {
+        ASSERT_NE(out[0], nullptr);
+        outputs[k].assign(out[0], out[0] + 7);
+      }));
+    }
+  int batches = 0;
+  while (p.RunOnce() > 0) ++batches;
+  EXPECT_EQ(batches, 2) << "15 requests at batch 8";
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    std::copy(inputs[k].begin(), inputs[k].end(), (*single)->input(0));
+    ASSERT_TRUE((*single)->Run().ok());
+    ASSERT_EQ(outputs[k].size(), 7u) << "request " << k << " never completed";
+    for (int c = 0; c < 7; ++c)
+      EXPECT_NEAR(outputs[k][c], (*single)->output(0)[c], 1e-5) << "request " << k << " class " << c;
+  }
+  EXPECT_EQ(p.stats().completed, 15u);
+}
+
+TEST(InferencePool, RoundRobinOneRequestPerStreamPerRound) {
+  auto pool = InferencePool::Create({.model_json = Emotion(), .max_batch = 4, .own_thread = false});
+  ASSERT_TRUE(pool.ok()) << pool.status().message();
+  InferencePool& p = *pool.value();
+  for (int s = 0; s < 3; ++s) p.AddStream();
+  std::vector<std::string> order;
+  const std::vector<float> in(p.input_elements(), 0.0f);
+  auto submit = [&](int s, int i) {
+    const std::string tag = std::string(1, static_cast<char>('A' + s)) + std::to_string(i);
+    p.Submit(s, in.data(), [&order, tag](std::span<const float* const>) { order.push_back(tag); });
+  };
+  for (int i = 1; i <= 3; ++i) submit(0, i);  // A floods first
+  for (int i = 1; i <= 3; ++i) submit(1, i);
+  submit(2, 1);
+  std::vector<std::vector<std::string>> batches;
+  for (size_t before = 0; p.RunOnce() > 0; before = order.size())
+    batches.emplace_back(order.begin() + before, order.end());
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(batches[0], (std::vector<std::string>{"A1", "B1", "C1", "A2"}));
+  EXPECT_EQ(batches[1], (std::vector<std::string>{"B2", "A3", "B3"})) << "starts at the next stream";
+}
+
+TEST(InferencePool, AFloodingStreamDelaysAnotherByAtMostOneBatch) {
+  auto pool = InferencePool::Create({.model_json = Emotion(), .max_batch = 4});
+  ASSERT_TRUE(pool.ok()) << pool.status().message();
+  InferencePool& p = *pool.value();
+  const int flood = p.AddStream(), quiet = p.AddStream();
+  const std::vector<float> in(p.input_elements(), 0.5f);
+  std::atomic<bool> stop{false};
+  std::atomic<int> flood_done{0};
+  std::thread flooder([&] {  // keeps about 100 requests queued ahead of everyone
+    int queued = 0;
+    while (!stop.load()) {
+      if (queued - flood_done.load() < 100) {
+        p.Submit(flood, in.data(), [&](std::span<const float* const>) { flood_done.fetch_add(1); });
+        ++queued;
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  });
+  while (flood_done.load() < 20) std::this_thread::yield();  // the flood is running
+  uint64_t worst = 0;
+  for (int i = 0; i < 10; ++i) {
+    std::atomic<int64_t> finished_at{-1};
+    const uint64_t at_submit = p.stats().batches;  // batches completed so far
+    ASSERT_TRUE(p.Submit(quiet, in.data(), [&](std::span<const float* const>) {
+      finished_at.store(static_cast<int64_t>(p.stats().batches));  // its own batch not yet counted
+    }));
+    while (finished_at.load() < 0) std::this_thread::yield();
+    worst = std::max<uint64_t>(worst, static_cast<uint64_t>(finished_at.load()) - at_submit);
+  }
+  stop.store(true);
+  flooder.join();
+  // Completed batches between submit and completion: at most the one running at submission.
+  EXPECT_LE(worst, 1u) << "the quiet stream waited behind the flood";
+  EXPECT_GT(flood_done.load(), 40) << "the flood was really running";
+}
+
+TEST(InferencePool, FixedBatchModelIsRefusedByName) {
+  auto pool = InferencePool::Create({.model_json = testing::ModelsDir() + "/blazeface.json"});
+  ASSERT_FALSE(pool.ok());
+  EXPECT_NE(pool.status().message().find("fixed batch"), std::string::npos) << pool.status().message();
+  EXPECT_NE(pool.status().message().find("blazeface.json"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace fg::nn
