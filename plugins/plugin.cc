@@ -7,6 +7,7 @@
 #include "plugins/gstfaceavatar.h"
 #include "plugins/gstfaceemotion.h"
 #include "plugins/gstfacejson.h"
+#include "plugins/gstfaceliveness.h"
 #include "plugins/gstfaceannotate.h"
 #include "plugins/gstfacesynthsrc.h"
 #include "plugins/gstfacetrack.h"
@@ -21,6 +22,7 @@ static gboolean plugin_init(GstPlugin* plugin) {
   ok |= GST_ELEMENT_REGISTER(facevitals, plugin);
   ok |= GST_ELEMENT_REGISTER(facesynthsrc, plugin);
   ok |= GST_ELEMENT_REGISTER(faceavatar, plugin);
+  ok |= GST_ELEMENT_REGISTER(faceliveness, plugin);
   return ok;
 }
 

@@ -82,6 +82,8 @@ void ChallengeRun::StartStep(const Face& face, const FaceActions* actions, int64
   s_.step_start_ns = pts_ns;
   s_.changed = true;
   held_ = 0;
+  smile_rested_ = false;
+  closed_ = false;
   have_yaw0_ = face.pose.has_value();
   yaw0_ = have_yaw0_ ? face.pose->yaw : 0.0f;
   have_blinks0_ = actions != nullptr;
@@ -111,9 +113,23 @@ const ChallengeState& ChallengeRun::Update(const Face& face, const FaceActions* 
   }
   bool met = false, event = false;
   switch (opts_.steps[s_.step]) {
-    case ChallengeStep::kBlink:
-      met = event = have_blinks0_ && actions && actions->blinks > blinks0_;
+    case ChallengeStep::kBlink: {
+      // The tracker's own blink count, or a closure of both eyes to blink_close of their
+      // neutral openness that reopens (mean above blink_open) within max_blink_s.
+      bool reopened = false;
+      if (actions && actions->calibrated) {
+        const float l = actions->eye_open_left, r = actions->eye_open_right;
+        if (!closed_ && l < opts_.blink_close && r < opts_.blink_close) {
+          closed_ = true;
+          closed_since_ns_ = pts_ns;
+        } else if (closed_ && 0.5f * (l + r) > opts_.blink_open) {
+          closed_ = false;
+          reopened = 1e-9 * static_cast<double>(pts_ns - closed_since_ns_) <= opts_.max_blink_s;
+        }
+      }
+      met = event = reopened || (have_blinks0_ && actions && actions->blinks > blinks0_);
       break;
+    }
     case ChallengeStep::kTurnLeft:
       met = have_yaw0_ && face.pose && face.pose->yaw >= yaw0_ + opts_.turn_deg;
       break;
@@ -121,7 +137,9 @@ const ChallengeState& ChallengeRun::Update(const Face& face, const FaceActions* 
       met = have_yaw0_ && face.pose && face.pose->yaw <= yaw0_ - opts_.turn_deg;
       break;
     case ChallengeStep::kSmile:
-      met = actions && actions->calibrated && actions->smile >= opts_.smile_min;
+      if (actions && actions->calibrated && actions->smile < 0.5f * opts_.smile_min)
+        smile_rested_ = true;
+      met = smile_rested_ && actions && actions->calibrated && actions->smile >= opts_.smile_min;
       break;
   }
   held_ = met ? held_ + 1 : 0;

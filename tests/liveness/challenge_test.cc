@@ -65,9 +65,10 @@ TEST(Challenge, PassesWhenEveryStepIsDoneInOrder) {
   s.face.pose->yaw = 20;  // 20 deg towards the image's right from the start of the step (-25)
   s.Frame();
   EXPECT_EQ(s.Frame().step, 2);  // held for two frames
+  s.Frame();                     // the smile step sees the face at rest first
   s.actions.smile = 0.7f;
   s.Frame();
-  const ChallengeState& done = s.Frame();
+  const ChallengeState& done = s.Frame();  // the smile was at rest (0) when asked
   EXPECT_EQ(done.state, ChallengeState::kPassed);
   const LivenessChallenge c = done.ToChallenge(s.checks.options().steps);
   EXPECT_EQ(c.state, "passed");
@@ -100,6 +101,35 @@ TEST(Challenge, OneNoisyFrameDoesNotPassATurnOrSmile) {
     s.Frame();
   }
   EXPECT_EQ(s.checks.Get(7)->state, ChallengeState::kFailed);
+}
+
+TEST(Challenge, ASmileHeldAllAlongDoesNotPass) {
+  // A photo of a smiling person: the smile never rests during the step.
+  Scene s({ChallengeStep::kSmile}, 1.0);
+  s.actions.smile = 0.9f;
+  EXPECT_EQ(s.Run(2.0).state, ChallengeState::kFailed);
+  // Relaxing, then smiling on request passes.
+  s.checks.Restart(7);
+  s.actions.smile = 0.1f;
+  s.Frame();
+  s.actions.smile = 0.6f;
+  s.Frame();
+  EXPECT_EQ(s.Frame().state, ChallengeState::kPassed);
+}
+
+TEST(Challenge, ABlinkIsBothEyesClosingAndReopeningQuickly) {
+  auto closure = [](float left, float right, int frames) {
+    Scene s({ChallengeStep::kBlink}, 3.0);
+    s.Run(0.3);
+    s.actions.eye_open_left = left, s.actions.eye_open_right = right;
+    for (int i = 0; i < frames; ++i) s.Frame();
+    s.actions.eye_open_left = s.actions.eye_open_right = 1.0f;
+    return s.Run(0.5).state;
+  };
+  EXPECT_EQ(closure(0.75f, 0.78f, 6), ChallengeState::kPassed);   // 0.2 s, both eyes
+  EXPECT_EQ(closure(0.30f, 1.00f, 6), ChallengeState::kAsking);   // a wink
+  EXPECT_EQ(closure(0.70f, 0.70f, 45), ChallengeState::kAsking);  // 1.5 s: eyes shut, not a blink
+  EXPECT_EQ(closure(0.90f, 0.90f, 6), ChallengeState::kAsking);   // a squint
 }
 
 TEST(Challenge, SmileBeforeCalibrationDoesNotCount) {
