@@ -1,9 +1,9 @@
 // The peer for tools/eval/eval-liveness: Human 3.3.6's own pipeline (BlazeFace -> FaceMesh
 // crop -> antispoof and liveness, its dist/human.node-wasm.js on the tfjs cpu backend) on the
-// same pictures, padded the same way (black, --pad 0.75,0.35 of the width and height on each
+// same pictures (tfjs wasm backend by default), padded the same way (black, --pad 0.75,0.35 of the width and height on each
 // side, as eval-liveness's videobox does). Prints APCER / BPCER / ACER at the thresholds.
 //
-//   node eval-human-liveness.mjs DATASET_DIR [--thresholds 0.5,0.5] [--csv OUT.csv]
+//   node eval-human-liveness.mjs DATASET_DIR [--thresholds 0.5,0.5] [--csv OUT.csv] [--backend wasm|cpu]
 //
 // DATASET_DIR holds real/ and spoof/ with PNG pictures (8-bit RGB or RGBA). A picture where
 // Human finds no face counts as rejected. Human's scores are rounded to 0.01 by Human.
@@ -23,6 +23,7 @@ if (!DATA || !fs.existsSync(path.join(DATA, 'real')) || !fs.existsSync(path.join
 }
 const [TR, TL] = arg('--thresholds', '0.5,0.5').split(',').map(Number);
 const CSV = arg('--csv', '');
+const BACKEND = arg('--backend', 'wasm');  // wasm: XNNPACK, one thread; cpu: pure JS, slower
 const MODELS = process.env.FACEGRAPH_MODELS || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'facegraph', 'models');
 
 globalThis.fetch = async (url) => {
@@ -37,7 +38,7 @@ const { Human } = require(path.join(humanDir, 'dist/human.node-wasm.js'));
 const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 
 const config = {
-  backend: 'cpu', modelBasePath: `${pathToFileURL(MODELS).href}/`, wasmPath: `${wasmDir}${path.sep}`,
+  backend: BACKEND, modelBasePath: `${pathToFileURL(MODELS).href}/`, wasmPath: `${wasmDir}${path.sep}`,
   cacheModels: false, debug: false, async: false, warmup: 'none', cacheSensitivity: 0, skipAllowed: false,
   filter: { enabled: false }, gesture: { enabled: false },
   face: {
