@@ -23,10 +23,11 @@
 // A step must be met on hold_frames consecutive frames (a single noisy frame does not pass
 // it; blink counts are events and pass at once). A step that is not met within timeout_s
 // (by pts) of the moment it was asked fails the whole check ("failed"); when the last step
-// is met the check has "passed". Both are final for the track: restart with Restart() (the
-// element does so when a new track appears: a new person gets a new check).
+// is met the check has "passed". Both are final for the track (Restart() starts it over); a
+// new track id (a new person) gets its own check from the first step.
 // Before the face actions are calibrated (FaceActions::calibrated, the first 2 s of a track)
-// the smile reads 0, so a smile step cannot pass in that time; the clock still runs.
+// smiles and eye closures are not read, so those steps cannot pass in that time; the clock
+// still runs (give the first step at least 2 s more than the person needs).
 //
 // Threading: thread-compatible; one ChallengeTracks per stream. Update on a known id does
 // not allocate.
