@@ -57,6 +57,25 @@ struct Vitals {
   friend bool operator==(const Vitals&, const Vitals&) = default;
 };
 
+// Liveness of a tracked face (engine/liveness/liveness_tracker.h, challenge.h): the smoothed
+// scores of Human 3.3.6's antispoof ("real") and liveness ("live") models, a decision, and
+// the state of an active check when one is asked for.
+struct LivenessChallenge {
+  std::string ask;      // the current instruction: "blink", "turn-left", "turn-right", "smile"
+  std::string state;    // "asking", "passed" (every step done), "failed" (time ran out)
+  int step = 0;         // 0-based index of `ask` among the steps
+  int steps = 0;
+  float remaining_s = 0;  // time left for the current step
+  friend bool operator==(const LivenessChallenge&, const LivenessChallenge&) = default;
+};
+
+struct Liveness {
+  std::optional<float> real, live;  // 0..1, smoothed; absent when the models are off
+  std::string decision;             // "live", "spoof" or "unsure"
+  std::optional<LivenessChallenge> challenge;
+  friend bool operator==(const Liveness&, const Liveness&) = default;
+};
+
 struct Face {
   int64_t id = -1;  // stable track id; -1 = untracked
   Box box;
@@ -70,6 +89,7 @@ struct Face {
   // Facial action measures (engine/emotion/face_actions.h): name -> value, e.g.
   // "eyeOpenLeft" 0..1, "mouthOpen" 0..1, "smile" 0..1, "blinks" (count), "blinkRate" (/min).
   std::map<std::string, float> actions;
+  std::optional<Liveness> liveness;
   friend bool operator==(const Face&, const Face&) = default;
 };
 

@@ -46,6 +46,19 @@ std::string ToJsonLine(const FrameFaces& frame) {
     }
     if (!f.blendshapes.empty()) jf["blendshapes"] = f.blendshapes;
     if (!f.actions.empty()) jf["actions"] = f.actions;
+    if (f.liveness) {
+      const Liveness& l = *f.liveness;
+      json jl = {{"decision", l.decision}};
+      if (l.real) jl["real"] = *l.real;
+      if (l.live) jl["live"] = *l.live;
+      if (l.challenge) {
+        const LivenessChallenge& c = *l.challenge;
+        jl["challenge"] = {{"ask", c.ask},   {"state", c.state},
+                           {"step", c.step}, {"steps", c.steps},
+                           {"remaining_s", c.remaining_s}};
+      }
+      jf["liveness"] = std::move(jl);
+    }
     faces.push_back(std::move(jf));
   }
   json j = {{"pts", frame.pts_ns}, {"faces", std::move(faces)}};
@@ -219,6 +232,43 @@ std::optional<FrameFaces> FromJsonLine(std::string_view line, std::string* error
         }
         (*target)[k] = v.get<float>();
       }
+    }
+    if (auto jl = jf.find("liveness"); jl != jf.end()) {
+      Liveness l;
+      auto d = jl->find("decision");
+      if (!jl->is_object() || d == jl->end() || !d->is_string()) {
+        *err = path + ".liveness: needs a string decision";
+        return std::nullopt;
+      }
+      l.decision = d->get<std::string>();
+      for (const auto& [key, field] : {std::pair{"real", &Liveness::real},
+                                       std::pair{"live", &Liveness::live}}) {
+        auto it = jl->find(key);
+        if (it == jl->end()) continue;
+        if (!it->is_number()) {
+          *err = path + ".liveness." + key + ": not a number";
+          return std::nullopt;
+        }
+        l.*field = it->get<float>();
+      }
+      if (auto jc = jl->find("challenge"); jc != jl->end()) {
+        LivenessChallenge c;
+        auto ask = jc->find("ask");
+        auto state = jc->find("state");
+        if (!jc->is_object() || ask == jc->end() || !ask->is_string() || state == jc->end() ||
+            !state->is_string()) {
+          *err = path + ".liveness.challenge: needs a string ask and a string state";
+          return std::nullopt;
+        }
+        const std::string cp = path + ".liveness.challenge";
+        if (!Num(*jc, "step", cp, &c.step, err) || !Num(*jc, "steps", cp, &c.steps, err) ||
+            !Num(*jc, "remaining_s", cp, &c.remaining_s, err))
+          return std::nullopt;
+        c.ask = ask->get<std::string>();
+        c.state = state->get<std::string>();
+        l.challenge = std::move(c);
+      }
+      f.liveness = std::move(l);
     }
     frame.faces.push_back(std::move(f));
   }

@@ -7,7 +7,9 @@
 //                "session_bpm","session_confidence" (the whole session so far),
 //                "bvp": [...] with "bvp_fs" (only when the waveform is attached)},
 //     "blendshapes": {"jawOpen", ...},
-//     "actions": {"eyeOpenLeft", ...}}]}
+//     "actions": {"eyeOpenLeft", ...},
+//     "liveness": {"real","live","decision", optional "challenge": {"ask","state","step",
+//                  "steps","remaining_s"}}}]}
 //
 // Absent parts are omitted. Keys are never renamed; new keys may be added. Readers must
 // ignore keys they do not know. Floats are written with enough digits to round-trip.

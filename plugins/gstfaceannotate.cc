@@ -25,6 +25,7 @@ enum {
   PROP_DRAW_BARS,
   PROP_DRAW_ACTIONS,
   PROP_DRAW_VITALS,
+  PROP_DRAW_LIVENESS,
   PROP_COLOR,
   PROP_MODELS_DIR,
 };
@@ -159,6 +160,7 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
     case PROP_DRAW_BARS: o.bars = g_value_get_boolean(value); break;
     case PROP_DRAW_ACTIONS: o.actions = g_value_get_boolean(value); break;
     case PROP_DRAW_VITALS: o.vitals = g_value_get_boolean(value); break;
+    case PROP_DRAW_LIVENESS: o.liveness = g_value_get_boolean(value); break;
     case PROP_COLOR: o.color = fg::draw::Color::FromArgb(g_value_get_uint(value)); break;
     case PROP_MODELS_DIR: {
       const gchar* dir = g_value_get_string(value);
@@ -184,6 +186,7 @@ void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_DRAW_BARS: g_value_set_boolean(value, o.bars); break;
     case PROP_DRAW_ACTIONS: g_value_set_boolean(value, o.actions); break;
     case PROP_DRAW_VITALS: g_value_set_boolean(value, o.vitals); break;
+    case PROP_DRAW_LIVENESS: g_value_set_boolean(value, o.liveness); break;
     case PROP_COLOR:
       g_value_set_uint(value, (guint{o.color.a} << 24) | (guint{o.color.r} << 16) |
                                   (guint{o.color.g} << 8) | o.color.b);
@@ -257,6 +260,12 @@ static void gst_face_annotate_class_init(GstFaceAnnotateClass* klass) {
                            "Draw the heart rate with its confidence (grey with \"?\" when "
                            "below 0.5) and the pulse trace below the box",
                            d.vitals, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_DRAW_LIVENESS,
+      g_param_spec_boolean("draw-liveness", "Draw liveness",
+                           "Draw the liveness decision and scores above the box and, with a "
+                           "challenge, its instruction and seconds left (after faceliveness)",
+                           d.liveness, kFlags));
   g_object_class_install_property(
       gobject_class, PROP_COLOR,
       g_param_spec_uint("color", "Color", "Colour of boxes, ids, mesh, irises, text and bars (0xAARRGGBB)",

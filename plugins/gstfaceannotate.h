@@ -27,6 +27,9 @@
 //              "blink <count> <rate>/m"                                       (true)
 //   draw-vitals  "<bpm> bpm <confidence>%" below the box (grey, "?" after the number when
 //              the confidence < 0.5) and the pulse trace (the last 5 s of bvp)  (true)
+//   draw-liveness  (faceliveness) the decision with its scores above the id, green / red /
+//              yellow for live / spoof / unsure, and a challenge's instruction with the
+//              seconds left, or "check passed" / "check failed"                (true)
 //   color      0xAARRGGBB of boxes, ids, mesh, irises, text and bars          (0xff00ff00)
 //   models-dir folder with the canonical face (wireframe only); default as facetrack's:
 //              $FACEGRAPH_MODELS, else the build's default; "" = that default.

@@ -7,6 +7,7 @@
 #include "plugins/gstfaceavatar.h"
 #include "plugins/gstfaceemotion.h"
 #include "plugins/gstfacejson.h"
+#include "plugins/gstfaceliveness.h"
 #include "plugins/gstfaceannotate.h"
 #include "plugins/gstfacesynthsrc.h"
 #include "plugins/gstfacetrack.h"
@@ -27,6 +28,7 @@ static gboolean plugin_init(GstPlugin* plugin) {
 #ifdef FG_HAVE_MQTT
   ok |= GST_ELEMENT_REGISTER(facemqtt, plugin);  // built with libmosquitto
 #endif
+  ok |= GST_ELEMENT_REGISTER(faceliveness, plugin);
   return ok;
 }
 

@@ -109,6 +109,7 @@ void FaceOverlay::Draw(const MutableImageView& img, const FrameFaces& faces,
     if (o.iris) DrawIris(img, pen, f);
     if (o.pose) DrawPose(img, f);
     if (o.id) DrawId(img, pen, f, o.text_scale);
+    if (o.liveness && f.liveness) DrawLiveness(img, f, o);
     int px = 0;
     const bool panel = PanelLeft(img, f, o, &px);
     if (o.emotion || o.vitals) {
@@ -179,6 +180,42 @@ void FaceOverlay::DrawPose(const MutableImageView& img, const Face& f) const {
     if (!x1 || !y1) continue;
     Line(img, Pen::Make(img.format, axis_colors[k]), *x0, *y0, *x1, *y1, 2);
   }
+}
+
+void FaceOverlay::DrawLiveness(const MutableImageView& img, const Face& f,
+                               const OverlayOptions& o) const {
+  const Liveness& l = *f.liveness;
+  const auto x = ToPixel(f.box.x), y = ToPixel(f.box.y);
+  if (!x || !y) return;
+  const int line = TextHeight(o.text_scale) + 3;
+  const Color c = l.decision == "live"    ? o.live_color
+                  : l.decision == "spoof" ? o.spoof_color
+                                          : o.unsure_color;
+  const Pen pen = Pen::Make(img.format, c);
+  char text[64];
+  const std::string_view d(l.decision.data(), std::min<size_t>(l.decision.size(), 12));
+  int n = std::snprintf(text, sizeof text, "%.*s", static_cast<int>(d.size()), d.data());
+  if (l.real && n > 0 && n < static_cast<int>(sizeof text))
+    n += std::snprintf(text + n, sizeof text - n, " r%d", Percent(*l.real));
+  if (l.live && n > 0 && n < static_cast<int>(sizeof text))
+    n += std::snprintf(text + n, sizeof text - n, " l%d", Percent(*l.live));
+  int ty = std::max(0, *y - 2 * line);
+  if (n > 0) Text(img, pen, *x, ty, std::string_view(text, std::min<size_t>(n, sizeof text - 1)), o.text_scale);
+  if (!l.challenge) return;
+  const LivenessChallenge& ch = *l.challenge;
+  if (ch.state == "asking") {
+    const char* what = ch.ask == "blink"        ? "Please blink"
+                       : ch.ask == "turn-left"  ? "Turn your head left"
+                       : ch.ask == "turn-right" ? "Turn your head right"
+                       : ch.ask == "smile"      ? "Please smile"
+                                                : "?";
+    n = std::snprintf(text, sizeof text, "%s %ds", what,
+                      static_cast<int>(std::ceil(std::max(0.0f, ch.remaining_s))));
+  } else {
+    n = std::snprintf(text, sizeof text, "check %s", ch.state == "passed" ? "passed" : "failed");
+  }
+  ty = std::max(0, *y - 3 * line);
+  if (n > 0) Text(img, pen, *x, ty, std::string_view(text, std::min<size_t>(n, sizeof text - 1)), o.text_scale);
 }
 
 void FaceOverlay::DrawId(const MutableImageView& img, const Pen& pen, const Face& f,

@@ -11,6 +11,11 @@
 //          face long; x to the subject's left (image right on a frontal face), y up,
 //          z towards the camera
 //   id     "#<id>" above the box (inside it when the box touches the top edge)
+//   liveness  (face.liveness) above the id line: "<decision> r<real%> l<live%>" in
+//            live_color / spoof_color / unsure_color; with a challenge, above that the
+//            instruction and the seconds left ("Please blink 4s"), or "check passed" /
+//            "check failed"; each line TextHeight(text_scale) + 3 rows higher, clipped at
+//            the top of the frame
 //   emotion  (face.emotion) "<label> <confidence>%" below the box, at text_scale
 //   vitals   (face.vitals) "<bpm> bpm <confidence>%" below that; in vitals_dim_color and
 //            with "?" after the number when confidence < kVitalsMinConfidence; then the
@@ -72,10 +77,14 @@ struct OverlayOptions {
   bool bars = true;     // a bar per emotion class beside the box
   bool actions = true;  // facial action bars and blinks, beside the box
   bool vitals = true;   // heart rate text and the pulse trace below the box
+  bool liveness = true; // liveness decision and challenge above the box
   Color color = Color::FromArgb(0xff00ff00);  // box, id, mesh, iris, text and bars
   Color highlight_color = Color::FromArgb(0xffffff00);  // the label's bar
   Color track_color = Color::FromArgb(0xff404040);      // bar tracks (the 100% length)
   Color vitals_dim_color = Color::FromArgb(0xff909090);  // vitals below kVitalsMinConfidence
+  Color live_color = Color::FromArgb(0xff00ff00);
+  Color spoof_color = Color::FromArgb(0xffff3030);
+  Color unsure_color = Color::FromArgb(0xffffff00);
   int box_thickness = 2;
   int text_scale = 2;
 };
@@ -110,6 +119,7 @@ class FaceOverlay {
   void DrawIris(const MutableImageView& img, const Pen& pen, const Face& f) const;
   void DrawPose(const MutableImageView& img, const Face& f) const;
   void DrawId(const MutableImageView& img, const Pen& pen, const Face& f, int scale) const;
+  void DrawLiveness(const MutableImageView& img, const Face& f, const OverlayOptions& o) const;
   // The lines below the box (emotion label, vitals) and the pulse trace, each ending before
   // column `limit` where it can (see "below" above).
   void DrawBelow(const MutableImageView& img, const Pen& pen, const Face& f,
