@@ -291,6 +291,7 @@ void VitalsEstimator::RunUpdate(Track& t) {
   const int np = t.patches;
   std::vector<std::vector<float>> h(np);
   std::vector<bool> used(np, false);
+  std::vector<double> patch_sd(np, 0.0), patch_w(np, 0.0);
   std::vector<double> pt;
   std::vector<float> pr, pg, pb, rr(n), rg(n), rb(n), scratch;
   std::vector<float> resp(n, 0.0f);
@@ -319,6 +320,8 @@ void VitalsEstimator::RunUpdate(Track& t) {
     if (!(sd > 0) || !std::isfinite(sd)) continue;
     for (float& v : h[p]) v = static_cast<float>(v / sd);
     used[p] = true;
+    patch_sd[p] = sd;
+    patch_w[p] = wsum / std::max(1, seen_in_window);
     // Respiration: the pixel-weighted mean of the normalised green traces.
     double gm = 0;
     for (float v : rg) gm += v;
@@ -386,16 +389,25 @@ void VitalsEstimator::RunUpdate(Track& t) {
     if (!used[p]) continue;
     ++res.patches_used;
     double hz, snr;
-    analyse(h[p], &hz, &snr, *patch_welch_);
-    const double w = std::pow(10.0, snr / 10.0);
+    double w;
+    if (o.fusion == PatchFusion::kSnr) {
+      analyse(h[p], &hz, &snr, *patch_welch_);
+      w = std::pow(10.0, snr / 10.0);
+    } else if (o.fusion == PatchFusion::kPixels) {
+      w = patch_w[p] / patch_sd[p];  // h[p] is unit variance: x sd = relative units
+    } else {
+      w = 1.0 / patch_sd[p];  // (h sd) / sd^2
+    }
     const int r = static_cast<int>(layout_.region[p]);
     for (int i = 0; i < n; ++i) region[r][i] += static_cast<float>(w * h[p][i]);
-    region_wsum[r] += w;
+    region_wsum[r] += o.fusion == PatchFusion::kSnr ? w : (o.fusion == PatchFusion::kPixels ? patch_w[p] : 1.0 / (patch_sd[p] * patch_sd[p]));
   }
   std::vector<float> fused(n, 0.0f);
   std::array<double, kFaceRegions> region_w{};
   for (int r = 0; r < kFaceRegions; ++r) {
     if (!(region_wsum[r] > 0)) continue;
+    if (o.fusion != PatchFusion::kSnr)
+      for (int i = 0; i < n; ++i) fused[i] += region[r][i];
     const double sd = Std(std::span<const float>(region[r]).subspan(w0));
     if (!(sd > 0)) continue;
     for (float& v : region[r]) v = static_cast<float>(v / sd);
@@ -404,6 +416,10 @@ void VitalsEstimator::RunUpdate(Track& t) {
     res.region_used[r] = true;
     res.region_bpm[r] = static_cast<float>(60 * hz);
     res.region_snr_db[r] = static_cast<float>(snr);
+    if (o.fusion != PatchFusion::kSnr) {
+      region_w[r] = region_wsum[r];
+      continue;
+    }
     region_w[r] = std::pow(10.0, snr / 10.0);
     for (int i = 0; i < n; ++i) fused[i] += static_cast<float>(region_w[r] * region[r][i]);
   }

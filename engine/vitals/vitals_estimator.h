@@ -92,7 +92,10 @@
 
 namespace fg {
 
+enum class PatchFusion { kSnr, kPixels, kInverseVariance };
+
 struct VitalsOptions {
+  PatchFusion fusion = PatchFusion::kSnr;
   // POS: the best on the synthetic grid (tools/bench/vitals_grid, README "Vitals accuracy on
   // synthetic video"): lowest MAE (tied with PBV), lowest RMSE, highest r, most confident
   // estimates; and it assumes no skin-colour signature (PBV does).
