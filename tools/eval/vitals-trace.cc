@@ -17,7 +17,8 @@
 //   gst-launch-1.0 -q filesrc location=vid.mp4 ! decodebin ! videoconvert !
 //     video/x-raw,format=I420,width=640,height=480 ! fdsink fd=1 |
 //     vitals-trace dump --size 640x480 --fps 30 [--pts-file FILE] [--models DIR] > trace.txt
-//   vitals-trace replay trace.txt [--method pos] [--window 10] [--subharmonic 0.5] ...
+//   vitals-trace replay trace.txt [--method pos] [--window 10] [--subharmonic 0.5]
+//                      [--fusion pixels|snr] [--set OPTION=VALUE] ...   (OPTION: a VitalsOptions field)
 //   vitals-trace mean trace.txt
 // --pts-file: one presentation time in seconds per line (the frames' own times); without it the
 // frames are taken at k / fps.
@@ -55,7 +56,8 @@ std::string DefaultModels() {
 int Usage() {
   std::fprintf(stderr,
                "usage: vitals-trace dump --size WxH --fps F [--pts-file FILE] [--models DIR] < I420 > TRACE\n"
-               "       vitals-trace replay TRACE [--method M] [--window S] [--subharmonic R] [--fs HZ]\n"
+               "       vitals-trace replay TRACE [--method M] [--window S] [--subharmonic R] [--fusion pixels|snr]\n"
+               "                             [--set OPTION=VALUE]...\n"
                "       vitals-trace mean TRACE\n");
   return 2;
 }
@@ -196,10 +198,31 @@ int Replay(int argc, char** argv) {
     else if (a == "--subharmonic") o.subharmonic_ratio = std::atof(next().c_str());
     else if (a == "--fusion") {
       const std::string f = next();
-      o.fusion = f == "pixels" ? fg::PatchFusion::kPixels : f == "invvar" ? fg::PatchFusion::kInverseVariance : fg::PatchFusion::kSnr;
+      if (f != "pixels" && f != "snr") return Usage();
+      o.fusion = f == "pixels" ? fg::PatchFusion::kPixels : fg::PatchFusion::kSnr;
     } else if (a == "--fs") o.fs = std::atof(next().c_str());
     else if (a == "--models") models = next();
-    else return Usage();
+    else if (a == "--set") {
+      // --set name=value: any numeric VitalsOptions field below, for experiments.
+      const std::string kv = next();
+      const size_t eq = kv.find('=');
+      const std::string k = kv.substr(0, eq);
+      const double v = eq == std::string::npos ? 0 : std::atof(kv.c_str() + eq + 1);
+      std::map<std::string, double*> fields = {
+          {"band_lo_hz", &o.band_lo_hz}, {"band_hi_hz", &o.band_hi_hz}, {"filter_lo_hz", &o.filter_lo_hz},
+          {"filter_hi_hz", &o.filter_hi_hz}, {"method_window_s", &o.method_window_s},
+          {"laplacian_alpha", &o.laplacian_alpha}, {"min_seconds", &o.min_seconds},
+          {"session_subharmonic_ratio", &o.session_subharmonic_ratio},
+          {"session_weight_floor", &o.session_weight_floor}, {"snr_floor_db", &o.snr_floor_db},
+          {"snr_full_db", &o.snr_full_db}, {"history_s", &o.history_s},
+          {"subharmonic_min_snr_db", &o.subharmonic_min_snr_db}};
+      if (k == "laplacian_iterations") o.laplacian_iterations = static_cast<int>(v);
+      else if (fields.count(k)) *fields[k] = v;
+      else {
+        std::fprintf(stderr, "vitals-trace: --set %s: unknown option\n", k.c_str());
+        return 2;
+      }
+    } else return Usage();
   }
   std::vector<Frame> frames;
   if (!ReadTrace(argv[0], &frames)) return 1;
@@ -221,11 +244,6 @@ int Replay(int argc, char** argv) {
   for (const Frame& fr : frames) {
     if (fr.id < 0) continue;
     est->PushPatches(fr.id, fr.pts, fr.patches, fr.centre, fr.size, fr.pose);
-    for (int64_t id : est->Tracks()) {
-      const fg::VitalsResult* before = est->Result(id);
-      const int64_t was = before ? before->pts_ns : -2;
-      (void)was;
-    }
     if (est->UpdateDue() == 0) continue;
     for (int64_t id : est->Tracks()) {
       const fg::VitalsResult* r = est->Result(id);
