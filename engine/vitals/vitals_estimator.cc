@@ -422,8 +422,8 @@ void VitalsEstimator::RunUpdate(Track& t) {
     res.region_used[r] = true;
     res.region_bpm[r] = static_cast<float>(60 * hz);
     res.region_snr_db[r] = static_cast<float>(snr);
-    // The region's vote in the agreement factor: its pixels (kPixels) or its SNR (kSnr).
-    region_w[r] = by_pixels ? region_wsum[r] : std::pow(10.0, snr / 10.0);
+    // The region's vote in the agreement factor (and its weight in kSnr's fusion): its SNR.
+    region_w[r] = std::pow(10.0, snr / 10.0);
     if (!by_pixels)
       for (int i = 0; i < n; ++i) fused[i] += static_cast<float>(region_w[r] * region[r][i]);
   }
