@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <initializer_list>
 #include <numbers>
 #include <random>
@@ -332,10 +333,12 @@ class Estimator : public ::testing::Test {
     double hrv_hz = 0, hrv_depth = 0;        // heart-rate modulation (respiratory sinus arrhythmia)
     int bad_every = 0;         // every n-th patch: no pulse, 6x the noise
     double h2 = 0.35, h3 = 0;  // 2nd and 3rd harmonic amplitudes (fundamental 1)
+    double gap_at = -1, gap_s = 0;  // no frames in [gap_at, gap_at + gap_s) (a stream gap)
   };
   // Pushes the frames, updating once a second as a caller would; returns the last result.
   const VitalsResult* Run(const Feed& f, int64_t id = 1, RppgMethod method = RppgMethod::kPos,
-                          int laplacian_iterations = 2) {
+                          int laplacian_iterations = 2,
+                          const std::function<void(const VitalsResult&)>& on_update = nullptr) {
     VitalsOptions o = opts_;
     o.method = method;
     o.laplacian_iterations = laplacian_iterations;
@@ -364,8 +367,11 @@ class Estimator : public ::testing::Test {
                                             (bad ? 6 : 1) * f.noise * n(rng));
       }
       const float wob = static_cast<float>(f.motion_px * std::sin(2 * kPi * 0.7 * t));
+      if (t >= f.gap_at && t < f.gap_at + f.gap_s) continue;  // lost in the stream
       est_->PushPatches(id, static_cast<int64_t>(std::llround(t * 1e9)), ps, {320 + wob, 240}, 150, HeadPose{});
       est_->UpdateDue();
+      if (on_update && est_->Result(id) && est_->Result(id)->pts_ns == static_cast<int64_t>(std::llround(t * 1e9)))
+        on_update(*est_->Result(id));
     }
     return est_->Result(id);
   }
@@ -518,6 +524,38 @@ TEST_F(Estimator, MotionAndLightChangesLowerConfidence) {
   EXPECT_LT(rl.vitals.confidence, 0.5);
   EXPECT_LT(rl.light, 0.2);
   EXPECT_GT(c_still, 0.7);
+}
+
+TEST_F(Estimator, AGapIsResampledAcrossAndLowersTheConfidence) {
+  // Issue 13: a stream gap (DISCONT, lost packets) is not a restart. 2 s without frames at
+  // 10 s of a 25 s run at 84 bpm: every update whose 10 s window holds the gap still reads the
+  // rate (resampled across it; bound 1.5 bpm, the still-face target) but says so with the gaps
+  // factor max_gap_s / gap (0.5 / 2 = 0.25) in its confidence; once the gap has left the window
+  // the factor is back to 1.
+  Feed f;
+  f.bpm = 84;
+  f.seconds = 25;
+  f.gap_at = 10;
+  f.gap_s = 2;
+  int across = 0, after = 0;
+  Run(f, 1, RppgMethod::kPos, 2, [&](const VitalsResult& r) {
+    if (!r.valid) return;
+    const double t = r.pts_ns * 1e-9;
+    SCOPED_TRACE("update at " + std::to_string(t) + " s");
+    if (t >= 12 && t - 10 < 10) {  // the window holds the gap
+      ++across;
+      EXPECT_NEAR(r.gaps, 0.25, 0.02);
+      EXPECT_LE(r.vitals.confidence, 0.25f + 1e-6f);
+      EXPECT_NEAR(r.vitals.bpm, 84, 1.5);
+    } else if (t - 10 > 12.1) {
+      ++after;
+      EXPECT_FLOAT_EQ(r.gaps, 1.0f);
+      EXPECT_NEAR(r.vitals.bpm, 84, 1.5);
+    }
+  });
+  std::printf("[ gap ] %d updates across the 2 s gap, %d after it left the window\n", across, after);
+  EXPECT_GE(across, 7);
+  EXPECT_GE(after, 2);
 }
 
 TEST_F(Estimator, OldOrEqualTimestampsAreDroppedAndTracksAreSeparate) {
