@@ -159,8 +159,12 @@ struct VitalsOptions {
   // confidence factor of a window that holds one.
   double jump_luminance = 0.02, jump_chroma = 0.015, exposure_jump_factor = 0.05;
   // Session spectrum: each update's weight is its confidence plus this floor, so that a
-  // session whose every window scored 0 still has a (low-confidence) rate.
-  double session_weight_floor = 0.02;
+  // session whose every window scored 0 still has a (low-confidence) rate. 0.3, not 0.02: on
+  // real compressed video every confidence is near 0, and with 0.02 confidences of 0.00 or
+  // 0.03 changed a window's vote 2.5-fold (UBFC-rPPG dev split: session MAE 6.8 bpm with 0.02,
+  // 5.3 with 0.3; docs/eval/vitals.md). A window across an exposure jump (confidence <= 0.05)
+  // still votes with under a third of a clean one's weight.
+  double session_weight_floor = 0.3;
   // FindPulsePeak's sub-harmonic check on the session spectrum: off. On real compressed video
   // (UBFC-rPPG dev split, docs/eval/vitals.md) the averaged spectrum keeps broad low-frequency
   // power near f / 2, and the check halved the session rate of 3 of 8 clips (session MAE 31.5
