@@ -381,7 +381,7 @@ SpectralPeak FindPeak(const Spectrum& s, double lo_hz, double hi_hz) {
 }
 
 SpectralPeak FindPulsePeak(const Spectrum& s, double lo_hz, double hi_hz,
-                           double subharmonic_ratio) {
+                           double subharmonic_ratio, double subharmonic_min_snr_db) {
   if (s.df <= 0 || s.power.empty()) return SpectralPeak{};
   const std::vector<double>& p = s.power;
   const int nb = static_cast<int>(p.size());
@@ -405,7 +405,8 @@ SpectralPeak FindPulsePeak(const Spectrum& s, double lo_hz, double hi_hz,
     for (int d : {2, 3}) {
       const int at = static_cast<int>(std::lround(static_cast<double>(best) / d));
       const int sub = strongest(at - tol, at + tol);
-      if (sub >= 0 && p[sub] >= subharmonic_ratio * p[best] && (pick == best || p[sub] > p[pick]))
+      if (sub >= 0 && p[sub] >= subharmonic_ratio * p[best] && (pick == best || p[sub] > p[pick]) &&
+          SnrDb(s, sub * s.df, lo_hz, hi_hz) >= subharmonic_min_snr_db)
         pick = sub;
     }
     best = pick;

@@ -122,9 +122,12 @@ SpectralPeak FindPeak(const Spectrum& s, double lo_hz, double hi_hz);
 //     means the fundamental lost most of its usual 4-5x power lead, so it is typically still
 //     above half the harmonic's power; for a real pulse at f, a noise peak at f / 2 with half
 //     its power means an SNR too poor to trust either answer (confidence is low there).
-//     subharmonic_ratio <= 0 turns the check off.
+//     subharmonic_ratio <= 0 turns the check off. The sub-harmonic is taken only where
+//     SnrDb(s, sub-harmonic) >= subharmonic_min_snr_db (default: no condition): in a noisy
+//     spectrum a peak at f / 2 with half the winner's power is as likely noise (1/f-shaped
+//     noise from motion and compression is strongest there) as the fundamental.
 SpectralPeak FindPulsePeak(const Spectrum& s, double lo_hz, double hi_hz,
-                           double subharmonic_ratio = 0.5);
+                           double subharmonic_ratio = 0.5, double subharmonic_min_snr_db = -100);
 
 // SNR in dB (de Haan 2013's definition, narrowed): power within +-halfwidth_hz of f0 and of
 // its first harmonic 2 f0 (when 2 f0 is inside [lo_hz, hi_hz]) against the power of every

@@ -291,6 +291,7 @@ void VitalsEstimator::RunUpdate(Track& t) {
   const int np = t.patches;
   std::vector<std::vector<float>> h(np);
   std::vector<bool> used(np, false);
+  std::vector<double> patch_sd(np, 0.0), patch_w(np, 0.0);
   std::vector<double> pt;
   std::vector<float> pr, pg, pb, rr(n), rg(n), rb(n), scratch;
   std::vector<float> resp(n, 0.0f);
@@ -319,6 +320,8 @@ void VitalsEstimator::RunUpdate(Track& t) {
     if (!(sd > 0) || !std::isfinite(sd)) continue;
     for (float& v : h[p]) v = static_cast<float>(v / sd);
     used[p] = true;
+    patch_sd[p] = sd;
+    patch_w[p] = wsum / std::max(1, seen_in_window);
     // Respiration: the pixel-weighted mean of the normalised green traces.
     double gm = 0;
     for (float v : rg) gm += v;
@@ -372,30 +375,45 @@ void VitalsEstimator::RunUpdate(Track& t) {
     }
   }
 
-  // Patches -> regions by patch SNR; regions -> fused by region SNR.
+  // Patches -> regions -> fused (see "Fusion" in the header). kPixels: each patch's pulse in
+  // the method's own relative units (h[p] x patch_sd[p]), weighted by its skin pixels over its
+  // variance, summed per region and over the face. kSnr (the design before):
+  // each patch at unit variance weighted by its own linear SNR, each region at unit variance
+  // weighted by its SNR.
   Spectrum spec;
   auto analyse = [&](std::span<const float> x, double* hz, double* snr, const Welch& welch) {
     welch.Compute(x.subspan(w0), &spec);
-    const SpectralPeak pk = FindPulsePeak(spec, o.band_lo_hz, o.band_hi_hz, o.subharmonic_ratio);
+    const SpectralPeak pk = FindPulsePeak(spec, o.band_lo_hz, o.band_hi_hz, o.subharmonic_ratio,
+                                          o.subharmonic_min_snr_db);
     *hz = pk.hz;
     *snr = pk.found ? SnrDb(spec, pk.hz, o.band_lo_hz, o.band_hi_hz) : -100.0;
   };
+  const bool by_pixels = o.fusion == PatchFusion::kPixels;
   std::vector<std::vector<float>> region(kFaceRegions, std::vector<float>(n, 0.0f));
   std::array<double, kFaceRegions> region_wsum{};
   for (int p = 0; p < np; ++p) {
     if (!used[p]) continue;
     ++res.patches_used;
-    double hz, snr;
-    analyse(h[p], &hz, &snr, *patch_welch_);
-    const double w = std::pow(10.0, snr / 10.0);
+    double w;  // the factor on the unit-variance h[p]
+    if (by_pixels) {
+      // x_p = h[p] sd_p in relative units, weight pixels_p / sd_p^2: (pixels / sd^2) x_p.
+      w = patch_w[p] / patch_sd[p];
+      region_wsum[static_cast<int>(layout_.region[p])] += patch_w[p] / (patch_sd[p] * patch_sd[p]);
+    } else {
+      double hz, snr;
+      analyse(h[p], &hz, &snr, *patch_welch_);
+      w = std::pow(10.0, snr / 10.0);
+      region_wsum[static_cast<int>(layout_.region[p])] += w;
+    }
     const int r = static_cast<int>(layout_.region[p]);
     for (int i = 0; i < n; ++i) region[r][i] += static_cast<float>(w * h[p][i]);
-    region_wsum[r] += w;
   }
   std::vector<float> fused(n, 0.0f);
   std::array<double, kFaceRegions> region_w{};
   for (int r = 0; r < kFaceRegions; ++r) {
     if (!(region_wsum[r] > 0)) continue;
+    if (by_pixels)  // the face's pixel-weighted mean, before the region is rescaled
+      for (int i = 0; i < n; ++i) fused[i] += region[r][i];
     const double sd = Std(std::span<const float>(region[r]).subspan(w0));
     if (!(sd > 0)) continue;
     for (float& v : region[r]) v = static_cast<float>(v / sd);
@@ -404,8 +422,10 @@ void VitalsEstimator::RunUpdate(Track& t) {
     res.region_used[r] = true;
     res.region_bpm[r] = static_cast<float>(60 * hz);
     res.region_snr_db[r] = static_cast<float>(snr);
+    // The region's vote in the agreement factor (and its weight in kSnr's fusion): its SNR.
     region_w[r] = std::pow(10.0, snr / 10.0);
-    for (int i = 0; i < n; ++i) fused[i] += static_cast<float>(region_w[r] * region[r][i]);
+    if (!by_pixels)
+      for (int i = 0; i < n; ++i) fused[i] += static_cast<float>(region_w[r] * region[r][i]);
   }
   const double fsd = Std(std::span<const float>(fused).subspan(w0));
   if (!(fsd > 0)) return;

@@ -10,8 +10,9 @@
 //     graph Laplacian smoothing across patch neighbours (shared mesh edges), edges weighted
 //       by the neighbours' correlation over the window (a patch unlike its neighbours keeps
 //       to itself)
-//     patches ─► regions (forehead, cheeks, nose, chin), weighted by each patch's SNR
-//     regions ─► fused pulse, weighted by each region's SNR
+//     patches ─► fused pulse: the pixel-weighted mean of the patches' pulses (see Fusion);
+//       per region (forehead, cheeks, nose, chin) the same, for the region rates and the
+//       agreement factor
 //     Welch over the last window_s ─► bpm (Gaussian-interpolated peak in 0.7-3.5 Hz, with a
 //       sub-harmonic check: FindPulsePeak), SNR (dB)
 //     confidence = fill x gaps x SNR x motion x light x region agreement x exposure
@@ -33,6 +34,22 @@
 //              one;
 //   exposure   exposure_jump_factor when the window holds an exposure or white-balance jump
 //              (below), else 1.
+//
+// Fusion (PatchFusion::kPixels, the default): every patch's pulse x_p stays in the method's
+// own relative units (a fraction of the skin's mean colour: the same scale on every patch) and
+// is weighted by its skin pixels over its variance, pixels_p / var(x_p) over the window
+// (pixels = pixels x visibility, averaged over the window). Noise in a patch's mean falls as
+// 1 / sqrt(pixels) (sensor noise, and the block noise of compressed video), so the pixels make
+// a 4-pixel patch at the face's edge count 1/100 of a 400-pixel cheek patch; the variance
+// turns down a patch whose colour moves far more than a pulse does (hair or background
+// entering at the edge, a shadow, a specular spot). On the UBFC-rPPG dev split this gave
+// per-second MAE 13.7 bpm against 14.8 for the variance alone and 15.8 for the pixels
+// alone (docs/eval/vitals.md). The design before (kSnr, kept for comparison with
+// tools/eval/vitals-trace) scaled every patch to unit variance and weighted it by its own
+// spectral SNR: where every patch's SNR is poor (real compressed video) the SNR weights are
+// all alike, the tiny patches counted as much as the cheeks, and their noise, whose spectrum
+// rises towards low frequencies, put the rate at 45-70 bpm for subjects at 100-125 (25.6 bpm
+// per-second MAE on the same split). Regression test: VitalsFusion.* (tests/vitals/rppg_test.cc).
 //
 // Exposure and white-balance jumps: per frame, the skin's mean luminance and its mean colour
 // ratios log(R/G), log(B/G) are kept (pixel-weighted over the patches). A change from one
@@ -92,7 +109,11 @@
 
 namespace fg {
 
+// How patches are fused (see "Fusion" in the header comment).
+enum class PatchFusion { kPixels, kSnr };
+
 struct VitalsOptions {
+  PatchFusion fusion = PatchFusion::kPixels;
   // POS: the best on the synthetic grid (tools/bench/vitals_grid, README "Vitals accuracy on
   // synthetic video"): lowest MAE (tied with PBV), lowest RMSE, highest r, most confident
   // estimates; and it assumes no skin-colour signature (PBV does).
@@ -113,6 +134,13 @@ struct VitalsOptions {
   // FindPulsePeak's sub-harmonic check (rppg.h): a peak at f / 2 or f / 3 with >= this share
   // of the winner's power is taken as the fundamental. 0 turns it off.
   double subharmonic_ratio = 0.5;
+  // ... and only when the sub-harmonic reading is itself a clear pulse: its SnrDb (f / 2 and its
+  // harmonic f against the rest of the band) at least this. 0 dB: the pulse at f / 2 holds more
+  // of the band's power than everything else. A clean pulse whose harmonic beat it passes
+  // (the synthetic 45 bpm case); on real compressed video the f / 2 peak is the low-frequency
+  // noise (SNR -5..-2 dB) and the check halved correct rates of 100-130 bpm (UBFC-rPPG dev
+  // split, docs/eval/vitals.md).
+  double subharmonic_min_snr_db = 0;
   double resp_lo_hz = 0.1, resp_hi_hz = 0.5;
   // Respiration SNR: +-resp_halfwidth_hz around the peak (the 20 s Hann segment's main lobe is
   // +-0.1 Hz wide; +-0.05 Hz holds most of a steady rate's power) against the rest of its band.
@@ -131,8 +159,12 @@ struct VitalsOptions {
   // confidence factor of a window that holds one.
   double jump_luminance = 0.02, jump_chroma = 0.015, exposure_jump_factor = 0.05;
   // Session spectrum: each update's weight is its confidence plus this floor, so that a
-  // session whose every window scored 0 still has a (low-confidence) rate.
-  double session_weight_floor = 0.02;
+  // session whose every window scored 0 still has a (low-confidence) rate. 0.3, not 0.02: on
+  // real compressed video every confidence is near 0, and with 0.02 confidences of 0.00 or
+  // 0.03 changed a window's vote 2.5-fold (UBFC-rPPG dev split: session MAE 6.8 bpm with 0.02,
+  // 5.3 with 0.3; docs/eval/vitals.md). A window across an exposure jump (confidence <= 0.05)
+  // still votes with under a third of a clean one's weight.
+  double session_weight_floor = 0.3;
   // FindPulsePeak's sub-harmonic check on the session spectrum: off. On real compressed video
   // (UBFC-rPPG dev split, docs/eval/vitals.md) the averaged spectrum keeps broad low-frequency
   // power near f / 2, and the check halved the session rate of 3 of 8 clips (session MAE 31.5
