@@ -91,7 +91,20 @@ def main():
                 assert time.monotonic() - t0 < 10, "the RTSP server never listened"
                 assert proc.poll() is None, "the runner ended before serving"
                 time.sleep(0.1)
-        frames = pull(url, 15, args.work, env)
+        # A client that connects while the server is still bringing its media up can be
+        # turned away (EOF on the RTSP connection); a real client retries, so does the test,
+        # at most twice, saying so. The runner's log is shown when all three fail.
+        for attempt in range(3):
+            try:
+                frames = pull(url, 15, args.work, env)
+                break
+            except subprocess.CalledProcessError:
+                print(f"pull attempt {attempt + 1} failed; runner alive: {proc.poll() is None}")
+                if attempt == 2 or proc.poll() is not None:
+                    log.flush()
+                    print(open(os.path.join(args.work, "serve.log")).read())
+                    raise
+                time.sleep(1)
     finally:
         proc.send_signal(signal.SIGINT)
         rc = proc.wait(timeout=20)
