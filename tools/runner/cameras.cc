@@ -425,6 +425,18 @@ void LeakyQueueDrops::Attach(GstElement* pipeline) {
   }
 }
 
+uint64_t LeakyQueueDrops::Dropped() const {
+  uint64_t dropped = 0;
+  for (const auto& c : counters_) {
+    guint level = 0;
+    g_object_get(c->queue, "current-level-buffers", &level, nullptr);
+    const uint64_t i = c->in.load(std::memory_order_relaxed);
+    const uint64_t o = c->out.load(std::memory_order_relaxed);
+    dropped += i - std::min<uint64_t>(i, o + level);
+  }
+  return dropped;
+}
+
 void LeakyQueueDrops::Print() const {
   // One line per queue name: a reconnection's new pipeline has a queue of the same name.
   std::vector<std::string> names;

@@ -89,6 +89,8 @@ class LeakyQueueDrops {
   void Attach(GstElement* pipeline);
   // Call while the pipeline still holds its last frames (before the state goes to NULL).
   void Print() const;
+  // Frames dropped so far by every leaky queue (of every pipeline attached); main thread.
+  uint64_t Dropped() const;
 
  private:
   struct Counter;

@@ -4,6 +4,8 @@
 // Usage:
 //   facegraph run FILE [--verbose] [--fatal-warnings] [--reconnect] [--stall-timeout=S]
 //   facegraph check FILE          parse and link only (no state change); exit 0 or 2
+//   facegraph kiosk CONFIG [--print-graph]   unattended: the config's graph, reconnecting,
+//                                 watchdog, sd_notify, /healthz + /metrics (tools/runner/kiosk.h)
 //   facegraph cameras [--max-height=N] [--modes-file=FILE]   the cameras, their modes and the
 //                                 mode the webcam graphs use (docs/cameras.md)
 //
@@ -40,7 +42,8 @@
 //        ended without a single frame reaching a facegraph element, or (with
 //        --fatal-warnings) a bus WARNING
 //   2    usage error, unreadable graph file, parse error or missing element / failed link
-//   130  interrupted (SIGINT): EOS is sent and awaited for up to 5 s so files are finalised
+//   130  interrupted (SIGINT or SIGTERM): EOS is sent and awaited for up to 5 s so files are
+//        finalised
 //
 // Network sources (--reconnect): when the source fails (a RESOURCE or STREAM error of an
 // element that is not facegraph's: a camera unplugged, an RTSP server gone), stalls (no frame
@@ -81,6 +84,8 @@
 
 #include "engine/graph/latency.h"
 #include "tools/runner/cameras.h"
+#include "tools/runner/kiosk.h"
+#include "tools/runner/run_hooks.h"
 
 namespace {
 
@@ -104,6 +109,7 @@ int Usage() {
                "usage: facegraph run FILE [--verbose] [--fatal-warnings] [--reconnect]\n"
                "                          [--stall-timeout=SECONDS]\n"
                "       facegraph check FILE\n"
+               "       facegraph kiosk CONFIG [--print-graph] [--verbose]   (docs/kiosk.md)\n"
                "       facegraph cameras [--max-height=N] [--modes-file=V4L2CTL_OUTPUT]\n"
                "Camera graphs: --camera=/dev/videoN (FACEGRAPH_CAMERA), --camera-caps=CAPS\n"
                "(FACEGRAPH_CAMERA_CAPS), --max-height=N (default 1080), --no-camera-lock\n"
@@ -213,6 +219,18 @@ class LatencyProbes {
     }
     g_value_unset(&item);
     gst_iterator_free(it);
+  }
+
+  // The table as numbers (for /metrics), in attachment order.
+  std::vector<fg::ElementLatencyStats> Snapshot() const {
+    std::vector<fg::ElementLatencyStats> out;
+    for (const auto& s : stats_) {
+      std::lock_guard<std::mutex> lock(s->mu);
+      const fg::LatencySummary sum = s->window.Snapshot();
+      out.push_back({s->name, s->in, s->out, static_cast<uint64_t>(sum.count), sum.p50_ms,
+                     sum.p99_ms});
+    }
+    return out;
   }
 
   void Print() const {
@@ -629,12 +647,17 @@ struct Options {
   double stall_timeout_s = 0;    // no frame for this long: a stalled source (0: not watched)
   fg::CameraOptions camera;      // device, caps and control lock for v4l2src graphs
   std::string modes_file;        // cameras --modes-file: v4l2-ctl output instead of the monitor
+  // Set by `facegraph kiosk` (tools/runner/kiosk.h):
+  std::string description;       // the pipeline itself (file then only names it in messages)
+  double max_backoff_s = kMaxBackoffS;
+  bool restart_on_eos = false;   // any end of stream is a lost source (a kiosk never ends)
+  fg::RunHooks* hooks = nullptr;
 };
 
 int Run(const Options& opt) {
-  std::string description, out_dir, error;
+  std::string description = opt.description, out_dir, error;
   bool uses_out = false;
-  if (!LoadGraph(opt.file, &description, &out_dir, &uses_out, &error)) {
+  if (description.empty() && !LoadGraph(opt.file, &description, &out_dir, &uses_out, &error)) {
     std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(), error.c_str());
     return kExitUsage;
   }
@@ -661,6 +684,11 @@ int Run(const Options& opt) {
   fg::CameraControlLock camera_lock(pipeline, opt.camera);
   fg::LeakyQueueDrops drops;  // the live graphs' leaky queue: frames dropped, at the end
   drops.Attach(pipeline);
+  if (opt.hooks && !opt.hooks->OnPipeline(pipeline, &error)) {
+    std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(), error.c_str());
+    gst_object_unref(pipeline);
+    return kExitUsage;
+  }
   if (uses_out && g_mkdir_with_parents(out_dir.c_str(), 0755) != 0) {
     std::fprintf(stderr, "facegraph: %s: cannot create output directory %s: %s\n",
                  opt.file.c_str(), out_dir.c_str(), std::strerror(errno));
@@ -685,6 +713,7 @@ int Run(const Options& opt) {
   sa.sa_handler = OnSigint;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);  // systemctl stop: the same orderly end as Ctrl-C
 
   GstBus* bus = gst_element_get_bus(pipeline);
   int status = -1;
@@ -704,7 +733,7 @@ int Run(const Options& opt) {
     std::fprintf(stderr, "facegraph: %s: %s; reconnecting in %.1f s\n", opt.file.c_str(),
                  why.c_str(), backoff_s);
     restart_at = NowNs() + static_cast<int64_t>(backoff_s * 1e9);
-    backoff_s = std::min(backoff_s * 2, kMaxBackoffS);
+    backoff_s = std::min(backoff_s * 2, opt.max_backoff_s);
   };
   // Starts (or restarts) the pipeline; false when the state change failed at once.
   auto start = [&]() {
@@ -743,7 +772,22 @@ int Run(const Options& opt) {
 
   int64_t eos_deadline = -1;  // set once EOS was sent after SIGINT
   int seen_interrupts = 0;
+  int64_t next_tick_ns = 0;
   while (status < 0) {
+    if (opt.hooks && NowNs() >= next_tick_ns) {
+      next_tick_ns = NowNs() + 500'000'000;
+      fg::RunStats stats;
+      stats.now_ns = NowNs();
+      stats.frames = std::max<int64_t>(input.Frames(), 0);
+      stats.last_frame_ns = input.LastFrameNs();
+      stats.started_ns = started_ns;
+      stats.waiting = restart_at >= 0;
+      stats.reconnects = net.reconnects;
+      stats.stalls = net.stalls;
+      stats.dropped = drops.Dropped();
+      stats.elements = probes->Snapshot();
+      opt.hooks->OnTick(stats);
+    }
     if (g_interrupts != seen_interrupts) {
       seen_interrupts = g_interrupts;
       if (restart_at >= 0) {  // between attempts nothing is playing: stop now
@@ -784,6 +828,7 @@ int Run(const Options& opt) {
       }
       fg::ApplyCamera(pipeline, camera);
       drops.Attach(pipeline);
+      if (opt.hooks) opt.hooks->OnPipeline(pipeline, &error);  // refused before: cannot fail now
       bus = gst_element_get_bus(pipeline);
       probes = std::make_unique<LatencyProbes>();
       probes->Attach(GST_BIN(pipeline));
@@ -822,7 +867,7 @@ int Run(const Options& opt) {
         if (opt.verbose) std::fprintf(stderr, "facegraph: end of stream\n");
         // A live source that ends by itself (a server that closed the session) is a lost
         // source when reconnecting; a file's end, or the EOS a Ctrl-C sent, is the end.
-        if (opt.reconnect && live && eos_deadline < 0) {
+        if (opt.reconnect && (live || opt.restart_on_eos) && eos_deadline < 0) {
           schedule_restart("the live source ended");
           break;
         }
@@ -867,6 +912,7 @@ int Run(const Options& opt) {
     gst_message_unref(msg);
   }
 
+  if (opt.hooks) opt.hooks->OnStopping();
   drops.Print();
   net.AddRtpLoss(GST_BIN(pipeline));
   gst_element_set_state(pipeline, GST_STATE_NULL);
@@ -902,6 +948,53 @@ void DemoteCrashingSinks() {
   setenv("GST_PLUGIN_FEATURE_RANK", value.c_str(), 1);
 }
 
+// `facegraph kiosk CONFIG [--print-graph] [--verbose]` (tools/runner/kiosk.h, docs/kiosk.md):
+// the config's graph in Run's loop, reconnecting on any loss, with the kiosk's hooks.
+int RunKiosk(const std::vector<std::string>& args) {
+  std::string path;
+  bool print = false, verbose = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--print-graph") print = true;
+    else if (args[i] == "--verbose" || args[i] == "-v") verbose = true;
+    else if (!args[i].empty() && args[i][0] != '-' && path.empty()) path = args[i];
+    else return Usage();
+  }
+  if (path.empty()) return Usage();
+  fg::KioskConfig cfg;
+  std::string error;
+  if (!fg::LoadKioskConfig(path, &cfg, &error)) {
+    std::fprintf(stderr, "facegraph: %s\n", error.c_str());
+    return kExitUsage;
+  }
+  Options opt;
+  opt.command = "run";
+  opt.verbose = verbose;
+  if (cfg.graph.empty()) {
+    opt.file = path;
+    opt.description = fg::KioskGraph(cfg);
+  } else {
+    opt.file = cfg.graph;  // a graph file of its own; $FACEGRAPH_OUT etc. as for `run`
+  }
+  if (print) {
+    std::printf("%s\n", opt.description.empty() ? ("graph file " + cfg.graph).c_str()
+                                                   : opt.description.c_str());
+    return kExitOk;
+  }
+  opt.reconnect = true;
+  opt.restart_on_eos = true;
+  opt.stall_timeout_s = cfg.stall_timeout_s;
+  opt.max_backoff_s = cfg.max_backoff_s;
+  opt.camera.max_height = cfg.max_height;
+  if (cfg.source.empty() && cfg.graph.empty()) opt.camera.device = cfg.camera;
+  fg::KioskSession session(cfg);
+  if (!session.Start(&error)) {
+    std::fprintf(stderr, "facegraph: %s: %s\n", path.c_str(), error.c_str());
+    return kExitUsage;
+  }
+  opt.hooks = &session;
+  return Run(opt);
+}
+
 int main(int argc, char** argv) {
   DemoteCrashingSinks();
   gst_init(&argc, &argv);  // takes --gst-* options
@@ -909,6 +1002,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "-h" || args[0] == "--help") return Usage();
   opt.command = args[0];
+  if (opt.command == "kiosk") {
+    const int status = RunKiosk(args);
+    gst_deinit();
+    return status;
+  }
   if (opt.command != "run" && opt.command != "check" && opt.command != "cameras") return Usage();
   if (const char* cam = std::getenv("FACEGRAPH_CAMERA")) opt.camera.device = cam;
   if (const char* caps = std::getenv("FACEGRAPH_CAMERA_CAPS")) opt.camera.caps = caps;
