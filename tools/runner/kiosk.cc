@@ -431,11 +431,14 @@ bool PixelateRegion(GstVideoFrame* frame, int x, int y, int w, int h, int block)
       period = std::max(period, GST_VIDEO_FORMAT_INFO_PSTRIDE(finfo, c));
     }
     if (first < 0) continue;
-    std::vector<bool> owned(period, false);
+    // The byte phases (within a period) of each component: YUY2's Y is at 0 and 2, U at 1.
+    std::vector<std::vector<int>> phases;
     for (int c = 0; c < ncomp; ++c) {
       if (static_cast<int>(GST_VIDEO_FORMAT_INFO_PLANE(finfo, c)) != p) continue;
       const int ps = std::max(1, GST_VIDEO_FORMAT_INFO_PSTRIDE(finfo, c));
-      for (int o = GST_VIDEO_FORMAT_INFO_POFFSET(finfo, c) % period; o < period; o += ps) owned[o] = true;
+      phases.emplace_back();
+      for (int o = GST_VIDEO_FORMAT_INFO_POFFSET(finfo, c) % period; o < period; o += ps)
+        phases.back().push_back(o);
     }
     const int wsub = GST_VIDEO_FORMAT_INFO_W_SUB(finfo, first);
     const int hsub = GST_VIDEO_FORMAT_INFO_H_SUB(finfo, first);
@@ -453,15 +456,16 @@ bool PixelateRegion(GstVideoFrame* frame, int x, int y, int w, int h, int block)
       const int ey = std::min(ry1, by + block_rows);
       for (int bx = bx0; bx < bx1; bx += block_bytes) {
         const int ex = std::min(bx1, bx + block_bytes);
-        for (int phase = 0; phase < period; ++phase) {
-          if (!owned[phase]) continue;
+        for (const std::vector<int>& comp : phases) {
           uint32_t sum = 0, n = 0;
           for (int r = by; r < ey; ++r)
-            for (int b = bx + phase; b < ex; b += period) sum += data[r * stride + b], ++n;
+            for (int b = bx; b < ex; b += period)
+              for (int o : comp) sum += data[r * stride + b + o], ++n;
           if (!n) continue;
           const uint8_t mean = static_cast<uint8_t>((sum + n / 2) / n);
           for (int r = by; r < ey; ++r)
-            for (int b = bx + phase; b < ex; b += period) data[r * stride + b] = mean;
+            for (int b = bx; b < ex; b += period)
+              for (int o : comp) data[r * stride + b + o] = mean;
         }
       }
     }
