@@ -31,8 +31,9 @@
 //   GST_PLUGIN_PATH=build/plugins gst-launch-1.0 -e $(grep -v '^#' graphs/demo.gst | envsubst '$FACEGRAPH_OUT $FACEGRAPH_INPUT')
 //
 // Plugins: the facegraph plugin is found without GST_PLUGIN_PATH: the runner scans
-// $FACEGRAPH_PLUGIN_DIR when set, else the build's plugin directory (compiled in). Both add to
-// whatever GST_PLUGIN_PATH and the system paths provide.
+// $FACEGRAPH_PLUGIN_DIR when set, else the build's plugin directory (compiled in) when it runs
+// from the build tree, else the installed one (<bindir>/../lib/<multiarch>/gstreamer-1.0). Both add
+// to whatever GST_PLUGIN_PATH and the system paths provide.
 //
 // Exit status:
 //   0    the pipeline reached end-of-stream
@@ -175,9 +176,24 @@ bool LoadGraph(const std::string& path, std::string* description, std::string* o
 }
 
 // Adds the facegraph plugin directory to the registry, independent of GST_PLUGIN_PATH.
+// The plugin directory of this runner: the build's when the runner runs from the build tree,
+// else the installed one beside it (<bindir>/../lib/<multiarch>/gstreamer-1.0: cmake --install
+// with any prefix), which GStreamer's own path also covers when the prefix is /usr.
+std::string OwnPluginDir() {
+  gchar* exe = g_file_read_link("/proc/self/exe", nullptr);
+  const std::string self = exe ? exe : "";
+  g_free(exe);
+  const std::string build = FG_BUILD_DIR;
+  if (self.empty() || self.rfind(build + "/", 0) == 0) return FG_PLUGIN_DIR;
+  gchar* bindir = g_path_get_dirname(self.c_str());
+  const std::string installed = std::string(bindir) + "/../" FG_INSTALL_PLUGIN_SUBDIR;
+  g_free(bindir);
+  return installed;
+}
+
 void ScanPluginDir(bool verbose) {
   const char* env = std::getenv("FACEGRAPH_PLUGIN_DIR");
-  const std::string dir = (env && *env) ? env : FG_PLUGIN_DIR;
+  const std::string dir = (env && *env) ? env : OwnPluginDir();
   if (!g_file_test(dir.c_str(), G_FILE_TEST_IS_DIR)) {
     if (verbose) std::fprintf(stderr, "facegraph: plugin directory %s not found\n", dir.c_str());
     return;
