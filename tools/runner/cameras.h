@@ -8,6 +8,8 @@
 
 #include <gst/gst.h>
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -94,7 +96,10 @@ class LeakyQueueDrops {
 
  private:
   struct Counter;
+  // The current pipeline's queues. Attach folds the previous pipeline's counts into before_ and
+  // lets its queues go, so a run that reconnects for days holds only one pipeline's queues.
   std::vector<std::unique_ptr<Counter>> counters_;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> before_;  // name -> (in, dropped)
 };
 
 }  // namespace fg
