@@ -96,11 +96,21 @@ def main():
     jsonl = os.path.join(work, "faces.jsonl")
     port = free_port()
 
+    # The camera: shmsink ends its process when a reader goes away abruptly (the kiosk tearing
+    # down a stalled pipeline), so like a camera that is always there until unplugged it runs in
+    # a loop; unplugging kills the loop's whole process group.
     def start_camera():
-        return subprocess.Popen(
-            ["gst-launch-1.0", "-q", "facesynthsrc", "is-live=true", "!", CAPS, "!", "shmsink",
-             f"socket-path={cam}", "wait-for-connection=false", "shm-size=4000000", "sync=true"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        launch = (f"exec gst-launch-1.0 -q facesynthsrc is-live=true ! {CAPS} ! shmsink "
+                  f"socket-path={cam} wait-for-connection=false shm-size=4000000 sync=true")
+        return subprocess.Popen(["bash", "-c", f"while true; do ( {launch} ); sleep 0.1; done"],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+
+    def signal_camera(camera, sig):
+        try:
+            os.killpg(camera.pid, sig)
+        except ProcessLookupError:
+            pass
 
     # ---- config errors and privacy refusal (no camera needed) --------------------------------
     bad = os.path.join(work, "bad.conf")
@@ -158,7 +168,7 @@ metrics = 127.0.0.1:{port}
     kiosk = subprocess.Popen([args.runner, "kiosk", conf], env=kenv, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: (drain(), any("READY=1" in m for _, m in messages))[1], 30, "READY=1")
-        wait_for(lambda: http(port, "/healthz")[0] == 200, 30, "/healthz 200")
+        wait_for(lambda: http(port, "/healthz")[0] == 200, 60, "/healthz 200")
         wait_for(lambda: metric(http(port, "/metrics")[1], "facegraph_faces") == 1, 30, "a face in /metrics")
         t0 = time.monotonic()
         time.sleep(1.5)
@@ -180,9 +190,10 @@ metrics = 127.0.0.1:{port}
         print("notify, health, metrics: ok")
 
         # Unplug: the writer dies and its socket goes away.
-        camera.kill()
+        signal_camera(camera, signal.SIGKILL)
         camera.wait()
-        os.unlink(cam)
+        if os.path.exists(cam):
+            os.unlink(cam)
         wait_for(lambda: http(port, "/healthz")[0] == 503, 10, "/healthz 503 while unplugged")
         time.sleep(1.0)
         # Replug: the socket reappears; the first frame after it must be written within 2 s.
@@ -199,15 +210,10 @@ metrics = 127.0.0.1:{port}
         wait_for(lambda: http(port, "/healthz")[0] == 200, 10, "/healthz 200 after the replug")
 
         # A camera that hangs: the watchdog rebuilds the pipeline.
-        camera.send_signal(signal.SIGSTOP)
+        signal_camera(camera, signal.SIGSTOP)
         wait_for(lambda: (metric(http(port, "/metrics")[1], "facegraph_stalls_total") or 0) >= 1, 15,
                  "the watchdog to see the stall")
-        camera.send_signal(signal.SIGCONT)
-        # shmsink sometimes gives up on the clients that came and went while it was stopped and
-        # its process ends: a camera power-cycled after a hang. Plugged in again, then.
-        time.sleep(0.5)
-        if camera.poll() is not None:
-            camera = start_camera()
+        signal_camera(camera, signal.SIGCONT)
         frames = lambda: metric(http(port, "/metrics")[1], "facegraph_frames_total") or 0
         n = frames()
         wait_for(lambda: frames() > n + 5, 20, "frames after the stalled camera continued")
@@ -224,8 +230,8 @@ metrics = 127.0.0.1:{port}
     finally:
         if kiosk.poll() is None:
             kiosk.kill()
-        camera.send_signal(signal.SIGCONT)
-        camera.kill()
+        signal_camera(camera, signal.SIGCONT)
+        signal_camera(camera, signal.SIGKILL)
         log.seek(0)
         sys.stdout.write(log.read()[-4000:])
 

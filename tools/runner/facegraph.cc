@@ -735,7 +735,8 @@ int Run(const Options& opt) {
   int status = -1;
   NetworkCounters net;
   const int64_t stall_ns = static_cast<int64_t>(opt.stall_timeout_s * 1e9);
-  double backoff_s = kFirstBackoffS;
+  const double first_backoff_s = std::min(kFirstBackoffS, opt.max_backoff_s);
+  double backoff_s = first_backoff_s;
   int64_t restart_at = -1;       // NowNs when the next reconnection attempt starts; -1: none due
   int64_t started_ns = NowNs();  // the last (re)start: the stall timer counts from here too
   bool live = false;             // a live pipeline (no preroll): its EOS may be a lost source
@@ -858,7 +859,7 @@ int Run(const Options& opt) {
     }
     camera_lock.Poll(NowNs(), input.Frames() > 0);
     // Frames flow again since the last (re)start: the next failure starts the back-off anew.
-    if (input.LastFrameNs() > started_ns) backoff_s = kFirstBackoffS;
+    if (input.LastFrameNs() > started_ns) backoff_s = first_backoff_s;
     // A source that stopped sending without EOS or error (a camera or server that hangs).
     if (stall_ns > 0 && eos_deadline < 0 &&
         NowNs() - std::max(input.LastFrameNs(), started_ns) > stall_ns) {
