@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,26 @@ TEST(KioskConfig, GeneratedGraph) {
                            "faceannotate", "facejson location=/tmp/f.jsonl max-size=1024 max-files=4",
                            "fakesink name=display sync=true"})
     EXPECT_NE(g.find(part), std::string::npos) << part << " not in " << g;
+}
+
+// display = fullscreen follows the session: Wayland, X11, or the console through KMS.
+TEST(KioskConfig, FullScreenSinkFollowsTheSession) {
+  fg::KioskConfig cfg;
+  std::string error;
+  ASSERT_TRUE(fg::ParseKioskConfig("display = fullscreen\n", "k.conf", &cfg, &error));
+  const std::string wayland = std::getenv("WAYLAND_DISPLAY") ? std::getenv("WAYLAND_DISPLAY") : "";
+  const std::string x11 = std::getenv("DISPLAY") ? std::getenv("DISPLAY") : "";
+  setenv("WAYLAND_DISPLAY", "wayland-0", 1);
+  EXPECT_NE(fg::KioskGraph(cfg).find("! waylandsink name=display fullscreen=true"), std::string::npos);
+  unsetenv("WAYLAND_DISPLAY");
+  setenv("DISPLAY", ":0", 1);
+  EXPECT_NE(fg::KioskGraph(cfg).find("! autovideosink name=display"), std::string::npos);
+  unsetenv("DISPLAY");
+  EXPECT_NE(fg::KioskGraph(cfg).find("! kmssink name=display"), std::string::npos);
+  if (!wayland.empty()) setenv("WAYLAND_DISPLAY", wayland.c_str(), 1);
+  if (!x11.empty()) setenv("DISPLAY", x11.c_str(), 1);
+  cfg.display_sink = "kmssink connector-id=32";
+  EXPECT_NE(fg::KioskGraph(cfg).find("! videoconvert ! kmssink connector-id=32"), std::string::npos);
 }
 
 // Privacy: parses a pipeline and checks it.
