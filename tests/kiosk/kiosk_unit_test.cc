@@ -73,13 +73,13 @@ TEST(KioskConfig, GeneratedGraph) {
                                    "json-max-files = 4\nwidth = 1280\nheight = 720\n",
                                    "k.conf", &cfg, &error));
   const std::string g = fg::KioskGraph(cfg);
-  EXPECT_EQ(g.rfind("v4l2src device=/dev/video0 ! video/x-raw,width=1280,height=720,framerate=30/1;"
+  EXPECT_EQ(g.rfind("v4l2src device=\"/dev/video0\" ! video/x-raw,width=1280,height=720,framerate=30/1;"
                     "image/jpeg,width=1280,height=720,framerate=30/1 ! decodebin",
                     0),
             0u)
       << g;
   for (const char* part : {"leaky=downstream", "facetrack ! faceemotion ! facevitals bvp=true",
-                           "faceannotate", "facejson location=/tmp/f.jsonl max-size=1024 max-files=4",
+                           "faceannotate", "facejson location=\"/tmp/f.jsonl\" max-size=1024 max-files=4",
                            "fakesink name=display sync=true"})
     EXPECT_NE(g.find(part), std::string::npos) << part << " not in " << g;
 }

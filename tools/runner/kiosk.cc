@@ -325,6 +325,18 @@ bool LoadKioskConfig(const std::string& path, KioskConfig* cfg, std::string* err
   return ParseKioskConfig(text, path, cfg, error);
 }
 
+namespace {
+// A property value in gst-launch syntax: double-quoted, so paths may hold spaces.
+std::string Quoted(const std::string& v) {
+  std::string q = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') q += '\\';
+    q += c;
+  }
+  return q + "\"";
+}
+}  // namespace
+
 std::string KioskGraph(const KioskConfig& cfg) {
   if (!cfg.graph.empty()) return "";
   std::string g;
@@ -336,7 +348,7 @@ std::string KioskGraph(const KioskConfig& cfg) {
     if (cfg.width > 0) size += ",width=" + std::to_string(cfg.width);
     if (cfg.height > 0) size += ",height=" + std::to_string(cfg.height);
     const std::string rate = ",framerate=" + std::to_string(cfg.fps) + "/1";
-    g = "v4l2src device=" + cfg.camera + " ! video/x-raw" + size + rate + ";image/jpeg" + size +
+    g = "v4l2src device=" + Quoted(cfg.camera) + " ! video/x-raw" + size + rate + ";image/jpeg" + size +
         rate + " ! decodebin";
   }
   // A live camera cannot wait: the oldest frame is dropped when the analysis falls behind.
@@ -347,7 +359,7 @@ std::string KioskGraph(const KioskConfig& cfg) {
   if (!cfg.extra.empty()) g += " ! " + cfg.extra;
   if (cfg.annotate) g += " ! faceannotate";
   if (!cfg.json.empty()) {
-    g += " ! facejson location=" + cfg.json;
+    g += " ! facejson location=" + Quoted(cfg.json);
     if (cfg.json_max_size) g += " max-size=" + std::to_string(cfg.json_max_size);
     if (cfg.json_max_age_s) g += " max-age=" + std::to_string(cfg.json_max_age_s);
     if (cfg.json_max_size || cfg.json_max_age_s)
