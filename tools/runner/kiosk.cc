@@ -505,13 +505,15 @@ bool KioskSession::Start(std::string* error) {
 
 bool KioskSession::OnPipeline(GstElement* pipeline, std::string* error) {
   if (cfg_.privacy && !CheckPrivacy(pipeline, error)) return false;
-  // The sinks: elements with a sink pad and no src pad (the display, or fakesink).
+  // The sinks: top-level elements with a sink pad and no src pad (the display, or fakesink).
+  // Top level only: autovideosink is a bin whose real sink appears at READY; the probe sits on
+  // its ghost pad, which every buffer passes.
   bool first = true;
-  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(pipeline));
+  GstIterator* it = gst_bin_iterate_elements(GST_BIN(pipeline));
   GValue item = G_VALUE_INIT;
   while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
     auto* element = GST_ELEMENT(g_value_get_object(&item));
-    if (!GST_IS_BIN(element) && element->numsinkpads > 0 && element->numsrcpads == 0) {
+    if (element->numsinkpads > 0 && element->numsrcpads == 0) {
       auto* probe = new SinkProbe{&counters_, cfg_.blur_faces, first, {}, false};
       first = false;
       GstPad* pad = GST_PAD(element->sinkpads->data);
