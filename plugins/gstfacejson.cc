@@ -1,5 +1,6 @@
 #include "plugins/gstfacejson.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -18,7 +19,7 @@ namespace {
 
 constexpr const char* kDefaultLocation = "-";
 
-enum { PROP_0, PROP_LOCATION, PROP_SUMMARY_LOCATION, PROP_APPEND };
+enum { PROP_0, PROP_LOCATION, PROP_SUMMARY_LOCATION, PROP_APPEND, PROP_MAX_SIZE, PROP_MAX_AGE, PROP_MAX_FILES };
 
 // Opens `path` for writing ("-"/empty: stdout); posts RESOURCE/OPEN_WRITE naming the property
 // and the path on failure.
@@ -55,6 +56,11 @@ struct Impl {
   std::FILE* summary_file = nullptr;
   bool summary_owned = false;
   uint64_t lines = 0;           // frame lines written: a DISCONT on the first is no gap
+  // Rotation (max-size, max-age; owned files only): bytes in the current file, when it opened.
+  uint64_t max_size = 0, max_age_s = 0;
+  unsigned max_files = 10;
+  uint64_t bytes = 0;
+  int64_t opened_us = 0;
 
   ~Impl() {
     if (owned && file) std::fclose(file);
@@ -69,6 +75,9 @@ struct _GstFaceJson {
   gchar* location;              // property; GST_OBJECT_LOCK
   gchar* summary_location;      // property; GST_OBJECT_LOCK; nullptr: into `location`
   gboolean append;              // property; GST_OBJECT_LOCK
+  guint64 max_size;             // property; GST_OBJECT_LOCK
+  guint max_age;                // property; GST_OBJECT_LOCK
+  guint max_files;              // property; GST_OBJECT_LOCK
   std::unique_ptr<Impl> impl;   // created in start(), reset in stop(); constructed in init
 };
 
@@ -84,14 +93,19 @@ gboolean Start(GstBaseTransform* trans) {
   const bool separate_summary = self->summary_location && *self->summary_location;
   std::string summary_path = separate_summary ? self->summary_location : "";
   const bool append = self->append;
+  auto impl = std::make_unique<Impl>();
+  impl->max_size = self->max_size;
+  impl->max_age_s = self->max_age;
+  impl->max_files = self->max_files;
   GST_OBJECT_UNLOCK(self);
 
-  auto impl = std::make_unique<Impl>();
   impl->file = OpenOutput(GST_ELEMENT(self), "location", path, append, &impl->path, &impl->owned);
   if (!impl->file) return FALSE;
   // Appending after earlier lines (a runner that reconnected its source): the first new line
   // follows lost data, so it is marked as a gap like any other.
   if (append && impl->owned && std::ftell(impl->file) > 0) impl->lines = 1;
+  if (impl->owned) impl->bytes = static_cast<uint64_t>(std::max(0L, std::ftell(impl->file)));
+  impl->opened_us = g_get_monotonic_time();
   if (separate_summary) {
     impl->summary_file = OpenOutput(GST_ELEMENT(self), "summary-location", summary_path, append,
                                     &impl->summary_path, &impl->summary_owned);
@@ -107,6 +121,37 @@ gboolean Stop(GstBaseTransform* trans) {
   auto* self = GST_FACE_JSON(trans);
   self->impl.reset();  // closes an owned file
   return TRUE;
+}
+
+// Rotation: location.N-1 -> location.N, ..., location -> location.1, and a new location. The
+// oldest (location.<max-files>) is replaced. False with an element error on failure.
+bool Rotate(GstFaceJson* self, Impl& impl) {
+  std::fclose(impl.file);
+  impl.file = nullptr;
+  auto name = [&](unsigned k) { return k == 0 ? impl.path : impl.path + "." + std::to_string(k); };
+  for (unsigned k = impl.max_files; k-- > 0;) {
+    if (std::rename(name(k).c_str(), name(k + 1).c_str()) != 0 && errno != ENOENT) {
+      const int err = errno;
+      GST_ELEMENT_ERROR(self, RESOURCE, WRITE,
+                        ("%s: could not rotate \"%s\" to \"%s\": %s", GST_ELEMENT_NAME(self),
+                         name(k).c_str(), name(k + 1).c_str(), g_strerror(err)),
+                        (nullptr));
+      return false;
+    }
+  }
+  impl.file = std::fopen(impl.path.c_str(), "w");
+  if (!impl.file) {
+    const int err = errno;
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE,
+                      ("%s: could not open location \"%s\" for writing after rotating: %s",
+                       GST_ELEMENT_NAME(self), impl.path.c_str(), g_strerror(err)),
+                      (nullptr));
+    return false;
+  }
+  impl.bytes = 0;
+  impl.opened_us = g_get_monotonic_time();
+  GST_INFO_OBJECT(self, "rotated %s (kept %u files)", impl.path.c_str(), impl.max_files);
+  return true;
 }
 
 GstFlowReturn Process(GstFaceBase* base, const fg::ImageView& /*view*/, GstBuffer* buffer) {
@@ -137,6 +182,12 @@ GstFlowReturn Process(GstFaceBase* base, const fg::ImageView& /*view*/, GstBuffe
     line.insert(1, "\"gap\": true, ");
   ++impl.lines;
   line.push_back('\n');
+  if (impl.owned && impl.bytes > 0 &&
+      ((impl.max_size && impl.bytes + line.size() > impl.max_size) ||
+       (impl.max_age_s && g_get_monotonic_time() - impl.opened_us >= int64_t(impl.max_age_s) * 1000000)) &&
+      !Rotate(self, impl))
+    return GST_FLOW_ERROR;
+  impl.bytes += line.size();
   if (std::fwrite(line.data(), 1, line.size(), impl.file) != line.size() ||
       std::fflush(impl.file) != 0) {
     const int err = errno;
@@ -193,6 +244,21 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
       self->append = g_value_get_boolean(value);
       GST_OBJECT_UNLOCK(self);
       break;
+    case PROP_MAX_SIZE:
+      GST_OBJECT_LOCK(self);
+      self->max_size = g_value_get_uint64(value);
+      GST_OBJECT_UNLOCK(self);
+      break;
+    case PROP_MAX_AGE:
+      GST_OBJECT_LOCK(self);
+      self->max_age = g_value_get_uint(value);
+      GST_OBJECT_UNLOCK(self);
+      break;
+    case PROP_MAX_FILES:
+      GST_OBJECT_LOCK(self);
+      self->max_files = g_value_get_uint(value);
+      GST_OBJECT_UNLOCK(self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
@@ -214,6 +280,21 @@ void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_APPEND:
       GST_OBJECT_LOCK(self);
       g_value_set_boolean(value, self->append);
+      GST_OBJECT_UNLOCK(self);
+      break;
+    case PROP_MAX_SIZE:
+      GST_OBJECT_LOCK(self);
+      g_value_set_uint64(value, self->max_size);
+      GST_OBJECT_UNLOCK(self);
+      break;
+    case PROP_MAX_AGE:
+      GST_OBJECT_LOCK(self);
+      g_value_set_uint(value, self->max_age);
+      GST_OBJECT_UNLOCK(self);
+      break;
+    case PROP_MAX_FILES:
+      GST_OBJECT_LOCK(self);
+      g_value_set_uint(value, self->max_files);
       GST_OBJECT_UNLOCK(self);
       break;
     default:
@@ -262,6 +343,26 @@ static void gst_face_json_class_init(GstFaceJsonClass* klass) {
                            static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                     GST_PARAM_MUTABLE_READY)));
 
+  const auto ready = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                              GST_PARAM_MUTABLE_READY);
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_SIZE,
+      g_param_spec_uint64("max-size", "Max size",
+                          "Rotate location when the next line would take it past this many "
+                          "bytes (0: never); see max-files",
+                          0, G_MAXUINT64, 0, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_AGE,
+      g_param_spec_uint("max-age", "Max age",
+                        "Rotate location when it has been open this many seconds (0: never)",
+                        0, G_MAXUINT, 0, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_FILES,
+      g_param_spec_uint("max-files", "Max files",
+                        "Rotated files kept: location.1 (newest) to location.N; older ones are "
+                        "replaced",
+                        1, 10000, 10, ready));
+
   gst_element_class_set_static_metadata(
       GST_ELEMENT_CLASS(klass), "Face results to JSON Lines", "Filter/Analyzer/Video",
       "Writes each frame's face results as one JSON line and passes the video through",
@@ -280,4 +381,7 @@ static void gst_face_json_init(GstFaceJson* self) {
   self->location = g_strdup(kDefaultLocation);
   self->summary_location = nullptr;
   self->append = FALSE;
+  self->max_size = 0;
+  self->max_age = 0;
+  self->max_files = 10;
 }

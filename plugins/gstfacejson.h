@@ -16,6 +16,12 @@
 //   append    append to the files instead of truncating them on READY->PAUSED (default
 //             false); the first line written after earlier ones is marked "gap": true. The
 //             runner sets it when it reconnects a source (facegraph run --reconnect).
+//   max-size, max-age, max-files  rotation of `location` (a file, not stdout) for runs that
+//             never end (facegraph kiosk): before a line that would take the file past
+//             max-size bytes, or once it has been open max-age seconds, location.N-1 becomes
+//             location.N, ..., location becomes location.1 and a new location is started; at
+//             most max-files rotated files are kept (default 10). 0 (default): no rotation.
+//             Lines are never split across files; the summary goes to the file open at EOS.
 //
 // Gaps: a buffer flagged DISCONT after the first (data lost upstream) gets "gap": true in its
 // line, right after "{".

@@ -433,3 +433,63 @@ TEST_F(FaceJsonTest, UnwritableSummaryLocationFailsNamingProperty) {
 }
 
 }  // namespace
+
+// Rotation (max-size, max-age, max-files; facegraph kiosk's json-max-*).
+class FaceJsonRotationTest : public FaceJsonTest {
+ protected:
+  GstHarness* RotatingHarness(guint64 max_size, guint max_age, guint max_files) {
+    GstElement* e = gst_element_factory_make("facejson", nullptr);
+    g_object_set(e, "location", out_.c_str(), "max-size", max_size, "max-age", max_age,
+                 "max-files", max_files, nullptr);
+    GstHarness* h = gst_harness_new_with_element(e, "sink", "src");
+    gst_object_unref(e);
+    gst_harness_set_src_caps_str(h, Caps("GRAY8", 8, 8).c_str());
+    return h;
+  }
+  void Push(GstHarness* h, int i) {
+    ASSERT_EQ(gst_harness_push(h, PatternBuffer(Caps("GRAY8", 8, 8), i * GST_MSECOND)), GST_FLOW_OK);
+    gst_buffer_unref(gst_harness_pull(h));
+  }
+};
+
+// Lines of ~30 bytes, files of at most 100: rotation every 3 lines; the newest lines in
+// location, older in .1 and .2, nothing beyond max-files, no line split or lost in between.
+TEST_F(FaceJsonRotationTest, BySizeKeepsMaxFilesInOrder) {
+  GstHarness* h = RotatingHarness(100, 0, 2);
+  for (int i = 0; i < 20; ++i) Push(h, i);
+  gst_harness_teardown(h);
+  EXPECT_FALSE(g_file_test((out_ + ".3").c_str(), G_FILE_TEST_EXISTS));
+  std::vector<int64_t> pts;
+  for (const std::string& path : {out_ + ".2", out_ + ".1", out_}) {
+    const std::string text = fgtest::ReadFile(path);
+    EXPECT_LE(text.size(), 100u) << path;
+    EXPECT_FALSE(text.empty()) << path;
+    for (const std::string& line : Lines(text)) {
+      std::string err;
+      const auto frame = fg::FromJsonLine(line, &err);
+      ASSERT_TRUE(frame) << path << ": " << err;
+      pts.push_back(frame->pts_ns);
+    }
+  }
+  ASSERT_FALSE(pts.empty());
+  for (size_t k = 0; k < pts.size(); ++k)  // the last pts.size() frames, consecutive
+    EXPECT_EQ(pts[k], static_cast<int64_t>((20 - pts.size() + k) * GST_MSECOND)) << k;
+}
+
+TEST_F(FaceJsonRotationTest, ByAge) {
+  GstHarness* h = RotatingHarness(0, 1, 10);
+  for (int i = 0; i < 3; ++i) Push(h, i);
+  g_usleep(1100 * 1000);  // max-age is 1 s
+  Push(h, 3);
+  gst_harness_teardown(h);
+  EXPECT_EQ(Lines(fgtest::ReadFile(out_ + ".1")).size(), 3u);
+  EXPECT_EQ(Lines(fgtest::ReadFile(out_)).size(), 1u);
+}
+
+TEST_F(FaceJsonRotationTest, OffByDefault) {
+  GstHarness* h = RotatingHarness(0, 0, 10);
+  for (int i = 0; i < 50; ++i) Push(h, i);
+  gst_harness_teardown(h);
+  EXPECT_EQ(Lines(fgtest::ReadFile(out_)).size(), 50u);
+  EXPECT_FALSE(g_file_test((out_ + ".1").c_str(), G_FILE_TEST_EXISTS));
+}

@@ -396,10 +396,24 @@ struct LeakyQueueDrops::Counter {
 LeakyQueueDrops::LeakyQueueDrops() = default;
 
 LeakyQueueDrops::~LeakyQueueDrops() {
-  for (auto& c : counters_) gst_object_unref(c->queue);
+  for (auto& c : counters_)
+    if (c->queue) gst_object_unref(c->queue);
 }
 
 void LeakyQueueDrops::Attach(GstElement* pipeline) {
+  // The previous pipeline (stopped: no streaming thread runs its probes) is done with.
+  for (auto& c : counters_) {
+    guint level = 0;
+    g_object_get(c->queue, "current-level-buffers", &level, nullptr);
+    const uint64_t i = c->in.load(std::memory_order_relaxed);
+    const uint64_t o = c->out.load(std::memory_order_relaxed);
+    auto& [in, dropped] = before_[c->name];
+    in += i;
+    dropped += i - std::min<uint64_t>(i, o + level);
+    gst_object_unref(c->queue);  // its probes go with it, before their counters below
+    c->queue = nullptr;
+  }
+  counters_.clear();
   for (GstElement* queue : ElementsOf(pipeline, "queue")) {
     gint leaky = 0;
     g_object_get(queue, "leaky", &leaky, nullptr);
@@ -425,13 +439,31 @@ void LeakyQueueDrops::Attach(GstElement* pipeline) {
   }
 }
 
+uint64_t LeakyQueueDrops::Dropped() const {
+  uint64_t dropped = 0;
+  for (const auto& [name, counts] : before_) dropped += counts.second;
+  for (const auto& c : counters_) {
+    guint level = 0;
+    g_object_get(c->queue, "current-level-buffers", &level, nullptr);
+    const uint64_t i = c->in.load(std::memory_order_relaxed);
+    const uint64_t o = c->out.load(std::memory_order_relaxed);
+    dropped += i - std::min<uint64_t>(i, o + level);
+  }
+  return dropped;
+}
+
 void LeakyQueueDrops::Print() const {
   // One line per queue name: a reconnection's new pipeline has a queue of the same name.
   std::vector<std::string> names;
+  for (const auto& [name, counts] : before_) names.push_back(name);
   for (const auto& c : counters_)
     if (std::find(names.begin(), names.end(), c->name) == names.end()) names.push_back(c->name);
   for (const std::string& name : names) {
     uint64_t in = 0, dropped = 0;
+    if (auto it = before_.find(name); it != before_.end()) {
+      in = it->second.first;
+      dropped = it->second.second;
+    }
     for (const auto& c : counters_) {
       if (c->name != name) continue;
       guint level = 0;

@@ -8,6 +8,8 @@
 
 #include <gst/gst.h>
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -89,10 +91,15 @@ class LeakyQueueDrops {
   void Attach(GstElement* pipeline);
   // Call while the pipeline still holds its last frames (before the state goes to NULL).
   void Print() const;
+  // Frames dropped so far by every leaky queue (of every pipeline attached); main thread.
+  uint64_t Dropped() const;
 
  private:
   struct Counter;
+  // The current pipeline's queues. Attach folds the previous pipeline's counts into before_ and
+  // lets its queues go, so a run that reconnects for days holds only one pipeline's queues.
   std::vector<std::unique_ptr<Counter>> counters_;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> before_;  // name -> (in, dropped)
 };
 
 }  // namespace fg

@@ -13,6 +13,8 @@
 // Live page and report (docs/page.md, tools/runner/http_page.h, report.h): --http [ADDR:]PORT
 // (or --http=...) serves the live page on loopback (127.0.0.1) unless an address is given;
 // --report[=FILE.html] writes the session report of the graph's facejson file at the end.
+//   facegraph kiosk CONFIG [--print-graph]   unattended: the config's graph, reconnecting,
+//                                 watchdog, sd_notify, /healthz + /metrics (tools/runner/kiosk.h)
 //   facegraph cameras [--max-height=N] [--modes-file=FILE]   the cameras, their modes and the
 //                                 mode the webcam graphs use (docs/cameras.md)
 //
@@ -38,8 +40,9 @@
 //   GST_PLUGIN_PATH=build/plugins gst-launch-1.0 -e $(grep -v '^#' graphs/demo.gst | envsubst '$FACEGRAPH_OUT $FACEGRAPH_INPUT')
 //
 // Plugins: the facegraph plugin is found without GST_PLUGIN_PATH: the runner scans
-// $FACEGRAPH_PLUGIN_DIR when set, else the build's plugin directory (compiled in). Both add to
-// whatever GST_PLUGIN_PATH and the system paths provide.
+// $FACEGRAPH_PLUGIN_DIR when set, else the build's plugin directory (compiled in) when it runs
+// from the build tree, else the installed one (<bindir>/../lib/<multiarch>/gstreamer-1.0). Both add
+// to whatever GST_PLUGIN_PATH and the system paths provide.
 //
 // Exit status:
 //   0    the pipeline reached end-of-stream
@@ -49,7 +52,8 @@
 //        ended without a single frame reaching a facegraph element, or (with
 //        --fatal-warnings) a bus WARNING
 //   2    usage error, unreadable graph file, parse error or missing element / failed link
-//   130  interrupted (SIGINT): EOS is sent and awaited for up to 5 s so files are finalised
+//   130  interrupted (SIGINT or SIGTERM): EOS is sent and awaited for up to 5 s so files are
+//        finalised
 //
 // Network sources (--reconnect): when the source fails (a RESOURCE or STREAM error of an
 // element that is not facegraph's: a camera unplugged, an RTSP server gone), stalls (no frame
@@ -95,6 +99,8 @@
 #include "tools/runner/http_page.h"
 #include "tools/runner/report.h"
 #include "tools/runner/streams.h"
+#include "tools/runner/kiosk.h"
+#include "tools/runner/run_hooks.h"
 
 namespace {
 
@@ -122,6 +128,7 @@ int Usage() {
                "       facegraph check FILE\n"
                "       facegraph serve FILE --rtsp [ADDRESS:]PORT/PATH [run options]\n"
                "       facegraph report FILE.jsonl [--out=FILE.html]\n"
+               "       facegraph kiosk CONFIG [--print-graph] [--verbose]   (docs/kiosk.md)\n"
                "       facegraph cameras [--max-height=N] [--modes-file=V4L2CTL_OUTPUT]\n"
                "Camera graphs: --camera=/dev/videoN (FACEGRAPH_CAMERA), --camera-caps=CAPS\n"
                "(FACEGRAPH_CAMERA_CAPS), --max-height=N (default 1080), --no-camera-lock\n"
@@ -195,11 +202,26 @@ bool LoadGraph(const std::string& path, std::string* description, std::string* o
 }
 
 // Adds the facegraph plugin directory to the registry, independent of GST_PLUGIN_PATH.
+// The plugin directory of this runner: the build's when the runner runs from the build tree,
+// else the installed one beside it (<bindir>/../lib/<multiarch>/gstreamer-1.0: cmake --install
+// with any prefix), which GStreamer's own path also covers when the prefix is /usr.
+std::string OwnPluginDir() {
+  gchar* exe = g_file_read_link("/proc/self/exe", nullptr);
+  const std::string self = exe ? exe : "";
+  g_free(exe);
+  const std::string build = FG_BUILD_DIR;
+  if (self.empty() || self.rfind(build + "/", 0) == 0) return FG_PLUGIN_DIR;
+  gchar* bindir = g_path_get_dirname(self.c_str());
+  const std::string installed = std::string(bindir) + "/../" FG_INSTALL_PLUGIN_SUBDIR;
+  g_free(bindir);
+  return installed;
+}
+
 void ScanPluginDir(bool verbose) {
   static std::mutex scan_mu;  // several streams start on their own threads
   std::lock_guard<std::mutex> lock(scan_mu);
   const char* env = std::getenv("FACEGRAPH_PLUGIN_DIR");
-  const std::string dir = (env && *env) ? env : FG_PLUGIN_DIR;
+  const std::string dir = (env && *env) ? env : OwnPluginDir();
   if (!g_file_test(dir.c_str(), G_FILE_TEST_IS_DIR)) {
     if (verbose) std::fprintf(stderr, "facegraph: plugin directory %s not found\n", dir.c_str());
     return;
@@ -257,6 +279,18 @@ class LatencyProbes {
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     std::vector<fg::ElementStat> out;
     for (auto& r : rows) out.push_back(std::move(r.second));
+    return out;
+  }
+
+  // The table as numbers (for /metrics), in attachment order.
+  std::vector<fg::ElementLatencyStats> Snapshot() const {
+    std::vector<fg::ElementLatencyStats> out;
+    for (const auto& s : stats_) {
+      std::lock_guard<std::mutex> lock(s->mu);
+      const fg::LatencySummary sum = s->window.Snapshot();
+      out.push_back({s->name, s->in, s->out, static_cast<uint64_t>(sum.count), sum.p50_ms,
+                     sum.p99_ms});
+    }
     return out;
   }
 
@@ -682,6 +716,11 @@ struct Options {
   std::string stats_json;        // run --stats-json=FILE: per-stream counters as JSON
   std::string out_dir;           // this stream's $FACEGRAPH_OUT (several streams: streams.h)
   fg::StreamStats* streams = nullptr;  // per-stream counters of this run (streams.h)
+  // Set by `facegraph kiosk` (tools/runner/kiosk.h):
+  std::string description;       // the pipeline itself (file then only names it in messages)
+  double max_backoff_s = kMaxBackoffS;
+  bool restart_on_eos = false;   // any end of stream is a lost source (a kiosk never ends)
+  fg::RunHooks* hooks = nullptr;
 };
 
 // The location of the graph's first facejson that writes to a file, or "".
@@ -706,9 +745,9 @@ std::string JsonFileOf(GstElement* pipeline) {
 }
 
 int Run(const Options& opt) {
-  std::string description, out_dir, error;
+  std::string description = opt.description, out_dir, error;
   bool uses_out = false;
-  if (!LoadGraph(opt.file, &description, &out_dir, &uses_out, &error, opt.out_dir)) {
+  if (description.empty() && !LoadGraph(opt.file, &description, &out_dir, &uses_out, &error, opt.out_dir)) {
     std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(), error.c_str());
     return kExitUsage;
   }
@@ -749,6 +788,11 @@ int Run(const Options& opt) {
   fg::CameraControlLock camera_lock(pipeline, opt.camera);
   fg::LeakyQueueDrops drops;  // the live graphs' leaky queue: frames dropped, at the end
   drops.Attach(pipeline);
+  if (opt.hooks && !opt.hooks->OnPipeline(pipeline, &error)) {
+    std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(), error.c_str());
+    gst_object_unref(pipeline);
+    return kExitUsage;
+  }
   if (uses_out && g_mkdir_with_parents(out_dir.c_str(), 0755) != 0) {
     std::fprintf(stderr, "facegraph: %s: cannot create output directory %s: %s\n",
                  opt.file.c_str(), out_dir.c_str(), std::strerror(errno));
@@ -798,12 +842,14 @@ int Run(const Options& opt) {
   sa.sa_handler = OnSigint;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);  // systemctl stop: the same orderly end as Ctrl-C
 
   GstBus* bus = gst_element_get_bus(pipeline);
   int status = -1;
   NetworkCounters net;
   const int64_t stall_ns = static_cast<int64_t>(opt.stall_timeout_s * 1e9);
-  double backoff_s = kFirstBackoffS;
+  const double first_backoff_s = std::min(kFirstBackoffS, opt.max_backoff_s);
+  double backoff_s = first_backoff_s;
   int64_t restart_at = -1;       // NowNs when the next reconnection attempt starts; -1: none due
   int64_t started_ns = NowNs();  // the last (re)start: the stall timer counts from here too
   bool live = false;             // a live pipeline (no preroll): its EOS may be a lost source
@@ -818,7 +864,7 @@ int Run(const Options& opt) {
     std::fprintf(stderr, "facegraph: %s: %s; reconnecting in %.1f s\n", opt.file.c_str(),
                  why.c_str(), backoff_s);
     restart_at = NowNs() + static_cast<int64_t>(backoff_s * 1e9);
-    backoff_s = std::min(backoff_s * 2, kMaxBackoffS);
+    backoff_s = std::min(backoff_s * 2, opt.max_backoff_s);
   };
   // Starts (or restarts) the pipeline; false when the state change failed at once.
   auto start = [&]() {
@@ -857,7 +903,22 @@ int Run(const Options& opt) {
 
   int64_t eos_deadline = -1;  // set once EOS was sent after SIGINT
   int seen_interrupts = 0;
+  int64_t next_tick_ns = 0;
   while (status < 0) {
+    if (opt.hooks && NowNs() >= next_tick_ns) {
+      next_tick_ns = NowNs() + 500'000'000;
+      fg::RunStats stats;
+      stats.now_ns = NowNs();
+      stats.frames = std::max<int64_t>(input.Frames(), 0);
+      stats.last_frame_ns = input.LastFrameNs();
+      stats.started_ns = started_ns;
+      stats.waiting = restart_at >= 0;
+      stats.reconnects = net.reconnects;
+      stats.stalls = net.stalls;
+      stats.dropped = drops.Dropped();
+      stats.elements = probes->Snapshot();
+      opt.hooks->OnTick(stats);
+    }
     if (g_interrupts != seen_interrupts) {
       seen_interrupts = g_interrupts;
       if (restart_at >= 0) {  // between attempts nothing is playing: stop now
@@ -903,6 +964,7 @@ int Run(const Options& opt) {
         return kExitError;
       }
       drops.Attach(pipeline);
+      if (opt.hooks) opt.hooks->OnPipeline(pipeline, &error);  // refused before: cannot fail now
       bus = gst_element_get_bus(pipeline);
       probes = std::make_unique<LatencyProbes>();
       probes->Attach(GST_BIN(pipeline));
@@ -923,7 +985,7 @@ int Run(const Options& opt) {
       page->PublishStats(probes->Stats(), input.Frames());
     }
     // Frames flow again since the last (re)start: the next failure starts the back-off anew.
-    if (input.LastFrameNs() > started_ns) backoff_s = kFirstBackoffS;
+    if (input.LastFrameNs() > started_ns) backoff_s = first_backoff_s;
     // A source that stopped sending without EOS or error (a camera or server that hangs).
     if (stall_ns > 0 && eos_deadline < 0 &&
         NowNs() - std::max(input.LastFrameNs(), started_ns) > stall_ns) {
@@ -948,7 +1010,7 @@ int Run(const Options& opt) {
         if (opt.verbose) std::fprintf(stderr, "facegraph: end of stream\n");
         // A live source that ends by itself (a server that closed the session) is a lost
         // source when reconnecting; a file's end, or the EOS a Ctrl-C sent, is the end.
-        if (opt.reconnect && live && eos_deadline < 0) {
+        if (opt.reconnect && (live || opt.restart_on_eos) && eos_deadline < 0) {
           schedule_restart("the live source ended");
           break;
         }
@@ -993,6 +1055,7 @@ int Run(const Options& opt) {
     gst_message_unref(msg);
   }
 
+  if (opt.hooks) opt.hooks->OnStopping();
   drops.Print();
   net.AddRtpLoss(GST_BIN(pipeline));
   if (opt.streams) opt.streams->Detach();
@@ -1055,6 +1118,53 @@ void DemoteCrashingSinks() {
   setenv("GST_PLUGIN_FEATURE_RANK", value.c_str(), 1);
 }
 
+// `facegraph kiosk CONFIG [--print-graph] [--verbose]` (tools/runner/kiosk.h, docs/kiosk.md):
+// the config's graph in Run's loop, reconnecting on any loss, with the kiosk's hooks.
+int RunKiosk(const std::vector<std::string>& args) {
+  std::string path;
+  bool print = false, verbose = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--print-graph") print = true;
+    else if (args[i] == "--verbose" || args[i] == "-v") verbose = true;
+    else if (!args[i].empty() && args[i][0] != '-' && path.empty()) path = args[i];
+    else return Usage();
+  }
+  if (path.empty()) return Usage();
+  fg::KioskConfig cfg;
+  std::string error;
+  if (!fg::LoadKioskConfig(path, &cfg, &error)) {
+    std::fprintf(stderr, "facegraph: %s\n", error.c_str());
+    return kExitUsage;
+  }
+  Options opt;
+  opt.command = "run";
+  opt.verbose = verbose;
+  if (cfg.graph.empty()) {
+    opt.file = path;
+    opt.description = fg::KioskGraph(cfg);
+  } else {
+    opt.file = cfg.graph;  // a graph file of its own; $FACEGRAPH_OUT etc. as for `run`
+  }
+  if (print) {
+    std::printf("%s\n", opt.description.empty() ? ("graph file " + cfg.graph).c_str()
+                                                   : opt.description.c_str());
+    return kExitOk;
+  }
+  opt.reconnect = true;
+  opt.restart_on_eos = true;
+  opt.stall_timeout_s = cfg.stall_timeout_s;
+  opt.max_backoff_s = cfg.max_backoff_s;
+  opt.camera.max_height = cfg.max_height;
+  if (cfg.source.empty() && cfg.graph.empty()) opt.camera.device = cfg.camera;
+  fg::KioskSession session(cfg);
+  if (!session.Start(&error)) {
+    std::fprintf(stderr, "facegraph: %s: %s\n", path.c_str(), error.c_str());
+    return kExitUsage;
+  }
+  opt.hooks = &session;
+  return Run(opt);
+}
+
 int main(int argc, char** argv) {
   DemoteCrashingSinks();
   gst_init(&argc, &argv);  // takes --gst-* options
@@ -1064,6 +1174,11 @@ int main(int argc, char** argv) {
   opt.command = args[0];
   if (opt.command == "report") {
     const int status = fg::ReportMain(std::vector<std::string>(args.begin() + 1, args.end()));
+    gst_deinit();
+    return status;
+  }
+  if (opt.command == "kiosk") {
+    const int status = RunKiosk(args);
     gst_deinit();
     return status;
   }
