@@ -5,22 +5,17 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
+
+#include "tests/cameras/recorded_list.h"
 
 namespace fg {
 namespace {
 
 std::vector<CameraControl> Load(const std::string& name) {
-  const std::string path = std::string(FG_SOURCE_DIR) + "/tests/cameras/data/" + name;
-  std::ifstream in(path);
-  EXPECT_TRUE(in) << path;
-  std::stringstream text;
-  text << in.rdbuf();
   std::string error;
-  std::vector<CameraControl> controls = ParseV4l2ControlList(text.str(), &error);
-  EXPECT_FALSE(controls.empty()) << path << ": " << error;
+  std::vector<CameraControl> controls = ParseV4l2ControlList(testing::RecordedList(name), &error);
+  EXPECT_FALSE(controls.empty()) << name << ": " << error;
   return controls;
 }
 

@@ -5,22 +5,17 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
+
+#include "tests/cameras/recorded_list.h"
 
 namespace fg {
 namespace {
 
 std::vector<CameraMode> Load(const std::string& name) {
-  const std::string path = std::string(FG_SOURCE_DIR) + "/tests/cameras/data/" + name;
-  std::ifstream in(path);
-  EXPECT_TRUE(in) << path;
-  std::stringstream text;
-  text << in.rdbuf();
   std::string error;
-  std::vector<CameraMode> modes = ParseV4l2FormatList(text.str(), &error);
-  EXPECT_FALSE(modes.empty()) << path << ": " << error;
+  std::vector<CameraMode> modes = ParseV4l2FormatList(testing::RecordedList(name), &error);
+  EXPECT_FALSE(modes.empty()) << name << ": " << error;
   return modes;
 }
 
