@@ -26,6 +26,8 @@
 #include "engine/geometry/canonical_face.h"
 #include "engine/render/warp.h"
 
+#include "tests/avatar/avatar_test_util.h"
+
 namespace fg::render {
 namespace {
 
@@ -33,27 +35,9 @@ using Vec3 = std::array<float, 3>;
 constexpr float kScale = 16, kCx = 240, kCy = 200;  // px per cm, where the face's origin lands
 constexpr int kW = 480, kH = 420;
 
-const CanonicalFace& Face() {
-  static const CanonicalFace face = [] {
-    const char* env = std::getenv("FACEGRAPH_MODELS");
-    std::string err;
-    auto f = LoadCanonicalFace(std::string(env ? env : FG_MODELS_DEFAULT_DIR) + "/" +
-                                   kCanonicalFaceFile,
-                               &err);
-    EXPECT_TRUE(f) << err;
-    return f ? *f : CanonicalFace{};
-  }();
-  return face;
-}
-const BlendshapeBasis& Basis() {
-  static const BlendshapeBasis b = [] {
-    std::string err;
-    auto basis = BlendshapeBasis::Create(Face(), &err);
-    EXPECT_TRUE(basis) << err;
-    return std::move(*basis);
-  }();
-  return b;
-}
+// The real canonical face and its basis: tests/avatar's shared fixture.
+const CanonicalFace& Face() { return avatar_testing::Canonical(); }
+using avatar_testing::Basis;
 
 float Px(float x_cm) { return kCx + kScale * x_cm; }
 float Py(float y_cm) { return kCy - kScale * y_cm; }

@@ -24,32 +24,16 @@
 #include "engine/render/mouth.h"
 #include "engine/io/png.h"
 
+#include "tests/avatar/avatar_test_util.h"
+
 namespace fg::render {
 namespace {
 
 using Vec3 = std::array<float, 3>;
 
-const CanonicalFace& Face() {
-  static const CanonicalFace face = [] {
-    const char* env = std::getenv("FACEGRAPH_MODELS");
-    std::string err;
-    auto f = LoadCanonicalFace(std::string(env ? env : FG_MODELS_DEFAULT_DIR) + "/" +
-                                   kCanonicalFaceFile,
-                               &err);
-    EXPECT_TRUE(f) << err;
-    return f ? *f : CanonicalFace{};
-  }();
-  return face;
-}
-const BlendshapeBasis& Basis() {
-  static const BlendshapeBasis b = [] {
-    std::string err;
-    auto basis = BlendshapeBasis::Create(Face(), &err);
-    EXPECT_TRUE(basis) << err;
-    return std::move(*basis);
-  }();
-  return b;
-}
+// The real canonical face and its basis: tests/avatar's shared fixture.
+const CanonicalFace& Face() { return avatar_testing::Canonical(); }
+using avatar_testing::Basis;
 
 struct Picture {
   RgbaImage img;
