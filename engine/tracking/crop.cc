@@ -1,6 +1,7 @@
 #include "engine/tracking/crop.h"
 
 #include <cmath>
+#include <cstdint>
 
 namespace fg {
 
@@ -118,6 +119,58 @@ void SamplePackedInside(const ImageView& v, const Affine2D& m, int out_w, int ou
   }
 }
 
+// The same for the YUV formats (I420 and NV12 are what decoders give, YUY2 what webcams give):
+// the four taps' Y, U and V are mixed with the 8-bit fixed-point weights and converted to RGB
+// once per output pixel, where the general path converts every tap (four BT.601 conversions
+// per pixel). The conversion is affine, so mixing first equals converting first except where
+// a tap's RGB leaves 0..255 and is clipped (saturated colours at a chroma edge); a weight of
+// one on a single tap gives exactly detail::YuvToRgb. Each tap's chroma is that of its own
+// chroma block, as ImageView::AtAs reads it.
+template <PixelFormat F>
+void SampleYuvInside(const ImageView& v, const Affine2D& m, int out_w, int out_h, float scale,
+                     float offset, CropChannels ch, float* out) {
+  constexpr PixelFormatInfo I = kFormat<F>;
+  const uint8_t* const* planes = v.planes.data();
+  const int* strides = v.strides.data();
+  const std::ptrdiff_t luma_stride = strides[0];
+  for (int i = 0; i < out_h; ++i) {
+    float fx = m.a * 0.5f + m.b * (static_cast<float>(i) + 0.5f) + m.c - 0.5f;
+    float fy = m.d * 0.5f + m.e * (static_cast<float>(i) + 0.5f) + m.f - 0.5f;
+    for (int j = 0; j < out_w; ++j, fx += m.a, fy += m.d) {
+      const int x0 = static_cast<int>(fx), y0 = static_cast<int>(fy);  // fx, fy > 0 here
+      const int ax = static_cast<int>((fx - static_cast<float>(x0)) * 256.0f + 0.5f);
+      const int ay = static_cast<int>((fy - static_cast<float>(y0)) * 256.0f + 0.5f);
+      const int w00 = (256 - ax) * (256 - ay), w10 = ax * (256 - ay), w01 = (256 - ax) * ay, w11 = ax * ay;
+      const uint8_t* l0 = LumaAddress<F>(planes, strides, x0, y0);
+      const uint8_t* l1 = l0 + luma_stride;
+      const int ym = l0[0] * w00 + l0[I.bpp] * w10 + l1[0] * w01 + l1[I.bpp] * w11;
+      const int cx0 = x0 >> I.sub_x, cx1 = (x0 + 1) >> I.sub_x;
+      const int cy0 = y0 >> I.sub_y, cy1 = (y0 + 1) >> I.sub_y;
+      const uint8_t *u00, *v00, *u10, *v10, *u01, *v01, *u11, *v11;
+      ChromaAddress<F>(planes, strides, cx0, cy0, &u00, &v00);
+      ChromaAddress<F>(planes, strides, cx1, cy0, &u10, &v10);
+      ChromaAddress<F>(planes, strides, cx0, cy1, &u01, &v01);
+      ChromaAddress<F>(planes, strides, cx1, cy1, &u11, &v11);
+      const int um = *u00 * w00 + *u10 * w10 + *u01 * w01 + *u11 * w11;
+      const int vm = *v00 * w00 + *v10 * w10 + *v01 * w01 + *v11 * w11;
+      // detail::YuvToRgb's 16.16 constants on values carrying 16 more fraction bits.
+      const int64_t c = static_cast<int64_t>(ym - (16 << 16)) * 76309;
+      const int64_t d = um - (128 << 16), e = vm - (128 << 16);
+      constexpr int64_t kHalf = int64_t{1} << 31;
+      const float r = detail::Clamp8(static_cast<int>((c + 104597 * e + kHalf) >> 32));
+      const float g = detail::Clamp8(static_cast<int>((c - 25675 * d - 53279 * e + kHalf) >> 32));
+      const float b = detail::Clamp8(static_cast<int>((c + 132201 * d + kHalf) >> 32));
+      if (ch == CropChannels::kRgb) {
+        *out++ = r * scale + offset;
+        *out++ = g * scale + offset;
+        *out++ = b * scale + offset;
+      } else {
+        *out++ = (0.2989f * r + 0.5870f * g + 0.1140f * b) * scale + offset;
+      }
+    }
+  }
+}
+
 template <PixelFormat F>
 void Sample(const ImageView& v, const Affine2D& m, int out_w, int out_h, float scale,
             float offset, CropChannels ch, float* out) {
@@ -135,6 +188,8 @@ void Sample(const ImageView& v, const Affine2D& m, int out_w, int out_h, float s
     constexpr PixelFormatInfo I = kFormat<F>;
     if constexpr (I.layout == PixelLayout::kPackedRgb)
       SamplePackedInside<I.bpp, I.r, I.g, I.b>(v, m, out_w, out_h, scale, offset, ch, out);
+    else if constexpr (IsYuv(F))
+      SampleYuvInside<F>(v, m, out_w, out_h, scale, offset, ch, out);
     else
       SampleRows<F, true>(v, m, out_w, out_h, scale, offset, ch, out);
   }
