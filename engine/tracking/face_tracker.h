@@ -161,7 +161,12 @@ class FaceTracker {
   FaceTracker() = default;
   void Integrate(const std::vector<Detection>& dets);
   void StartAsyncDetect(const ImageView& frame, bool with_tiles);
+  // Origins of the tile-sized squares around small lost tracks' last boxes (frame pixels).
+  std::vector<std::array<float, 2>> RecoveryRegions(int w, int h);
   std::vector<Detection> DetectTilesInline(const ImageView& frame, int n);
+  // Detections in the square at `o` of side `side`, less those cut by its edge, appended.
+  void DetectInTile(const ImageView& frame, const std::array<float, 2>& o, float side,
+                    std::vector<Detection>* out);
   bool TakeAsyncResult(std::vector<Detection>* out);
   void WorkerLoop();
   std::vector<Detection> DetectWith(const ImageView& frame, const LetterBox& lb);
