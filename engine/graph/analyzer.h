@@ -5,8 +5,9 @@
 //                                          │
 //   Graph<Work> (engine/graph/executor.h):  ▼
 //     [input] ──block──► [track] ──block──► [analyse] ──► on_faces(frame faces, pixels)
-//      pops the         FaceTracker       EmotionWorker / VitalsWorker (their networks run on
-//      caller's frames  ::Process         their own threads, as in faceemotion / facevitals):
+//      pops the         FaceTracker       EmotionWorker / VitalsWorker (their networks run off
+//      caller's frames  ::Process         this thread, as in faceemotion / facevitals; emotion in
+//                                         the process-wide pool shared with every Analyzer):
 //                                         Submit, Poll, Latest -> Face::emotion, Face::vitals
 //
 // Each stage runs on its own thread, so a stream is pipelined like the GStreamer graph
