@@ -29,14 +29,16 @@
 // the ones discarded, frame after frame. kKeepLatest (capacity 1) therefore suits one face:
 // with several faces and a worker slower than the frame rate it classifies only the last
 // face of each frame. (A per-track slot would be fairer; the rate cap makes it moot in
-// practice: 4 faces at 10 Hz need 40 classifications/s, a few ms each.) If the worker stalls
-// for longer than capacity + 16 pushes, new crops are refused instead (counted as overflow).
+// practice: 4 faces at 10 Hz need 40 classifications/s, a few ms each.) kPrivate: if the
+// worker stalls for longer than capacity + 16 pushes, new crops are refused instead (counted
+// as overflow); kShared always discards the oldest.
 //
 // Where the network runs (options.inference): kShared (the default) submits the crops to the
 // process-wide InferencePool of emotion.json (engine/nn/inference_pool.h), which batches the
 // crops of every stream of the process and serves the streams round-robin, so a busy stream
 // cannot starve the others; each worker is one pool stream whose queue keeps the newest
-// `queue_capacity` crops (drop-oldest, counted as jobs.dropped as above). kPrivate runs its own
+// `queue_capacity` crops (drop-oldest, counted as jobs.dropped as above; Submit takes the
+// pool's lock only to queue the crop, never for a network run). kPrivate runs its own
 // classifier on its own thread, as drawn above. The results are the same network's outputs
 // either way (batched within 1e-5: tests/emotion/emotion_worker_test.cc), and so are the
 // counters' meaning. The shared part with LivenessWorker (rate check, track book, result edge,
