@@ -99,6 +99,12 @@ bool EmotionCropTransform(const std::vector<std::array<float, 3>>& landmarks,
 bool SampleEmotionCrop(const ImageView& frame, const std::vector<std::array<float, 3>>& landmarks,
                        const EmotionCropOptions& opts, float* out);
 
+// "" when a model with these inputs / outputs and first input and output shapes is the emotion
+// network (one input [1|-1,64,64,1], a first output of 7 values); else what is wrong, naming
+// `model_json`. EmotionClassifier::Create and EmotionWorker's shared pool check with it.
+std::string CheckEmotionShapes(const std::string& model_json, size_t inputs, size_t outputs,
+                               const nn::Shape& in, const nn::Shape& out0);
+
 class EmotionClassifier {
  public:
   // Loads and checks the model: one input of shape [1|-1, 64, 64, 1] and one output of 7

@@ -8,8 +8,9 @@
 //     [input] ──block──► [track] ──block──► [analyse] ──► on_faces(frame faces, pixels)
 //      pops the         FaceTracker       EmotionWorker /    or ──► results queue ──► caller:
 //      caller's frames  ::Process         VitalsWorker        (SPSC, drop-oldest)   TryPop/Pop
-//                                         (their networks run on their own threads, as in
-//                                         faceemotion / facevitals): Face::emotion, ::vitals
+//                                         (networks off this thread, as in faceemotion /
+//                                         facevitals; emotion in the process-wide pool shared
+//                                         with every Analyzer): Face::emotion, ::vitals
 //
 // Each stage runs on its own thread, so a stream is pipelined like the GStreamer graph
 // `facetrack ! faceemotion ! facevitals` and produces the same FrameFaces (the same engine

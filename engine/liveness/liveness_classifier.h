@@ -85,6 +85,12 @@ void ResizeBilinearTf(const float* in, int in_size, int channels, int out_size, 
 // The two networks' inputs from a 192 crop (Human's resizes).
 void PrepareLivenessInputs(const float* crop192, float* antispoof128, float* liveness32);
 
+// "" when a model with these inputs / outputs and first input and output shapes is one of the
+// two networks (one input [1|-1,size,size,3], a first output of `outputs` values); else what
+// is wrong, naming `file`. Used by LivenessClassifier::Create and LivenessWorker's pools.
+std::string CheckLivenessShapes(const std::string& file, int size, int outputs, size_t num_inputs,
+                                size_t num_outputs, const nn::Shape& in, const nn::Shape& out0);
+
 class LivenessClassifier {
  public:
   // Loads and checks <models_dir>/antispoof.json (one input [1|-1,128,128,3], one output of

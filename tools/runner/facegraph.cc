@@ -6,8 +6,10 @@
 //   facegraph run FILE1 FILE2 ... [--stats-json=FILE]   several streams in one process, with
 //                                 counters per stream (tools/runner/streams.h, docs/streams.md)
 //   facegraph check FILE          parse and link only (no state change); exit 0 or 2
-//   facegraph serve FILE --rtsp [ADDRESS:]PORT/PATH [run options]   run, and serve the
-//                                 annotated video over RTSP (tools/runner/serve.h)
+//   facegraph serve FILE --rtsp [ADDRESS:]PORT/PATH [--rtsp-auth-file=FILE] [--rtsp-no-auth]
+//                                 [run options]   run, and serve the annotated video over
+//                                 RTSP (tools/runner/serve.h); a network address needs
+//                                 user:password lines in FILE, or --rtsp-no-auth
 //   facegraph report FILE.jsonl [--out=FILE.html]   the session report (docs/page.md)
 //
 // Live page and report (docs/page.md, tools/runner/http_page.h, report.h): --http [ADDR:]PORT
@@ -126,7 +128,8 @@ int Usage() {
                "                          [--http [ADDR:]PORT] [--report[=FILE.html]]\n"
                "       facegraph run FILE1 FILE2 ... [--stats-json=FILE]  (streams side by side)\n"
                "       facegraph check FILE\n"
-               "       facegraph serve FILE --rtsp [ADDRESS:]PORT/PATH [run options]\n"
+               "       facegraph serve FILE --rtsp [ADDRESS:]PORT/PATH [--rtsp-auth-file=FILE]\n"
+               "                            [--rtsp-no-auth] [run options]   (docs/serve.md)\n"
                "       facegraph report FILE.jsonl [--out=FILE.html]\n"
                "       facegraph kiosk CONFIG [--print-graph] [--verbose]   (docs/kiosk.md)\n"
                "       facegraph cameras [--max-height=N] [--modes-file=V4L2CTL_OUTPUT]\n"
@@ -709,6 +712,8 @@ struct Options {
   fg::CameraOptions camera;      // device, caps and control lock for v4l2src graphs
   std::string modes_file;        // cameras --modes-file: v4l2-ctl output instead of the monitor
   std::string rtsp;              // serve --rtsp [ADDRESS:]PORT/PATH (serve.h)
+  std::string rtsp_auth_file;    // serve --rtsp-auth-file FILE: user:password lines
+  bool rtsp_no_auth = false;     // serve --rtsp-no-auth: serve a network address to anyone
   std::string http;              // --http [ADDR:]PORT: the live page (http_page.h)
   bool report = false;           // --report[=FILE]: the session report at the end (report.h)
   std::string report_file;
@@ -775,15 +780,22 @@ int Run(const Options& opt) {
   std::unique_ptr<fg::RtspServe> serve;
   if (!opt.rtsp.empty()) {
     fg::RtspSpec spec;
-    const bool parsed = fg::ParseRtspSpec(opt.rtsp, &spec, &error);
+    const bool parsed = fg::ParseRtspSpec(opt.rtsp, &spec, &error) &&
+                        fg::ConfigureRtspAuth(opt.rtsp_auth_file, opt.rtsp_no_auth, &spec, &error);
     if (parsed) serve = fg::RtspServe::Start(spec, &error);
     if (!serve || !serve->Attach(pipeline, &error)) {
-      // A bad spec or a graph with nothing to serve: usage (2); a port in use: error (1).
+      // A bad spec or auth file, an unauthenticated network address, or a graph with nothing
+      // to serve: usage (2); a port in use: error (1).
       std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(), error.c_str());
       gst_object_unref(pipeline);
       return !parsed || serve ? kExitUsage : kExitError;
     }
-    std::fprintf(stderr, "facegraph: serving the annotated video at %s\n", serve->url().c_str());
+    const std::string auth = spec.users.empty()
+                                 ? std::string(" (no authentication)")
+                                 : " (basic authentication, " + std::to_string(spec.users.size()) +
+                                       (spec.users.size() == 1 ? " user)" : " users)");
+    std::fprintf(stderr, "facegraph: serving the annotated video at %s%s\n", serve->url().c_str(),
+                 auth.c_str());
   }
   fg::CameraControlLock camera_lock(pipeline, opt.camera);
   fg::LeakyQueueDrops drops;  // the live graphs' leaky queue: frames dropped, at the end
@@ -1214,6 +1226,12 @@ int main(int argc, char** argv) {
       opt.rtsp = args[i].substr(7);
     } else if (args[i] == "--rtsp" && i + 1 < args.size()) {
       opt.rtsp = args[++i];
+    } else if (args[i].rfind("--rtsp-auth-file=", 0) == 0) {
+      opt.rtsp_auth_file = args[i].substr(17);
+    } else if (args[i] == "--rtsp-auth-file" && i + 1 < args.size()) {
+      opt.rtsp_auth_file = args[++i];
+    } else if (args[i] == "--rtsp-no-auth") {
+      opt.rtsp_no_auth = true;
     } else if (args[i] == "--http" && i + 1 < args.size()) {
       opt.http = args[++i];
     } else if (args[i].rfind("--http=", 0) == 0) {
@@ -1258,6 +1276,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "facegraph: %s\n", opt.command == "serve"
                                                 ? "serve needs --rtsp [ADDRESS:]PORT/PATH"
                                                 : "--rtsp is an option of facegraph serve");
+    return Usage();
+  }
+  if (opt.command != "serve" && (!opt.rtsp_auth_file.empty() || opt.rtsp_no_auth)) {
+    std::fprintf(stderr, "facegraph: --rtsp-auth-file and --rtsp-no-auth are options of "
+                         "facegraph serve\n");
     return Usage();
   }
   // Several graphs (or --stats-json): one runner thread per graph, counters per stream.
