@@ -121,8 +121,9 @@ volatile std::sig_atomic_t g_interrupts = 0;
 
 void OnSigint(int) { g_interrupts = g_interrupts + 1; }
 
-int Usage() {
-  std::fprintf(stderr,
+// The usage on stderr, exit status 2 (a wrong command line); --help prints it on stdout, 0.
+int Usage(std::FILE* out = stderr) {
+  std::fprintf(out,
                "usage: facegraph run FILE [--verbose] [--fatal-warnings] [--reconnect]\n"
                "                          [--stall-timeout=SECONDS]\n"
                "                          [--http [ADDR:]PORT] [--report[=FILE.html]]\n"
@@ -138,7 +139,7 @@ int Usage() {
                "Runs a GStreamer graph file (gst-launch syntax, '#' comment lines).\n"
                "$FACEGRAPH_OUT in the file is replaced by $FACEGRAPH_OUT (default: out),\n"
                "$FACEGRAPH_INPUT by $FACEGRAPH_INPUT (no default: set it).\n");
-  return kExitUsage;
+  return out == stderr ? kExitUsage : kExitOk;
 }
 
 // $FACEGRAPH_OUT (default "out"): several streams each write under their own folder in it.
@@ -726,6 +727,7 @@ struct Options {
   double max_backoff_s = kMaxBackoffS;
   bool restart_on_eos = false;   // any end of stream is a lost source (a kiosk never ends)
   fg::RunHooks* hooks = nullptr;
+  fg::HttpPage* page = nullptr;  // the kiosk's server when it serves the live page (started)
 };
 
 // The location of the graph's first facejson that writes to a file, or "".
@@ -820,15 +822,19 @@ int Run(const Options& opt) {
   InputWatch input;
   input.Attach(GST_BIN(pipeline));
   // The live page (--http): its branch goes in after the probes, so it is not in the table.
-  std::unique_ptr<fg::HttpPage> page;
+  // The kiosk's server (`page = on`) is started by the kiosk and attached here like --http's.
+  std::unique_ptr<fg::HttpPage> own_page;
+  fg::HttpPage* page = opt.page;
+  if (page && !page->Attach(pipeline, &error)) std::fprintf(stderr, "facegraph: page: %s\n", error.c_str());
   if (!opt.http.empty()) {
     fg::HttpPageOptions page_options;
     if (!fg::ParseHttpAddress(opt.http, &page_options.host, &page_options.port, &error) ||
-        !(page = std::make_unique<fg::HttpPage>(page_options))->Start(&error)) {
+        !(own_page = std::make_unique<fg::HttpPage>(page_options))->Start(&error)) {
       std::fprintf(stderr, "facegraph: --http: %s\n", error.c_str());
       gst_object_unref(pipeline);
       return kExitUsage;
     }
+    page = own_page.get();
     if (!page->Attach(pipeline, &error)) std::fprintf(stderr, "facegraph: --http: %s\n", error.c_str());
     std::fprintf(stderr, "facegraph: live page at %s\n", page->Url().c_str());
     if (!fg::IsLoopbackAddress(page_options.host))
@@ -1174,6 +1180,7 @@ int RunKiosk(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   opt.hooks = &session;
+  opt.page = session.page();
   return Run(opt);
 }
 
@@ -1182,7 +1189,8 @@ int main(int argc, char** argv) {
   gst_init(&argc, &argv);  // takes --gst-* options
   Options opt;
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "-h" || args[0] == "--help") return Usage();
+  if (args.empty()) return Usage();
+  if (args[0] == "-h" || args[0] == "--help") return Usage(stdout);
   opt.command = args[0];
   if (opt.command == "report") {
     const int status = fg::ReportMain(std::vector<std::string>(args.begin() + 1, args.end()));
