@@ -12,6 +12,16 @@
 namespace fg {
 
 namespace {
+
+// The measured names as std::string, so that a per-frame map lookup does not build one.
+const std::array<std::string, kMeasuredCount>& MeasuredNames() {
+  static const std::array<std::string, kMeasuredCount> names = [] {
+    std::array<std::string, kMeasuredCount> n;
+    for (int k = 0; k < kMeasuredCount; ++k) n[k] = kMeasuredBlendshapes[k];
+    return n;
+  }();
+  return names;
+}
 constexpr int kCoords = kMeshLandmarks * 3;
 
 // Frames this close (in full scales summed) to the least expressive stored one are at rest.
@@ -280,7 +290,8 @@ std::optional<ResponseBasis> ParseResponseBasis(std::string_view s, std::string_
 
 bool MirrorSolver::Normalise(const std::vector<std::array<float, 3>>& lm, int frame_width,
                              int frame_height, std::span<std::array<float, 3>> out,
-                             Eigen::Matrix3f* rotation, float* scale) const {
+                             Eigen::Matrix3f* rotation, float* scale,
+                             Eigen::Vector3f* translation) const {
   if (lm.size() < static_cast<size_t>(kMeshLandmarks) ||
       out.size() < static_cast<size_t>(kMeshLandmarks))
     return false;
@@ -304,6 +315,7 @@ bool MirrorSolver::Normalise(const std::vector<std::array<float, 3>>& lm, int fr
   }
   if (rotation) *rotation = r;
   if (scale) *scale = s;
+  if (translation) *translation = t;
   return true;
 }
 
@@ -614,6 +626,10 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
     t.result.id = face.id;
     t.result.weights.assign(n_, 0.0f);
     for (const std::string& name : basis_.names()) t.result.blendshapes[name] = 0.0f;
+    t.result.measured.assign(kMeasuredCount, 0.0f);
+    for (const char* name : kMeasuredBlendshapes) t.result.blendshapes.emplace(name, 0.0f);
+    t.residual.assign(kMeshLandmarks, {0, 0, 0});
+    t.measured_filters.assign(kMeasuredCount, OneEuroFilter(opts_.smoothing_params));
     t.calib.assign(static_cast<size_t>(kMaxCalibrationFrames) * kCoords, 0.0f);
     t.activation.assign(kMaxCalibrationFrames, 0.0f);
     t.measures.assign(kMaxCalibrationFrames, kPopulationNeutral);
@@ -632,7 +648,9 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
   MirrorResult& res = t.result;
   if (res.updates > 0 && pts_ns <= res.pts_ns) return &res;  // not after the previous frame
   float scale = 0;
-  if (!Normalise(face.landmarks, frame_width, frame_height, t.points, &res.rotation, &scale))
+  Eigen::Vector3f translation = Eigen::Vector3f::Zero();
+  if (!Normalise(face.landmarks, frame_width, frame_height, t.points, &res.rotation, &scale,
+                 &translation))
     return &res;
   const auto ypr = RotationToYawPitchRoll(res.rotation);
   res.yaw = ypr[0];
@@ -693,6 +711,32 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
   }
   // Map values in basis order; the keys were inserted when the track appeared.
   for (int k = 0; k < n_; ++k) res.blendshapes.find(basis_.names()[k])->second = res.weights[k];
+
+  // Step 6: the measured 15, from the residual at the chin and lips and the iris landmarks.
+  for (int v : kMeasuredVertices)
+    for (int c = 0; c < 3; ++c) {
+      float x = t.offsets[v][c];
+      for (int k = 0; k < n_; ++k) x -= t.raw[k] * d_[static_cast<size_t>(k) * kCoords + 3 * v + c];
+      t.residual[v][c] = x;
+    }
+  std::array<std::array<float, 3>, 2> iris{};
+  const bool has_iris = face.landmarks.size() >= 478;
+  if (has_iris) {
+    const Eigen::Matrix3f rt = res.rotation.transpose() / scale;
+    for (int e = 0; e < 2; ++e) {
+      const auto& q = face.landmarks[e == 0 ? 468 : 473];
+      const Eigen::Vector3f p = rt * (Eigen::Vector3f(q[0], -q[1], -q[2]) - translation);
+      iris[e] = {p.x(), p.y(), p.z()};
+    }
+  }
+  float measured[kMeasuredCount];
+  MeasureBlendshapes(t.residual, t.points, has_iris ? &iris : nullptr, measured);
+  for (int k = 0; k < kMeasuredCount; ++k) {
+    float w = measured[k];
+    if (opts_.smoothing) w = static_cast<float>(t.measured_filters[k].Filter(ts, w));
+    res.measured[k] = std::clamp(w, 0.0f, 1.0f);
+    res.blendshapes.find(MeasuredNames()[k])->second = res.measured[k];  // no allocation
+  }
   return &res;
 }
 

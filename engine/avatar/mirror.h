@@ -81,6 +81,13 @@
 //    neutral, bounds, sparsity, smoothing) is unchanged. Measured by MeasureTrackerResponse
 //    (engine/synth/tracker_response.h); saved and loaded by Save/LoadResponseBasis (a small
 //    binary file, see there). Without it the solver is exactly the geometric one.
+// 6. The 15 ARKit blendshapes the basis lacks (eyeLook*, jawForward/Left/Right,
+//    mouthRollUpper/Lower, mouthShrugUpper, tongueOut) are measured geometrically
+//    (measured_blendshapes.h): the jaw and lip ones from the solve's residual at the chin and
+//    the lips (the offsets minus the solved targets' displacement), the gaze from the iris
+//    landmarks (478-point faces, the tracker's iris option) in the same normalised frame;
+//    each One Euro smoothed like the solved weights. They are written to `measured` and into
+//    `blendshapes` next to the 37, so the map carries all 52 ARKit names.
 // Head rotation: the fit's rotation (head -> camera, x right, y up, z to camera) and its
 // yaw/pitch/roll in head_pose.h's convention (not smoothed here: the tracker already
 // smooths the landmarks).
@@ -111,6 +118,7 @@
 
 #include "engine/avatar/appearance_refiner.h"
 #include "engine/avatar/blendshapes.h"
+#include "engine/avatar/measured_blendshapes.h"
 #include "engine/emotion/face_actions.h"
 #include "engine/face.h"
 #include "engine/geometry/canonical_face.h"
@@ -170,7 +178,10 @@ struct MirrorResult {
   int64_t pts_ns = -1;
   bool calibrated = false;
   std::vector<float> weights;                              // basis order, 0..1 (smoothed)
-  std::map<std::string, float> blendshapes;                // ARKit name -> weight (same values)
+  // The measured 15 (step 6), kMeasuredBlendshapes order, 0..1 (smoothed).
+  std::vector<float> measured;
+  // ARKit name -> weight: the basis's 37 (same values as `weights`) and the measured 15.
+  std::map<std::string, float> blendshapes;
   Eigen::Matrix3f rotation = Eigen::Matrix3f::Identity();  // head -> camera
   float yaw = 0, pitch = 0, roll = 0;                      // degrees (head_pose.h)
   // RMS of the solve's residual over all vertices (cm; with a picture, weighted as the
@@ -199,9 +210,11 @@ class MirrorSolver {
 
   // The parts, for tests and tools:
   // Landmarks (frame px) -> canonical cm (out: 468 entries); the fit's rotation and scale.
+  // `translation` (optional): the fit's t, so that any landmark q (frame px) maps to
+  // R^T ((q.x, -q.y, -q.z) - t) / s.
   bool Normalise(const std::vector<std::array<float, 3>>& landmarks, int frame_width,
                  int frame_height, std::span<std::array<float, 3>> out, Eigen::Matrix3f* rotation,
-                 float* scale) const;
+                 float* scale, Eigen::Vector3f* translation = nullptr) const;
   // Bounded least squares for offsets from neutral (canonical cm, 468 entries); weights
   // (basis.size() entries) hold the warm start on entry and the solution on return, in
   // [0, solve_upper] (Update clamps to [0, 1] after smoothing). Returns the RMS residual in
@@ -240,6 +253,8 @@ class MirrorSolver {
     std::vector<std::array<float, 3>> neutral, points, offsets;
     std::vector<float> raw;  // unsmoothed solution (the warm start)
     std::vector<OneEuroFilter> filters;
+    std::vector<std::array<float, 3>> residual;  // step 6: kMeasuredVertices filled, rest 0
+    std::vector<OneEuroFilter> measured_filters;
     AppearanceRefiner::State appearance;  // sized when the track appears (with a refiner)
     // The texture-weighted solve (step 3 with a picture), built when the template is.
     std::vector<float> wdt, wnormal, wsparsity, wridge;
