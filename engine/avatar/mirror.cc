@@ -89,6 +89,13 @@ MirrorSolver::MirrorSolver(const CanonicalFace& canonical, const BlendshapeBasis
   std::vector<const std::vector<std::array<float, 3>>*> deltas(n_);
   for (int k = 0; k < n_; ++k) deltas[k] = &basis_.Delta(k);
   BuildNormal(deltas);
+  // Antagonists solved exclusively (step 3).
+  for (const char* side : {"Left", "Right"}) {
+    const int blink = basis_.Index(std::string("eyeBlink") + side);
+    const int wide = basis_.Index(std::string("eyeWide") + side);
+    if (blink >= 0 && wide >= 0 && opts_.exclusive_antagonists)
+      exclusive_.push_back({blink, wide});
+  }
   if (opts_.appearance)
     refiner_ = std::make_shared<const AppearanceRefiner>(canonical, basis_, opts_.appearance_options);
 }
@@ -354,6 +361,44 @@ bool CholeskySolve(int m, double* a, double* x) {
 
 void MirrorSolver::BoundedSolve(const float* b, std::span<float> w, const float* normal,
                                 const float* sparsity) const {
+  BoundedSolveOnce(b, w, normal, sparsity, 0);
+  // Antagonist pairs both active: solve again with each held at 0 and keep the better
+  // objective 1/2 w^T A w - (b - sparsity)^T w (step 3).
+  auto objective = [&](const float* x) {
+    double f = 0;
+    for (int k = 0; k < n_; ++k) {
+      double aw = 0;
+      for (int l = 0; l < n_; ++l) aw += static_cast<double>(normal[static_cast<size_t>(k) * n_ + l]) * x[l];
+      f += x[k] * (0.5 * aw - (b[k] - sparsity[k]));
+    }
+    return f;
+  };
+  // A pair once decided keeps its held target while the next pairs are solved (a global
+  // re-solve could otherwise switch both of an earlier pair on again).
+  uint64_t held = 0;
+  for (size_t round = 0; round < exclusive_.size(); ++round) {
+    int pick = -1;
+    for (size_t p = 0; p < exclusive_.size() && pick < 0; ++p) {
+      const auto [i, j] = exclusive_[p];
+      if (w[i] > 1e-4f && w[j] > 1e-4f) pick = static_cast<int>(p);
+    }
+    if (pick < 0) break;
+    const auto [i, j] = exclusive_[pick];
+    float wi[kMaxTargets], wj[kMaxTargets];
+    for (int k = 0; k < n_; ++k) wi[k] = wj[k] = w[k];
+    wi[i] = 0, wj[j] = 0;
+    const uint64_t hi = held | (uint64_t{1} << i), hj = held | (uint64_t{1} << j);
+    BoundedSolveOnce(b, std::span<float>(wi, n_), normal, sparsity, hi);
+    BoundedSolveOnce(b, std::span<float>(wj, n_), normal, sparsity, hj);
+    const bool first = objective(wi) <= objective(wj);
+    const float* best = first ? wi : wj;
+    held = first ? hi : hj;
+    for (int k = 0; k < n_; ++k) w[k] = best[k];
+  }
+}
+
+void MirrorSolver::BoundedSolveOnce(const float* b, std::span<float> w, const float* normal,
+                                    const float* sparsity, uint64_t pinned) const {
   // Bounded-variable least squares (Stark & Parker's BVLS, an active-set method): minimise
   // 1/2 w^T A w - (b - sparsity)^T w over 0 <= w <= ub. Variables are free or held at a
   // bound; the free ones are solved exactly (Cholesky on A_FF); a step that would leave
@@ -367,7 +412,7 @@ void MirrorSolver::BoundedSolve(const float* b, std::span<float> w, const float*
   double x[kMaxTargets], z[kMaxTargets], a[kMaxTargets * kMaxTargets];
   int free_idx[kMaxTargets];
   for (int k = 0; k < n; ++k) {
-    x[k] = std::clamp(static_cast<double>(w[k]), 0.0, ub);
+    x[k] = (pinned >> k) & 1 ? 0.0 : std::clamp(static_cast<double>(w[k]), 0.0, ub);
     state[k] = x[k] <= 0 ? -1 : (x[k] >= ub ? 1 : 0);
     x[k] = state[k] < 0 ? 0.0 : (state[k] > 0 ? ub : x[k]);
   }
@@ -422,7 +467,7 @@ void MirrorSolver::BoundedSolve(const float* b, std::span<float> w, const float*
     int best = -1;
     double best_g = 1e-6;
     for (int k = 0; k < n; ++k) {
-      if (state[k] == 0) continue;
+      if (state[k] == 0 || ((pinned >> k) & 1)) continue;  // a pinned target stays at 0
       double g = b[k] - sparsity[k];
       for (int l = 0; l < n; ++l) g -= A(k, l) * x[l];
       const double into = state[k] < 0 ? g : -g;

@@ -64,6 +64,12 @@
 //    (468 x 3 x n) and solves the box-constrained problem exactly with an active-set
 //    method (BVLS, Stark & Parker 1995: Cholesky on the free targets, steps clipped to
 //    the box, KKT check), warm-started from the track's previous active set.
+//    eyeBlink and eyeWide of one eye are solved exclusively: when both come out active,
+//    the problem is solved again with each held at 0 and the lower objective kept (one eye
+//    after the other, a decided pair keeping its held target). On real
+//    raised brows and lids the L1 term alone let eyeWide (whose delta drags the skin up to
+//    the brow) and eyeBlink (putting the lid margin back) cancel: Yale's "surprised" shots
+//    read eyeBlink 0.2-0.75 beside eyeWide 1.0 (docs/avatar.md section 5).
 //    With pictures (1b) each refined vertex's x-y residual is weighted by a 2x2 block,
 //    I + (its window's texture structure tensor) / texture_floor^2: a vertex on a brow's or
 //    a lid's edge pins the solve along the edge's normal, a vertex on bare skin counts as
@@ -154,6 +160,8 @@ struct MirrorOptions {
   // With refined frames, weigh each refined vertex's x-y residual by its texture (see
   // BuildTextureWeights); off: every coordinate counts as in the plain solve.
   bool texture_weights = true;
+  // eyeBlink and eyeWide of one eye never both (step 3); false: the plain BVLS.
+  bool exclusive_antagonists = true;
 };
 
 // Per target, the landmark displacement a tracker reports for a unit weight (see 5. above).
@@ -270,6 +278,9 @@ class MirrorSolver {
   void Calibrate(Track& t, double dt_s) const;
   void BoundedSolve(const float* b, std::span<float> w, const float* normal,
                     const float* sparsity) const;
+  // One BVLS; targets whose bit is set in `pinned` are held at 0.
+  void BoundedSolveOnce(const float* b, std::span<float> w, const float* normal,
+                        const float* sparsity, uint64_t pinned) const;
   // dt_ and normal_ from the solve deltas (468 x 3 per target).
   void BuildNormal(const std::vector<const std::vector<std::array<float, 3>>*>& deltas);
 
@@ -285,6 +296,7 @@ class MirrorSolver {
   std::array<std::array<int, 2>, 2> prior_targets_{};
   std::array<float, 2> prior_gain_{};
   std::vector<float> normal_;  // n x n: D^T C D + ridge I
+  std::vector<std::pair<int, int>> exclusive_;  // antagonist pairs solved exclusively
   std::vector<float> ridge_, sparsity_;  // per target (scaled for a response, see BuildNormal)
   int response_targets_ = 0;
   std::shared_ptr<const AppearanceRefiner> refiner_;  // null: opts_.appearance off

@@ -55,6 +55,8 @@ namespace fs = std::filesystem;
 struct Reading {
   bool face = false;
   float left = 0, right = 0;  // eyeBlinkLeft / eyeBlinkRight
+  // The antagonists, for the CSV: eyeWide and eyeSquint, left / right.
+  float wide_l = 0, wide_r = 0, squint_l = 0, squint_r = 0;
 };
 
 // The pair protocol above.
@@ -85,6 +87,10 @@ Reading RunPair(const fg::TrackerOptions& to, const fg::CanonicalFace& canonical
     out.face = true;
     out.left = m->blendshapes.at("eyeBlinkLeft");
     out.right = m->blendshapes.at("eyeBlinkRight");
+    out.wide_l = m->blendshapes.at("eyeWideLeft");
+    out.wide_r = m->blendshapes.at("eyeWideRight");
+    out.squint_l = m->blendshapes.at("eyeSquintLeft");
+    out.squint_r = m->blendshapes.at("eyeSquintRight");
   }
   return out;
 }
@@ -213,10 +219,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "eval-blink: %s: cannot write\n", csv.c_str());
       return 1;
     }
-    std::fprintf(out, "subject,kind,group,face,eyeBlinkLeft,eyeBlinkRight\n");
+    std::fprintf(out, "subject,kind,group,face,eyeBlinkLeft,eyeBlinkRight,eyeWideLeft,"
+                      "eyeWideRight,eyeSquintLeft,eyeSquintRight\n");
     for (const Row& r : rows)
-      std::fprintf(out, "%s,%s,%s,%d,%.4f,%.4f\n", r.subject.c_str(), r.kind.c_str(),
-                   r.group.c_str(), r.r.face ? 1 : 0, r.r.left, r.r.right);
+      std::fprintf(out, "%s,%s,%s,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", r.subject.c_str(),
+                   r.kind.c_str(), r.group.c_str(), r.r.face ? 1 : 0, r.r.left, r.r.right,
+                   r.r.wide_l, r.r.wide_r, r.r.squint_l, r.r.squint_r);
     std::fclose(out);
   }
   // Summary per group.
