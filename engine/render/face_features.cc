@@ -301,12 +301,11 @@ void DrawFaceFeatures(const Rasterizer& raster, std::span<const std::array<float
       const float span = std::max(1.0f, by1 - by0);
       for (int y = y0; y <= y1; ++y)
         for (int x = x0; x <= x1; ++x) {
-          float cover = 0;
-          for (int s = 0; s < 4; ++s)
-            cover += Inside(band, x + 0.25f + 0.5f * (s & 1), y + 0.25f + 0.5f * (s >> 1)) ? 0.25f : 0.0f;
-          if (cover <= 0 || !visible(x, y, zb)) continue;
+          // One sample per pixel: the band's edges lie under the brow's and the lashes' dark
+          // paint, and the shade is soft (at most 35 %).
+          if (!Inside(band, x + 0.5f, y + 0.5f) || !visible(x, y, zb)) continue;
           // Most under the brow, half as much at the lid.
-          const float a = cover * shade * (1.0f - 0.5f * (y + 0.5f - by0) / span);
+          const float a = shade * (1.0f - 0.5f * (y + 0.5f - by0) / span);
           uint8_t* p = panel.Row(y) + 4 * x;
           for (int c = 0; c < 3; ++c) p[c] = static_cast<uint8_t>(p[c] * (1 - a) + 0.5f);
         }
