@@ -99,6 +99,7 @@ WrinkleDrive WrinkleDriveFromWeights(const BlendshapeBasis& basis, std::span<con
   d.au10 = pair("mouthUpperUpLeft", "mouthUpperUpRight");
   d.au12 = pair("mouthSmileLeft", "mouthSmileRight");
   d.au15 = pair("mouthFrownLeft", "mouthFrownRight");
+  d.au23 = pair("mouthPressLeft", "mouthPressRight");
   return d;
 }
 
@@ -308,6 +309,53 @@ void DrawFaceFeatures(const Rasterizer& raster, std::span<const std::array<float
           const float a = shade * (1.0f - 0.5f * (y + 0.5f - by0) / span);
           uint8_t* p = panel.Row(y) + 4 * x;
           for (int c = 0; c < 3; ++c) p[c] = static_cast<uint8_t>(p[c] * (1 - a) + 0.5f);
+        }
+    }
+  }
+
+  // AU23 / AU24 (mouthPress): the lips tightened and pressed narrow their red parts (the
+  // vermilion rolls in), which the mesh's lips, moved as a whole, do not show: the outer
+  // part of each lip's red (up to 45 % of its height at full intensity) takes the skin's
+  // colour from just outside the lip.
+  if (au.au23 > 0.02f) {
+    constexpr int kOuterUp[] = {61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291};
+    constexpr int kOuterLo[] = {61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291};
+    constexpr int kInnerLo[] = {78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308};
+    const float f = 0.45f * std::min(au.au23, 1.0f);
+    for (int lip = 0; lip < 2; ++lip) {
+      const int* outer = lip == 0 ? kOuterUp : kOuterLo;
+      const int* inner = lip == 0 ? kUpper : kInnerLo;
+      P2 band[22], skin_at[11];
+      float zl = 0;
+      for (int k = 0; k < 11; ++k) {
+        float z;
+        const P2 o = screen(m[outer[k]], &z);
+        zl += z / 11;
+        const P2 i = screen(m[inner[k]], nullptr);
+        band[k] = o;
+        band[21 - k] = {o[0] + f * (i[0] - o[0]), o[1] + f * (i[1] - o[1])};
+        // The skin just outside the lip: 0.2 cm beyond the outer contour, away from the inner.
+        const float dx = o[0] - i[0], dy = o[1] - i[1], len = std::max(1e-3f, std::hypot(dx, dy));
+        skin_at[k] = {o[0] + 0.2f * camera.scale * dx / len, o[1] + 0.2f * camera.scale * dy / len};
+      }
+      float bx0 = 1e9f, by0 = 1e9f, bx1 = -1e9f, by1 = -1e9f;
+      for (const P2& p : band)
+        bx0 = std::min(bx0, p[0]), by0 = std::min(by0, p[1]), bx1 = std::max(bx1, p[0]),
+        by1 = std::max(by1, p[1]);
+      const int x0 = std::max(0, static_cast<int>(bx0)), x1 = std::min(w - 1, static_cast<int>(bx1) + 1);
+      const int y0 = std::max(0, static_cast<int>(by0)), y1 = std::min(h - 1, static_cast<int>(by1) + 1);
+      for (int y = y0; y <= y1; ++y)
+        for (int x = x0; x <= x1; ++x) {
+          if (!Inside(band, x + 0.5f, y + 0.5f) || !visible(x, y, zl)) continue;
+          // The skin sample of the nearest contour point (in x).
+          int best = 0;
+          for (int k = 1; k < 11; ++k)
+            if (std::abs(band[k][0] - x) < std::abs(band[best][0] - x)) best = k;
+          const int sx = std::clamp(static_cast<int>(skin_at[best][0]), 0, w - 1);
+          const int sy = std::clamp(static_cast<int>(skin_at[best][1]), 0, h - 1);
+          const uint8_t* src = raster.image().Row(sy) + 4 * sx;
+          uint8_t* p = panel.Row(y) + 4 * x;
+          for (int c = 0; c < 3; ++c) p[c] = src[c];
         }
     }
   }

@@ -31,6 +31,8 @@
 //            AU12  the nasolabial furrow deepened from the nose wing to beyond the lip
 //                  corner (AU9/AU10 deepen its upper part)
 //            AU15  a short fold below and beside each lip corner
+//            AU23/24  (weights only) the lips' red narrowed: the outer 45 % of each lip's
+//                  red takes the skin's colour from just outside it
 //          Intensities come from the weights (WrinkleDriveFromWeights: browInnerUp,
 //          browOuterUp*, browDown*, cheekSquint*, noseSneer*, mouthUpperUp*, mouthSmile*,
 //          mouthFrown*),
@@ -91,6 +93,7 @@ inline constexpr Light kAvatarLight{{0.15f, 0.7f, 1.0f}, 0.3f, 0.7f};
 // Action-unit intensities (0..1) that drive the wrinkles.
 struct WrinkleDrive {
   float au1 = 0, au2 = 0, au4 = 0, au6 = 0, au9 = 0, au10 = 0, au12 = 0, au15 = 0;
+  float au23 = 0;  // lips pressed (mouthPress*): drawn only when driven by the weights
 };
 // From blendshape weights in basis order (the L/R pairs averaged).
 WrinkleDrive WrinkleDriveFromWeights(const BlendshapeBasis& basis, std::span<const float> weights);

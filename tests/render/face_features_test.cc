@@ -237,6 +237,35 @@ TEST(FaceFeatures, WrinklesFromWeightsOnlyWhereFacsPutsThem) {
   EXPECT_GE(two_out, 30);
 }
 
+// AU23/24 (mouthPress, driven by the weights) narrows the lips' red: fewer lip-coloured
+// pixels (red above green by 40+) around the mouth, by at least a quarter; none of this
+// without the drive.
+TEST(FaceFeatures, PressedLipsShowLessRed) {
+  std::vector<float> w(Basis().size(), 0.0f);
+  w[Basis().Index("mouthPressLeft")] = w[Basis().Index("mouthPressRight")] = 1;
+  const WrinkleDrive pressed = WrinkleDriveFromWeights(Basis(), w);
+  EXPECT_EQ(pressed.au23, 1.0f);
+  const auto plain = Render({{"mouthPressLeft", 1}, {"mouthPressRight", 1}});
+  const auto drawn = Render({{"mouthPressLeft", 1}, {"mouthPressRight", 1}}, {}, true, &pressed);
+  auto red = [&](const Picture& p) {
+    int n = 0;
+    const auto& v = Face().vertices;
+    const Camera& cam = p.cam;
+    for (int y = static_cast<int>(cam.cy - cam.scale * (v[0][1] + 0.5f));
+         y <= static_cast<int>(cam.cy - cam.scale * (v[17][1] - 0.5f)); ++y)
+      for (int x = static_cast<int>(cam.cx + cam.scale * (v[61][0] - 0.5f));
+           x <= static_cast<int>(cam.cx + cam.scale * (v[291][0] + 0.5f)); ++x) {
+        const uint8_t* q = p.img.Row(y) + 4 * x;
+        n += q[0] > q[1] + 40;
+      }
+    return n;
+  };
+  const int before = red(plain), after = red(drawn);
+  std::printf("  lip-red pixels: %d without the drive, %d with mouthPress 1\n", before, after);
+  EXPECT_GT(before, 300);
+  EXPECT_LE(after, before * 3 / 4);
+}
+
 TEST(FaceFeatures, GazeFromIrisLandmarks) {
   std::vector<Vec3> lm(478, Vec3{0, 0, 0});
   // Left eye corners at image x 100 and 140 (y 50), right eye at 20..60; irises centred.
