@@ -244,6 +244,7 @@ void FaceAvatar::RenderPanel(const draw::MutableImageView& frame) {
       neutral = gltf_->positions;
     } else {
       basis_->Apply(s.shown, morphed_);
+      ApplyBrowCorrective(*basis_, s.shown, morphed_);  // AU1+4 (face_features.h)
       mesh = {morphed_, canonical_.triangles, canonical_.uvs};
       material.texture = &face_texture_;
       neutral = basis_->neutral();
@@ -264,6 +265,7 @@ void FaceAvatar::RenderPanel(const draw::MutableImageView& frame) {
   for (int i = 0; i < k; ++i) {
     const Slot& s = slots_[i];
     basis_->Apply(s.shown, morphed_);
+    ApplyBrowCorrective(*basis_, s.shown, morphed_);
     Camera cam = Camera::Fit(basis_->neutral(), sub_w, layout.panel.h, 0.85f);
     cam.cx += static_cast<float>(i * sub_w);
     const WrinkleDrive aus = WrinkleDriveFromWeights(*basis_, s.shown);

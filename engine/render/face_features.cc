@@ -103,6 +103,32 @@ WrinkleDrive WrinkleDriveFromWeights(const BlendshapeBasis& basis, std::span<con
   return d;
 }
 
+void ApplyBrowCorrective(const BlendshapeBasis& basis, std::span<const float> weights,
+                         std::span<std::array<float, 3>> mesh) {
+  const int inner = basis.Index("browInnerUp");
+  if (inner < 0 || inner >= static_cast<int>(weights.size()) ||
+      mesh.size() < static_cast<size_t>(basis.vertex_count()))
+    return;
+  const float w1 = std::clamp(weights[inner], 0.0f, 1.0f);
+  if (w1 <= 0) return;
+  const auto& d1 = basis.Delta(inner);
+  float most = 0;
+  for (const auto& d : d1) most = std::max(most, std::hypot(d[0], d[1], d[2]));
+  if (!(most > 0)) return;
+  for (const char* name : {"browDownLeft", "browDownRight"}) {
+    const int k = basis.Index(name);
+    if (k < 0 || k >= static_cast<int>(weights.size())) continue;
+    const float c = std::min(w1, std::clamp(weights[k], 0.0f, 1.0f));
+    if (c <= 0) continue;
+    const auto& d4 = basis.Delta(k);
+    for (int v = 0; v < basis.vertex_count(); ++v) {
+      if (!(d4[v][1] < 0)) continue;  // only the downward pull is given back
+      const float share = std::hypot(d1[v][0], d1[v][1], d1[v][2]) / most;
+      mesh[v][1] -= 0.6f * c * share * d4[v][1];
+    }
+  }
+}
+
 void DrawFaceFeatures(const Rasterizer& raster, std::span<const std::array<float, 3>> morphed,
                       std::span<const std::array<float, 3>> neutral,
                       const Eigen::Matrix3f& rotation, const Camera& camera, const Gaze& gaze,

@@ -98,6 +98,17 @@ struct WrinkleDrive {
 // From blendshape weights in basis order (the L/R pairs averaged).
 WrinkleDrive WrinkleDriveFromWeights(const BlendshapeBasis& basis, std::span<const float> weights);
 
+// The default avatar's AU1 + AU4 corrective (a combination shape, as FACS rigs use): FACS
+// describes 1+4 (sadness, fear) as the inner brows raised AND drawn together, but the sum
+// of the two linear targets cancels at the inner brow (AU4 is strongest there, as anger
+// needs: 0.85 up - 0.7 down = 0.15 cm). Where both act, per side c = min(browInnerUp,
+// browDown), 60 % of browDown's downward pull is given back in proportion to how much
+// browInnerUp moves each vertex (its delta over its largest): the inner brow rises about
+// 0.4 cm more in sadness, still drawn in; AU4 alone (anger) is unchanged. The 60 % is a
+// design choice (no measured figure). `mesh` = basis.Apply(weights) on entry.
+void ApplyBrowCorrective(const BlendshapeBasis& basis, std::span<const float> weights,
+                         std::span<std::array<float, 3>> mesh);
+
 // morphed: the 468 canonical vertices as drawn (fewer: nothing is drawn); neutral: the
 // unmorphed canonical vertices (the mouth's rest gap); rotation and camera: as given to
 // Rasterizer::Draw; panel: raster's image (same size) to draw into.

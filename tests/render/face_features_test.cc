@@ -266,6 +266,35 @@ TEST(FaceFeatures, PressedLipsShowLessRed) {
   EXPECT_LE(after, before * 3 / 4);
 }
 
+// The AU1+4 corrective: sadness's inner brows (336 / 107) end up at least 0.4 cm above rest
+// (the plain sum: 0.15 cm), still drawn in towards the midline; AU4 alone (anger's brows)
+// and AU1 alone are unchanged.
+TEST(FaceFeatures, BrowCorrectiveRaisesTheInnerBrowsInSadness) {
+  const auto& n = Face().vertices;
+  auto shape = [&](std::initializer_list<std::pair<const char*, float>> weights) {
+    std::vector<float> w(Basis().size(), 0.0f);
+    for (auto [name, value] : weights) w[Basis().Index(name)] = value;
+    std::vector<Vec3> plain(Basis().vertex_count()), corrected(Basis().vertex_count());
+    Basis().Apply(w, plain);
+    corrected = plain;
+    ApplyBrowCorrective(Basis(), w, corrected);
+    return std::pair{plain, corrected};
+  };
+  const auto [sum, sad] = shape({{"browInnerUp", 1}, {"browDownLeft", 1}, {"browDownRight", 1}});
+  for (int v : {336, 107}) {
+    std::printf("  inner brow %d: plain sum %+.2f cm, corrected %+.2f cm up; x %+.2f -> %+.2f\n", v,
+                sum[v][1] - n[v][1], sad[v][1] - n[v][1], n[v][0], sad[v][0]);
+    EXPECT_GE(sad[v][1] - n[v][1], 0.4f) << v;
+    EXPECT_LT(std::abs(sad[v][0]), std::abs(n[v][0]) - 0.2f) << v << ": still drawn in";
+  }
+  for (auto weights : {std::initializer_list<std::pair<const char*, float>>{{"browDownLeft", 1}, {"browDownRight", 1}},
+                       {{"browInnerUp", 1}}}) {
+    const auto [plain, corrected] = shape(weights);
+    for (int v = 0; v < 468; ++v)
+      for (int c = 0; c < 3; ++c) ASSERT_EQ(plain[v][c], corrected[v][c]) << v;
+  }
+}
+
 TEST(FaceFeatures, GazeFromIrisLandmarks) {
   std::vector<Vec3> lm(478, Vec3{0, 0, 0});
   // Left eye corners at image x 100 and 140 (y 50), right eye at 20..60; irises centred.

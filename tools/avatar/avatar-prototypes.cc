@@ -132,6 +132,7 @@ std::vector<fg::RgbImage> RenderAvatars(const fg::ExpressionTrack& track, int si
   for (const fg::PrototypeRow& row : fg::kPrototypeRows) {
     const auto w = fg::ExpressionWeights(*fg::FindExpression(row.expression), track.basis());
     track.basis().Apply(w, morphed);
+    fg::render::ApplyBrowCorrective(track.basis(), w, morphed);  // as faceavatar's panel
     raster.Clear({96, 100, 108, 255});
     const fg::render::Camera cam = fg::render::Camera::Fit(face.vertices, size, size, 0.95f);
     raster.Draw({morphed, face.triangles, face.uvs}, Eigen::Matrix3f::Identity(), cam, material,
