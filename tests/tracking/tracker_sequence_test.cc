@@ -359,8 +359,8 @@ TEST(TrackerSequence, FindsFacesFrom40PxToFullFrame) {
 // there at twice the detector scale, where the whole-frame pass puts it (box centre within
 // 4 px, size within 25 %). A noisy frame with nobody in it stays empty through a whole round of
 // tiles (6 for 640x480), so the tiles add no faces that are not there. What the tiles buy on
-// real small faces (FER2013 pictures 48 px wide in a 640x480 frame: 60 % not found without
-// them, 10 % with them) is measured by tools/eval/eval-emotion: docs/eval/emotion.md.
+// real small faces (FER2013 pictures 48 px wide in a 640x480 frame) is measured by
+// tools/eval/eval-emotion --face-px 48: docs/eval/emotion.md.
 TEST(TrackerSequence, ZoomTilesMapToTheFrameAndAddNoFaces) {
   auto t = MakeTracker();
   ASSERT_TRUE(t);
