@@ -16,7 +16,8 @@
 // learned on that aliasing; we skip the rounding (the per-track smoothing wants resolution).
 //
 // The crop: Human's FaceMesh input square, as measured on Human's runs of the astronaut
-// (engine/emotion/emotion_classifier.h, "Until 2026-12 the crop was Human's"): a square of
+// (tests/data/tracking; the emotion crop used it too before it took FER2013's framing,
+// docs/eval/emotion.md): a square of
 // side 3.6 x the inter-ocular distance (3D, eye centres = midpoints of 33/133 and 362/263)
 // centred 0.5 IOD below the eye midpoint, rotated so the eye line is level (Human does not
 // rotate; on an upright face that is the same square). tests/liveness/liveness_reference_test

@@ -382,7 +382,10 @@ bool FaceTracker::RunMesh(const ImageView& frame, Track& t, double t_s) {
   timings_.mesh_ms += Ms(c1, c2);
   if (!ok) return false;
   t.presence = mesh_->output(mesh_flag_)[0];
-  if (!(t.presence >= opts_.min_presence)) return false;
+  const bool present = t.presence >= opts_.min_presence;
+  // A rejected pass keeps its points only for a track not yet confirmed: they frame its
+  // second look (Process). A confirmed track's raw points stay those of its last good frame.
+  if (!present && t.confirmed) return false;
   const float* p = mesh_->output(mesh_points_);
   const float zscale = t.crop.side / static_cast<float>(kMeshSize);
   t.raw.resize(kMeshLandmarks);
@@ -390,6 +393,7 @@ bool FaceTracker::RunMesh(const ImageView& frame, Track& t, double t_s) {
     const auto xy = m.Apply(p[3 * i], p[3 * i + 1]);
     t.raw[i] = {xy[0], xy[1], p[3 * i + 2] * zscale};
   }
+  if (!present) return false;
   if (iris_) RunIris(frame, t);
   t.landmarks = t.raw;  // same size every frame: no allocation after the first
   const auto c3 = Clock::now();
@@ -535,7 +539,29 @@ FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
 
   for (Track& t : tracks_) {
     if (t.lost) continue;
-    if (!RunMesh(frame, t, t_s)) {
+    bool found = RunMesh(frame, t, t_s);
+    // Second look (TrackerOptions::second_look): one more pass on another framing of the same
+    // face before the mesh's doubt drops it. The presence threshold is unchanged: a non-face
+    // stays rejected, and each case costs one FaceMesh run only on a frame the first pass
+    // failed.
+    //  - A new face: its first crop comes from the detector's box, which for a small face is
+    //    coarse; the rejected pass's own points still say where the face is: their crop.
+    //  - A tracked face: its crop comes from its landmarks, which reach beyond what the
+    //    picture shows when the face is cut by the frame's (or a photo's) edge: that crop is
+    //    then mostly outside and the mesh may reject it on every other frame while the box
+    //    the detector draws around the visible part is accepted (seen on FER2013's tight
+    //    crops: the face found on even frames only, docs/eval/emotion.md). Retry the crop
+    //    that was accepted last (one frame old).
+    if (!found && opts_.second_look) {
+      if (!t.confirmed && t.raw.size() >= static_cast<size_t>(kMeshLandmarks)) {
+        t.crop = CropFromLandmarks(t.raw);
+        found = RunMesh(frame, t, t_s);
+      } else if (t.confirmed && !t.revived) {
+        t.crop = t.accepted_crop;
+        found = RunMesh(frame, t, t_s);
+      }
+    }
+    if (!found) {
       t.lost = true;
       // A new track the mesh rejects on its first frame was never reported: forget it now
       // rather than keep the detector running every frame for grace_s on its account.
@@ -547,6 +573,7 @@ FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
     t.revived = false;
     t.confirmed = true;
     t.last_box = BoundingBox(t.landmarks);
+    t.accepted_crop = t.crop;
     t.crop = CropFromLandmarks(t.raw);
   }
   // Two tracks on one face (they converged, or one started from a poor box and settled
