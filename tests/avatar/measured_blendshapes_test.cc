@@ -163,10 +163,13 @@ TEST(MeasuredBlendshapes, TheMirrorReadsTheCanonicalFaceMovedByKnownAmounts) {
     const std::string twin = std::string(m.name) == "eyeLookOutLeft" ? "eyeLookInRight"
                              : std::string(m.name) == "eyeLookUpRight" ? "eyeLookUpLeft"
                                                                         : "";
-    if (!twin.empty()) EXPECT_NEAR(r.measured[Slot(twin.c_str())], m.want, 0.15f) << twin;
+    if (!twin.empty()) {
+      EXPECT_NEAR(r.measured[Slot(twin.c_str())], m.want, 0.15f) << twin;
+    }
     for (int k = 0; k < kMeasuredCount; ++k)
-      if (kMeasuredBlendshapes[k] != std::string(m.name) && kMeasuredBlendshapes[k] != twin)
+      if (kMeasuredBlendshapes[k] != std::string(m.name) && kMeasuredBlendshapes[k] != twin) {
         EXPECT_LT(r.measured[k], 0.15f) << m.name << " read as " << kMeasuredBlendshapes[k];
+      }
   }
   // The FACS prototypes are the basis's own: nothing measured beyond 0.15.
   for (const Expression& e : CardinalExpressions()) {

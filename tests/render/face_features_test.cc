@@ -146,8 +146,9 @@ TEST(FaceFeatures, OpenMouthShowsTeethTongueAndCavity) {
   for (int y = 0; y < closed.img.height; ++y)
     for (int x = 0; x < closed.img.width; ++x)
       for (int c = 0; c < 3; ++c)
-        if (y > closed.cam.cy + 1.5f * closed.cam.scale)  // below the eyes: the mouth's half
+        if (y > closed.cam.cy + 1.5f * closed.cam.scale) {  // below the eyes: the mouth's half
           ASSERT_EQ(closed.img.Row(y)[4 * x + c], bare.img.Row(y)[4 * x + c]) << x << "," << y;
+        }
   const auto open = Render({{"jawOpen", 1}});
   const Count teeth = CountIn(open, mouth, 1.5f, kTeethColour);
   const Count tongue = CountIn(open, mouth, 1.5f, kTongueColour);

@@ -82,28 +82,6 @@ std::vector<uint8_t> Render(const std::vector<Sprite>& sprites, float noise, std
   return f;
 }
 
-// A separable box blur of radius r (2r+1 taps, edges clamped): a low-resolution camera's face.
-std::vector<uint8_t> BoxBlur(std::vector<uint8_t> f, int r) {
-  if (r <= 0) return f;
-  std::vector<uint8_t> tmp(f.size());
-  for (int pass = 0; pass < 2; ++pass) {
-    const bool horizontal = pass == 0;
-    for (int y = 0; y < kH; ++y)
-      for (int x = 0; x < kW; ++x)
-        for (int k = 0; k < 3; ++k) {
-          int sum = 0;
-          for (int d = -r; d <= r; ++d) {
-            const int xx = horizontal ? std::clamp(x + d, 0, kW - 1) : x;
-            const int yy = horizontal ? y : std::clamp(y + d, 0, kH - 1);
-            sum += f[3 * (yy * kW + xx) + k];
-          }
-          tmp[3 * (y * kW + x) + k] = static_cast<uint8_t>((sum + r) / (2 * r + 1));
-        }
-    f.swap(tmp);
-  }
-  return f;
-}
-
 std::unique_ptr<FaceTracker> MakeTracker(bool smoothing = true, bool second_look = true) {
   TrackerOptions o;
   o.models_dir = nn::testing::ModelsDir();
