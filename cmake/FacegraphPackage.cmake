@@ -11,8 +11,12 @@
 # "engine/graph/analyzer.h", as in the tree), lib/cmake/facegraph/ (the package). The
 # package finds the same dependencies the build used (Threads, Eigen3, Boost, nlohmann_json,
 # PNG, JPEG; TinyGLTF and the CUDA toolkit where the build had them); XNNPACK and pthreadpool
-# are linked by their installed paths. Tested by ctest install.find_package
-# (tests/install/install_test.sh).
+# are linked by their installed paths. The package also offers facegraph::opencv, the cv::Mat
+# adapter (engine/graph/analyzer_opencv.h) with OpenCV's core, imgproc and videoio, when the
+# consumer's machine has them (found as cmake/facegraphOpenCV.cmake finds them for the build):
+#   find_package(facegraph 0.1 REQUIRED COMPONENTS opencv)   # or OPTIONAL_COMPONENTS, then
+#   target_link_libraries(app PRIVATE facegraph::opencv)     # if(TARGET facegraph::opencv)
+# Tested by ctest install.find_package (tests/install/install_test.sh).
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -48,4 +52,5 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/facegraphConfigVers
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/facegraphConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/facegraphConfigVersion.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/facegraphOpenCV.cmake
   DESTINATION ${FG_INSTALL_CMAKEDIR} COMPONENT dev)

@@ -311,6 +311,27 @@ void gst_face_base_install_models_dir(GObjectClass* klass, guint id, const char*
                           kGstFaceParamFlags));
 }
 
+GType gst_face_inference_get_type() {
+  static const GEnumValue values[] = {
+      {GST_FACE_INFERENCE_SHARED, "The process-wide inference pool of the model, batched across "
+                                  "streams with a fair schedule", "shared"},
+      {GST_FACE_INFERENCE_PRIVATE, "The element's own worker thread and network", "private"},
+      {0, nullptr, nullptr}};
+  static const GType type = g_enum_register_static("GstFaceInference", values);
+  return type;
+}
+
+void gst_face_base_install_inference(GObjectClass* klass, guint id) {
+  g_object_class_install_property(
+      klass, id,
+      g_param_spec_enum("inference", "Inference",
+                        "Where the networks run: shared (the process-wide pool of each model, "
+                        "crops of all streams batched, round-robin per stream) or private (an "
+                        "own worker thread)",
+                        gst_face_inference_get_type(), GST_FACE_INFERENCE_SHARED,
+                        kGstFaceParamFlags));
+}
+
 void gst_face_base_install_counter(GObjectClass* klass, guint id, const char* name,
                                    const char* nick, const char* blurb) {
   g_object_class_install_property(

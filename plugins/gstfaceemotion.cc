@@ -23,6 +23,7 @@ enum {
   PROP_RATE,
   PROP_TIME_CONSTANT,
   PROP_POST_MESSAGES,
+  PROP_INFERENCE,
   // The counters: consecutive, in this order (fg::gst::PublishedCounts::Get).
   PROP_SUBMITTED,
   PROP_CLASSIFIED,
@@ -38,10 +39,13 @@ struct Settings {
   double rate = 10.0;
   double time_constant = 0.5;
   bool post_messages = false;
+  gint inference = GST_FACE_INFERENCE_SHARED;
 
   fg::EmotionWorkerOptions ToOptions() const {
     fg::EmotionWorkerOptions o;
     o.models_dir = models_dir;
+    o.inference = inference == GST_FACE_INFERENCE_PRIVATE ? fg::Inference::kPrivate
+                                                          : fg::Inference::kShared;
     o.rate_hz = rate;  // <= 0: every Submit, i.e. every frame
     o.smoothing.time_constant_s = time_constant;
     return o;
@@ -89,8 +93,9 @@ std::unique_ptr<fg::EmotionWorker> WorkerTraits::Make(GstElement* self, const Se
   std::string error;
   auto worker = fg::EmotionWorker::Create(s.ToOptions(), &error);
   if (worker) {
-    GST_INFO_OBJECT(self, "emotion worker ready: %s/emotion.json, rate %.2f Hz, tau %.2f s",
-                    s.models_dir.c_str(), s.rate, s.time_constant);
+    GST_INFO_OBJECT(self, "emotion worker ready: %s/emotion.json, rate %.2f Hz, tau %.2f s, %s inference",
+                    s.models_dir.c_str(), s.rate, s.time_constant,
+                    fg::InferenceName(s.ToOptions().inference));
     return worker;
   }
   const std::string file = s.models_dir + "/emotion.json";
@@ -190,6 +195,7 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
     case PROP_MODELS_DIR: s.models_dir = gst_face_base_models_dir_from_value(value); break;
     case PROP_RATE: s.rate = g_value_get_double(value); break;
     case PROP_TIME_CONSTANT: s.time_constant = g_value_get_double(value); break;
+    case PROP_INFERENCE: s.inference = g_value_get_enum(value); break;
     case PROP_POST_MESSAGES:
       s.post_messages = g_value_get_boolean(value);
       worker_changed = false;
@@ -213,6 +219,7 @@ void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_RATE: g_value_set_double(value, s.rate); break;
     case PROP_TIME_CONSTANT: g_value_set_double(value, s.time_constant); break;
     case PROP_POST_MESSAGES: g_value_set_boolean(value, s.post_messages); break;
+    case PROP_INFERENCE: g_value_set_enum(value, s.inference); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
   GST_OBJECT_UNLOCK(self);
@@ -255,6 +262,7 @@ static void gst_face_emotion_class_init(GstFaceEmotionClass* klass) {
                            "Post an element message \"facegraph-emotion\" (pts, id, label, "
                            "confidence) when a track's label changes",
                            d.post_messages, kFlags));
+  gst_face_base_install_inference(gobject_class, PROP_INFERENCE);
   gst_face_base_install_counter(gobject_class, PROP_SUBMITTED, "submitted", "Submitted",
                                 "Face crops handed to the worker");
   gst_face_base_install_counter(gobject_class, PROP_CLASSIFIED, "classified", "Classified",

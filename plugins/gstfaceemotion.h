@@ -24,13 +24,20 @@
 //   post-messages    post an element message "facegraph-emotion" per track when its label
 //                    changes (first label included):
 //                    { pts: guint64, id: gint64, label: string, confidence: double } (false)
+//   inference        where the network runs (shared):
+//                    shared  the process-wide pool of emotion.json (engine/nn/
+//                            inference_pool.h): the crops of every faceemotion in the
+//                            process are batched and served round-robin per element, so one
+//                            busy stream cannot starve the others (docs/streams.md);
+//                    private the element's own worker thread and network.
+//                    The results and counters mean the same either way.
 //   submitted        read-only guint64: crops handed to the worker
 //   classified       read-only guint64: crops the worker ran
 //   dropped          read-only guint64: crops the worker never ran (its queue kept newer
 //                    ones) plus results not taken in time. Once idle (after EOS),
 //                    submitted == classified + dropped when no run failed.
-// Counters restart at READY->PAUSED. models-dir, rate and time-constant may change while
-// playing: the worker is re-created on the next frame (emotion state restarts).
+// Counters restart at READY->PAUSED. models-dir, rate, time-constant and inference may change
+// while playing: the worker is re-created on the next frame (emotion state restarts).
 //
 // Errors: the worker (and its model) is created on READY->PAUSED; a missing or bad
 // emotion.json fails the state change with RESOURCE/OPEN_READ (NOT_FOUND when the folder is

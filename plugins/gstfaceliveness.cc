@@ -32,6 +32,7 @@ enum {
   PROP_TURN_ANGLE,
   PROP_SMILE_THRESHOLD,
   PROP_POST_MESSAGES,
+  PROP_INFERENCE,
   // The counters: consecutive, in this order (fg::gst::PublishedCounts::Get).
   PROP_SUBMITTED,
   PROP_CLASSIFIED,
@@ -48,6 +49,7 @@ struct Settings {
   double time_constant = 1.0;
   double real_threshold = 0.5;
   double live_threshold = 0.5;
+  gint inference = GST_FACE_INFERENCE_SHARED;
   // Element settings, read per frame.
   bool passive = true;
   bool post_messages = false;
@@ -64,6 +66,8 @@ struct Settings {
     fg::LivenessWorkerOptions o;
     o.models_dir = models_dir;
     o.rate_hz = rate;
+    o.inference = inference == GST_FACE_INFERENCE_PRIVATE ? fg::Inference::kPrivate
+                                                          : fg::Inference::kShared;
     o.smoothing.time_constant_s = time_constant;
     o.smoothing.real_threshold = static_cast<float>(real_threshold);
     o.smoothing.live_threshold = static_cast<float>(live_threshold);
@@ -291,6 +295,7 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
     case PROP_TIME_CONSTANT: s.time_constant = g_value_get_double(value), worker_changed = true; break;
     case PROP_REAL_THRESHOLD: s.real_threshold = g_value_get_double(value), worker_changed = true; break;
     case PROP_LIVE_THRESHOLD: s.live_threshold = g_value_get_double(value), worker_changed = true; break;
+    case PROP_INFERENCE: s.inference = g_value_get_enum(value), worker_changed = true; break;
     case PROP_PASSIVE: s.passive = g_value_get_boolean(value); break;
     case PROP_POST_MESSAGES: s.post_messages = g_value_get_boolean(value); break;
     case PROP_CHALLENGE: {
@@ -332,6 +337,7 @@ void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_TURN_ANGLE: g_value_set_double(value, s.turn_angle); break;
     case PROP_SMILE_THRESHOLD: g_value_set_double(value, s.smile_threshold); break;
     case PROP_POST_MESSAGES: g_value_set_boolean(value, s.post_messages); break;
+    case PROP_INFERENCE: g_value_set_enum(value, s.inference); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
   GST_OBJECT_UNLOCK(self);
@@ -397,6 +403,7 @@ static void gst_face_liveness_class_init(GstFaceLivenessClass* klass) {
                            "Post an element message \"facegraph-liveness\" (pts, id, decision, "
                            "real, live) when a track's decision changes",
                            d.post_messages, kFlags));
+  gst_face_base_install_inference(g, PROP_INFERENCE);
   gst_face_base_install_counter(g, PROP_SUBMITTED, "submitted", "Submitted",
                                 "Face crops handed to the worker");
   gst_face_base_install_counter(g, PROP_CLASSIFIED, "classified", "Classified",

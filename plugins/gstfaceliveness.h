@@ -41,6 +41,9 @@
 //   post-messages      also post "facegraph-liveness" when a track's decision changes:
 //                      { pts: guint64, id: gint64, decision: string, real: double,
 //                        live: double }                                           (false)
+//   inference          shared (the process-wide pools of both models, batched across
+//                      every stream, round-robin: as faceemotion's) or private (an own
+//                      worker thread)                                             (shared)
 //   submitted / classified / dropped   read-only guint64 counters of the worker (as
 //                      faceemotion's: once idle, submitted == classified + dropped)
 // Bus: with a challenge, an element message "facegraph-liveness-challenge" each time a

@@ -12,6 +12,16 @@
 namespace fg {
 
 namespace {
+
+// The measured names as std::string, so that a per-frame map lookup does not build one.
+const std::array<std::string, kMeasuredCount>& MeasuredNames() {
+  static const std::array<std::string, kMeasuredCount> names = [] {
+    std::array<std::string, kMeasuredCount> n;
+    for (int k = 0; k < kMeasuredCount; ++k) n[k] = kMeasuredBlendshapes[k];
+    return n;
+  }();
+  return names;
+}
 constexpr int kCoords = kMeshLandmarks * 3;
 
 // Frames this close (in full scales summed) to the least expressive stored one are at rest.
@@ -79,6 +89,13 @@ MirrorSolver::MirrorSolver(const CanonicalFace& canonical, const BlendshapeBasis
   std::vector<const std::vector<std::array<float, 3>>*> deltas(n_);
   for (int k = 0; k < n_; ++k) deltas[k] = &basis_.Delta(k);
   BuildNormal(deltas);
+  // Antagonists solved exclusively (step 3).
+  for (const char* side : {"Left", "Right"}) {
+    const int blink = basis_.Index(std::string("eyeBlink") + side);
+    const int wide = basis_.Index(std::string("eyeWide") + side);
+    if (blink >= 0 && wide >= 0 && opts_.exclusive_antagonists)
+      exclusive_.push_back({blink, wide});
+  }
   if (opts_.appearance)
     refiner_ = std::make_shared<const AppearanceRefiner>(canonical, basis_, opts_.appearance_options);
 }
@@ -280,7 +297,8 @@ std::optional<ResponseBasis> ParseResponseBasis(std::string_view s, std::string_
 
 bool MirrorSolver::Normalise(const std::vector<std::array<float, 3>>& lm, int frame_width,
                              int frame_height, std::span<std::array<float, 3>> out,
-                             Eigen::Matrix3f* rotation, float* scale) const {
+                             Eigen::Matrix3f* rotation, float* scale,
+                             Eigen::Vector3f* translation) const {
   if (lm.size() < static_cast<size_t>(kMeshLandmarks) ||
       out.size() < static_cast<size_t>(kMeshLandmarks))
     return false;
@@ -304,6 +322,7 @@ bool MirrorSolver::Normalise(const std::vector<std::array<float, 3>>& lm, int fr
   }
   if (rotation) *rotation = r;
   if (scale) *scale = s;
+  if (translation) *translation = t;
   return true;
 }
 
@@ -342,6 +361,44 @@ bool CholeskySolve(int m, double* a, double* x) {
 
 void MirrorSolver::BoundedSolve(const float* b, std::span<float> w, const float* normal,
                                 const float* sparsity) const {
+  BoundedSolveOnce(b, w, normal, sparsity, 0);
+  // Antagonist pairs both active: solve again with each held at 0 and keep the better
+  // objective 1/2 w^T A w - (b - sparsity)^T w (step 3).
+  auto objective = [&](const float* x) {
+    double f = 0;
+    for (int k = 0; k < n_; ++k) {
+      double aw = 0;
+      for (int l = 0; l < n_; ++l) aw += static_cast<double>(normal[static_cast<size_t>(k) * n_ + l]) * x[l];
+      f += x[k] * (0.5 * aw - (b[k] - sparsity[k]));
+    }
+    return f;
+  };
+  // A pair once decided keeps its held target while the next pairs are solved (a global
+  // re-solve could otherwise switch both of an earlier pair on again).
+  uint64_t held = 0;
+  for (size_t round = 0; round < exclusive_.size(); ++round) {
+    int pick = -1;
+    for (size_t p = 0; p < exclusive_.size() && pick < 0; ++p) {
+      const auto [i, j] = exclusive_[p];
+      if (w[i] > 1e-4f && w[j] > 1e-4f) pick = static_cast<int>(p);
+    }
+    if (pick < 0) break;
+    const auto [i, j] = exclusive_[pick];
+    float wi[kMaxTargets], wj[kMaxTargets];
+    for (int k = 0; k < n_; ++k) wi[k] = wj[k] = w[k];
+    wi[i] = 0, wj[j] = 0;
+    const uint64_t hi = held | (uint64_t{1} << i), hj = held | (uint64_t{1} << j);
+    BoundedSolveOnce(b, std::span<float>(wi, n_), normal, sparsity, hi);
+    BoundedSolveOnce(b, std::span<float>(wj, n_), normal, sparsity, hj);
+    const bool first = objective(wi) <= objective(wj);
+    const float* best = first ? wi : wj;
+    held = first ? hi : hj;
+    for (int k = 0; k < n_; ++k) w[k] = best[k];
+  }
+}
+
+void MirrorSolver::BoundedSolveOnce(const float* b, std::span<float> w, const float* normal,
+                                    const float* sparsity, uint64_t pinned) const {
   // Bounded-variable least squares (Stark & Parker's BVLS, an active-set method): minimise
   // 1/2 w^T A w - (b - sparsity)^T w over 0 <= w <= ub. Variables are free or held at a
   // bound; the free ones are solved exactly (Cholesky on A_FF); a step that would leave
@@ -355,7 +412,7 @@ void MirrorSolver::BoundedSolve(const float* b, std::span<float> w, const float*
   double x[kMaxTargets], z[kMaxTargets], a[kMaxTargets * kMaxTargets];
   int free_idx[kMaxTargets];
   for (int k = 0; k < n; ++k) {
-    x[k] = std::clamp(static_cast<double>(w[k]), 0.0, ub);
+    x[k] = (pinned >> k) & 1 ? 0.0 : std::clamp(static_cast<double>(w[k]), 0.0, ub);
     state[k] = x[k] <= 0 ? -1 : (x[k] >= ub ? 1 : 0);
     x[k] = state[k] < 0 ? 0.0 : (state[k] > 0 ? ub : x[k]);
   }
@@ -410,7 +467,7 @@ void MirrorSolver::BoundedSolve(const float* b, std::span<float> w, const float*
     int best = -1;
     double best_g = 1e-6;
     for (int k = 0; k < n; ++k) {
-      if (state[k] == 0) continue;
+      if (state[k] == 0 || ((pinned >> k) & 1)) continue;  // a pinned target stays at 0
       double g = b[k] - sparsity[k];
       for (int l = 0; l < n; ++l) g -= A(k, l) * x[l];
       const double into = state[k] < 0 ? g : -g;
@@ -614,6 +671,10 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
     t.result.id = face.id;
     t.result.weights.assign(n_, 0.0f);
     for (const std::string& name : basis_.names()) t.result.blendshapes[name] = 0.0f;
+    t.result.measured.assign(kMeasuredCount, 0.0f);
+    for (const char* name : kMeasuredBlendshapes) t.result.blendshapes.emplace(name, 0.0f);
+    t.residual.assign(kMeshLandmarks, {0, 0, 0});
+    t.measured_filters.assign(kMeasuredCount, OneEuroFilter(opts_.smoothing_params));
     t.calib.assign(static_cast<size_t>(kMaxCalibrationFrames) * kCoords, 0.0f);
     t.activation.assign(kMaxCalibrationFrames, 0.0f);
     t.measures.assign(kMaxCalibrationFrames, kPopulationNeutral);
@@ -632,7 +693,9 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
   MirrorResult& res = t.result;
   if (res.updates > 0 && pts_ns <= res.pts_ns) return &res;  // not after the previous frame
   float scale = 0;
-  if (!Normalise(face.landmarks, frame_width, frame_height, t.points, &res.rotation, &scale))
+  Eigen::Vector3f translation = Eigen::Vector3f::Zero();
+  if (!Normalise(face.landmarks, frame_width, frame_height, t.points, &res.rotation, &scale,
+                 &translation))
     return &res;
   const auto ypr = RotationToYawPitchRoll(res.rotation);
   res.yaw = ypr[0];
@@ -693,6 +756,32 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
   }
   // Map values in basis order; the keys were inserted when the track appeared.
   for (int k = 0; k < n_; ++k) res.blendshapes.find(basis_.names()[k])->second = res.weights[k];
+
+  // Step 6: the measured 15, from the residual at the chin and lips and the iris landmarks.
+  for (int v : kMeasuredVertices)
+    for (int c = 0; c < 3; ++c) {
+      float x = t.offsets[v][c];
+      for (int k = 0; k < n_; ++k) x -= t.raw[k] * d_[static_cast<size_t>(k) * kCoords + 3 * v + c];
+      t.residual[v][c] = x;
+    }
+  std::array<std::array<float, 3>, 2> iris{};
+  const bool has_iris = face.landmarks.size() >= 478;
+  if (has_iris) {
+    const Eigen::Matrix3f rt = res.rotation.transpose() / scale;
+    for (int e = 0; e < 2; ++e) {
+      const auto& q = face.landmarks[e == 0 ? 468 : 473];
+      const Eigen::Vector3f p = rt * (Eigen::Vector3f(q[0], -q[1], -q[2]) - translation);
+      iris[e] = {p.x(), p.y(), p.z()};
+    }
+  }
+  float measured[kMeasuredCount];
+  MeasureBlendshapes(t.residual, t.points, has_iris ? &iris : nullptr, measured);
+  for (int k = 0; k < kMeasuredCount; ++k) {
+    float w = measured[k];
+    if (opts_.smoothing) w = static_cast<float>(t.measured_filters[k].Filter(ts, w));
+    res.measured[k] = std::clamp(w, 0.0f, 1.0f);
+    res.blendshapes.find(MeasuredNames()[k])->second = res.measured[k];  // no allocation
+  }
   return &res;
 }
 

@@ -64,6 +64,12 @@
 //    (468 x 3 x n) and solves the box-constrained problem exactly with an active-set
 //    method (BVLS, Stark & Parker 1995: Cholesky on the free targets, steps clipped to
 //    the box, KKT check), warm-started from the track's previous active set.
+//    eyeBlink and eyeWide of one eye are solved exclusively: when both come out active,
+//    the problem is solved again with each held at 0 and the lower objective kept (one eye
+//    after the other, a decided pair keeping its held target). On real
+//    raised brows and lids the L1 term alone let eyeWide (whose delta drags the skin up to
+//    the brow) and eyeBlink (putting the lid margin back) cancel: Yale's "surprised" shots
+//    read eyeBlink 0.2-0.75 beside eyeWide 1.0 (docs/avatar.md section 5).
 //    With pictures (1b) each refined vertex's x-y residual is weighted by a 2x2 block,
 //    I + (its window's texture structure tensor) / texture_floor^2: a vertex on a brow's or
 //    a lid's edge pins the solve along the edge's normal, a vertex on bare skin counts as
@@ -81,6 +87,13 @@
 //    neutral, bounds, sparsity, smoothing) is unchanged. Measured by MeasureTrackerResponse
 //    (engine/synth/tracker_response.h); saved and loaded by Save/LoadResponseBasis (a small
 //    binary file, see there). Without it the solver is exactly the geometric one.
+// 6. The 15 ARKit blendshapes the basis lacks (eyeLook*, jawForward/Left/Right,
+//    mouthRollUpper/Lower, mouthShrugUpper, tongueOut) are measured geometrically
+//    (measured_blendshapes.h): the jaw and lip ones from the solve's residual at the chin and
+//    the lips (the offsets minus the solved targets' displacement), the gaze from the iris
+//    landmarks (478-point faces, the tracker's iris option) in the same normalised frame;
+//    each One Euro smoothed like the solved weights. They are written to `measured` and into
+//    `blendshapes` next to the 37, so the map carries all 52 ARKit names.
 // Head rotation: the fit's rotation (head -> camera, x right, y up, z to camera) and its
 // yaw/pitch/roll in head_pose.h's convention (not smoothed here: the tracker already
 // smooths the landmarks).
@@ -111,6 +124,7 @@
 
 #include "engine/avatar/appearance_refiner.h"
 #include "engine/avatar/blendshapes.h"
+#include "engine/avatar/measured_blendshapes.h"
 #include "engine/emotion/face_actions.h"
 #include "engine/face.h"
 #include "engine/geometry/canonical_face.h"
@@ -146,6 +160,8 @@ struct MirrorOptions {
   // With refined frames, weigh each refined vertex's x-y residual by its texture (see
   // BuildTextureWeights); off: every coordinate counts as in the plain solve.
   bool texture_weights = true;
+  // eyeBlink and eyeWide of one eye never both (step 3); false: the plain BVLS.
+  bool exclusive_antagonists = true;
 };
 
 // Per target, the landmark displacement a tracker reports for a unit weight (see 5. above).
@@ -170,7 +186,10 @@ struct MirrorResult {
   int64_t pts_ns = -1;
   bool calibrated = false;
   std::vector<float> weights;                              // basis order, 0..1 (smoothed)
-  std::map<std::string, float> blendshapes;                // ARKit name -> weight (same values)
+  // The measured 15 (step 6), kMeasuredBlendshapes order, 0..1 (smoothed).
+  std::vector<float> measured;
+  // ARKit name -> weight: the basis's 37 (same values as `weights`) and the measured 15.
+  std::map<std::string, float> blendshapes;
   Eigen::Matrix3f rotation = Eigen::Matrix3f::Identity();  // head -> camera
   float yaw = 0, pitch = 0, roll = 0;                      // degrees (head_pose.h)
   // RMS of the solve's residual over all vertices (cm; with a picture, weighted as the
@@ -199,9 +218,11 @@ class MirrorSolver {
 
   // The parts, for tests and tools:
   // Landmarks (frame px) -> canonical cm (out: 468 entries); the fit's rotation and scale.
+  // `translation` (optional): the fit's t, so that any landmark q (frame px) maps to
+  // R^T ((q.x, -q.y, -q.z) - t) / s.
   bool Normalise(const std::vector<std::array<float, 3>>& landmarks, int frame_width,
                  int frame_height, std::span<std::array<float, 3>> out, Eigen::Matrix3f* rotation,
-                 float* scale) const;
+                 float* scale, Eigen::Vector3f* translation = nullptr) const;
   // Bounded least squares for offsets from neutral (canonical cm, 468 entries); weights
   // (basis.size() entries) hold the warm start on entry and the solution on return, in
   // [0, solve_upper] (Update clamps to [0, 1] after smoothing). Returns the RMS residual in
@@ -240,6 +261,8 @@ class MirrorSolver {
     std::vector<std::array<float, 3>> neutral, points, offsets;
     std::vector<float> raw;  // unsmoothed solution (the warm start)
     std::vector<OneEuroFilter> filters;
+    std::vector<std::array<float, 3>> residual;  // step 6: kMeasuredVertices filled, rest 0
+    std::vector<OneEuroFilter> measured_filters;
     AppearanceRefiner::State appearance;  // sized when the track appears (with a refiner)
     // The texture-weighted solve (step 3 with a picture), built when the template is.
     std::vector<float> wdt, wnormal, wsparsity, wridge;
@@ -255,6 +278,9 @@ class MirrorSolver {
   void Calibrate(Track& t, double dt_s) const;
   void BoundedSolve(const float* b, std::span<float> w, const float* normal,
                     const float* sparsity) const;
+  // One BVLS; targets whose bit is set in `pinned` are held at 0.
+  void BoundedSolveOnce(const float* b, std::span<float> w, const float* normal,
+                        const float* sparsity, uint64_t pinned) const;
   // dt_ and normal_ from the solve deltas (468 x 3 per target).
   void BuildNormal(const std::vector<const std::vector<std::array<float, 3>>*>& deltas);
 
@@ -270,6 +296,7 @@ class MirrorSolver {
   std::array<std::array<int, 2>, 2> prior_targets_{};
   std::array<float, 2> prior_gain_{};
   std::vector<float> normal_;  // n x n: D^T C D + ridge I
+  std::vector<std::pair<int, int>> exclusive_;  // antagonist pairs solved exclusively
   std::vector<float> ridge_, sparsity_;  // per target (scaled for a response, see BuildNormal)
   int response_targets_ = 0;
   std::shared_ptr<const AppearanceRefiner> refiner_;  // null: opts_.appearance off

@@ -45,6 +45,26 @@ bool SampleEmotionCrop(const ImageView& frame, const std::vector<std::array<floa
   return true;
 }
 
+std::string CheckEmotionShapes(const std::string& model_json, size_t inputs, size_t outputs,
+                               const nn::Shape& in, const nn::Shape& out0) {
+  auto shape_str = [](const nn::Shape& sh) {
+    std::string t = "[";
+    for (size_t i = 0; i < sh.size(); ++i) t += (i ? "," : "") + std::to_string(sh[i]);
+    return t + "]";
+  };
+  if (inputs != 1 || outputs < 1)
+    return model_json + ": emotion model needs 1 input and 1 output, has " +
+           std::to_string(inputs) + " and " + std::to_string(outputs);
+  if (in.size() != 4 || in[1] != kEmotionInputSize || in[2] != kEmotionInputSize || in[3] != 1 ||
+      (in[0] != 1 && in[0] != -1))
+    return model_json + ": emotion input must be [1,64,64,1] (gray), is " + shape_str(in);
+  int64_t n = 1;
+  for (int64_t d : out0) n *= (d < 0 ? 1 : d);
+  if (n != kEmotionClasses)
+    return model_json + ": emotion output must hold 7 classes, is " + shape_str(out0);
+  return "";
+}
+
 std::unique_ptr<EmotionClassifier> EmotionClassifier::Create(const std::string& model_json,
                                                              std::string_view backend,
                                                              std::string* error) {
@@ -56,28 +76,10 @@ std::unique_ptr<EmotionClassifier> EmotionClassifier::Create(const std::string& 
   std::unique_ptr<EmotionClassifier> c(new EmotionClassifier);
   c->session_ = std::move(s).value();
   nn::Session& ss = *c->session_;
-  auto shape_str = [](const nn::Shape& sh) {
-    std::string t = "[";
-    for (size_t i = 0; i < sh.size(); ++i) t += (i ? "," : "") + std::to_string(sh[i]);
-    return t + "]";
-  };
-  if (ss.num_inputs() != 1 || ss.num_outputs() < 1) {
-    *error = model_json + ": emotion model needs 1 input and 1 output, has " +
-             std::to_string(ss.num_inputs()) + " and " + std::to_string(ss.num_outputs());
-    return nullptr;
-  }
-  const nn::Shape& in = ss.input_shape(0);
-  if (in.size() != 4 || in[1] != kEmotionInputSize || in[2] != kEmotionInputSize || in[3] != 1 ||
-      (in[0] != 1 && in[0] != -1)) {
-    *error = model_json + ": emotion input must be [1,64,64,1] (gray), is " + shape_str(in);
-    return nullptr;
-  }
-  int64_t n = 1;
-  for (int64_t d : ss.output_shape(0)) n *= (d < 0 ? 1 : d);
-  if (n != kEmotionClasses) {
-    *error = model_json + ": emotion output must hold 7 classes, is " + shape_str(ss.output_shape(0));
-    return nullptr;
-  }
+  *error = CheckEmotionShapes(model_json, ss.num_inputs(), ss.num_outputs(),
+                              ss.num_inputs() ? ss.input_shape(0) : nn::Shape{},
+                              ss.num_outputs() ? ss.output_shape(0) : nn::Shape{});
+  if (!error->empty()) return nullptr;
   c->output_ = 0;
   return c;
 }

@@ -27,19 +27,16 @@
 // Anything wanting Human's exact JSON can apply that rule to EmotionState::probs.
 //
 // The crop: the framing the network was trained on. A FER2013 picture is the whole training
-// crop (48x48, upscaled to 64x64 by the model's input). Measured with the real graph on the
-// dev half of FER2013 PublicTest (tools/eval/eval-emotion, column picture_side_iod and
-// picture_centre_below_eyes_iod; docs/eval/emotion.md): the picture is a median 2.70 (quartiles
-// 2.43-2.91) times the distance between the eye centres (mean of 33/133 and of 362/263) wide,
-// and its centre lies a median 0.29 (0.24-0.39) of that distance below the eye midpoint. We
-// therefore take a square of side 2.7 x IOD centred 0.3 x IOD below the eye midpoint, rotated
-// so the eye line is level. (Until 2026-12 the crop was Human's: the FaceMesh input square,
-// 3.6 IOD centred 0.5 IOD below the eyes, measured on Human's runs of the astronaut in
-// tests/data/tracking. That shows the network a face a third smaller than it learned on; on
-// the FER2013 dev half the graph's balanced accuracy went from 0.42 with it to 0.59 with this
-// one, the network alone on the pictures scoring 0.62: docs/eval/emotion.md.) IOD is measured in 3D (FaceMesh's z is
-// in x's scale), so the crop does not shrink when the head turns; "below" is along the face's
-// own vertical axis.
+// crop (48x48, upscaled to 64x64 by the model's input), so the crop is where such a picture
+// lies relative to the face's eyes: a square of side 2.7 x IOD centred 0.3 x IOD below the eye
+// midpoint, rotated so the eye line is level. Those are the medians measured with the real
+// graph on the development half of FER2013 PublicTest (tools/eval/eval-emotion, columns
+// picture_side_iod and picture_centre_below_eyes_iod); the figures, the quartiles and what the
+// change from Human's crop did are in docs/eval/emotion.md. Human's crop (the FaceMesh input
+// square, 3.6 IOD centred 0.5 IOD below the eyes; liveness_classifier.h still uses it) shows
+// the network a face a third smaller than it learned on. IOD is the distance between the eye
+// centres (mean of 33/133 and of 362/263), measured in 3D (FaceMesh's z is in x's scale), so
+// the crop does not shrink when the head turns; "below" is along the face's own vertical axis.
 //
 // Threading: EmotionClassifier is thread-compatible (one per thread: it owns a Session);
 // the free functions are stateless and reentrant. Classify() does not allocate.
@@ -98,6 +95,12 @@ bool EmotionCropTransform(const std::vector<std::array<float, 3>>& landmarks,
 // This is the only per-frame work of the caller's thread in EmotionWorker.
 bool SampleEmotionCrop(const ImageView& frame, const std::vector<std::array<float, 3>>& landmarks,
                        const EmotionCropOptions& opts, float* out);
+
+// "" when a model with these inputs / outputs and first input and output shapes is the emotion
+// network (one input [1|-1,64,64,1], a first output of 7 values); else what is wrong, naming
+// `model_json`. EmotionClassifier::Create and EmotionWorker's shared pool check with it.
+std::string CheckEmotionShapes(const std::string& model_json, size_t inputs, size_t outputs,
+                               const nn::Shape& in, const nn::Shape& out0);
 
 class EmotionClassifier {
  public:

@@ -29,8 +29,20 @@
 // the ones discarded, frame after frame. kKeepLatest (capacity 1) therefore suits one face:
 // with several faces and a worker slower than the frame rate it classifies only the last
 // face of each frame. (A per-track slot would be fairer; the rate cap makes it moot in
-// practice: 4 faces at 10 Hz need 40 classifications/s, a few ms each.) If the worker stalls
-// for longer than capacity + 16 pushes, new crops are refused instead (counted as overflow).
+// practice: 4 faces at 10 Hz need 40 classifications/s, a few ms each.) kPrivate: if the
+// worker stalls for longer than capacity + 16 pushes, new crops are refused instead (counted
+// as overflow); kShared always discards the oldest.
+//
+// Where the network runs (options.inference): kShared (the default) submits the crops to the
+// process-wide InferencePool of emotion.json (engine/nn/inference_pool.h), which batches the
+// crops of every stream of the process and serves the streams round-robin, so a busy stream
+// cannot starve the others; each worker is one pool stream whose queue keeps the newest
+// `queue_capacity` crops (drop-oldest, counted as jobs.dropped as above; Submit takes the
+// pool's lock only to queue the crop, never for a network run). kPrivate runs its own
+// classifier on its own thread, as drawn above. The results are the same network's outputs
+// either way (batched within 1e-5: tests/emotion/emotion_worker_test.cc), and so are the
+// counters' meaning. The shared part with LivenessWorker (rate check, track book, result edge,
+// counters) is engine/graph/track_worker.h.
 //
 // For a GStreamer element: the streaming thread calls Submit (or Push, with a crop sampled
 // from the mapped buffer) and Poll/Latest per buffer, and attaches Latest(id).ToEmotion()
@@ -39,7 +51,8 @@
 // Threading: every method except stats() belongs to one thread (the caller's); the worker
 // thread is internal and joined by the destructor. stats() may be read from any thread.
 // Lifetime: the destructor cancels the job edge, lets the worker finish its current crop, and
-// joins it; queued crops are discarded (counted).
+// joins it (kShared: leaves its pool stream, waiting for a batch that holds one of its
+// crops); queued crops are discarded (counted).
 //
 // Example:
 //   fg::EmotionWorkerOptions o;  o.models_dir = dir;  o.rate_hz = 10;
@@ -52,18 +65,15 @@
 #pragma once
 
 #include <array>
-#include <atomic>
-#include <climits>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
-#include <unordered_map>
 
 #include "engine/emotion/emotion_classifier.h"
 #include "engine/emotion/emotion_tracker.h"
 #include "engine/face.h"
 #include "engine/graph/spsc_edge.h"
+#include "engine/graph/track_worker.h"
 #include "engine/image.h"
 
 namespace fg {
@@ -75,6 +85,8 @@ struct EmotionWorkerOptions {
   size_t queue_capacity = 4;      // crops kept for the worker (newest)
   Backpressure policy = Backpressure::kDropOldest;  // kDropOldest or kKeepLatest
   size_t result_capacity = 64;    // results kept for Poll (newest)
+  Inference inference = Inference::kShared;  // the process-wide pool, or an own thread
+  int max_batch = 8;              // kShared: the pool's largest batch
   EmotionCropOptions crop;
   EmotionSmoothingOptions smoothing;
 };
@@ -93,76 +105,39 @@ struct EmotionResult {
   EmotionProbs probs{};
 };
 
-struct EmotionWorkerStats {
-  EdgeCounters jobs, results;
-  uint64_t submitted = 0;       // Submit/Push calls that passed the rate check
-  uint64_t rate_skipped = 0;    // Submit calls skipped by rate_hz (by design, not loss)
-  uint64_t crop_failed = 0;     // faces without a usable mesh
-  uint64_t classified = 0;      // crops the worker ran
-  uint64_t failed = 0;          // crops whose network run failed
-  uint64_t stale_results = 0;   // results for tracks that had ended
+// The counters (engine/graph/track_worker.h): submitted = Submit/Push calls that passed the
+// rate check; classified = crops the network ran; jobs.dropped = crops it never ran.
+using EmotionWorkerStats = TrackWorkerStats;
+
+struct EmotionWorkerSpec {
+  using Job = EmotionJob;
+  using Result = EmotionResult;
+  using Tracks = EmotionTracks;
+  using State = EmotionState;
+  static void Update(EmotionTracks& t, const EmotionResult& r) { t.Update(r.id, r.probs, r.pts_ns); }
 };
 
-class EmotionWorker {
+class EmotionWorker : public TrackWorker<EmotionWorkerSpec> {
  public:
   static std::unique_ptr<EmotionWorker> Create(const EmotionWorkerOptions& opts,
                                                std::string* error);
   ~EmotionWorker();
-  EmotionWorker(const EmotionWorker&) = delete;
-  EmotionWorker& operator=(const EmotionWorker&) = delete;
 
-  // The rate check: records that the track is on the frame at pts_ns (for EndStale) and
-  // says whether a crop taken now would be classified; a "no" is counted in rate_skipped.
-  // Submit and Push call it; an element that samples its own crops calls it first and
-  // samples only on "yes". A crop is due when at least 0.95/rate_hz s passed since the
-  // track's last one (the 5 % absorbs frame-time rounding: 10 Hz on 30 fps video takes
-  // every third frame, not every fourth).
-  bool Due(int64_t id, int64_t pts_ns);
+  // Inherited (track_worker.h): Due(id, pts) (the rate check; an element that samples its own
+  // crops calls it first and samples only on "yes"), Poll(), Latest(id), EndTrack(id),
+  // EndStale(now), tracks(), stats() (any thread), WaitIdle(timeout_s).
+
   // Rate check, crop sampling from the frame, hand-off. True when a crop was queued.
   bool Submit(const ImageView& frame, const Face& face, int64_t pts_ns);
   // Rate check and hand-off of a crop sampled elsewhere (kEmotionCropElements floats, as
   // SampleEmotionCrop fills them). True when it was queued.
   bool Push(int64_t id, int64_t pts_ns, const float* crop);
-  // Takes the results that arrived into the per-track state; returns how many were taken.
-  size_t Poll();
-  // The newest state of a track; nullptr before its first result or after it ended.
-  const EmotionState* Latest(int64_t id) const { return tracks_.Get(id); }
-  // The track is gone: its state and rate bookkeeping are dropped now, its late results
-  // discarded.
-  void EndTrack(int64_t id);
-  // Ends every track not seen (Due/Submit/Push) for smoothing.track_timeout_s; returns how
-  // many.
-  size_t EndStale(int64_t now_ns);
-  size_t tracks() const { return tracks_.size(); }
-
-  // Any thread.
-  EmotionWorkerStats stats() const;
-  // Caller's thread, for tests and flushing at end of stream: waits (up to timeout_s) until
-  // the worker has run or dropped every queued crop, then Polls. True when idle in time.
-  bool WaitIdle(double timeout_s);
 
  private:
-  EmotionWorker(const EmotionWorkerOptions& opts);
-  void Loop();
-  struct Book {
-    int64_t last_submit_ns = INT64_MIN;  // pts of the track's last queued crop
-    int64_t last_seen_ns = INT64_MIN;
-  };
+  explicit EmotionWorker(const EmotionWorkerOptions& opts);
 
   EmotionWorkerOptions opts_;
-  std::unique_ptr<EmotionClassifier> classifier_;  // used only by the worker thread
-  SpscEdge<EmotionJob> jobs_;
-  SpscEdge<EmotionResult> results_;
   std::unique_ptr<EmotionJob> scratch_;  // the caller's crop buffer (heap: 16 KiB)
-  EmotionTracks tracks_;                 // caller's thread only
-  // Caller's thread only: the live tracks. A result is taken only for an id in here, so a
-  // late result of an ended track cannot bring its state back. Inserts on a new id only.
-  std::unordered_map<int64_t, Book> book_;
-  // Written only by the caller's thread (relaxed load + store), read by stats().
-  std::atomic<uint64_t> submitted_{0}, rate_skipped_{0}, crop_failed_{0}, stale_{0};
-  // Written only by the worker thread.
-  std::atomic<uint64_t> classified_{0}, failed_{0};
-  std::thread worker_;
 };
 
 }  // namespace fg

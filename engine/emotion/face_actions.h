@@ -44,11 +44,10 @@
 //                  canonical face without Iris, +56 % with), and a neutral clamped too low
 //                  would stop every blink being seen; their median over the window is the
 //                  rest state, since eyes are open most of the time. The smile's band is
-//                  narrow because FaceMesh reports little of a smile (the FaceSynth test's "very happy": +0.017 IOD
-//                  on Grace Hopper, a quarter of the geometric +0.071): a wider band would
-//                  swallow a real smile held from the start. Measured offsets from the prior
-//                  at rest are in docs/baselines.md (Grace Hopper's photo: smile +0.006,
-//                  brow -0.03, eyes +8 %).
+//                  narrow because FaceMesh reports little of a smile (a quarter of the
+//                  geometric change on the FaceSynth test's "very happy"): a wider band would
+//                  swallow a real smile held from the start. The figures, and the offsets from
+//                  the prior measured at rest on the two photos, are in docs/baselines.md.
 //   allowance A_k  evidence that stays beyond the band is accepted slowly: A_k follows
 //                  excess_k = distance of E_k beyond the band with time constant
 //                  beyond_band_tau_s (300 s) while excess_k > A_k, and drops to excess_k at

@@ -69,6 +69,9 @@ struct Analyzer::Impl {
   std::unique_ptr<EmotionWorker> emotion;  // used by the analyse stage's thread only
   std::unique_ptr<VitalsWorker> vitals;    // likewise
   std::unique_ptr<SpscEdge<WorkPtr>> input;
+  // The queue way (no callback): the analyse stage's thread pushes, the caller's consumer
+  // thread pops. Drop-oldest, so the analyser never waits for the caller.
+  std::unique_ptr<SpscEdge<FrameFaces>> output;
   Graph<WorkPtr> graph;
   LatencyWindow latency{4096};
   std::atomic<uint64_t> pushed{0}, analysed{0};
@@ -80,6 +83,9 @@ struct Analyzer::Impl {
     graph.Abort();  // no-op after Finish (Wait already joined)
     graph.Wait();
   }
+
+  static std::unique_ptr<Analyzer> Build(const AnalyzerOptions& opts, FacesFn on_faces,
+                                         std::string* error);
 
   void Analyse(Work& w) {
     const int64_t pts = w.faces.pts_ns;
@@ -113,13 +119,26 @@ Analyzer::~Analyzer() = default;
 
 std::unique_ptr<Analyzer> Analyzer::Create(const AnalyzerOptions& opts, FacesFn on_faces,
                                            std::string* error) {
+  if (!on_faces) {
+    *error = "Analyzer: no callback (on_faces) given; Create(opts, &error) delivers to a queue";
+    return nullptr;
+  }
+  return Impl::Build(opts, std::move(on_faces), error);
+}
+
+std::unique_ptr<Analyzer> Analyzer::Create(const AnalyzerOptions& opts, std::string* error) {
+  if (opts.output_capacity == 0) {
+    *error = "Analyzer: output_capacity 0: the results queue must hold at least one frame";
+    return nullptr;
+  }
+  return Impl::Build(opts, nullptr, error);
+}
+
+std::unique_ptr<Analyzer> Analyzer::Impl::Build(const AnalyzerOptions& opts, FacesFn on_faces,
+                                                std::string* error) {
   auto impl = std::make_unique<Impl>();
   impl->opts = opts;
   impl->on_faces = std::move(on_faces);
-  if (!impl->on_faces) {
-    *error = "Analyzer: no callback (on_faces) given";
-    return nullptr;
-  }
   std::string dir = opts.models_dir;
   if (dir.empty()) {
     const char* env = std::getenv("FACEGRAPH_MODELS");
@@ -152,6 +171,9 @@ std::unique_ptr<Analyzer> Analyzer::Create(const AnalyzerOptions& opts, FacesFn 
 
   Impl* s = impl.get();
   s->input = std::make_unique<SpscEdge<WorkPtr>>(opts.input_capacity, opts.input_policy);
+  if (!s->on_faces)
+    s->output = std::make_unique<SpscEdge<FrameFaces>>(opts.output_capacity,
+                                                       Backpressure::kDropOldest);
   using Emit = Graph<WorkPtr>::Emitter;
   const auto in = s->graph.AddSource("input", [s](Emit& emit) {
     std::optional<WorkPtr> w = s->input->Pop();  // nullopt once Finish closed it and it drained
@@ -165,7 +187,10 @@ std::unique_ptr<Analyzer> Analyzer::Create(const AnalyzerOptions& opts, FacesFn 
   });
   const auto analyse = s->graph.AddNode("analyse", [s](WorkPtr w, Emit&) {
     s->Analyse(*w);
-    s->on_faces(w->faces, w->view);
+    if (s->on_faces)
+      s->on_faces(w->faces, w->view);
+    else
+      s->output->Push(w->faces);  // a copy: the Work and its pixels go back to the pool
     s->latency.Record(static_cast<double>(NowNs() - w->pushed_ns) / 1e6);
     s->analysed.fetch_add(1, std::memory_order_relaxed);
   });
@@ -181,14 +206,24 @@ std::unique_ptr<Analyzer> Analyzer::Create(const AnalyzerOptions& opts, FacesFn 
   return std::unique_ptr<Analyzer>(new Analyzer(std::move(impl)));
 }
 
-bool Analyzer::Push(const ImageView& frame, int64_t pts_ns) {
+bool Analyzer::Push(const ImageView& frame, int64_t pts_ns, std::string* error) {
   Impl& s = *impl_;
-  if (s.finished) return false;
+  auto refuse = [error](std::string why) {
+    if (error) *error = "Analyzer::Push: " + why;
+    return false;
+  };
+  if (s.finished) return refuse("after Finish");
   const int planes = PlaneCount(frame.format);
-  if (frame.width <= 0 || frame.height <= 0) return false;
-  for (int p = 0; p < planes; ++p)
-    if (!frame.planes[p] || frame.strides[p] < ImageView::MinStride(frame.format, frame.width, p))
-      return false;
+  if (frame.width <= 0 || frame.height <= 0)
+    return refuse("empty frame (" + std::to_string(frame.width) + "x" +
+                  std::to_string(frame.height) + "): no pixels to analyse");
+  for (int p = 0; p < planes; ++p) {
+    if (!frame.planes[p]) return refuse("plane " + std::to_string(p) + " has no pixels (null)");
+    const int row = ImageView::MinStride(frame.format, frame.width, p);
+    if (frame.strides[p] < row)
+      return refuse("plane " + std::to_string(p) + " stride " + std::to_string(frame.strides[p]) +
+                    " is shorter than its row (" + std::to_string(row) + " bytes)");
+  }
   WorkPtr w = s.pool.Get();
   size_t total = 0;
   std::array<size_t, 3> offset{};
@@ -210,12 +245,14 @@ bool Analyzer::Push(const ImageView& frame, int64_t pts_ns) {
     dst_planes[p] = dst;
     dst_strides[p] = row;
   }
-  if (ImageView::Wrap(frame.format, frame.width, frame.height, dst_planes, dst_strides, &w->view))
-    return false;
+  if (auto e = ImageView::Wrap(frame.format, frame.width, frame.height, dst_planes, dst_strides,
+                               &w->view))
+    return refuse(*e);
   w->faces.pts_ns = pts_ns;
   w->pushed_ns = NowNs();
   s.pushed.fetch_add(1, std::memory_order_relaxed);
-  return s.input->Push(std::move(w));
+  if (!s.input->Push(std::move(w))) return refuse("the analysis has stopped (Finish says why)");
+  return true;
 }
 
 std::string Analyzer::Finish() {
@@ -224,7 +261,20 @@ std::string Analyzer::Finish() {
   s.finished = true;
   s.input->Close();
   if (auto e = s.graph.Wait()) s.error = *e;
+  // The analyse stage, the queue's producer, has been joined: closing it here is the
+  // producer's last act, after which Pop returns what is left and then nullopt.
+  if (s.output) s.output->Close();
   return s.error;
+}
+
+std::optional<FrameFaces> Analyzer::TryPop() {
+  if (!impl_->output) return std::nullopt;
+  return impl_->output->TryPop();
+}
+
+std::optional<FrameFaces> Analyzer::Pop() {
+  if (!impl_->output) return std::nullopt;
+  return impl_->output->Pop();
 }
 
 AnalyzerStats Analyzer::stats() const {
@@ -233,6 +283,7 @@ AnalyzerStats Analyzer::stats() const {
   st.pushed = s.pushed.load(std::memory_order_relaxed);
   st.dropped = s.input->Counters().dropped;
   st.analysed = s.analysed.load(std::memory_order_relaxed);
+  if (s.output) st.results_dropped = s.output->Counters().dropped;
   st.latency = s.latency.Snapshot();
   if (s.emotion) st.emotion = s.emotion->stats();
   if (s.vitals) st.vitals = s.vitals->stats();

@@ -18,6 +18,26 @@ std::string ShapeString(const nn::Shape& sh) {
   return t + "]";
 }
 
+}  // namespace
+
+std::string CheckLivenessShapes(const std::string& file, int size, int outputs, size_t num_inputs,
+                                size_t num_outputs, const nn::Shape& in, const nn::Shape& out0) {
+  if (num_inputs != 1 || num_outputs < 1)
+    return file + ": needs 1 input and at least 1 output, has " + std::to_string(num_inputs) +
+           " and " + std::to_string(num_outputs);
+  if (in.size() != 4 || in[1] != size || in[2] != size || in[3] != 3 || (in[0] != 1 && in[0] != -1))
+    return file + ": input must be [1," + std::to_string(size) + "," + std::to_string(size) +
+           ",3] (RGB), is " + ShapeString(in);
+  int64_t n = 1;
+  for (int64_t d : out0) n *= (d < 0 ? 1 : d);
+  if (n != outputs)
+    return file + ": output must hold " + std::to_string(outputs) + " value(s), is " +
+           ShapeString(out0);
+  return "";
+}
+
+namespace {
+
 // Opens one of the two models and checks its input is [1|-1, size, size, 3] and its first
 // output holds `outputs` values.
 std::unique_ptr<nn::Session> OpenChecked(const std::string& file, std::string_view backend,
@@ -28,24 +48,10 @@ std::unique_ptr<nn::Session> OpenChecked(const std::string& file, std::string_vi
     return nullptr;
   }
   std::unique_ptr<nn::Session> ss = std::move(s).value();
-  if (ss->num_inputs() != 1 || ss->num_outputs() < 1) {
-    *error = file + ": needs 1 input and at least 1 output, has " +
-             std::to_string(ss->num_inputs()) + " and " + std::to_string(ss->num_outputs());
-    return nullptr;
-  }
-  const nn::Shape& in = ss->input_shape(0);
-  if (in.size() != 4 || in[1] != size || in[2] != size || in[3] != 3 || (in[0] != 1 && in[0] != -1)) {
-    *error = file + ": input must be [1," + std::to_string(size) + "," + std::to_string(size) +
-             ",3] (RGB), is " + ShapeString(in);
-    return nullptr;
-  }
-  int64_t n = 1;
-  for (int64_t d : ss->output_shape(0)) n *= (d < 0 ? 1 : d);
-  if (n != outputs) {
-    *error = file + ": output must hold " + std::to_string(outputs) + " value(s), is " +
-             ShapeString(ss->output_shape(0));
-    return nullptr;
-  }
+  *error = CheckLivenessShapes(file, size, outputs, ss->num_inputs(), ss->num_outputs(),
+                               ss->num_inputs() ? ss->input_shape(0) : nn::Shape{},
+                               ss->num_outputs() ? ss->output_shape(0) : nn::Shape{});
+  if (!error->empty()) return nullptr;
   return ss;
 }
 }  // namespace

@@ -16,7 +16,8 @@
 // learned on that aliasing; we skip the rounding (the per-track smoothing wants resolution).
 //
 // The crop: Human's FaceMesh input square, as measured on Human's runs of the astronaut
-// (engine/emotion/emotion_classifier.h, "Until 2026-12 the crop was Human's"): a square of
+// (tests/data/tracking; the emotion crop used it too before it took FER2013's framing,
+// docs/eval/emotion.md): a square of
 // side 3.6 x the inter-ocular distance (3D, eye centres = midpoints of 33/133 and 362/263)
 // centred 0.5 IOD below the eye midpoint, rotated so the eye line is level (Human does not
 // rotate; on an upright face that is the same square). tests/liveness/liveness_reference_test
@@ -84,6 +85,12 @@ void ResizeBilinearTf(const float* in, int in_size, int channels, int out_size, 
 
 // The two networks' inputs from a 192 crop (Human's resizes).
 void PrepareLivenessInputs(const float* crop192, float* antispoof128, float* liveness32);
+
+// "" when a model with these inputs / outputs and first input and output shapes is one of the
+// two networks (one input [1|-1,size,size,3], a first output of `outputs` values); else what
+// is wrong, naming `file`. Used by LivenessClassifier::Create and LivenessWorker's pools.
+std::string CheckLivenessShapes(const std::string& file, int size, int outputs, size_t num_inputs,
+                                size_t num_outputs, const nn::Shape& in, const nn::Shape& out0);
 
 class LivenessClassifier {
  public:

@@ -20,6 +20,15 @@
 // Rate: at most rate_hz runs per track per second (by pts; a crop is due 0.95/rate_hz after
 // the previous one; skips are counted in `rate_skipped`, policy rather than loss).
 //
+// Where the networks run (options.inference): kShared (the default) submits the two inputs to
+// the process-wide InferencePools of antispoof.json and liveness.json (engine/nn/
+// inference_pool.h; batched across every stream of the process, round-robin): the antispoof
+// pool's stream keeps the newest `queue_capacity` jobs (drop-oldest, counted), and a job whose
+// antispoof run is over goes on to the liveness pool (whose stream needs no bound: only jobs
+// the first pool ran reach it), whose thread hands the result back. kPrivate runs both
+// networks on the worker's own thread, as drawn above. The shared part with EmotionWorker
+// (rate check, track book, result edge, counters) is engine/graph/track_worker.h.
+//
 // Threading: every method except stats() belongs to one thread (the caller's); the worker
 // thread is internal and joined by the destructor. stats() may be read from any thread.
 //
@@ -34,17 +43,14 @@
 #pragma once
 
 #include <array>
-#include <atomic>
-#include <climits>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "engine/face.h"
 #include "engine/graph/spsc_edge.h"
+#include "engine/graph/track_worker.h"
 #include "engine/image.h"
 #include "engine/liveness/liveness_classifier.h"
 #include "engine/liveness/liveness_tracker.h"
@@ -58,6 +64,8 @@ struct LivenessWorkerOptions {
   size_t queue_capacity = 4;    // crops kept for the worker (newest)
   Backpressure policy = Backpressure::kDropOldest;
   size_t result_capacity = 64;
+  Inference inference = Inference::kShared;  // the process-wide pools, or an own thread
+  int max_batch = 8;            // kShared: the pools' largest batch
   LivenessCropOptions crop;
   LivenessSmoothingOptions smoothing;
 };
@@ -76,57 +84,34 @@ struct LivenessResult {
   LivenessScores scores;
 };
 
-struct LivenessWorkerStats {
-  EdgeCounters jobs, results;
-  uint64_t submitted = 0, rate_skipped = 0, crop_failed = 0;
-  uint64_t classified = 0, failed = 0, stale_results = 0;
+using LivenessWorkerStats = TrackWorkerStats;
+
+struct LivenessWorkerSpec {
+  using Job = LivenessJob;
+  using Result = LivenessResult;
+  using Tracks = LivenessTracks;
+  using State = LivenessState;
+  static void Update(LivenessTracks& t, const LivenessResult& r) { t.Update(r.id, r.scores, r.pts_ns); }
 };
 
-class LivenessWorker {
+class LivenessWorker : public TrackWorker<LivenessWorkerSpec> {
  public:
   static std::unique_ptr<LivenessWorker> Create(const LivenessWorkerOptions& opts,
                                                 std::string* error);
   ~LivenessWorker();
-  LivenessWorker(const LivenessWorker&) = delete;
-  LivenessWorker& operator=(const LivenessWorker&) = delete;
 
-  // The rate check (see EmotionWorker::Due); records that the track is on the frame.
-  bool Due(int64_t id, int64_t pts_ns);
+  // Inherited (track_worker.h): Due(id, pts) (the rate check, see EmotionWorker), Poll(),
+  // Latest(id), EndTrack(id), EndStale(now), tracks(), stats() (any thread), WaitIdle(s).
+
   // Rate check, crop, hand-off. True when a job was queued.
   bool Submit(const ImageView& frame, const Face& face, int64_t pts_ns);
-  // Takes the results that arrived into the per-track state; returns how many.
-  size_t Poll();
-  const LivenessState* Latest(int64_t id) const { return tracks_.Get(id); }
-  void EndTrack(int64_t id);
-  size_t EndStale(int64_t now_ns);
-  size_t tracks() const { return tracks_.size(); }
-
-  LivenessWorkerStats stats() const;  // any thread
-  // Caller's thread: waits (up to timeout_s) until every queued job ran or was dropped, then
-  // Polls. True when idle in time.
-  bool WaitIdle(double timeout_s);
 
  private:
   explicit LivenessWorker(const LivenessWorkerOptions& opts);
-  void Loop();
-  struct Book {
-    int64_t last_submit_ns = INT64_MIN;
-    int64_t last_seen_ns = INT64_MIN;
-  };
 
   LivenessWorkerOptions opts_;
-  std::unique_ptr<LivenessClassifier> classifier_;  // worker thread only
-  SpscEdge<LivenessJob> jobs_;
-  SpscEdge<LivenessResult> results_;
   std::unique_ptr<LivenessJob> scratch_;  // caller's job buffer (heap: 200 KiB)
   std::vector<float> crop_;               // caller's 192x192 crop
-  LivenessTracks tracks_;                 // caller's thread only
-  std::unordered_map<int64_t, Book> book_;  // caller's thread only: the live tracks
-  // Written only by the caller's thread, read by stats().
-  std::atomic<uint64_t> submitted_{0}, rate_skipped_{0}, crop_failed_{0}, stale_{0};
-  // Written only by the worker thread.
-  std::atomic<uint64_t> classified_{0}, failed_{0};
-  std::thread worker_;
 };
 
 }  // namespace fg

@@ -6,24 +6,42 @@
 //   stream 2: Submit(crop, done) ─┘   max_batch ──► Plan::Run at batch n (model_cache.h) ──► done()
 //
 // Fairness: a batch takes at most one request per stream per round, starting each batch at
-// the stream after the one that started the previous batch. A stream that floods the pool
-// with requests therefore delays another stream's request by at most one batch: a request
-// submitted while a batch runs is in the next batch (tests/nn/inference_pool_test.cc).
+// the stream after the last one the previous batch took from. A stream that floods the pool
+// with requests therefore delays another stream's request by at most one batch while the
+// streams with requests waiting are no more than max_batch (a request submitted while a batch
+// runs is in the next batch: tests/nn/inference_pool_test.cc); with S such streams, by at
+// most ceil(S / max_batch) batches (the batches sweep over the streams in turn).
 // Batches: plans are prepared for batch 1, 2, 4, ... up to max_batch (the model must take a
 // free batch dimension: FaceMesh, emotion, iris; BlazeFace's model.json fixes batch 1); a batch
 // of n runs on the smallest plan >= n, the unused rows zeroed. Outputs equal those of batch-1
 // runs within float rounding (the batched GEMMs may sum in another order).
 //
-// Threading: Submit and AddStream are thread-safe (any stream thread). `done` runs on the
-// pool's thread (or the caller of RunOnce in manual mode), with the request's outputs valid
-// only during the call; it must not block. The destructor finishes the queued requests
-// (their done() runs) and joins the thread. Not yet used by the elements: each element still
-// runs its own Session (streams.md says what is measured with and without).
+// Back-pressure per stream: AddStream(capacity) keeps at most `capacity` queued requests of
+// that stream; a Submit to a full queue discards the stream's oldest queued request (its done()
+// never runs; counted in StreamStats::dropped), so a flooding stream bounds its own queue and
+// only ever loses its own requests. capacity 0: unbounded.
+//
+// Streams come and go: RemoveStream discards the stream's queued requests (counted as dropped)
+// and waits until none of its requests is being run, so after it returns no done() of that
+// stream runs again (the caller may free what its callbacks point to); the id is reused.
+//
+// Process-wide pools: Shared(opts) hands every caller with the same model (the ModelCache's
+// Model: model_cache.h), backend and max_batch the same pool, created on first use, with its
+// own thread, and freed with its last user (weak references, as ModelCache). The elements'
+// workers use it (engine/graph/track_worker.h; docs/streams.md).
+//
+// Threading: Submit, AddStream, RemoveStream and the stats are thread-safe (any thread). `done`
+// runs on the pool's thread (or the caller of RunOnce in manual mode), with the request's
+// outputs valid only during the call; it must not block and must not call RemoveStream (it
+// may Submit, to this pool or another). The destructor finishes the queued requests (their
+// done() runs) and joins the thread.
 //
 // Example:
-//   auto pool = fg::nn::InferencePool::Create({.model_json = dir + "/emotion.json", .max_batch = 8});
-//   int s = (*pool)->AddStream();
+//   auto pool = fg::nn::InferencePool::Shared({.model_json = dir + "/emotion.json", .max_batch = 8});
+//   int s = (*pool)->AddStream(/*capacity=*/4);
 //   (*pool)->Submit(s, crop.data(), [](std::span<const float* const> out) { use(out[0]); });
+//   ...
+//   (*pool)->RemoveStream(s);   // no done() of s runs after this
 #pragma once
 
 #include <condition_variable>
@@ -56,15 +74,34 @@ class InferencePool {
   struct Stats {
     uint64_t submitted = 0, completed = 0, batches = 0;
     uint64_t batched_items = 0;  // sum of batch sizes (completed / batches = mean batch)
+    uint64_t dropped = 0;        // discarded by a stream's capacity or by RemoveStream
+  };
+  // One stream's counters. Once the stream is idle: submitted == taken + dropped and
+  // taken == completed.
+  struct StreamStats {
+    uint64_t submitted = 0;  // Submit calls accepted
+    uint64_t taken = 0;      // requests put into a batch
+    uint64_t dropped = 0;    // discarded: the queue kept newer ones (capacity), or RemoveStream
+    uint64_t completed = 0;  // done() calls that returned
+    // The most batches that completed between one of its requests' Submit and the completion
+    // of that request's own batch (the own batch not counted): the fairness bound says <= 1.
+    uint64_t max_wait_batches = 0;
   };
 
   static Result<std::unique_ptr<InferencePool>> Create(const Options& opts);
+  // The process-wide pool of this model (the ModelCache's), backend and max_batch; created
+  // (with its own thread, whatever opts.own_thread says) when no one holds it.
+  static Result<std::shared_ptr<InferencePool>> Shared(const Options& opts);
   ~InferencePool();
   InferencePool(const InferencePool&) = delete;
   InferencePool& operator=(const InferencePool&) = delete;
 
-  // A new stream id (0, 1, ...).
-  int AddStream();
+  // A new stream id (0, 1, ...; a removed stream's id is reused). capacity: queued requests
+  // kept (the newest), 0 = unbounded.
+  int AddStream(size_t capacity = 0);
+  // Discards the stream's queued requests, waits until none of its requests is being run and
+  // frees the id; returns its final counters. Not from inside a done() of this pool.
+  StreamStats RemoveStream(int stream);
   // Queues one input: input_elements() floats (one batch row, NHWC). False for an unknown
   // stream or after destruction began.
   bool Submit(int stream, const float* input, Done done);
@@ -72,12 +109,27 @@ class InferencePool {
   int RunOnce();
 
   size_t input_elements() const { return in_row_; }
+  // The shapes at batch 1 (what one request is).
+  const Shape& input_shape() const { return batches_[0].plan->input_shapes()[0]; }
+  const std::vector<Shape>& output_shapes() const { return batches_[0].plan->output_shapes(); }
+  int max_batch() const { return opts_.max_batch; }
   Stats stats() const;
+  StreamStats stream_stats(int stream) const;
 
  private:
   struct Request {
     std::vector<float> input;
     Done done;
+    int stream = -1;
+    uint64_t batches_at_submit = 0;  // stats_.batches when it was submitted
+  };
+  struct Stream {
+    std::deque<Request> queue;
+    size_t capacity = 0;  // 0: unbounded
+    bool active = false;   // Submit accepts
+    bool removing = false;  // RemoveStream waits for its requests in a batch
+    int in_run = 0;         // its requests taken into a batch whose done() calls are not all over
+    StreamStats stats;
   };
   struct Batch {  // a plan at one batch size, its context and buffers
     int size = 0;
@@ -89,6 +141,8 @@ class InferencePool {
   };
 
   InferencePool() = default;
+  static Result<std::unique_ptr<InferencePool>> Build(const Options& opts,
+                                                      std::shared_ptr<const Model> model);
   // Takes up to max_batch requests round-robin; caller holds mu_.
   std::vector<Request> TakeBatchLocked();
   int Run(std::vector<Request>& batch);
@@ -101,9 +155,10 @@ class InferencePool {
   std::vector<size_t> out_row_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::deque<Request>> queues_;  // per stream
-  size_t next_ = 0;                          // the stream that starts the next batch
+  std::condition_variable cv_;       // the pool's thread waits for requests
+  std::condition_variable done_cv_;  // RemoveStream waits for a stream's running requests
+  std::vector<Stream> streams_;      // by id; index access only (RemoveStream waits unlocked)
+  size_t next_ = 0;  // the stream that starts the next batch
   bool stopping_ = false;
   Stats stats_;
   std::thread thread_;

@@ -28,6 +28,8 @@ std::unique_ptr<FaceAvatar> FaceAvatar::Create(const std::string& models_dir, st
   a->morphed_.resize(a->canonical_.vertices.size());
   a->deltas_.resize(a->canonical_.vertices.size());
   a->target_.resize(a->canonical_.vertices.size());
+  a->gltf_measured_index_.fill(-1);
+  for (const char* m : kMeasuredBlendshapes) a->measured_names_.emplace_back(m);
   return a;
 }
 
@@ -51,14 +53,24 @@ bool FaceAvatar::SetAvatar(const std::string& path, std::string* err, std::strin
   if (path.empty()) {
     gltf_.reset();
     gltf_index_.clear();
+    gltf_measured_index_.fill(-1);
     morphed_.resize(canonical_.vertices.size());
     return true;
   }
-  auto g = LoadGltfAvatar(path, basis_->names(), err, warning);
+  // Driven: the basis's targets and the mirror's measured ones (tongueOut is never driven:
+  // the warning names it).
+  std::vector<std::string> driven = basis_->names();
+  for (const char* m : kMeasuredBlendshapes)
+    if (std::string_view(m) != "tongueOut") driven.emplace_back(m);
+  auto g = LoadGltfAvatar(path, driven, err, warning);
   if (!g) return false;
   gltf_ = std::move(*g);
   gltf_index_.assign(basis_->size(), -1);
   for (int i = 0; i < basis_->size(); ++i) gltf_index_[i] = gltf_->TargetIndex(basis_->names()[i]);
+  for (int k = 0; k < kMeasuredCount; ++k)
+    gltf_measured_index_[k] = std::string_view(kMeasuredBlendshapes[k]) == "tongueOut"
+                                  ? -1
+                                  : gltf_->TargetIndex(kMeasuredBlendshapes[k]);
   gltf_w_.assign(gltf_->target_names.size(), 0.f);
   morphed_.resize(gltf_->positions.size());
   return true;
@@ -119,6 +131,7 @@ void FaceAvatar::UpdateSlot(Slot& s, const MirrorResult* live, double t) {
     s.present = present;
     s.change_s = t;
     s.from = s.mirror;
+    s.from_measured = s.measured;
     s.from_rot = s.rot;
   }
   const double tau = opts_.ease_s > 0 ? (t - s.change_s) / opts_.ease_s : 1.0;
@@ -126,6 +139,11 @@ void FaceAvatar::UpdateSlot(Slot& s, const MirrorResult* live, double t) {
   for (size_t i = 0; i < n; ++i) {
     const float target = present && i < live->weights.size() ? live->weights[i] : 0.f;
     s.mirror[i] = s.from[i] + (target - s.from[i]) * k;
+  }
+  for (int i = 0; i < kMeasuredCount; ++i) {
+    const float target =
+        present && i < static_cast<int>(live->measured.size()) ? live->measured[i] : 0.f;
+    s.measured[i] = s.from_measured[i] + (target - s.from_measured[i]) * k;
   }
   const Eigen::Matrix3f target_rot = present ? live->rotation : Eigen::Matrix3f::Identity();
   const Eigen::Quaternionf qa(s.from_rot), qb(target_rot);
@@ -162,6 +180,9 @@ void FaceAvatar::Process(FrameFaces& faces, int64_t pts_ns, const draw::MutableI
       const float m = r && i < r->weights.size() ? r->weights[i] : 0.f;
       f.blendshapes[names[i]] = std::max(m, overlay_[i]);
     }
+    for (int k = 0; k < kMeasuredCount; ++k)  // mirror.h step 6
+      f.blendshapes[measured_names_[k]] =
+          r && k < static_cast<int>(r->measured.size()) ? r->measured[k] : 0.f;
   }
   mirror_->DropStale(now_ns);
 
@@ -216,18 +237,21 @@ void FaceAvatar::RenderPanel(const draw::MutableImageView& frame) {
     if (gltf_) {
       for (size_t j = 0; j < gltf_index_.size(); ++j)
         if (gltf_index_[j] >= 0) gltf_w_[gltf_index_[j]] = s.shown[j];
+      for (int j = 0; j < kMeasuredCount; ++j)
+        if (gltf_measured_index_[j] >= 0) gltf_w_[gltf_measured_index_[j]] = s.measured[j];
       gltf_->Apply(gltf_w_, morphed_);
       mesh = gltf_->mesh(morphed_);
       neutral = gltf_->positions;
     } else {
       basis_->Apply(s.shown, morphed_);
+      ApplyBrowCorrective(*basis_, s.shown, morphed_);  // AU1+4 (face_features.h)
       mesh = {morphed_, canonical_.triangles, canonical_.uvs};
       material.texture = &face_texture_;
       neutral = basis_->neutral();
     }
     Camera cam = Camera::Fit(neutral, sub_w, layout.panel.h, 0.85f);
     cam.cx += static_cast<float>(i * sub_w);
-    raster_.Draw(mesh, s.rot, cam, material, Light{}, opts_.shading);
+    raster_.Draw(mesh, s.rot, cam, material, kAvatarLight, opts_.shading);
   }
   if (gltf_) {
     WriteRgba(raster_.image(), frame, layout.panel.x, layout.panel.y);
@@ -241,9 +265,11 @@ void FaceAvatar::RenderPanel(const draw::MutableImageView& frame) {
   for (int i = 0; i < k; ++i) {
     const Slot& s = slots_[i];
     basis_->Apply(s.shown, morphed_);
+    ApplyBrowCorrective(*basis_, s.shown, morphed_);
     Camera cam = Camera::Fit(basis_->neutral(), sub_w, layout.panel.h, 0.85f);
     cam.cx += static_cast<float>(i * sub_w);
-    DrawFaceFeatures(raster_, morphed_, basis_->neutral(), s.rot, cam, s.gaze, panel_);
+    const WrinkleDrive aus = WrinkleDriveFromWeights(*basis_, s.shown);
+    DrawFaceFeatures(raster_, morphed_, basis_->neutral(), s.rot, cam, s.gaze, panel_, &aus);
   }
   WriteRgba(panel_, frame, layout.panel.x, layout.panel.y);
 }

@@ -18,12 +18,15 @@
 //   output warp: deform each face's own landmarks by the basis deltas of the weights it
 //        does not already show, piecewise-affine warp of the frame (engine/render/warp.h)
 //
-// Weights. Mirroring (options.mirror) gives each tracked face its own weights; an
+// Weights. Mirroring (options.mirror) gives each tracked face its own weights (the basis's
+// 37, and the 15 ARKit blendshapes the mirror measures from the mesh: mirror.h step 6); an
 // instruction and a timeline, when set, add theirs on top by per-weight maximum
 // (timeline.h CombineWeights kMax), whether or not a face is in view. The instruction and
 // the timeline share one clock: seconds since the first frame processed after either was
-// last set (or after Reset()), so setting one restarts both. Every face of the frame gets `blendshapes` = its shown weights
-// (faces not driving a slot included), so the JSON contract carries them.
+// last set (or after Reset()), so setting one restarts both. Every face of the frame gets
+// `blendshapes` = its shown weights, all 52 ARKit names (faces not driving a slot included;
+// the measured 15 are 0 without mirroring), so the JSON contract carries them. A glTF
+// avatar's targets named like the measured 15 follow the mirror (tongueOut stays 0).
 //
 // Slots. faces = primary: one avatar, driven by the face with the lowest track id (the one
 // tracked longest); faces = all: one avatar per face in view (up to max_slots), ordered by
@@ -56,6 +59,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -137,6 +141,12 @@ class FaceAvatar {
   void Reset();
 
   const BlendshapeBasis& basis() const { return *basis_; }
+  // A glTF avatar's morph weights as last drawn, in its target order, and those targets'
+  // names (both empty without one).
+  const std::vector<float>& avatar_weights() const { return gltf_w_; }
+  std::span<const std::string> avatar_target_names() const {
+    return gltf_ ? std::span<const std::string>(gltf_->target_names) : std::span<const std::string>();
+  }
   const CanonicalFace& canonical() const { return canonical_; }
 
  private:
@@ -149,6 +159,9 @@ class FaceAvatar {
     std::vector<float> mirror;  // eased mirror weights shown now
     Eigen::Matrix3f rot = Eigen::Matrix3f::Identity();
     std::vector<float> shown;   // final weights
+    // The mirror's measured 15 (mirror.h step 6), eased like `mirror`; they drive a glTF
+    // avatar's targets of those names (the canonical avatar has none).
+    std::array<float, kMeasuredCount> measured{}, from_measured{};
     Gaze gaze{};                // the driving face's (face_features.h); zero without iris
   };
 
@@ -167,6 +180,8 @@ class FaceAvatar {
   std::optional<GltfAvatar> gltf_;
   Texture face_texture_;  // the canonical avatar's (MakeFaceTexture)
   std::vector<int> gltf_index_;  // basis target -> avatar target (-1: none)
+  std::array<int, kMeasuredCount> gltf_measured_index_{};  // measured -> avatar target (-1)
+  std::vector<std::string> measured_names_;  // kMeasuredBlendshapes as strings
 
   // Clocks.
   int64_t frames_ = 0;

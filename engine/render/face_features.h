@@ -1,7 +1,9 @@
 // The default avatar's moving details, drawn over the rasterized canonical face each frame
 // (faceavatar's panel without a glTF file; tools/avatar/avatar-prototypes --avatar-sheet):
 //
-//   eyes   iris (0.21 of the eye's width in radius) and pupil at the tracked gaze, clipped
+//   eyes   iris (0.21 of the eye's width in radius, a darker limbus ring) and pupil at the
+//          tracked gaze, centred on the eye's rest position (the eyeball does not move with
+//          the lids: eyeWide bares the white above it, eyeSquint covers its bottom), clipped
 //          to the morphed lid contour (16 points per eye), so they follow the eyes when
 //          the face's iris landmarks are there (tracker option iris) and vanish as
 //          eyeBlink brings the lids together. The texture carries the white (MakeFaceTexture
@@ -16,12 +18,38 @@
 //          mouth opens less than 0.05 cm beyond it.
 //   blink  the iris fades out as the lids' middle gap closes from 0.15 cm to 0.
 //
-//   wrinkles  FACS's appearance changes as soft dark lines on the surface, each as strong
-//          as the mesh's own motion says its AU is (none at rest): AU4 vertical furrows
-//          between the brows (inner brows drawn in, 0.4 cm = full), AU1/2 three horizontal
-//          forehead lines (brows' mean rise, 0.8 cm = full), AU9 creases across the nose's
-//          bridge (nose wings' rise, 0.45 cm = full), AU12 the nasolabial furrow from the
-//          nose wing to beyond the lip corner (the corner's upward move, 0.97 cm = full).
+//   wrinkles  FACS's appearance changes (Ekman & Friesen's FACS manual, per AU), which a
+//          smooth avatar's geometry cannot show, as faint soft lines on the surface
+//          (darkening at most 22 %), each only where FACS puts it and as strong as its AU
+//          (none at rest):
+//            AU1   horizontal lines in the middle of the forehead only
+//            AU2   horizontal lines over the outer forehead
+//            AU4   short vertical furrows between the brows
+//            AU6   crow's feet fanning from the outer eye corners; the furrow below the
+//                  lower lid
+//            AU9   creases across the root of the nose and along its sides
+//            AU12  the nasolabial furrow deepened from the nose wing to beyond the lip
+//                  corner (AU9/AU10 deepen its upper part)
+//            AU15  a short fold below and beside each lip corner
+//            AU23/24  (weights only) the lips' red narrowed: the outer 45 % of each lip's
+//                  red takes the skin's colour from just outside it
+//          Intensities come from the weights (WrinkleDriveFromWeights: browInnerUp,
+//          browOuterUp*, browDown*, cheekSquint*, noseSneer*, mouthUpperUp*, mouthSmile*,
+//          mouthFrown*),
+//          or, without them, from the mesh's own motion (inner brows drawn in 0.4 cm = AU4
+//          full, inner / outer brows raised 0.8 cm = AU1 / AU2 full, nose wings raised
+//          0.45 cm = AU9 full, lip corner moved up 0.97 cm = AU12 full, down 0.5 cm = AU15
+//          full, cheek raised 0.5 cm = AU6 full).
+//
+//   brow shadow  under light from above, a brow lowered towards the eye (AU4) shades the
+//          upper lid: the band between the brow's lower edge and the upper lid darkens by up
+//          to 35 %, in proportion to how far the brow came down towards the lid (0.5 cm =
+//          full), most under the brow.
+//
+// Light: the default avatar is lit from above and in front (kAvatarLight: 35 degrees up,
+// slightly from the subject's left), as faces usually are (a ceiling light, the sky), so the
+// mesh's own relief shows as it does in a photograph: the brow ridge over the eyes, the
+// underside of the nose, a cheek pushed up by a smile.
 //
 // Depth: a pixel is drawn only where the rasterized face's depth there is within 0.8 cm of
 // the feature's own (the nose hides the far eye of a turned head).
@@ -36,8 +64,9 @@
 //
 // Example (after raster.Draw(mesh of `morphed`, rot, cam, ...)):
 //   panel = raster.image();                      // a copy to draw on
+//   const fg::render::WrinkleDrive aus = fg::render::WrinkleDriveFromWeights(basis, w);
 //   fg::render::DrawFaceFeatures(raster, morphed, canonical.vertices, rot, cam,
-//                                GazeFromLandmarks(face.landmarks), panel);
+//                                GazeFromLandmarks(face.landmarks), panel, &aus);
 #pragma once
 
 #include <array>
@@ -45,6 +74,7 @@
 
 #include <Eigen/Core>
 
+#include "engine/avatar/blendshapes.h"
 #include "engine/render/composite.h"
 #include "engine/render/rasterizer.h"
 
@@ -58,16 +88,38 @@ using Gaze = std::array<EyeGaze, 2>;
 
 Gaze GazeFromLandmarks(std::span<const std::array<float, 3>> landmarks);
 
+inline constexpr Light kAvatarLight{{0.15f, 0.7f, 1.0f}, 0.3f, 0.7f};
+
+// Action-unit intensities (0..1) that drive the wrinkles.
+struct WrinkleDrive {
+  float au1 = 0, au2 = 0, au4 = 0, au6 = 0, au9 = 0, au10 = 0, au12 = 0, au15 = 0;
+  float au23 = 0;  // lips pressed (mouthPress*): drawn only when driven by the weights
+};
+// From blendshape weights in basis order (the L/R pairs averaged).
+WrinkleDrive WrinkleDriveFromWeights(const BlendshapeBasis& basis, std::span<const float> weights);
+
+// The default avatar's AU1 + AU4 corrective (a combination shape, as FACS rigs use): FACS
+// describes 1+4 (sadness, fear) as the inner brows raised AND drawn together, but the sum
+// of the two linear targets cancels at the inner brow (AU4 is strongest there, as anger
+// needs: 0.85 up - 0.7 down = 0.15 cm). Where both act, per side c = min(browInnerUp,
+// browDown), 60 % of browDown's downward pull is given back in proportion to how much
+// browInnerUp moves each vertex (its delta over its largest): the inner brow rises about
+// 0.4 cm more in sadness, still drawn in; AU4 alone (anger) is unchanged. The 60 % is a
+// design choice (no measured figure). `mesh` = basis.Apply(weights) on entry.
+void ApplyBrowCorrective(const BlendshapeBasis& basis, std::span<const float> weights,
+                         std::span<std::array<float, 3>> mesh);
+
 // morphed: the 468 canonical vertices as drawn (fewer: nothing is drawn); neutral: the
 // unmorphed canonical vertices (the mouth's rest gap); rotation and camera: as given to
 // Rasterizer::Draw; panel: raster's image (same size) to draw into.
 void DrawFaceFeatures(const Rasterizer& raster, std::span<const std::array<float, 3>> morphed,
                       std::span<const std::array<float, 3>> neutral,
                       const Eigen::Matrix3f& rotation, const Camera& camera, const Gaze& gaze,
-                      RgbaImage& panel);
+                      RgbaImage& panel, const WrinkleDrive* drive = nullptr);
 
 // Colours (RGB), for tests.
-inline constexpr std::array<uint8_t, 3> kIrisColour = {78, 104, 128};
+inline constexpr std::array<uint8_t, 3> kIrisColour = {74, 82, 94};
+inline constexpr std::array<uint8_t, 3> kLimbusColour = {40, 44, 52};
 inline constexpr std::array<uint8_t, 3> kPupilColour = {18, 16, 18};
 inline constexpr std::array<uint8_t, 3> kTeethColour = {236, 232, 218};
 inline constexpr std::array<uint8_t, 3> kTongueColour = {214, 120, 128};

@@ -16,13 +16,20 @@ using P2 = std::array<float, 2>;
 using Rgb = std::array<float, 3>;
 
 constexpr Rgb kSkin = {226, 188, 160};
-constexpr Rgb kBlush = {214, 150, 135};
-constexpr Rgb kBrow = {92, 66, 50};
-constexpr Rgb kLip = {178, 88, 90};
-constexpr Rgb kWhite = {238, 236, 230};
-constexpr Rgb kIris = {78, 104, 128};
+constexpr Rgb kBlush = {222, 168, 150};
+constexpr Rgb kBrow = {70, 52, 42};
+// The lips: a little darker than the skin, as real lips are in a grey picture (luma about
+// 140 against the skin's 196); the upper lip, which faces down, darker than the lower.
+constexpr Rgb kLipUpper = {170, 104, 100};
+constexpr Rgb kLipLower = {192, 124, 116};
+// The sclera is not paper-white in a photograph.
+constexpr Rgb kWhite = {222, 218, 210};
+constexpr Rgb kIris = {74, 82, 94};
 constexpr Rgb kPupil = {18, 16, 18};
-constexpr Rgb kLash = {40, 30, 28};
+constexpr Rgb kLash = {34, 26, 24};
+// Shading painted into the skin (an ambient occlusion a one-light Lambert model lacks):
+// eye sockets, the lid crease, the sides of the nose, below the nose and the lower lip.
+constexpr Rgb kShade = {140, 108, 92};
 
 constexpr int kLipsOuter[] = {61, 185, 40, 39, 37, 0, 267, 269, 270, 409,
                               291, 375, 321, 405, 314, 17, 84, 181, 91, 146};
@@ -89,9 +96,11 @@ class Painter {
     });
   }
   // A soft round patch: colour blended by (1 - (d / r)^2)^2 * strength.
-  void Glow(P2 c, float r, const Rgb& colour, float strength) {
-    Cover(c[0] - r, c[1] - r, c[0] + r, c[1] + r, colour, [&](float x, float y) {
-      const float q = 1 - (std::pow(x - c[0], 2.0f) + std::pow(y - c[1], 2.0f)) / (r * r);
+  void Glow(P2 c, float r, const Rgb& colour, float strength) { Glow(c, r, r, colour, strength); }
+  // The same, elliptical: radii rx across, ry down.
+  void Glow(P2 c, float rx, float ry, const Rgb& colour, float strength) {
+    Cover(c[0] - rx, c[1] - ry, c[0] + rx, c[1] + ry, colour, [&](float x, float y) {
+      const float q = 1 - std::pow((x - c[0]) / rx, 2.0f) - std::pow((y - c[1]) / ry, 2.0f);
       return q > 0 ? strength * q * q : 0.0f;
     });
   }
@@ -139,23 +148,68 @@ Texture MakeFaceTexture(const CanonicalFace& face, int size, bool iris) {
     return p;
   };
   const float texel = 1.0f;
-  for (int v : kCheeks) paint.Glow(at(v), 0.07f * size, kBlush, 0.45f);
-  paint.Polygon(poly(kBrowR), kBrow, 0.5f * texel);
-  paint.Polygon(poly(kBrowL), kBrow, 0.5f * texel);
-  for (const auto* eye : {&kEyeR, &kEyeL}) {
-    const std::vector<P2> e = poly(*eye);
-    paint.Polygon(e, kWhite);
+  auto mix = [](P2 a, P2 b, float t) { return P2{a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])}; };
+  auto mean = [](const std::vector<P2>& pts) {
     P2 c{0, 0};
-    for (const P2& p : e) c[0] += p[0] / e.size(), c[1] += p[1] / e.size();
+    for (const P2& p : pts) c[0] += p[0] / pts.size(), c[1] += p[1] / pts.size();
+    return c;
+  };
+  // Cheeks: a faint warm tone (a strong, darker blush reads as hollow cheeks in grey).
+  for (int v : kCheeks) paint.Glow(at(v), 0.07f * size, kBlush, 0.25f);
+  // Shading, painted before the features so they cover it. Eye sockets: darkest between the
+  // upper lid and the brow towards the nose (the orbit's roof and the nose's side, where a
+  // real face is in shadow under any overhead light), a little below the lower lid.
+  const std::vector<P2> brows[2] = {poly(kBrowR), poly(kBrowL)};
+  const std::vector<P2> eyes[2] = {poly(kEyeR), poly(kEyeL)};
+  for (int e = 0; e < 2; ++e) {
+    const P2 c = mean(eyes[e]), b = mean(brows[e]);
+    const float width = std::hypot(eyes[e][0][0] - eyes[e][8][0], eyes[e][0][1] - eyes[e][8][1]);
+    const P2 inner = eyes[e][8];  // the inner corner (133 / 362)
+    paint.Glow(mix(c, b, 0.4f), 0.62f * width, 0.42f * width, kShade, 0.6f);
+    paint.Glow(mix(inner, b, 0.35f), 0.32f * width, 0.45f * width, kShade, 0.65f);
+    paint.Glow(mix(c, b, -0.45f), 0.45f * width, 0.18f * width, kShade, 0.25f);
+    // The lid crease (supratarsal fold): a soft line following the upper lid a quarter of
+    // the way to the brow; it rides on the lid's skin, so it rises with eyeWide.
+    std::vector<P2> crease;
+    for (int k = 1; k < 8; ++k) crease.push_back(mix(eyes[e][k], b, 0.22f));
+    paint.Polyline(crease, 0.035f * width, kShade);
+  }
+  // Below the nose (subnasale 2 to the lip's top 0) and below the lower lip (the
+  // mentolabial sulcus, 17 to 18): shadowed under light from above.
+  paint.Glow(mix(at(2), at(0), 0.35f), 0.045f * size, 0.02f * size, kShade, 0.45f);
+  paint.Glow(mix(at(17), at(18), 0.6f), 0.07f * size, 0.022f * size, kShade, 0.4f);
+  paint.Polygon(brows[0], kBrow, 0.5f * texel);
+  paint.Polygon(brows[1], kBrow, 0.5f * texel);
+  for (const std::vector<P2>& e : eyes) {
+    paint.Polygon(e, kWhite);
+    const P2 c = mean(e);
     const float width = std::hypot(e[0][0] - e[8][0], e[0][1] - e[8][1]);
     if (iris) {
       paint.Disc(c, 0.21f * width, kIris, e);
       paint.Disc(c, 0.09f * width, kPupil, e);
     }
-    // The lash line: the upper lid's contour (points 0..8 of the list).
-    paint.Polyline(std::vector<P2>(e.begin(), e.begin() + 9), 0.045f * width, kLash);
+    // The lash line: the upper lid's contour (points 0..8 of the list), thick as a real
+    // upper lash line looks; the lower one thin.
+    paint.Polyline(std::vector<P2>(e.begin(), e.begin() + 9), 0.075f * width, kLash);
+    std::vector<P2> lower(e.begin() + 8, e.end());
+    lower.push_back(e[0]);
+    paint.Polyline(lower, 0.025f * width, kShade);
   }
-  paint.Polygon(poly(kLipsOuter), kLip);
+  // Lips: the upper (outer upper arc 61 .. 0 .. 291, back along the inner 308 .. 13 .. 78)
+  // and the lower (outer 291 .. 17 .. 61, inner 78 .. 14 .. 308).
+  {
+    std::vector<P2> upper, lower;
+    for (int k = 0; k <= 10; ++k) upper.push_back(at(kLipsOuter[k]));
+    for (int k = 10; k >= 0; --k) upper.push_back(at(kLipsInner[k]));
+    for (int k = 10; k < 20; ++k) lower.push_back(at(kLipsOuter[k]));
+    lower.push_back(at(kLipsOuter[0]));
+    lower.push_back(at(kLipsInner[0]));
+    for (int k = 19; k >= 10; --k) lower.push_back(at(kLipsInner[k]));
+    paint.Polygon(upper, kLipUpper, 0.5f * texel);
+    paint.Polygon(lower, kLipLower, 0.5f * texel);
+    // The lower lip's light: its fuller middle catches the light.
+    paint.Glow(mix(at(14), at(17), 0.45f), 0.05f * size, 0.012f * size, {214, 150, 140}, 0.5f);
+  }
   const Rgb cavity = {static_cast<float>(kMouthCavity[0]), static_cast<float>(kMouthCavity[1]),
                       static_cast<float>(kMouthCavity[2])};
   // Grown by a texel: the inner lips' UVs nearly touch, and the triangles between them

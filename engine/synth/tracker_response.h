@@ -20,10 +20,10 @@
 // transfer, not a fit to its own frames. Mirroring also makes the face's two sides swap
 // roles (near/far side of her slight turn); symmetrising averages them.
 //
-// Measured on the astronaut (tests/avatar/closed_loop_test, README "Avatar engine"): segment
-// MAE 0.46/0.50/0.39/0.53/0.41/0.55 -> 0.07/0.09/0.17/0.36/0.07/0.43 for jawOpen,
-// eyeBlinkLeft/Right, mouthSmileLeft/Right, browInnerUp. support_cm = 0.02 gave the blinks
-// 0.03/0.04 but coupled the smiles (FaceMesh moves both mouth corners for one), so it is off.
+// What it buys is measured on the astronaut by tests/avatar/closed_loop_test (the window
+// MAE per target with and without the calibration: docs/avatar.md, "Closed-loop figures").
+// support_cm > 0 sharpened the blinks but coupled the smiles (FaceMesh moves both mouth
+// corners for one), so it is off.
 //
 // Cost per view: lead_in_frames + targets x (weights x (settle_frames + frames_per_weight) +
 // settle_frames) tracker runs and warps; all 37 targets with the defaults: 563 frames, about

@@ -92,6 +92,25 @@ const TilePlan& FaceTracker::PlanFor(int w, int h) {
   return plan_;
 }
 
+std::vector<std::array<float, 2>> FaceTracker::RecoveryRegions(int w, int h) {
+  // A lost face smaller than the whole frame's pass can see (`missed`, as in TilePlan::For)
+  // is searched where it was last: the tile-sized square centred on its last box. Without
+  // this a small face lost for a moment (its mesh presence dips on a blurred frame) is never
+  // found before its grace ends (the round-robin tiles pause while a track is lost), and it
+  // comes back later under a new id.
+  std::vector<std::array<float, 2>> out;
+  const TilePlan& plan = PlanFor(w, h);
+  if (plan.count() == 0) return out;
+  const float missed = 1.25f * kTileFacePx * std::max(w, h) / kDetSize;
+  for (const Track& t : tracks_) {
+    if (!t.lost || t.lost_since_s <= -kForever || std::max(t.last_box.w, t.last_box.h) > missed) continue;
+    const float cx = t.last_box.x + 0.5f * t.last_box.w, cy = t.last_box.y + 0.5f * t.last_box.h;
+    out.push_back({std::clamp(cx - 0.5f * plan.side, 0.0f, std::max(0.0f, w - plan.side)),
+                   std::clamp(cy - 0.5f * plan.side, 0.0f, std::max(0.0f, h - plan.side))});
+  }
+  return out;
+}
+
 std::unique_ptr<FaceTracker> FaceTracker::Create(const TrackerOptions& opts, std::string* error) {
   std::unique_ptr<FaceTracker> t(new FaceTracker());
   t->opts_ = opts;
@@ -231,15 +250,21 @@ void FaceTracker::StartAsyncDetect(const ImageView& frame, bool with_tiles) {
   job_lbs_[0] = LetterBox::Fit(frame.width, frame.height, kDetSize);
   job_count_ = 1;
   const TilePlan& plan = PlanFor(frame.width, frame.height);
+  auto add_region = [&](const std::array<float, 2>& o) {
+    LetterBox& lb = job_lbs_[job_count_++];
+    lb.scale = static_cast<float>(kDetSize) / plan.side;
+    lb.pad_x = -o[0] * lb.scale;
+    lb.pad_y = -o[1] * lb.scale;
+  };
+  const int slots = static_cast<int>(job_lbs_.size()) - 1;
   if (with_tiles && plan.count() > 0) {
-    const int n = std::min({opts_.tiles_per_detect, plan.count(), static_cast<int>(job_lbs_.size()) - 1});
-    for (int i = 0; i < n; ++i) {
-      const auto o = plan.Origin(static_cast<int>(next_tile_++ % plan.count()), frame.width, frame.height);
-      LetterBox& lb = job_lbs_[job_count_++];
-      lb.scale = static_cast<float>(kDetSize) / plan.side;
-      lb.pad_x = -o[0] * lb.scale;
-      lb.pad_y = -o[1] * lb.scale;
-    }
+    const int n = std::min({opts_.tiles_per_detect, plan.count(), slots});
+    for (int i = 0; i < n; ++i)
+      add_region(plan.Origin(static_cast<int>(next_tile_++ % plan.count()), frame.width, frame.height));
+  } else if (!with_tiles) {
+    // A track is lost: the small ones are searched where they were last.
+    for (const auto& o : RecoveryRegions(frame.width, frame.height))
+      if (job_count_ <= slots) add_region(o);
   }
   job_min_score_ = opts_.min_detection_score;
   job_nms_iou_ = opts_.nms_iou;
@@ -283,17 +308,22 @@ std::vector<Detection> FaceTracker::DetectTilesInline(const ImageView& frame, in
   std::vector<Detection> out;
   const TilePlan& plan = PlanFor(frame.width, frame.height);
   n = std::min(n, plan.count());
-  for (int i = 0; i < n; ++i) {
-    const auto o = plan.Origin(static_cast<int>(next_tile_++ % plan.count()), frame.width, frame.height);
-    // DetectIn's boxes are in frame pixels: the tile's edge is at o and o + side there.
-    for (const Detection& d : DetectIn(frame, o[0], o[1], plan.side)) {
-      Detection in = d;  // back to the tile's detector pixels for the edge test
-      const float k = kDetSize / plan.side;
-      in.box = {(d.box.x - o[0]) * k, (d.box.y - o[1]) * k, d.box.w * k, d.box.h * k};
-      if (!TouchesTileEdge(in, kDetSize)) out.push_back(d);
-    }
-  }
+  for (int i = 0; i < n; ++i)
+    DetectInTile(frame, plan.Origin(static_cast<int>(next_tile_++ % plan.count()), frame.width, frame.height),
+                 plan.side, &out);
   return out;
+}
+
+void FaceTracker::DetectInTile(const ImageView& frame, const std::array<float, 2>& o, float side,
+                               std::vector<Detection>* out) {
+  // DetectIn's boxes are in frame pixels: the tile's edge is at o and o + side there. A face
+  // cut by the edge is left to the tile (or the whole frame) that holds it whole.
+  for (const Detection& d : DetectIn(frame, o[0], o[1], side)) {
+    Detection in = d;  // back to the tile's detector pixels for the edge test
+    const float k = kDetSize / side;
+    in.box = {(d.box.x - o[0]) * k, (d.box.y - o[1]) * k, d.box.w * k, d.box.h * k};
+    if (!TouchesTileEdge(in, kDetSize)) out->push_back(d);
+  }
 }
 
 std::vector<Detection> FaceTracker::DetectWith(const ImageView& frame, const LetterBox& lb) {
@@ -352,7 +382,10 @@ bool FaceTracker::RunMesh(const ImageView& frame, Track& t, double t_s) {
   timings_.mesh_ms += Ms(c1, c2);
   if (!ok) return false;
   t.presence = mesh_->output(mesh_flag_)[0];
-  if (!(t.presence >= opts_.min_presence)) return false;
+  const bool present = t.presence >= opts_.min_presence;
+  // A rejected pass keeps its points only for a track not yet confirmed: they frame its
+  // second look (Process). A confirmed track's raw points stay those of its last good frame.
+  if (!present && t.confirmed) return false;
   const float* p = mesh_->output(mesh_points_);
   const float zscale = t.crop.side / static_cast<float>(kMeshSize);
   t.raw.resize(kMeshLandmarks);
@@ -360,6 +393,7 @@ bool FaceTracker::RunMesh(const ImageView& frame, Track& t, double t_s) {
     const auto xy = m.Apply(p[3 * i], p[3 * i + 1]);
     t.raw[i] = {xy[0], xy[1], p[3 * i + 2] * zscale};
   }
+  if (!present) return false;
   if (iris_) RunIris(frame, t);
   t.landmarks = t.raw;  // same size every frame: no allocation after the first
   const auto c3 = Clock::now();
@@ -486,6 +520,11 @@ FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
       dets_ = Detect(frame);
       // Small faces (TrackerOptions::zoom_tiles): with nobody in view, one tile per frame
       // while the whole frame shows nobody; while tracking (no worker), as the worker would.
+      if (any_lost) {
+        // Small lost faces are searched where they were last (RecoveryRegions).
+        for (const auto& o : RecoveryRegions(frame.width, frame.height))
+          DetectInTile(frame, o, PlanFor(frame.width, frame.height).side, &dets_);
+      }
       if (active == 0 && dets_.empty()) {
         dets_ = DetectTilesInline(frame, 1);
       } else if (active > 0 && !any_lost) {
@@ -500,7 +539,29 @@ FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
 
   for (Track& t : tracks_) {
     if (t.lost) continue;
-    if (!RunMesh(frame, t, t_s)) {
+    bool found = RunMesh(frame, t, t_s);
+    // Second look (TrackerOptions::second_look): one more pass on another framing of the same
+    // face before the mesh's doubt drops it. The presence threshold is unchanged: a non-face
+    // stays rejected, and each case costs one FaceMesh run only on a frame the first pass
+    // failed.
+    //  - A new face: its first crop comes from the detector's box, which for a small face is
+    //    coarse; the rejected pass's own points still say where the face is: their crop.
+    //  - A tracked face: its crop comes from its landmarks, which reach beyond what the
+    //    picture shows when the face is cut by the frame's (or a photo's) edge: that crop is
+    //    then mostly outside and the mesh may reject it on every other frame while the box
+    //    the detector draws around the visible part is accepted (seen on FER2013's tight
+    //    crops: the face found on even frames only, docs/eval/emotion.md). Retry the crop
+    //    that was accepted last (one frame old).
+    if (!found && opts_.second_look) {
+      if (!t.confirmed && t.raw.size() >= static_cast<size_t>(kMeshLandmarks)) {
+        t.crop = CropFromLandmarks(t.raw);
+        found = RunMesh(frame, t, t_s);
+      } else if (t.confirmed && !t.revived) {
+        t.crop = t.accepted_crop;
+        found = RunMesh(frame, t, t_s);
+      }
+    }
+    if (!found) {
       t.lost = true;
       // A new track the mesh rejects on its first frame was never reported: forget it now
       // rather than keep the detector running every frame for grace_s on its account.
@@ -512,6 +573,7 @@ FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
     t.revived = false;
     t.confirmed = true;
     t.last_box = BoundingBox(t.landmarks);
+    t.accepted_crop = t.crop;
     t.crop = CropFromLandmarks(t.raw);
   }
   // Two tracks on one face (they converged, or one started from a poor box and settled

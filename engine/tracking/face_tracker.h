@@ -25,7 +25,9 @@
 // Crops follow MediaPipe's face pipeline: a square around the detection (or the landmark
 // bounding box), scaled by `crop_scale`, rotated so the eye line is level (eye keypoints
 // of the detector, or landmarks 33 and 263), sampled bilinearly from the original frame
-// format (engine/tracking/crop.h).
+// format (engine/tracking/crop.h). A crop the mesh rejects gets one second look on another
+// framing (`second_look`: the crop the rejected points frame for a new face, the last
+// accepted crop for a tracked one) before the face is dropped or counted lost.
 //
 // Iris (option `iris`, off by default): each eye is cropped (a square 2.3x the eye-corner
 // distance, rotated with the face; the subject's left eye mirrored, since the model is
@@ -80,6 +82,11 @@ struct TrackerOptions {
   bool smoothing = true;
   bool iris = false;               // run the Iris model on both eyes (see RunIris)
   bool async_detect = true;        // periodic detection on a worker thread (see above)
+  // A crop the mesh rejects (presence below min_presence) gets one more pass on another
+  // framing before the face is dropped or lost: a new track on the crop its own points frame
+  // (the detector's box of a small face is coarse), a tracked face on the crop accepted last
+  // (its landmark crop overshoots a face cut by the frame's edge). See Process.
+  bool second_look = true;
   // Small faces (zoom_tiles): the whole frame letterboxed to the detector's 256 pixels sees a
   // face only down to ~20 detector pixels (80 px in a 1920-wide frame, 160 px in 4K). So the
   // frame is also covered by square tiles, each letterboxed to 256 on its own (see TilePlan):
@@ -147,6 +154,7 @@ class FaceTracker {
   struct Track {
     int64_t id = 0;
     Crop crop;
+    Crop accepted_crop;       // the crop of the last pass the mesh accepted (second look)
     bool lost = false;
     double lost_since_s = 0;  // pts (s) of the frame it was lost on; -inf: forget at once
     bool revived = false;     // a detection took the lost id back on this frame (see Integrate)
@@ -161,7 +169,12 @@ class FaceTracker {
   FaceTracker() = default;
   void Integrate(const std::vector<Detection>& dets);
   void StartAsyncDetect(const ImageView& frame, bool with_tiles);
+  // Origins of the tile-sized squares around small lost tracks' last boxes (frame pixels).
+  std::vector<std::array<float, 2>> RecoveryRegions(int w, int h);
   std::vector<Detection> DetectTilesInline(const ImageView& frame, int n);
+  // Detections in the square at `o` of side `side`, less those cut by its edge, appended.
+  void DetectInTile(const ImageView& frame, const std::array<float, 2>& o, float side,
+                    std::vector<Detection>* out);
   bool TakeAsyncResult(std::vector<Detection>* out);
   void WorkerLoop();
   std::vector<Detection> DetectWith(const ImageView& frame, const LetterBox& lb);

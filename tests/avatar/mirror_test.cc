@@ -191,6 +191,37 @@ TEST(Mirror, RawSolveRecoversKnownWeightsFromOneFrame) {
   EXPECT_LE(sum / count, 0.01);
 }
 
+// eyeBlink and eyeWide of one eye are solved exclusively (mirror.h step 3): offsets that the
+// plain BVLS explains with both (eyeWide 1 with eyeBlink 0.5 on top: the lid raised and put
+// half back, as real raised brows and lids read) come out with at most one of the two
+// active per eye; the plain solve (exclusive_antagonists off) has both above 0.3.
+TEST(Mirror, EyeBlinkAndEyeWideAreSolvedExclusively) {
+  std::vector<std::array<float, 3>> offsets(468, {0, 0, 0});
+  const std::vector<std::string> names = {"eyeWideLeft", "eyeWideRight", "eyeBlinkLeft", "eyeBlinkRight"};
+  const float amounts[] = {1.0f, 1.0f, 0.5f, 0.5f};
+  for (int n = 0; n < 4; ++n) {
+    const auto& d = Basis().Delta(Basis().Index(names[n]));
+    for (int v = 0; v < 468; ++v)
+      for (int c = 0; c < 3; ++c) offsets[v][c] += amounts[n] * d[v][c];
+  }
+  for (bool exclusive : {false, true}) {
+    MirrorOptions o = RawOptions();
+    o.exclusive_antagonists = exclusive;
+    MirrorSolver solver(Canonical(), Basis(), o);
+    std::vector<float> w(Basis().size(), 0.0f);
+    solver.Solve(offsets, w);
+    for (const char* side : {"Left", "Right"}) {
+      const float blink = w[Basis().Index(std::string("eyeBlink") + side)];
+      const float wide = w[Basis().Index(std::string("eyeWide") + side)];
+      std::printf("  exclusive %d, %s: eyeBlink %.3f eyeWide %.3f\n", exclusive, side, blink, wide);
+      if (exclusive)
+        EXPECT_EQ(std::min(blink, wide), 0.0f) << side;
+      else
+        EXPECT_GT(std::min(blink, wide), 0.3f) << side << ": the plain solve keeps both";
+    }
+  }
+}
+
 // The real use: each expression held for 10 frames (a third of a second) with the default
 // One Euro smoothing. Every weight within 0.05 of the truth except at most 0.2% of them
 // (the weakest targets: lip press, chin raise, lip raisers, where 0.3 px of noise on a few

@@ -1,15 +1,19 @@
 // EmotionWorker: the caller never waits, drops are counted, results stay with their track,
-// the per-track rate cap holds, ended tracks stay ended. Two known crops tell the tracks
-// apart: the TF.js reference's astronaut crop (happy 0.996) and its seeded random tensor
-// (surprise 0.9998).
+// the per-track rate cap holds, ended tracks stay ended, in both places the network can run
+// (inference kShared: the process-wide pool; kPrivate: an own thread). Two known crops tell
+// the tracks apart: the TF.js reference's astronaut crop (happy 0.996) and its seeded random
+// tensor (surprise 0.9998). Shared and private give the same probabilities (1e-5), and two
+// workers in one pool: a flooding one cannot starve a quiet one.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <thread>
 #include <tuple>
+#include <vector>
 
 #include "engine/emotion/emotion_worker.h"
 #include "engine/tracking/face_tracker.h"
@@ -55,11 +59,17 @@ void PrintStats(const char* what, const EmotionWorkerStats& s) {
               (unsigned long long)s.rate_skipped, (unsigned long long)s.stale_results);
 }
 
+class EmotionWorkerBoth : public ::testing::TestWithParam<Inference> {};
+INSTANTIATE_TEST_SUITE_P(Inference, EmotionWorkerBoth,
+                         ::testing::Values(Inference::kShared, Inference::kPrivate),
+                         [](const auto& info) { return std::string(InferenceName(info.param)); });
+
 // A burst far faster than the network: most crops are dropped, every drop is counted, and
 // each track's state only ever saw its own crops.
-TEST(EmotionWorker, DropsCountedResultsStayWithTheirTrack) {
+TEST_P(EmotionWorkerBoth, DropsCountedResultsStayWithTheirTrack) {
   for (Backpressure policy : {Backpressure::kKeepLatest, Backpressure::kDropOldest}) {
     EmotionWorkerOptions o;
+    o.inference = GetParam();
     o.rate_hz = 0;  // no cap: stress the queue
     o.policy = policy;
     o.queue_capacity = 2;
@@ -114,6 +124,7 @@ TEST(EmotionWorker, DropsCountedResultsStayWithTheirTrack) {
   // Paced like video (two faces, a pair of crops every 2 ms: still faster than the network
   // on one core), both tracks keep being classified under drop-oldest.
   EmotionWorkerOptions o;
+  o.inference = GetParam();
   o.rate_hz = 0;
   o.queue_capacity = 2;
   auto w = MakeWorker(o);
@@ -138,8 +149,9 @@ TEST(EmotionWorker, DropsCountedResultsStayWithTheirTrack) {
 }
 
 // rate_hz caps classifications per track: 10 Hz on 30 fps video is every third frame.
-TEST(EmotionWorker, RateCapPerTrack) {
+TEST_P(EmotionWorkerBoth, RateCapPerTrack) {
   EmotionWorkerOptions o;
+  o.inference = GetParam();
   o.rate_hz = 10;
   auto w = MakeWorker(o);
   ASSERT_TRUE(w);
@@ -163,8 +175,9 @@ TEST(EmotionWorker, RateCapPerTrack) {
 
 // Ending a track drops its state at once; its late results are discarded and counted;
 // tracks not seen for track_timeout_s end by themselves.
-TEST(EmotionWorker, EndedTracksStayEnded) {
+TEST_P(EmotionWorkerBoth, EndedTracksStayEnded) {
   EmotionWorkerOptions o;
+  o.inference = GetParam();
   o.rate_hz = 0;
   o.smoothing.track_timeout_s = 1.0;
   auto w = MakeWorker(o);
@@ -189,8 +202,9 @@ TEST(EmotionWorker, EndedTracksStayEnded) {
   EXPECT_EQ(w->tracks(), 0u);
 }
 
-TEST(EmotionWorker, RefusesBlockingPolicyAndMissingModel) {
+TEST_P(EmotionWorkerBoth, RefusesBlockingPolicyAndMissingModel) {
   EmotionWorkerOptions o;
+  o.inference = GetParam();
   o.models_dir = nt::ModelsDir();
   o.policy = Backpressure::kBlock;
   std::string err;
@@ -258,6 +272,97 @@ TEST(EmotionWorker, AstronautThroughTrackerAndWorker) {
   EXPECT_GT(s->valence, 0.5f);
   EXPECT_EQ(w->stats().crop_failed, 0u);
   EXPECT_EQ(s->ToEmotion().label, "happy");
+}
+
+// The same crops through the shared pool and through a private worker: the same class
+// probabilities within 1e-5 (absolute, on probabilities in 0..1: a batched run may sum in
+// another order). Crops go one at a time into the private worker, and in bursts of 8 into
+// the pool, so most of them run in batches of several.
+TEST(EmotionWorker, SharedAndPrivateGiveTheSameProbabilities) {
+  const Crops& k = Known();
+  std::vector<std::vector<float>> crops = {k.happy, k.surprise};
+  for (uint32_t seed = 1; seed <= 14; ++seed) crops.push_back(nt::XorshiftTensor(seed * 7919u, kEmotionCropElements));
+  EmotionWorkerOptions o;
+  o.rate_hz = 0;
+  o.smoothing.time_constant_s = 0;
+  o.queue_capacity = crops.size();  // nothing dropped
+  o.inference = Inference::kPrivate;
+  auto priv = MakeWorker(o);
+  o.inference = Inference::kShared;
+  auto shared = MakeWorker(o);
+  ASSERT_TRUE(priv && shared);
+  for (size_t i = 0; i < crops.size(); ++i) {
+    ASSERT_TRUE(priv->Push(static_cast<int64_t>(i), 0, crops[i].data()));
+    ASSERT_TRUE(priv->WaitIdle(10));
+    ASSERT_TRUE(shared->Push(static_cast<int64_t>(i), 0, crops[i].data()));
+    if (i % 8 == 7) {
+      ASSERT_TRUE(shared->WaitIdle(10));
+    }
+  }
+  ASSERT_TRUE(shared->WaitIdle(10));
+  EXPECT_EQ(shared->stats().classified, crops.size());
+  EXPECT_EQ(shared->stats().jobs.dropped, 0u);
+  float worst = 0;
+  for (size_t i = 0; i < crops.size(); ++i) {
+    const EmotionState* a = priv->Latest(static_cast<int64_t>(i));
+    const EmotionState* b = shared->Latest(static_cast<int64_t>(i));
+    ASSERT_TRUE(a && b) << "crop " << i;
+    for (int c = 0; c < kEmotionClasses; ++c) {
+      EXPECT_NEAR(a->raw[c], b->raw[c], 1e-5) << "crop " << i << " " << kEmotionNames[c];
+      worst = std::max(worst, std::abs(a->raw[c] - b->raw[c]));
+    }
+  }
+  std::printf("[ shared vs private ] %zu crops, largest difference %.2g\n", crops.size(), worst);
+}
+
+// Two workers in one process share the emotion pool. One floods it from its own thread (16
+// tracks, every crop due, as fast as it can push); the other submits one crop at a time, like
+// a 10 Hz track. Bound (the pool's round-robin, inference_pool.h): each of the quiet worker's
+// crops completes within one batch after the batch running when it was submitted
+// (max_wait_batches <= 1), so it loses nothing (dropped 0, classified == submitted) while the
+// flood drops most of its crops (counted exactly).
+TEST(EmotionWorker, AFloodingWorkerDoesNotStarveAnotherInTheSharedPool) {
+  const Crops& k = Known();
+  EmotionWorkerOptions o;
+  o.rate_hz = 0;
+  o.inference = Inference::kShared;
+  auto flood = MakeWorker(o);
+  auto quiet = MakeWorker(o);
+  ASSERT_TRUE(flood && quiet);
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> flood_pushes{0};
+  std::thread flooder([&] {  // the only thread that uses `flood` until joined
+    for (int64_t f = 0; !stop.load(); ++f) {
+      for (int64_t id = 0; id < 16; ++id) flood->Push(id, f * kSec / 1000, k.surprise.data());
+      flood_pushes.fetch_add(16);
+      flood->Poll();
+    }
+  });
+  while (flood->stats().classified < 16) std::this_thread::yield();  // the flood is running
+  constexpr int kQuiet = 20;
+  for (int i = 0; i < kQuiet; ++i) {
+    ASSERT_TRUE(quiet->Push(1, i * kSec / 10, k.happy.data()));
+    ASSERT_TRUE(quiet->WaitIdle(10)) << "a quiet crop never completed";
+  }
+  stop.store(true);
+  flooder.join();
+  ASSERT_TRUE(flood->WaitIdle(10));
+  const EmotionWorkerStats q = quiet->stats(), f = flood->stats();
+  PrintStats("quiet", q);
+  PrintStats("flood", f);
+  std::printf("[ fairness ] quiet: worst wait %llu batch(es) beyond the running one; flood: %llu "
+              "crops pushed, %llu classified, %llu dropped\n",
+              (unsigned long long)q.max_wait_batches, (unsigned long long)flood_pushes.load(),
+              (unsigned long long)f.classified, (unsigned long long)f.jobs.dropped);
+  EXPECT_EQ(q.submitted, static_cast<uint64_t>(kQuiet));
+  EXPECT_EQ(q.classified, static_cast<uint64_t>(kQuiet));
+  EXPECT_EQ(q.jobs.dropped, 0u);
+  EXPECT_LE(q.max_wait_batches, 1u) << "the quiet worker waited behind the flood";
+  EXPECT_EQ(quiet->Latest(1)->label, kEmotionHappy);
+  EXPECT_EQ(f.jobs.pushed, f.classified + f.failed + f.jobs.dropped) << "every flood crop accounted for";
+#if !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
+  EXPECT_GT(f.jobs.dropped, 0u) << "the flood did not overload the pool";
+#endif
 }
 
 }  // namespace

@@ -1,18 +1,25 @@
 // Analyzer (engine/graph/analyzer.h), the embedding API: frames in, FrameFaces out through the
-// callback, without GStreamer.
+// callback or the queue, without GStreamer.
 //   - every frame pushed (kBlock) comes back once, in push order, with its pts;
 //   - the tracking it delivers is the FaceTracker's own, frame for frame (same options,
 //     detection inline so both runs are deterministic), and emotion labels arrive;
 //   - kDropOldest never blocks the producer: with a slow consumer frames are dropped and
 //     counted exactly (pushed = analysed + dropped);
 //   - Push copies: the caller may overwrite its buffer at once;
-//   - a wrong models folder fails Create with the file named; bad frames are refused.
+//   - a wrong models folder fails Create with the file named; bad frames are refused, with
+//     the reason;
+//   - the queue: every result reaches a consumer on another thread, in push order, and Pop
+//     ends once finished and drained; popping on the producer's thread after each Push loses
+//     nothing; a caller that does not pop keeps the newest output_capacity results, the
+//     rest counted as dropped (analysed = delivered + results_dropped); a callback-made
+//     Analyzer has no queue.
 #include "engine/graph/analyzer.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -139,8 +146,101 @@ TEST(Analyzer, BadModelsFolderAndBadFramesAreRefusedByName) {
   ASSERT_TRUE(c) << err;
   ImageView empty;  // no pixels
   EXPECT_FALSE(c->Push(empty, 0));
+  EXPECT_FALSE(c->Push(empty, 0, &err));
+  EXPECT_NE(err.find("empty frame (0x0)"), std::string::npos) << err;
+  const std::vector<uint8_t> f = Frame(0);
+  ImageView short_stride = View(f);
+  short_stride.strides[0] = 3 * kW - 1;
+  EXPECT_FALSE(c->Push(short_stride, 0, &err));
+  EXPECT_NE(err.find("stride 1919 is shorter than its row (1920 bytes)"), std::string::npos)
+      << err;
   EXPECT_EQ(c->Finish(), "");
   EXPECT_EQ(c->stats().pushed, 0u);
+  EXPECT_FALSE(c->Push(View(f), 0, &err));
+  EXPECT_NE(err.find("after Finish"), std::string::npos) << err;
+  EXPECT_FALSE(c->TryPop()) << "a callback-made Analyzer has no queue";
+  EXPECT_FALSE(c->Pop()) << "and Pop does not wait for one";
+
+  AnalyzerOptions zero = ok;
+  zero.output_capacity = 0;
+  EXPECT_FALSE(Analyzer::Create(zero, &err));
+  EXPECT_NE(err.find("output_capacity"), std::string::npos) << err;
+}
+
+AnalyzerOptions QueueOptions() {
+  AnalyzerOptions o;
+  o.input_policy = Backpressure::kBlock;
+  o.emotion = o.vitals = false;  // the queue is under test, not the analyses
+  return o;
+}
+
+TEST(AnalyzerQueue, EveryResultReachesAConsumerThreadInPushOrder) {
+  std::string err;
+  auto a = Analyzer::Create(QueueOptions(), &err);
+  ASSERT_TRUE(a) << err;
+  std::vector<FrameFaces> got;
+  // The consumer: Pop waits for each result and returns nullopt once Finish has run and
+  // everything was taken.
+  std::thread consumer([&] {
+    while (std::optional<FrameFaces> ff = a->Pop()) got.push_back(std::move(*ff));
+  });
+  const std::vector<uint8_t> f = Frame(0);
+  constexpr int kFrames = 30;
+  for (int i = 0; i < kFrames; ++i) ASSERT_TRUE(a->Push(View(f), i * kFrameNs, &err)) << err;
+  ASSERT_EQ(a->Finish(), "");
+  consumer.join();
+  ASSERT_EQ(got.size(), static_cast<size_t>(kFrames));
+  for (int i = 0; i < kFrames; ++i) {
+    EXPECT_EQ(got[i].pts_ns, i * kFrameNs) << "push order, pts kept";
+    EXPECT_EQ(got[i].faces.size(), 1u) << "frame " << i;
+  }
+  const AnalyzerStats s = a->stats();
+  EXPECT_EQ(s.analysed, static_cast<uint64_t>(kFrames));
+  EXPECT_EQ(s.results_dropped, 0u);
+  EXPECT_FALSE(a->Pop()) << "still nothing after the end";
+}
+
+TEST(AnalyzerQueue, PoppingOnTheProducersThreadAfterEachPushLosesNothing) {
+  // The default output_capacity (64): between two Pushes at most the frames in flight (input
+  // 2, two graph edges of 2, one in each of the three stages) are analysed, well under it.
+  std::string err;
+  auto a = Analyzer::Create(QueueOptions(), &err);
+  ASSERT_TRUE(a) << err;
+  const std::vector<uint8_t> f = Frame(0);
+  constexpr int kFrames = 40;
+  std::vector<int64_t> pts;
+  for (int i = 0; i < kFrames; ++i) {
+    ASSERT_TRUE(a->Push(View(f), i * kFrameNs, &err)) << err;
+    while (std::optional<FrameFaces> ff = a->TryPop()) pts.push_back(ff->pts_ns);
+  }
+  ASSERT_EQ(a->Finish(), "");
+  while (std::optional<FrameFaces> ff = a->TryPop()) pts.push_back(ff->pts_ns);
+  ASSERT_EQ(pts.size(), static_cast<size_t>(kFrames));
+  for (int i = 0; i < kFrames; ++i) EXPECT_EQ(pts[i], i * kFrameNs);
+  EXPECT_EQ(a->stats().results_dropped, 0u);
+}
+
+TEST(AnalyzerQueue, ACallerThatDoesNotPopKeepsTheNewestAndEveryDropIsCounted) {
+  AnalyzerOptions o = QueueOptions();
+  o.output_capacity = 4;
+  std::string err;
+  auto a = Analyzer::Create(o, &err);
+  ASSERT_TRUE(a) << err;
+  const std::vector<uint8_t> f = Frame(0);
+  // 12 results fit in the ring (capacity 4 + 16 slots of headroom, spsc_edge.h), so the
+  // first TryPop discards the 8 oldest and the newest 4 remain.
+  constexpr int kFrames = 12;
+  for (int i = 0; i < kFrames; ++i) ASSERT_TRUE(a->Push(View(f), i * kFrameNs, &err)) << err;
+  ASSERT_EQ(a->Finish(), "");
+  std::vector<int64_t> pts;
+  while (std::optional<FrameFaces> ff = a->TryPop()) pts.push_back(ff->pts_ns);
+  ASSERT_EQ(pts.size(), 4u);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(pts[i], (kFrames - 4 + i) * kFrameNs) << "the newest, in order";
+  const AnalyzerStats s = a->stats();
+  EXPECT_EQ(s.analysed, static_cast<uint64_t>(kFrames))
+      << "the analyser never waited for the caller";
+  EXPECT_EQ(s.results_dropped, static_cast<uint64_t>(kFrames - 4));
 }
 
 }  // namespace

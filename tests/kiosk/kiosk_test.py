@@ -24,7 +24,10 @@ Checked (targets from issue 17, tolerances stated):
   - JSON rotates: faces.jsonl.1 exists, at most json-max-files rotated files, every file at most
     json-max-size bytes unless it holds a single line, every line is JSON.
   - privacy = on refuses a graph that could write frames (an encoder to a file), exit 2,
-    naming the element; a config error names the file and line, exit 2.
+    naming the element; a config error names the file and line, exit 2 (page = on with
+    privacy = on too).
+  - page = on: the same server serves /healthz, /metrics and the live page (/, /stats.json with
+    frames counted, /frame.jpg a JPEG from the kiosk's pipeline); SIGTERM still exits 130.
 Loopback only.
 """
 import argparse
@@ -122,6 +125,10 @@ def main():
         f.write("display = none\ncolour = red\n")
     r = subprocess.run([args.runner, "kiosk", bad], env=env, capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and f"{bad}:2: unknown key \"colour\"" in r.stderr, r.stderr
+    with open(bad, "w") as f:
+        f.write("privacy = on\npage = on\n")
+    r = subprocess.run([args.runner, "kiosk", bad], env=env, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and f"{bad}:2: page: the live page sends the video" in r.stderr, r.stderr
     priv = os.path.join(work, "privacy.conf")
     with open(priv, "w") as f:
         f.write(f"source = facesynthsrc num-buffers=5 ! {CAPS}\nanalysis = track\nprivacy = on\n"
@@ -247,6 +254,41 @@ metrics = 127.0.0.1:{port}
         for line in lines:
             json.loads(line)
     print(f"rotation: ok ({len(files)} files)")
+
+    # ---- page = on: the live page on the kiosk's server, beside /healthz and /metrics --------
+    page_port = free_port()
+    page_conf = os.path.join(work, "page.conf")
+    with open(page_conf, "w") as f:
+        f.write(f"source = facesynthsrc is-live=true ! {CAPS}\nanalysis = track\ndisplay = none\n"
+                f"metrics = 127.0.0.1:{page_port}\npage = on\n")
+    log = open(os.path.join(work, "kiosk-page.log"), "w+")
+    kiosk = subprocess.Popen([args.runner, "kiosk", page_conf], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: http(page_port, "/healthz")[0] == 200, 60, "/healthz 200 with the page on")
+        assert (metric(http(page_port, "/metrics")[1], "facegraph_frames_total") or 0) > 0
+        code, html = http(page_port, "/")
+        assert code == 200 and "<title>facegraph live</title>" in html, (code, html[:200])
+        wait_for(lambda: json.loads(http(page_port, "/stats.json")[1] or "{}").get("frames", 0) > 0, 10,
+                 "frames in the page's stats")
+        def frame():  # 503 "no frame yet" until the branch has encoded one
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{page_port}/frame.jpg", timeout=5) as r:
+                    return r.read()
+            except urllib.error.HTTPError:
+                return None
+        jpeg = wait_for(frame, 15, "a frame from /frame.jpg")
+        assert jpeg[:2] == b"\xff\xd8", "/frame.jpg is not a JPEG"
+        kiosk.send_signal(signal.SIGTERM)
+        rc = kiosk.wait(timeout=6)
+        assert rc == 130, f"exit status {rc} after SIGTERM with the page on (want 130)"
+        log.seek(0)
+        assert "live page:" in log.read(), "no server counters at the end"
+        print("page = on: /healthz, /metrics, the page, its stats and a frame: ok")
+    finally:
+        if kiosk.poll() is None:
+            kiosk.kill()
+            log.seek(0)
+            sys.stdout.write(log.read()[-4000:])
     print("kiosk_test: all passed")
 
 

@@ -1,6 +1,7 @@
-// The kiosk's parts without a running graph (tools/runner/kiosk.h, metrics_http.h): the
+// The kiosk's parts without a running graph (tools/runner/kiosk.h, kiosk_config.h): the
 // config parser and its errors, the generated graph, the privacy check, pixelation of every
-// plane layout, and the HTTP endpoint over a real loopback socket.
+// plane layout, and /healthz + /metrics of the runner's HTTP server (http_page.h) over a real
+// loopback socket.
 // tests/kiosk/kiosk_test.py runs the whole kiosk (unplug, stall, sd_notify, scraping).
 #include <arpa/inet.h>
 #include <gst/gst.h>
@@ -8,14 +9,18 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "tools/runner/http_page.h"
 #include "tools/runner/kiosk.h"
-#include "tools/runner/metrics_http.h"
 
 namespace {
 
@@ -57,6 +62,19 @@ TEST(KioskConfig, ErrorsNameTheLine) {
       {"analysis = emotion\n", "k.conf:1: analysis: must name track"},
       {"metrics = 9464\n", "k.conf:1: metrics: \"9464\" is not HOST:PORT or off"},
       {"stall-timeout = 0\n", "k.conf:1: stall-timeout"},
+      // Values that would overflow the integer they become (found by reading; the fuzzer,
+      // tools/fuzz/fuzz_kiosk_config.cc, checks the ranges of every accepted value).
+      {"json-max-size = 1e30\n", "k.conf:1: json-max-size: \"1e30\" is not a size"},
+      {"json-max-size = inf\n", "k.conf:1: json-max-size: \"inf\" is not a size"},
+      {"json-max-age = 1e300d\n", "k.conf:1: json-max-age: \"1e300d\" is not a duration"},
+      {"stall-timeout = 1e300\n", "k.conf:1: stall-timeout: \"1e300\" is not seconds (0.2 to 3600)"},
+      {"max-backoff = 7200\n", "k.conf:1: max-backoff: \"7200\" is not seconds (0.1 to 3600)"},
+      {"metrics = :9464\n", "k.conf:1: metrics: \":9464\" is not HOST:PORT"},
+      // The page with privacy, or without a server to serve it on: named at the page line.
+      {"privacy = on\n# x\npage = on\n",
+       "k.conf:3: page: the live page sends the video over HTTP, which privacy = on (line 1) forbids"},
+      {"page = on\nmetrics = off\n", "k.conf:1: page: the page is served on the metrics address, but metrics = off (line 2)"},
+      {"page = maybe\n", "k.conf:1: page: \"maybe\" is not on or off"},
   };
   for (const Case& c : cases) {
     fg::KioskConfig cfg;
@@ -64,6 +82,49 @@ TEST(KioskConfig, ErrorsNameTheLine) {
     EXPECT_FALSE(fg::ParseKioskConfig(c.text, "k.conf", &cfg, &error)) << c.text;
     EXPECT_NE(error.find(c.want), std::string::npos) << "got: " << error << "\nwant: " << c.want;
   }
+}
+
+TEST(KioskConfig, PageAndV6Metrics) {
+  fg::KioskConfig cfg;
+  std::string error;
+  ASSERT_TRUE(fg::ParseKioskConfig("page = on\nmetrics = [::1]:9000\n", "k.conf", &cfg, &error)) << error;
+  EXPECT_TRUE(cfg.page);
+  EXPECT_EQ(cfg.metrics_host, "::1");
+  EXPECT_EQ(cfg.metrics_port, 9000);
+}
+
+// A binary or huge line: the message stays one short line (values cut to 80 bytes, control
+// characters shown as '?').
+TEST(KioskConfig, ErrorsQuoteValuesReadably) {
+  fg::KioskConfig cfg;
+  std::string error;
+  EXPECT_FALSE(fg::ParseKioskConfig("fps = \x1b[2J" + std::string(5000, '9') + "\n", "k.conf", &cfg, &error));
+  EXPECT_EQ(error.rfind("k.conf:1: a control character (byte 0x1b) in \"fps = ?[2J999", 0), 0u) << error;
+  EXPECT_LT(error.size(), 200u) << error;
+  EXPECT_EQ(error.find('\x1b'), std::string::npos);
+  EXPECT_FALSE(fg::ParseKioskConfig("fps = " + std::string(5000, '9') + "\n", "k.conf", &cfg, &error));
+  EXPECT_EQ(error, "k.conf:1: fps: \"" + std::string(80, '9') + "...\" is not frames per second (1 to 240)");
+  EXPECT_FALSE(fg::ParseKioskConfig(std::string("json = /tmp/a\0b\n", 16), "k.conf", &cfg, &error));
+  EXPECT_EQ(error, "k.conf:1: a control character (byte 0x00) in \"json = /tmp/a?b\": a kiosk config is plain text");
+  EXPECT_TRUE(fg::ParseKioskConfig("fps =\t25\n", "k.conf", &cfg, &error)) << error;  // tabs are spaces
+}
+
+TEST(KioskConfig, LoadRefusesWhatIsNotAConfigFile) {
+  fg::KioskConfig cfg;
+  std::string error;
+  const std::string dir = ::testing::TempDir();
+  EXPECT_FALSE(fg::LoadKioskConfig(dir, &cfg, &error));  // a directory is not an empty config
+  EXPECT_NE(error.find("not a regular file"), std::string::npos) << error;
+  EXPECT_FALSE(fg::LoadKioskConfig(dir + "/no-such.conf", &cfg, &error));
+  EXPECT_NE(error.find("no-such.conf: cannot read: No such file"), std::string::npos) << error;
+  const std::string big = dir + "/big.conf";
+  std::ofstream(big) << std::string(fg::kMaxKioskConfigBytes + 1, '#');
+  EXPECT_FALSE(fg::LoadKioskConfig(big, &cfg, &error));
+  EXPECT_NE(error.find("a kiosk config is at most"), std::string::npos) << error;
+  std::ofstream(big) << "fps = 25\n";
+  EXPECT_TRUE(fg::LoadKioskConfig(big, &cfg, &error)) << error;
+  EXPECT_EQ(cfg.fps, 25);
+  std::filesystem::remove(big);
 }
 
 TEST(KioskConfig, GeneratedGraph) {
@@ -207,6 +268,9 @@ TEST(KioskBlur, ClipsToTheFrame) {
   EXPECT_EQ(q.after, q.before);  // wholly outside: nothing
 }
 
+// One request on a new connection; the response (head and body) as it came. It reads one whole
+// response by its Content-Length and closes: the server may keep an HTTP/1.1 connection open
+// (keep-alive, 2 s), and it drops the answer to a client that half-closed its end.
 std::string Get(int port, const std::string& request) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -215,37 +279,99 @@ std::string Get(int port, const std::string& request) {
   inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
   EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   EXPECT_EQ(send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   std::string out;
   char buf[1024];
-  for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<size_t>(n));
+  size_t want = std::string::npos;  // head + body, once the head is in
+  while (out.size() < want) {
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    const size_t head = out.find("\r\n\r\n");
+    if (want == std::string::npos && head != std::string::npos) {
+      std::string lower = out.substr(0, head);
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const size_t cl = lower.find("\r\ncontent-length:");
+      const size_t body = request.rfind("HEAD ", 0) == 0 || cl == std::string::npos
+                              ? 0
+                              : std::strtoul(lower.c_str() + cl + 17, nullptr, 10);
+      want = head + 4 + body;
+    }
+  }
   close(fd);
   return out;
 }
 
-TEST(MetricsHttp, ServesHealthAndMetrics) {
-  fg::MetricsHttp http;
+// The kiosk's server: the runner's HTTP server (http_page.h) with only /healthz and /metrics.
+fg::HttpPageOptions HealthOnly(int port) {
+  fg::HttpPageOptions o;
+  o.port = port;
+  o.page = false;
+  o.health = true;
+  o.max_connections = 8;
+  return o;
+}
+
+TEST(KioskHttp, ServesHealthAndMetrics) {
+  fg::HttpPage http(HealthOnly(0));
   std::string error;
-  ASSERT_TRUE(http.Start("127.0.0.1", 0, &error)) << error;
+  ASSERT_TRUE(http.Start(&error)) << error;
   ASSERT_GT(http.port(), 0);
-  EXPECT_EQ(Get(http.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").rfind("HTTP/1.1 503", 0), 0u);
-  http.Set("# TYPE up gauge\nup 1\n", true, "ok\n");
-  const std::string h = Get(http.port(), "GET /healthz HTTP/1.1\r\n\r\n");
+  const std::string starting = Get(http.port(), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(starting.rfind("HTTP/1.1 503", 0), 0u) << starting;
+  EXPECT_NE(starting.find("\r\n\r\nstarting\n"), std::string::npos) << starting;
+  http.SetHealth("# TYPE up gauge\nup 1\n", true, "ok\n");
+  // HTTP/1.0 without Host (curl -0, a shell script): answered, and the connection closed.
+  const std::string h = Get(http.port(), "GET /healthz HTTP/1.0\r\n\r\n");
   EXPECT_EQ(h.rfind("HTTP/1.1 200 OK", 0), 0u) << h;
   EXPECT_NE(h.find("\r\n\r\nok\n"), std::string::npos) << h;
-  const std::string m = Get(http.port(), "GET /metrics?x=1 HTTP/1.0\r\n\r\n");
+  const std::string m = Get(http.port(), "GET /metrics?x=1 HTTP/1.1\r\nHost: localhost:9464\r\n"
+                                         "Connection: close\r\n\r\n");
   EXPECT_NE(m.find("text/plain; version=0.0.4"), std::string::npos) << m;
   EXPECT_NE(m.find("\r\n\r\n# TYPE up gauge\nup 1\n"), std::string::npos) << m;
-  EXPECT_EQ(Get(http.port(), "GET /x HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 404", 0), 0u);
-  EXPECT_EQ(Get(http.port(), "POST /metrics HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 405", 0), 0u);
+  const std::string head = Get(http.port(), "HEAD /metrics HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head;
+  EXPECT_EQ(head.find("up 1"), std::string::npos) << head;  // no body
+  http.SetHealth("", false, "unhealthy: source lost, reconnecting\n");
+  EXPECT_EQ(Get(http.port(), "GET /healthz HTTP/1.0\r\n\r\n").rfind("HTTP/1.1 503", 0), 0u);
+  // Only the health endpoints: the page's are not there.
+  for (const char* path : {"/x", "/", "/video.mjpg", "/events", "/stats.json"})
+    EXPECT_EQ(Get(http.port(), std::string("GET ") + path + " HTTP/1.0\r\n\r\n").rfind("HTTP/1.1 404", 0), 0u) << path;
+  EXPECT_EQ(Get(http.port(), "POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n").rfind("HTTP/1.1 405", 0), 0u);
   EXPECT_EQ(Get(http.port(), "GARBAGE\r\n\r\n").rfind("HTTP/1.1 400", 0), 0u);
-  EXPECT_EQ(Get(http.port(), std::string(9000, 'A')).rfind("HTTP/1.1 431", 0), 0u);
+  EXPECT_EQ(Get(http.port(), "GET /" + std::string(9000, 'A') + " HTTP/1.0\r\n\r\n").rfind("HTTP/1.1 414", 0), 0u);
+  // On loopback a foreign Host is refused (DNS rebinding), as for the page.
+  EXPECT_EQ(Get(http.port(), "GET /metrics HTTP/1.1\r\nHost: evil.example\r\n\r\n").rfind("HTTP/1.1 403", 0), 0u);
   // A second server on the same port: a clear error.
-  fg::MetricsHttp other;
-  EXPECT_FALSE(other.Start("127.0.0.1", http.port(), &error));
-  EXPECT_NE(error.find("Address already in use"), std::string::npos) << error;
-  EXPECT_FALSE(other.Start("localhost", 1, &error));
-  EXPECT_NE(error.find("not an IPv4 address"), std::string::npos) << error;
+  fg::HttpPage other(HealthOnly(http.port()));
+  EXPECT_FALSE(other.Start(&error));
+  EXPECT_NE(error.find("cannot listen on 127.0.0.1:" + std::to_string(http.port()) + " (address in use)"),
+            std::string::npos) << error;
   http.Stop();
+}
+
+// A client that sends half a request and waits: closed after the read timeout (2 s), and the
+// server answers the next client meanwhile (it is not one connection at a time any more).
+TEST(KioskHttp, SlowClientDoesNotBlockOthers) {
+  fg::HttpPage http(HealthOnly(0));
+  std::string error;
+  ASSERT_TRUE(http.Start(&error)) << error;
+  http.SetHealth("up 1\n", true, "ok\n");
+  const int slow = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(http.port()));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  ASSERT_EQ(connect(slow, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_GT(send(slow, "GET /metr", 9, 0), 0);
+  EXPECT_EQ(Get(http.port(), "GET /healthz HTTP/1.0\r\n\r\n").rfind("HTTP/1.1 200", 0), 0u);
+  timeval tv{10, 0};
+  setsockopt(slow, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[256];
+  const ssize_t n = recv(slow, buf, sizeof buf, 0);  // the server gives up on it: closed (0) or 400
+  EXPECT_TRUE(n == 0 || (n > 0 && std::string(buf, static_cast<size_t>(n)).rfind("HTTP/1.1 400", 0) == 0)) << n;
+  close(slow);
 }
 
 }  // namespace

@@ -1,8 +1,13 @@
 // LivenessWorker: the astronaut through the worker (crops in, smoothed decision out), the
-// counters' balance, and the non-blocking contract when the worker falls behind.
+// counters' balance, and the non-blocking contract when the worker falls behind, with the
+// networks in the process-wide pools (kShared) and on an own thread (kPrivate); both give the
+// same scores (1e-5).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include "engine/liveness/liveness_worker.h"
 #include "engine/tracking/face_tracker.h"
@@ -40,9 +45,15 @@ const Photo& Astronaut() {
   return p;
 }
 
-TEST(LivenessWorker, ScoresTheAstronautAndBalancesItsCounters) {
+class LivenessWorkerBoth : public ::testing::TestWithParam<Inference> {};
+INSTANTIATE_TEST_SUITE_P(Inference, LivenessWorkerBoth,
+                         ::testing::Values(Inference::kShared, Inference::kPrivate),
+                         [](const auto& info) { return std::string(InferenceName(info.param)); });
+
+TEST_P(LivenessWorkerBoth, ScoresTheAstronautAndBalancesItsCounters) {
   const Photo& p = Astronaut();
   LivenessWorkerOptions o;
+  o.inference = GetParam();
   o.models_dir = nt::ModelsDir();
   o.rate_hz = 10;
   std::string err;
@@ -70,9 +81,10 @@ TEST(LivenessWorker, ScoresTheAstronautAndBalancesItsCounters) {
               st->smoothed.live, std::string(LivenessDecisionName(st->decision)).c_str());
 }
 
-TEST(LivenessWorker, NeverBlocksAndCountsEveryDrop) {
+TEST_P(LivenessWorkerBoth, NeverBlocksAndCountsEveryDrop) {
   const Photo& p = Astronaut();
   LivenessWorkerOptions o;
+  o.inference = GetParam();
   o.models_dir = nt::ModelsDir();
   o.rate_hz = 0;  // every frame
   o.queue_capacity = 2;
@@ -98,9 +110,10 @@ TEST(LivenessWorker, NeverBlocksAndCountsEveryDrop) {
   EXPECT_FALSE(w->Latest(p.face.id));
 }
 
-TEST(LivenessWorker, RefusesBlockingAndMissingModels) {
+TEST_P(LivenessWorkerBoth, RefusesBlockingAndMissingModels) {
   std::string err;
   LivenessWorkerOptions o;
+  o.inference = GetParam();
   o.models_dir = nt::ModelsDir();
   o.policy = Backpressure::kBlock;
   EXPECT_FALSE(LivenessWorker::Create(o, &err));
@@ -109,6 +122,53 @@ TEST(LivenessWorker, RefusesBlockingAndMissingModels) {
   o.models_dir = "/nonexistent";
   EXPECT_FALSE(LivenessWorker::Create(o, &err));
   EXPECT_NE(err.find("/nonexistent/antispoof.json"), std::string::npos) << err;
+}
+
+// The same faces (the astronaut, mirrored, shifted and scaled: different crops) through the
+// shared pools and a private worker: the same two scores within 1e-5 (absolute, scores in
+// 0..1; batched runs may sum in another order). The shared worker gets them in one burst, so
+// they run in batches.
+TEST(LivenessWorker, SharedAndPrivateGiveTheSameScores) {
+  const Photo& p = Astronaut();
+  std::vector<Face> faces;
+  for (int i = 0; i < 6; ++i) {
+    Face f = p.face;
+    f.id = i;
+    for (auto& pt : f.landmarks) {  // a slightly other square each time
+      pt[0] = 256 + (pt[0] - 256) * (1.0f + 0.03f * i) + 2.0f * i;
+      pt[1] += 1.5f * i;
+    }
+    faces.push_back(f);
+  }
+  LivenessWorkerOptions o;
+  o.models_dir = nt::ModelsDir();
+  o.rate_hz = 0;
+  o.smoothing.time_constant_s = 0;
+  o.queue_capacity = faces.size();
+  std::string err;
+  o.inference = Inference::kPrivate;
+  auto priv = LivenessWorker::Create(o, &err);
+  ASSERT_TRUE(priv) << err;
+  o.inference = Inference::kShared;
+  auto shared = LivenessWorker::Create(o, &err);
+  ASSERT_TRUE(shared) << err;
+  for (const Face& f : faces) {
+    ASSERT_TRUE(priv->Submit(p.view, f, 0));
+    ASSERT_TRUE(priv->WaitIdle(10));
+    ASSERT_TRUE(shared->Submit(p.view, f, 0));
+  }
+  ASSERT_TRUE(shared->WaitIdle(10));
+  EXPECT_EQ(shared->stats().classified, faces.size());
+  float worst = 0;
+  for (const Face& f : faces) {
+    const LivenessState* a = priv->Latest(f.id);
+    const LivenessState* b = shared->Latest(f.id);
+    ASSERT_TRUE(a && b) << "face " << f.id;
+    EXPECT_NEAR(a->raw.real, b->raw.real, 1e-5) << "face " << f.id;
+    EXPECT_NEAR(a->raw.live, b->raw.live, 1e-5) << "face " << f.id;
+    worst = std::max({worst, std::abs(a->raw.real - b->raw.real), std::abs(a->raw.live - b->raw.live)});
+  }
+  std::printf("[ shared vs private ] %zu faces, largest difference %.2g\n", faces.size(), worst);
 }
 
 }  // namespace

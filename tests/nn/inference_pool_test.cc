@@ -3,16 +3,23 @@
 //   - batched outputs equal batch-1 Session runs of the same crops (tolerance 1e-5 absolute on
 //     softmax probabilities in 0..1: batched GEMMs may sum in another order);
 //   - the schedule is round-robin, one request per stream per round, each batch starting at
-//     the stream after the previous batch's first (exact order asserted);
+//     the stream after the last one the previous batch served (exact order asserted, with
+//     fewer and with more streams than a batch holds);
 //   - fairness under load (own thread): while one stream floods the pool, every request of
 //     another stream completes within one batch after the batch running when it was submitted;
-//   - a model with a fixed batch is refused by name.
+//   - a model with a fixed batch is refused by name;
+//   - a stream's capacity keeps its newest requests and counts the discarded ones (exact);
+//   - RemoveStream discards what is queued and returns only once none of the stream's
+//     done() calls can run; the id is reused;
+//   - Shared hands every caller of one model the same pool and frees it with the last one.
 #include "engine/nn/inference_pool.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -79,6 +86,30 @@ TEST(InferencePool, RoundRobinOneRequestPerStreamPerRound) {
   EXPECT_EQ(batches[1], (std::vector<std::string>{"B2", "A3", "B3"})) << "starts at the next stream";
 }
 
+// More busy streams than max_batch: the batches sweep over them (each starts after the last
+// stream the previous one served), so every stream's first request is in one of the first
+// ceil(6 / 4) = 2 batches.
+TEST(InferencePool, MoreStreamsThanABatchAreServedInTurn) {
+  auto pool = InferencePool::Create({.model_json = Emotion(), .max_batch = 4, .own_thread = false});
+  ASSERT_TRUE(pool.ok()) << pool.status().message();
+  InferencePool& p = *pool.value();
+  for (int s = 0; s < 6; ++s) p.AddStream();
+  std::vector<std::string> order;
+  const std::vector<float> in(p.input_elements(), 0.0f);
+  for (int i = 1; i <= 2; ++i)
+    for (int s = 0; s < 6; ++s) {
+      const std::string tag = std::string(1, static_cast<char>('A' + s)) + std::to_string(i);
+      p.Submit(s, in.data(), [&order, tag](std::span<const float* const>) { order.push_back(tag); });
+    }
+  std::vector<std::vector<std::string>> batches;
+  for (size_t before = 0; p.RunOnce() > 0; before = order.size())
+    batches.emplace_back(order.begin() + before, order.end());
+  ASSERT_EQ(batches.size(), 3u);
+  EXPECT_EQ(batches[0], (std::vector<std::string>{"A1", "B1", "C1", "D1"}));
+  EXPECT_EQ(batches[1], (std::vector<std::string>{"E1", "F1", "A2", "B2"}));
+  EXPECT_EQ(batches[2], (std::vector<std::string>{"C2", "D2", "E2", "F2"}));
+}
+
 TEST(InferencePool, AFloodingStreamDelaysAnotherByAtMostOneBatch) {
   auto pool = InferencePool::Create({.model_json = Emotion(), .max_batch = 4});
   ASSERT_TRUE(pool.ok()) << pool.status().message();
@@ -121,6 +152,77 @@ TEST(InferencePool, FixedBatchModelIsRefusedByName) {
   ASSERT_FALSE(pool.ok());
   EXPECT_NE(pool.status().message().find("fixed batch"), std::string::npos) << pool.status().message();
   EXPECT_NE(pool.status().message().find("blazeface.json"), std::string::npos);
+}
+
+TEST(InferencePool, CapacityKeepsTheNewestAndCountsTheRest) {
+  auto pool = InferencePool::Create({.model_json = Emotion(), .max_batch = 4, .own_thread = false});
+  ASSERT_TRUE(pool.ok()) << pool.status().message();
+  InferencePool& p = *pool.value();
+  const int bounded = p.AddStream(3), open = p.AddStream();
+  const std::vector<float> in(p.input_elements(), 0.0f);
+  std::vector<int> ran;
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(p.Submit(bounded, in.data(), [&ran, i](std::span<const float* const>) { ran.push_back(i); }));
+    ASSERT_TRUE(p.Submit(open, in.data(), [&ran, i](std::span<const float* const>) { ran.push_back(100 + i); }));
+  }
+  while (p.RunOnce() > 0) {
+  }
+  const auto b = p.stream_stats(bounded), o = p.stream_stats(open);
+  EXPECT_EQ(b.submitted, 10u);
+  EXPECT_EQ(b.dropped, 7u) << "only the newest 3 kept";
+  EXPECT_EQ(b.taken, 3u);
+  EXPECT_EQ(b.completed, 3u);
+  EXPECT_EQ(o.dropped, 0u);
+  EXPECT_EQ(o.completed, 10u);
+  std::vector<int> bounded_ran;
+  for (int r : ran)
+    if (r < 100) bounded_ran.push_back(r);
+  EXPECT_EQ(bounded_ran, (std::vector<int>{7, 8, 9}));
+  EXPECT_EQ(p.stats().dropped, 7u);
+}
+
+TEST(InferencePool, RemoveStreamWaitsForItsRunningRequests) {
+  auto pool = InferencePool::Create({.model_json = Emotion(), .max_batch = 2});
+  ASSERT_TRUE(pool.ok()) << pool.status().message();
+  InferencePool& p = *pool.value();
+  const std::vector<float> in(p.input_elements(), 0.0f);
+  for (int round = 0; round < 20; ++round) {
+    const int s = p.AddStream(4);
+    EXPECT_LT(s, 2) << "removed ids are reused";
+    // The callbacks write into memory that is freed right after RemoveStream: a done() that
+    // ran later would be a use after free (AddressSanitizer) or a race (ThreadSanitizer).
+    auto alive = std::make_unique<std::atomic<int>>(0);
+    for (int i = 0; i < 6; ++i)
+      p.Submit(s, in.data(), [a = alive.get()](std::span<const float* const>) {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        a->fetch_add(1);
+      });
+    const InferencePool::StreamStats st = p.RemoveStream(s);
+    EXPECT_EQ(st.submitted, 6u);
+    EXPECT_EQ(st.taken + st.dropped, 6u);
+    EXPECT_EQ(st.completed, st.taken) << "RemoveStream returned while a request ran";
+    EXPECT_EQ(static_cast<uint64_t>(alive->load()), st.completed);
+    alive.reset();
+    EXPECT_FALSE(p.Submit(s, in.data(), nullptr)) << "a removed stream takes nothing";
+  }
+}
+
+TEST(InferencePool, SharedIsOnePoolPerModelWhileSomeoneHoldsIt) {
+  auto a = InferencePool::Shared({.model_json = Emotion(), .max_batch = 4});
+  auto b = InferencePool::Shared({.model_json = Emotion(), .max_batch = 4});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a.value().get(), b.value().get());
+  auto other = InferencePool::Shared({.model_json = Emotion(), .max_batch = 2});
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(other.value().get(), a.value().get()) << "another max_batch is another pool";
+  std::weak_ptr<InferencePool> weak = a.value();
+  a = InferencePool::Shared({.model_json = Emotion(), .max_batch = 1});  // drops one holder
+  EXPECT_FALSE(weak.expired()) << "b still holds it";
+  b = a;
+  EXPECT_TRUE(weak.expired()) << "freed with its last user";
+  auto bad = InferencePool::Shared({.model_json = "/nonexistent/emotion.json"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("/nonexistent/emotion.json"), std::string::npos);
 }
 
 }  // namespace

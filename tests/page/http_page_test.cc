@@ -76,6 +76,48 @@ TEST_F(HttpPageTest, WithoutAVideoBranchVideoIs404) {
   EXPECT_EQ(r->status, 404);
 }
 
+// Only what is switched on is served: the page by default (no /healthz, /metrics), both when
+// asked (the kiosk with page = on). Any method but GET and HEAD is 405.
+TEST_F(HttpPageTest, ServesOnlyWhatIsOnAndOnlyGet) {
+  for (const char* path : {"/healthz", "/metrics"}) {
+    auto r = client_->Get(path);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 404) << path;
+  }
+  auto post = client_->Post("/", "x", "text/plain");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 405);
+  EXPECT_EQ(post->get_header_value("Allow"), "GET, HEAD");
+  auto head = client_->Head("/");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_TRUE(head->body.empty());
+
+  HttpPageOptions both;
+  both.port = 0;
+  both.health = true;
+  HttpPage kiosk(both);
+  std::string error;
+  ASSERT_TRUE(kiosk.Start(&error)) << error;
+  httplib::Client c("127.0.0.1", kiosk.port());
+  auto r = c.Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);  // nothing set yet
+  EXPECT_EQ(r->body, "starting\n");
+  kiosk.SetHealth("up 1\n", true, "ok\n");
+  r = c.Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  r = c.Get("/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "up 1\n");
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  r = c.Get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);  // and the page
+  kiosk.Stop();
+}
+
 TEST_F(HttpPageTest, ForeignHostIsRefused) {
   auto r = client_->Get("/", {{"Host", "rebound.invalid"}});
   ASSERT_TRUE(r);

@@ -239,7 +239,7 @@ TEST_F(FaceAvatarTest, TwoFacesEachGetBlendshapesAndAllDrawsTwoAvatars) {
     for (const fg::Face& f : meta->faces.faces) {
       ASSERT_TRUE(f.blendshapes.count("mouthSmileLeft")) << f.id;
       EXPECT_GT(f.blendshapes.at("mouthSmileLeft"), 0.5f) << "face " << f.id;
-      EXPECT_EQ(f.blendshapes.size(), static_cast<size_t>(basis_->size()));
+      EXPECT_EQ(f.blendshapes.size(), static_cast<size_t>(basis_->size() + fg::kMeasuredCount));
     }
     const std::vector<uint8_t> px = Bytes(out);
     if (std::string(faces) == "primary") {
@@ -543,7 +543,8 @@ TEST_F(FaceAvatarTest, PropertiesChangedWhileStreaming) {
     const GstFaceGraphMeta* meta = gst_buffer_get_face_graph_meta(out);
     ASSERT_NE(meta, nullptr);
     ASSERT_EQ(meta->faces.faces.size(), 1u);
-    EXPECT_EQ(meta->faces.faces[0].blendshapes.size(), static_cast<size_t>(basis_->size()));
+    EXPECT_EQ(meta->faces.faces[0].blendshapes.size(),
+              static_cast<size_t>(basis_->size() + fg::kMeasuredCount));
     gst_buffer_unref(out);
     ++frames;
   }

@@ -4,16 +4,19 @@
 // spend their time on emotion, not on tracking. Covered: the astronaut is "happy", no meta
 // and no face, two faces with their own results, faces without a mesh, the stale timeout,
 // the rate cap, label-change messages, EOS with crops in flight, the counters, flushing,
-// properties changed while streaming, and a missing or bad emotion model failing
-// READY->PAUSED with an error that names the file. The worker runs beside the test thread:
-// waits for results are polls bounded by 3 s of wall time.
+// properties changed while streaming, a missing or bad emotion model failing READY->PAUSED
+// with an error that names the file, inference=private, and two elements sharing the emotion
+// pool, one flooding it, the other still classified at its rate. The worker runs beside the
+// test thread: waits for results are polls bounded by 3 s of wall time.
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -418,6 +421,89 @@ TEST_F(FaceEmotionTest, MissingModelFailsTheStateChangeNamingTheFile) {
   ASSERT_NE(err, nullptr);
   EXPECT_TRUE(g_error_matches(err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND)) << err->message;
   g_clear_error(&err);
+}
+
+// Two faceemotion elements in one process, both inference=shared (so both in the one
+// emotion pool). One floods it: 16 faces per frame, every face every frame (rate=0), frames
+// pushed as fast as its thread can. The other is a real-time stream: one face at 10 Hz, 30
+// frames a second for 3 s. Bound (the pool serves the streams round-robin: a quiet crop waits
+// at most for the batch running when it came plus its own, inference_pool.h): the quiet
+// element's crops are all classified at its rate (classified == submitted == 30 in the 3 s,
+// dropped 0: its queue of 4 never overflowed, as it would if its results fell behind), and
+// its face shows "happy"; the flooding element drops crops and counts each of them
+// (submitted == classified + dropped after EOS). How far the quiet results lagged in wall
+// time (crops in flight after each frame) depends on the machine's load, not on the
+// schedule, so it is printed, not asserted; the schedule's own bound (at most one batch
+// beyond the running one) is asserted by emotion_worker_test, where the batches are counted.
+TEST_F(FaceEmotionTest, AFloodingStreamDoesNotStarveAnotherInTheSharedPool) {
+  ASSERT_TRUE(Start(Astronaut(), 1, "rate=10 inference=shared"));  // the quiet one: h_
+  GstHarness* flood = NewHarness(Astronaut().w, Astronaut().h, "rate=0 inference=shared");
+  GstBuffer* many = gst_buffer_copy(tracked_);  // the astronaut's face under 16 ids
+  {
+    fg::FrameFaces& ff = gst_buffer_get_face_graph_meta(many)->faces;
+    const fg::Face one = ff.faces.at(0);
+    ff.faces.clear();
+    for (int i = 0; i < 16; ++i) {
+      fg::Face f = one;
+      f.id = 1000 + i;
+      ff.faces.push_back(f);
+    }
+  }
+  std::atomic<bool> stop{false};
+  std::thread flooder([&] {  // the only thread that pushes into `flood` until joined
+    for (int i = 0; !stop.load(); ++i) gst_buffer_unref(PushPull(flood, At(many, i * kFrame)));
+  });
+  while (CounterOf(flood, "classified") < 16) g_usleep(1000);  // the flood is running
+
+  const auto t0 = std::chrono::steady_clock::now();
+  guint64 max_in_flight = 0;
+  int behind = 0;  // frames after which 2 crops were in flight
+  std::string label;
+  for (int i = 0; i < 90; ++i) {
+    std::this_thread::sleep_until(t0 + i * std::chrono::microseconds(33333));  // real time
+    GstBuffer* out = PushPull(h_, At(tracked_, i * kFrame));
+    if (const auto& e = FacesOf(out).faces.at(0).emotion) label = e->label;
+    gst_buffer_unref(out);
+    const guint64 in_flight = CounterOf(h_, "submitted") - CounterOf(h_, "classified");
+    max_in_flight = std::max(max_in_flight, in_flight);
+    behind += in_flight >= 2;
+  }
+  EXPECT_TRUE(fgtest::PushEos(h_));  // its crops in flight finish, under the flood still
+  const guint64 submitted = CounterOf(h_, "submitted"), classified = CounterOf(h_, "classified"),
+                dropped = CounterOf(h_, "dropped");
+  stop.store(true);
+  flooder.join();
+  EXPECT_TRUE(fgtest::PushEos(flood));
+  const guint64 fs = CounterOf(flood, "submitted"), fc = CounterOf(flood, "classified"),
+                fd = CounterOf(flood, "dropped");
+  std::printf("[ fairness ] quiet: %llu submitted, %llu classified, %llu dropped, at most %llu "
+              "in flight after a frame (2 after %d of 90 frames); flood: %llu submitted, %llu "
+              "classified, %llu dropped\n",
+              (unsigned long long)submitted, (unsigned long long)classified,
+              (unsigned long long)dropped, (unsigned long long)max_in_flight, behind,
+              (unsigned long long)fs, (unsigned long long)fc, (unsigned long long)fd);
+  EXPECT_EQ(submitted, 30u);
+  EXPECT_EQ(classified, 30u);
+  EXPECT_EQ(dropped, 0u);
+  EXPECT_EQ(label, "happy");
+  EXPECT_EQ(fc + fd, fs) << "every flood crop classified or dropped";
+  EXPECT_GT(fd, 0u) << "the flood did not overload the pool";
+  gst_buffer_unref(many);
+  gst_harness_teardown(flood);
+}
+
+// inference=private still works (its own worker thread), and the property reads back.
+TEST_F(FaceEmotionTest, PrivateInferenceIsHappyToo) {
+  ASSERT_TRUE(Start(Astronaut(), 1, "rate=0 inference=private"));
+  gint inference = -1;
+  g_object_get(h_->element, "inference", &inference, nullptr);
+  EXPECT_EQ(inference, 1);  // GST_FACE_INFERENCE_PRIVATE
+  GstClockTime pts = 0;
+  GstBuffer* out = RunUntilEmotion(h_, tracked_, &pts);
+  ASSERT_NE(out, nullptr);
+  ASSERT_TRUE(FacesOf(out).faces.at(0).emotion.has_value());
+  EXPECT_EQ(FacesOf(out).faces.at(0).emotion->label, "happy");
+  gst_buffer_unref(out);
 }
 
 }  // namespace

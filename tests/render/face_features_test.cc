@@ -41,7 +41,7 @@ struct Picture {
 };
 
 Picture Render(std::initializer_list<std::pair<const char*, float>> weights, Gaze gaze = {},
-               bool features = true) {
+               bool features = true, const WrinkleDrive* drive = nullptr) {
   static const Texture tex = MakeFaceTexture(Face(), 512, /*iris=*/false);
   std::vector<float> w(Basis().size(), 0.0f);
   for (auto [name, value] : weights) w[Basis().Index(name)] = value;
@@ -57,7 +57,8 @@ Picture Render(std::initializer_list<std::pair<const char*, float>> weights, Gaz
   r.Draw({m, Face().triangles, Face().uvs}, Eigen::Matrix3f::Identity(), cam, mat, Light{},
          Shading::kLit);
   Picture p{r.image(), cam};
-  if (features) DrawFaceFeatures(r, m, Face().vertices, Eigen::Matrix3f::Identity(), cam, gaze, p.img);
+  if (features)
+    DrawFaceFeatures(r, m, Face().vertices, Eigen::Matrix3f::Identity(), cam, gaze, p.img, drive);
   if (const char* dump = std::getenv("FG_DUMP_FEATURES")) {
     static int k = 0;
     RgbImage out{p.img.width, p.img.height, {}};
@@ -96,11 +97,24 @@ Count CountIn(const Picture& p, std::initializer_list<int> ids, float margin_cm,
   return out;
 }
 
+// Pixels of colour c that the features drew (differ from the picture without them): a
+// shaded skin pixel near the iris colour does not count.
+int CountDrawn(const Picture& with, const Picture& without, std::initializer_list<int> ids,
+               float margin_cm, const std::array<uint8_t, 3>& c) {
+  Picture diff = with;
+  for (size_t i = 0; i < diff.img.px.size(); i += 4)
+    if (std::equal(&with.img.px[i], &with.img.px[i] + 3, &without.img.px[i]))
+      diff.img.px[i] = diff.img.px[i + 1] = diff.img.px[i + 2] = 0;  // not drawn: no class
+  return CountIn(diff, ids, margin_cm, c).n;
+}
+
 TEST(FaceFeatures, IrisShowsWhenOpenAndVanishesWithTheBlink) {
   const auto open = Render({});
   const auto shut = Render({{"eyeBlinkLeft", 1}, {"eyeBlinkRight", 1}});
+  const auto shut_bare = Render({{"eyeBlinkLeft", 1}, {"eyeBlinkRight", 1}}, {}, false);
   for (auto eye : {std::initializer_list<int>{263, 362, 386, 374}, {33, 133, 159, 145}}) {
-    const Count o = CountIn(open, eye, 0.3f, kIrisColour), c = CountIn(shut, eye, 0.3f, kIrisColour);
+    const Count o = CountIn(open, eye, 0.3f, kIrisColour);
+    const Count c{CountDrawn(shut, shut_bare, eye, 0.3f, kIrisColour)};
     std::printf("  iris pixels: open %d, blink 1: %d\n", o.n, c.n);
     EXPECT_GE(o.n, 60);
     EXPECT_EQ(c.n, 0);
@@ -132,8 +146,9 @@ TEST(FaceFeatures, OpenMouthShowsTeethTongueAndCavity) {
   for (int y = 0; y < closed.img.height; ++y)
     for (int x = 0; x < closed.img.width; ++x)
       for (int c = 0; c < 3; ++c)
-        if (y > closed.cam.cy + 1.5f * closed.cam.scale)  // below the eyes: the mouth's half
+        if (y > closed.cam.cy + 1.5f * closed.cam.scale) {  // below the eyes: the mouth's half
           ASSERT_EQ(closed.img.Row(y)[4 * x + c], bare.img.Row(y)[4 * x + c]) << x << "," << y;
+        }
   const auto open = Render({{"jawOpen", 1}});
   const Count teeth = CountIn(open, mouth, 1.5f, kTeethColour);
   const Count tongue = CountIn(open, mouth, 1.5f, kTongueColour);
@@ -159,8 +174,9 @@ int Darker(const Picture& with, const Picture& without, float x0, float y0, floa
 }
 
 // FACS's wrinkles, each where its AU acts and only when it acts: AU4 between the brows,
-// AU1+2 on the forehead, AU9 across the nose, AU12 beside the mouth (>= 30 pixels darkened
-// by >= 15 levels at 24 px/cm in the region, 0 at rest in the same regions).
+// AU1+2 on the forehead, AU9 across the nose, AU12 beside the mouth, AU6 beyond the outer
+// eye corner (>= 30 pixels darkened by >= 15 levels at 24 px/cm in the region, 0 at rest in
+// the same regions).
 TEST(FaceFeatures, WrinklesShowTheirActionUnits) {
   const auto& v = Face().vertices;
   struct Case {
@@ -176,6 +192,9 @@ TEST(FaceFeatures, WrinklesShowTheirActionUnits) {
       {"AU9", {{"noseSneerLeft", 1}, {"noseSneerRight", 1}}, -0.8f, nose - 1.2f, 0.8f, nose + 0.5f},
       {"AU12", {{"mouthSmileLeft", 1}, {"mouthSmileRight", 1}}, v[327][0], v[291][1] - 0.5f,
        v[291][0] + 1.5f, v[327][1] + 0.3f},
+      // Crow's feet beyond the outer eye corner.
+      {"AU6", {{"cheekSquintLeft", 1}, {"cheekSquintRight", 1}}, v[263][0] + 0.2f, v[263][1] - 0.7f,
+       v[263][0] + 1.1f, v[263][1] + 0.7f},
   };
   const auto rest = Render({}), rest_bare = Render({}, {}, false);
   for (const Case& c : cases) {
@@ -185,6 +204,95 @@ TEST(FaceFeatures, WrinklesShowTheirActionUnits) {
     std::printf("  %-5s wrinkle pixels %d (at rest %d)\n", c.au, n, at_rest);
     EXPECT_GE(n, 30) << c.au;
     EXPECT_EQ(at_rest, 0) << c.au;
+  }
+}
+
+// Driven by the weights (WrinkleDriveFromWeights), each AU's lines lie only where FACS puts
+// them: AU1's in the middle of the forehead (none over its outer parts), AU2's over the
+// outer parts (none in the middle); browInnerUp alone drives AU1 only.
+TEST(FaceFeatures, WrinklesFromWeightsOnlyWhereFacsPutsThem) {
+  const auto& v = Face().vertices;
+  const float brow = v[334][1];
+  std::vector<float> w(Basis().size(), 0.0f);
+  w[Basis().Index("browInnerUp")] = 1;
+  const WrinkleDrive from_weights = WrinkleDriveFromWeights(Basis(), w);
+  EXPECT_EQ(from_weights.au1, 1.0f);
+  EXPECT_EQ(from_weights.au2, 0.0f);
+  EXPECT_EQ(from_weights.au4, 0.0f);
+  WrinkleDrive au1, au2;
+  au1.au1 = 1;
+  au2.au2 = 1;
+  const auto bare = Render({}, {}, false);
+  const auto one = Render({}, {}, true, &au1), two = Render({}, {}, true, &au2);
+  const int one_mid = Darker(one, bare, -1.0f, brow + 0.8f, 1.0f, brow + 2.5f);
+  const int one_out = Darker(one, bare, 2.2f, brow + 0.5f, 3.4f, brow + 2.5f) +
+                      Darker(one, bare, -3.4f, brow + 0.5f, -2.2f, brow + 2.5f);
+  const int two_mid = Darker(two, bare, -0.8f, brow + 0.8f, 0.8f, brow + 2.5f);
+  const int two_out = Darker(two, bare, 2.2f, brow + 0.5f, 3.4f, brow + 2.5f) +
+                      Darker(two, bare, -3.4f, brow + 0.5f, -2.2f, brow + 2.5f);
+  std::printf("  AU1 lines: middle %d, outer %d px; AU2 lines: middle %d, outer %d px\n", one_mid,
+              one_out, two_mid, two_out);
+  EXPECT_GE(one_mid, 30);
+  EXPECT_EQ(one_out, 0);
+  EXPECT_EQ(two_mid, 0);
+  EXPECT_GE(two_out, 30);
+}
+
+// AU23/24 (mouthPress, driven by the weights) narrows the lips' red: fewer lip-coloured
+// pixels (red above green by 40+) around the mouth, by at least a quarter; none of this
+// without the drive.
+TEST(FaceFeatures, PressedLipsShowLessRed) {
+  std::vector<float> w(Basis().size(), 0.0f);
+  w[Basis().Index("mouthPressLeft")] = w[Basis().Index("mouthPressRight")] = 1;
+  const WrinkleDrive pressed = WrinkleDriveFromWeights(Basis(), w);
+  EXPECT_EQ(pressed.au23, 1.0f);
+  const auto plain = Render({{"mouthPressLeft", 1}, {"mouthPressRight", 1}});
+  const auto drawn = Render({{"mouthPressLeft", 1}, {"mouthPressRight", 1}}, {}, true, &pressed);
+  auto red = [&](const Picture& p) {
+    int n = 0;
+    const auto& v = Face().vertices;
+    const Camera& cam = p.cam;
+    for (int y = static_cast<int>(cam.cy - cam.scale * (v[0][1] + 0.5f));
+         y <= static_cast<int>(cam.cy - cam.scale * (v[17][1] - 0.5f)); ++y)
+      for (int x = static_cast<int>(cam.cx + cam.scale * (v[61][0] - 0.5f));
+           x <= static_cast<int>(cam.cx + cam.scale * (v[291][0] + 0.5f)); ++x) {
+        const uint8_t* q = p.img.Row(y) + 4 * x;
+        n += q[0] > q[1] + 40;
+      }
+    return n;
+  };
+  const int before = red(plain), after = red(drawn);
+  std::printf("  lip-red pixels: %d without the drive, %d with mouthPress 1\n", before, after);
+  EXPECT_GT(before, 300);
+  EXPECT_LE(after, before * 3 / 4);
+}
+
+// The AU1+4 corrective: sadness's inner brows (336 / 107) end up at least 0.4 cm above rest
+// (the plain sum: 0.15 cm), still drawn in towards the midline; AU4 alone (anger's brows)
+// and AU1 alone are unchanged.
+TEST(FaceFeatures, BrowCorrectiveRaisesTheInnerBrowsInSadness) {
+  const auto& n = Face().vertices;
+  auto shape = [&](std::initializer_list<std::pair<const char*, float>> weights) {
+    std::vector<float> w(Basis().size(), 0.0f);
+    for (auto [name, value] : weights) w[Basis().Index(name)] = value;
+    std::vector<Vec3> plain(Basis().vertex_count()), corrected(Basis().vertex_count());
+    Basis().Apply(w, plain);
+    corrected = plain;
+    ApplyBrowCorrective(Basis(), w, corrected);
+    return std::pair{plain, corrected};
+  };
+  const auto [sum, sad] = shape({{"browInnerUp", 1}, {"browDownLeft", 1}, {"browDownRight", 1}});
+  for (int v : {336, 107}) {
+    std::printf("  inner brow %d: plain sum %+.2f cm, corrected %+.2f cm up; x %+.2f -> %+.2f\n", v,
+                sum[v][1] - n[v][1], sad[v][1] - n[v][1], n[v][0], sad[v][0]);
+    EXPECT_GE(sad[v][1] - n[v][1], 0.4f) << v;
+    EXPECT_LT(std::abs(sad[v][0]), std::abs(n[v][0]) - 0.2f) << v << ": still drawn in";
+  }
+  for (auto weights : {std::initializer_list<std::pair<const char*, float>>{{"browDownLeft", 1}, {"browDownRight", 1}},
+                       {{"browInnerUp", 1}}}) {
+    const auto [plain, corrected] = shape(weights);
+    for (int v = 0; v < 468; ++v)
+      for (int c = 0; c < 3; ++c) ASSERT_EQ(plain[v][c], corrected[v][c]) << v;
   }
 }
 

@@ -179,5 +179,59 @@ TEST(TrackerHd, SmallFaceIsFoundWhileAnotherIsTracked) {
   }
 }
 
+// A small face that the whole-frame pass cannot see, hidden for a moment (8 frames, 0.27 s;
+// the grace is 0.5 s) while a large face is tracked, keeps its id when it comes back: a lost
+// small track is searched where it was last (FaceTracker::RecoveryRegions), so it is found
+// before its grace ends. Before, the round-robin tiles paused while a track was lost and the
+// whole frame could not see it: it was forgotten and came back later under a new id.
+TEST(TrackerHd, SmallFaceHiddenForAMomentKeepsItsId) {
+  const ScenePhoto& astro = Load(FG_ASTRONAUT);
+  const ScenePhoto& grace = Load(FG_GRACE_HOPPER);
+  const TrackerOptions d;
+  for (const bool async : {false, true}) {
+    RgbImage f = Background(1920, 1080, 11);
+    RgbImage hidden = Background(1920, 1080, 11);
+    const Placed big{PasteFace(f, astro, 260, 500, 500), 260};
+    PasteFace(hidden, astro, 260, 500, 500);
+    const Placed small{PasteFace(f, grace, 48, 1500, 250), 48};
+    const TilePlan plan = TilePlan::For(1920, 1080, d);
+    const int pace = async ? 8 : 0;
+    auto t = MakeTracker(async);
+    FrameFaces last;
+    const int bound = RoundFrames(plan, d, true) + 2;
+    ASSERT_LE(FramesToFindAll(*t, f, {big, small}, 2 * bound, pace, &last), 2 * bound);
+    // Let the tracks settle, then note the small face's id.
+    int64_t frame = 4 * bound;
+    auto step = [&](const RgbImage& img) {
+      last = t->Process(img.View(), frame++ * 33'333'333);
+      if (pace) std::this_thread::sleep_for(std::chrono::milliseconds(pace));
+    };
+    for (int i = 0; i < 10; ++i) step(f);
+    int64_t id = -1;
+    for (const Face& face : last.faces)
+      if (std::hypot(face.box.x + 0.5f * face.box.w - small.centre[0], face.box.y + 0.5f * face.box.h - small.centre[1]) < 16)
+        id = face.id;
+    ASSERT_GE(id, 0) << "the small face is not tracked before it is hidden";
+    bool seen_while_hidden = false;
+    for (int i = 0; i < 8; ++i) {
+      step(hidden);
+      seen_while_hidden = seen_while_hidden || Found(last, small);
+    }
+    ASSERT_FALSE(seen_while_hidden) << "the track did not notice the face had gone: nothing to recover";
+    // Back: found again, under the same id, before the grace (15 frames from the loss) ends.
+    int back = -1;
+    int64_t back_id = -1;
+    for (int i = 0; i < 7 && back < 0; ++i) {
+      step(f);
+      for (const Face& face : last.faces)
+        if (Found(FrameFaces{.faces = {face}}, small)) back = i + 1, back_id = face.id;
+    }
+    std::printf("[ small face hidden ] %s: id %lld before, back after %d frames with id %lld\n",
+                async ? "worker" : "inline", static_cast<long long>(id), back, static_cast<long long>(back_id));
+    EXPECT_GT(back, 0) << "not found again within 7 frames";
+    EXPECT_EQ(back_id, id);
+  }
+}
+
 }  // namespace
 }  // namespace fg

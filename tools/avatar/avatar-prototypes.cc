@@ -132,13 +132,16 @@ std::vector<fg::RgbImage> RenderAvatars(const fg::ExpressionTrack& track, int si
   for (const fg::PrototypeRow& row : fg::kPrototypeRows) {
     const auto w = fg::ExpressionWeights(*fg::FindExpression(row.expression), track.basis());
     track.basis().Apply(w, morphed);
+    fg::render::ApplyBrowCorrective(track.basis(), w, morphed);  // as faceavatar's panel
     raster.Clear({96, 100, 108, 255});
     const fg::render::Camera cam = fg::render::Camera::Fit(face.vertices, size, size, 0.95f);
     raster.Draw({morphed, face.triangles, face.uvs}, Eigen::Matrix3f::Identity(), cam, material,
-                fg::render::Light{}, fg::render::Shading::kLit);
+                fg::render::kAvatarLight, fg::render::Shading::kLit);
     // Iris, pupil, teeth and tongue as faceavatar draws them (eyes forward).
     fg::render::RgbaImage r = raster.image();
-    fg::render::DrawFaceFeatures(raster, morphed, face.vertices, Eigen::Matrix3f::Identity(), cam, {}, r);
+    const fg::render::WrinkleDrive aus = fg::render::WrinkleDriveFromWeights(track.basis(), w);
+    fg::render::DrawFaceFeatures(raster, morphed, face.vertices, Eigen::Matrix3f::Identity(), cam, {},
+                                 r, &aus);
     fg::RgbImage img{size, size, std::vector<uint8_t>(static_cast<size_t>(size) * size * 3)};
     for (int y = 0; y < size; ++y)
       for (int x = 0; x < size; ++x)

@@ -45,6 +45,13 @@ Result Run(const fg::RgbImage& frame, bool tiles, int frames, int warmup, const 
     const auto t0 = std::chrono::steady_clock::now();
     const fg::FrameFaces ff = t->Process(frame.View(), static_cast<int64_t>(i) * 33'333'333);
     const double d = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (std::getenv("SCENE_BENCH_TRACE") && tiles) {
+      static std::string last;
+      std::string ids;
+      for (const fg::Face& f : ff.faces) ids += " " + std::to_string(f.id);
+      if (ids != last) std::printf("  frame %d:%s\n", i, ids.c_str());
+      last = ids;
+    }
     if (i < warmup) continue;
     ms.push_back(d);
     faces += static_cast<double>(ff.faces.size());

@@ -24,7 +24,9 @@
 //
 // Output: progress on stderr; the table (accuracy, balanced accuracy = mean recall over the
 // classes that have images, per-class recall, faces not found, unreadable files) on stdout and
-// in OUT/summary.md; OUT/predictions.csv (one row per image); OUT/confusion-graph.png and
+// in OUT/summary.md; OUT/predictions.csv (one row per image: the true class, both answers,
+// where the picture lies relative to the graph's eyes, and graph_top: the argmax of the
+// smoothed probabilities, which the label follows with hysteresis); OUT/confusion-graph.png and
 // OUT/confusion-alone.png (rows: true class, columns: answer, cells shaded by row share).
 // An unreadable image is reported with its reason, counted, and left out of every figure; an
 // empty class folder is reported and left out of the balanced accuracy.
@@ -155,6 +157,9 @@ bool EmotionIdle(GstElement* emotion) {
 
 struct GraphResult {
   int answer = kNone;  // the label of the largest face on the last frame, or kNone
+  // The argmax of that face's smoothed probabilities (the label holds with hysteresis, so the
+  // two differ while a challenger has not beaten the label by faceemotion's margin).
+  int top = kNone;
   // Where the picture lies relative to that face's eyes (in inter-ocular distances): its side
   // and how far its centre is below the eye midpoint. For a FER2013 image (the picture is the
   // training crop) this is the crop the network was trained on, in EmotionCropOptions' terms.
@@ -176,6 +181,9 @@ GraphResult GraphAnswer(fg::eval::StillGraph& g, GstElement* emotion, const fg::
   GraphResult r;
   if (!best) return r;
   r.answer = ClassOf(best->emotion->label).value_or(kNone);
+  float top_p = -1;
+  for (const auto& [name, prob] : best->emotion->scores)
+    if (prob > top_p) top_p = prob, r.top = ClassOf(name).value_or(kNone);
   // The emotion crop's own frame (EmotionCropTransform): eye midpoint, 3D IOD, level eye line.
   fg::Affine2D m;
   if (fg::EmotionCropTransform(best->landmarks, {.side_per_iod = 1, .centre_below_eyes_iod = 0}, &m)) {
@@ -458,7 +466,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "eval-emotion: cannot write %s/predictions.csv\n", o.out.c_str());
     return kExitFailed;
   }
-  csv << "path,truth,alone,graph,picture_side_iod,picture_centre_below_eyes_iod\n";
+  csv << "path,truth,alone,graph,picture_side_iod,picture_centre_below_eyes_iod,graph_top\n";
 
   Tally g_tally, a_tally;
   long unreadable = 0;
@@ -472,7 +480,7 @@ int main(int argc, char** argv) {
     if (auto e = fg::ReadImageRgb(it.path, &img)) {
       std::fprintf(stderr, "%seval-emotion: unreadable, left out: %s\n", tty ? "\n" : "", e->c_str());
       ++unreadable;
-      csv << it.path << "," << fg::kEmotionNames[it.truth] << ",unreadable,unreadable,,\n";
+      csv << it.path << "," << fg::kEmotionNames[it.truth] << ",unreadable,unreadable,,,unreadable\n";
       continue;
     }
     // Classifier alone: the whole picture is the face crop.
@@ -511,7 +519,7 @@ int main(int argc, char** argv) {
         << (g == kNone ? std::string_view("none") : fg::kEmotionNames[g]) << ",";
     if (gr.picture_in_iod) csv << (*gr.picture_in_iod)[0] << "," << (*gr.picture_in_iod)[1];
     else csv << ",";
-    csv << "\n";
+    csv << "," << (gr.top == kNone ? std::string_view("none") : fg::kEmotionNames[gr.top]) << "\n";
     const size_t done = i + 1;
     if (tty || done % 100 == 0 || done == items.size()) {
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -2,10 +2,12 @@
 // frames, runs tracking + emotion + vitals in-process (no GStreamer code) and prints what it
 // finds once a second and a summary at the end. docs/embedding.md walks through it.
 //
+// Results arrive through the callback; analyze_opencv.cc shows the other way (the queue),
+// with video files and cameras opened by OpenCV.
+//
 // Usage:
 //   facegraph-analyze VIDEO.i420 --size=640x480 [--fps=30]   raw I420 frames back to back
 //   facegraph-analyze PHOTO.png|PHOTO.jpg [--frames=N] [--fps=30]   one image, N times
-//   facegraph-analyze VIDEO.mp4 | --camera=N                  (only when built with OpenCV)
 // Options: --models=DIR (default $FACEGRAPH_MODELS or the build's), --no-emotion,
 // --no-vitals, --live (drop frames when the analysis falls behind instead of waiting).
 // Output (stdout): "t=S face ID box=X,Y,W,H emotion=LABEL bpm=B" lines, then
@@ -23,11 +25,6 @@
 #include "engine/graph/analyzer.h"
 #include "engine/io/jpeg.h"
 #include "engine/io/png.h"
-#if FG_HAVE_OPENCV
-#include <opencv2/videoio.hpp>
-
-#include "engine/graph/analyzer_opencv.h"
-#endif
 
 namespace {
 
@@ -35,9 +32,7 @@ int Usage() {
   std::fprintf(stderr,
                "usage: facegraph-analyze VIDEO.i420 --size=WxH [--fps=30]\n"
                "       facegraph-analyze PHOTO.png|PHOTO.jpg [--frames=N] [--fps=30]\n"
-#if FG_HAVE_OPENCV
-               "       facegraph-analyze VIDEO.mp4 | --camera=N   (OpenCV)\n"
-#endif
+               "(video files and cameras: facegraph-analyze-opencv)\n"
                "options: --models=DIR --no-emotion --no-vitals --live\n");
   return 2;
 }
@@ -60,7 +55,7 @@ struct Report {
 
 int main(int argc, char** argv) {
   std::string input, models;
-  int width = 0, height = 0, frames = 300, camera = -1;
+  int width = 0, height = 0, frames = 300;
   double fps = 30;
   fg::AnalyzerOptions opts;
   opts.input_policy = fg::Backpressure::kBlock;  // a file: analyse every frame
@@ -77,8 +72,6 @@ int main(int argc, char** argv) {
       if (frames <= 0) return Usage();
     } else if (a.rfind("--models=", 0) == 0) {
       opts.models_dir = a.substr(9);
-    } else if (a.rfind("--camera=", 0) == 0) {
-      camera = std::atoi(a.c_str() + 9);
     } else if (a == "--no-emotion") {
       opts.emotion = false;
     } else if (a == "--no-vitals") {
@@ -93,7 +86,15 @@ int main(int argc, char** argv) {
       return Usage();
     }
   }
-  if (input.empty() && camera < 0) return Usage();
+  if (input.empty()) return Usage();
+  const bool raw = EndsWith(input, ".i420") || EndsWith(input, ".yuv");
+  if (!raw && !EndsWith(input, ".png") && !EndsWith(input, ".jpg") && !EndsWith(input, ".jpeg")) {
+    std::fprintf(stderr,
+                 "facegraph-analyze: %s: reads raw .i420/.yuv and .png/.jpg only (video files "
+                 "and cameras: facegraph-analyze-opencv, built when OpenCV is found)\n",
+                 input.c_str());
+    return 2;
+  }
 
   Report rep;
   std::string error;
@@ -124,25 +125,7 @@ int main(int argc, char** argv) {
   const int64_t frame_ns = static_cast<int64_t>(1e9 / fps);
   int64_t pushed = 0;
 
-  if (camera >= 0 || (!EndsWith(input, ".i420") && !EndsWith(input, ".yuv") &&
-                      !EndsWith(input, ".png") && !EndsWith(input, ".jpg") &&
-                      !EndsWith(input, ".jpeg"))) {
-#if FG_HAVE_OPENCV
-    cv::VideoCapture cap;
-    if (camera >= 0 ? !cap.open(camera) : !cap.open(input)) {
-      std::fprintf(stderr, "facegraph-analyze: OpenCV cannot open %s\n", input.c_str());
-      return 1;
-    }
-    cv::Mat bgr;
-    while (cap.read(bgr)) analyzer->Push(fg::ToImageView(bgr), pushed++ * frame_ns);
-#else
-    std::fprintf(stderr,
-                 "facegraph-analyze: %s: this build reads raw .i420/.yuv and .png/.jpg only "
-                 "(video files and cameras need OpenCV: Debian's libopencv-dev at configure time)\n",
-                 input.c_str());
-    return 2;
-#endif
-  } else if (EndsWith(input, ".i420") || EndsWith(input, ".yuv")) {
+  if (raw) {
     if (width <= 0) {
       std::fprintf(stderr, "facegraph-analyze: %s: raw video needs --size=WxH\n", input.c_str());
       return 2;

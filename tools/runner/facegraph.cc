@@ -6,8 +6,10 @@
 //   facegraph run FILE1 FILE2 ... [--stats-json=FILE]   several streams in one process, with
 //                                 counters per stream (tools/runner/streams.h, docs/streams.md)
 //   facegraph check FILE          parse and link only (no state change); exit 0 or 2
-//   facegraph serve FILE --rtsp [ADDRESS:]PORT/PATH [run options]   run, and serve the
-//                                 annotated video over RTSP (tools/runner/serve.h)
+//   facegraph serve FILE --rtsp [ADDRESS:]PORT/PATH [--rtsp-auth-file=FILE] [--rtsp-no-auth]
+//                                 [run options]   run, and serve the annotated video over
+//                                 RTSP (tools/runner/serve.h); a network address needs
+//                                 user:password lines in FILE, or --rtsp-no-auth
 //   facegraph report FILE.jsonl [--out=FILE.html]   the session report (docs/page.md)
 //
 // Live page and report (docs/page.md, tools/runner/http_page.h, report.h): --http [ADDR:]PORT
@@ -119,14 +121,16 @@ volatile std::sig_atomic_t g_interrupts = 0;
 
 void OnSigint(int) { g_interrupts = g_interrupts + 1; }
 
-int Usage() {
-  std::fprintf(stderr,
+// The usage on stderr, exit status 2 (a wrong command line); --help prints it on stdout, 0.
+int Usage(std::FILE* out = stderr) {
+  std::fprintf(out,
                "usage: facegraph run FILE [--verbose] [--fatal-warnings] [--reconnect]\n"
                "                          [--stall-timeout=SECONDS]\n"
                "                          [--http [ADDR:]PORT] [--report[=FILE.html]]\n"
                "       facegraph run FILE1 FILE2 ... [--stats-json=FILE]  (streams side by side)\n"
                "       facegraph check FILE\n"
-               "       facegraph serve FILE --rtsp [ADDRESS:]PORT/PATH [run options]\n"
+               "       facegraph serve FILE --rtsp [ADDRESS:]PORT/PATH [--rtsp-auth-file=FILE]\n"
+               "                            [--rtsp-no-auth] [run options]   (docs/serve.md)\n"
                "       facegraph report FILE.jsonl [--out=FILE.html]\n"
                "       facegraph kiosk CONFIG [--print-graph] [--verbose]   (docs/kiosk.md)\n"
                "       facegraph cameras [--max-height=N] [--modes-file=V4L2CTL_OUTPUT]\n"
@@ -135,7 +139,7 @@ int Usage() {
                "Runs a GStreamer graph file (gst-launch syntax, '#' comment lines).\n"
                "$FACEGRAPH_OUT in the file is replaced by $FACEGRAPH_OUT (default: out),\n"
                "$FACEGRAPH_INPUT by $FACEGRAPH_INPUT (no default: set it).\n");
-  return kExitUsage;
+  return out == stderr ? kExitUsage : kExitOk;
 }
 
 // $FACEGRAPH_OUT (default "out"): several streams each write under their own folder in it.
@@ -709,6 +713,8 @@ struct Options {
   fg::CameraOptions camera;      // device, caps and control lock for v4l2src graphs
   std::string modes_file;        // cameras --modes-file: v4l2-ctl output instead of the monitor
   std::string rtsp;              // serve --rtsp [ADDRESS:]PORT/PATH (serve.h)
+  std::string rtsp_auth_file;    // serve --rtsp-auth-file FILE: user:password lines
+  bool rtsp_no_auth = false;     // serve --rtsp-no-auth: serve a network address to anyone
   std::string http;              // --http [ADDR:]PORT: the live page (http_page.h)
   bool report = false;           // --report[=FILE]: the session report at the end (report.h)
   std::string report_file;
@@ -721,6 +727,7 @@ struct Options {
   double max_backoff_s = kMaxBackoffS;
   bool restart_on_eos = false;   // any end of stream is a lost source (a kiosk never ends)
   fg::RunHooks* hooks = nullptr;
+  fg::HttpPage* page = nullptr;  // the kiosk's server when it serves the live page (started)
 };
 
 // The location of the graph's first facejson that writes to a file, or "".
@@ -775,15 +782,22 @@ int Run(const Options& opt) {
   std::unique_ptr<fg::RtspServe> serve;
   if (!opt.rtsp.empty()) {
     fg::RtspSpec spec;
-    const bool parsed = fg::ParseRtspSpec(opt.rtsp, &spec, &error);
+    const bool parsed = fg::ParseRtspSpec(opt.rtsp, &spec, &error) &&
+                        fg::ConfigureRtspAuth(opt.rtsp_auth_file, opt.rtsp_no_auth, &spec, &error);
     if (parsed) serve = fg::RtspServe::Start(spec, &error);
     if (!serve || !serve->Attach(pipeline, &error)) {
-      // A bad spec or a graph with nothing to serve: usage (2); a port in use: error (1).
+      // A bad spec or auth file, an unauthenticated network address, or a graph with nothing
+      // to serve: usage (2); a port in use: error (1).
       std::fprintf(stderr, "facegraph: %s: %s\n", opt.file.c_str(), error.c_str());
       gst_object_unref(pipeline);
       return !parsed || serve ? kExitUsage : kExitError;
     }
-    std::fprintf(stderr, "facegraph: serving the annotated video at %s\n", serve->url().c_str());
+    const std::string auth = spec.users.empty()
+                                 ? std::string(" (no authentication)")
+                                 : " (basic authentication, " + std::to_string(spec.users.size()) +
+                                       (spec.users.size() == 1 ? " user)" : " users)");
+    std::fprintf(stderr, "facegraph: serving the annotated video at %s%s\n", serve->url().c_str(),
+                 auth.c_str());
   }
   fg::CameraControlLock camera_lock(pipeline, opt.camera);
   fg::LeakyQueueDrops drops;  // the live graphs' leaky queue: frames dropped, at the end
@@ -808,15 +822,19 @@ int Run(const Options& opt) {
   InputWatch input;
   input.Attach(GST_BIN(pipeline));
   // The live page (--http): its branch goes in after the probes, so it is not in the table.
-  std::unique_ptr<fg::HttpPage> page;
+  // The kiosk's server (`page = on`) is started by the kiosk and attached here like --http's.
+  std::unique_ptr<fg::HttpPage> own_page;
+  fg::HttpPage* page = opt.page;
+  if (page && !page->Attach(pipeline, &error)) std::fprintf(stderr, "facegraph: page: %s\n", error.c_str());
   if (!opt.http.empty()) {
     fg::HttpPageOptions page_options;
     if (!fg::ParseHttpAddress(opt.http, &page_options.host, &page_options.port, &error) ||
-        !(page = std::make_unique<fg::HttpPage>(page_options))->Start(&error)) {
+        !(own_page = std::make_unique<fg::HttpPage>(page_options))->Start(&error)) {
       std::fprintf(stderr, "facegraph: --http: %s\n", error.c_str());
       gst_object_unref(pipeline);
       return kExitUsage;
     }
+    page = own_page.get();
     if (!page->Attach(pipeline, &error)) std::fprintf(stderr, "facegraph: --http: %s\n", error.c_str());
     std::fprintf(stderr, "facegraph: live page at %s\n", page->Url().c_str());
     if (!fg::IsLoopbackAddress(page_options.host))
@@ -1162,6 +1180,7 @@ int RunKiosk(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   opt.hooks = &session;
+  opt.page = session.page();
   return Run(opt);
 }
 
@@ -1170,7 +1189,8 @@ int main(int argc, char** argv) {
   gst_init(&argc, &argv);  // takes --gst-* options
   Options opt;
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "-h" || args[0] == "--help") return Usage();
+  if (args.empty()) return Usage();
+  if (args[0] == "-h" || args[0] == "--help") return Usage(stdout);
   opt.command = args[0];
   if (opt.command == "report") {
     const int status = fg::ReportMain(std::vector<std::string>(args.begin() + 1, args.end()));
@@ -1214,6 +1234,12 @@ int main(int argc, char** argv) {
       opt.rtsp = args[i].substr(7);
     } else if (args[i] == "--rtsp" && i + 1 < args.size()) {
       opt.rtsp = args[++i];
+    } else if (args[i].rfind("--rtsp-auth-file=", 0) == 0) {
+      opt.rtsp_auth_file = args[i].substr(17);
+    } else if (args[i] == "--rtsp-auth-file" && i + 1 < args.size()) {
+      opt.rtsp_auth_file = args[++i];
+    } else if (args[i] == "--rtsp-no-auth") {
+      opt.rtsp_no_auth = true;
     } else if (args[i] == "--http" && i + 1 < args.size()) {
       opt.http = args[++i];
     } else if (args[i].rfind("--http=", 0) == 0) {
@@ -1258,6 +1284,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "facegraph: %s\n", opt.command == "serve"
                                                 ? "serve needs --rtsp [ADDRESS:]PORT/PATH"
                                                 : "--rtsp is an option of facegraph serve");
+    return Usage();
+  }
+  if (opt.command != "serve" && (!opt.rtsp_auth_file.empty() || opt.rtsp_no_auth)) {
+    std::fprintf(stderr, "facegraph: --rtsp-auth-file and --rtsp-no-auth are options of "
+                         "facegraph serve\n");
     return Usage();
   }
   // Several graphs (or --stats-json): one runner thread per graph, counters per stream.

@@ -1,10 +1,12 @@
-// The live page's server and its branch in the pipeline (http_page.h, docs/page.md).
+// The runner's HTTP server: the live page and its branch in the pipeline, the kiosk's /healthz
+// and /metrics (http_page.h, docs/page.md, docs/kiosk.md).
 #include "tools/runner/http_page.h"
 
 #include <httplib.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -175,6 +177,10 @@ struct HttpPage::Shared {
   std::deque<std::shared_ptr<const std::string>> history;
   size_t history_cap = 3000;
   std::shared_ptr<const std::string> stats_json;
+  // /metrics and /healthz (options.health): the owner's documents, replaced whole.
+  std::shared_ptr<const std::string> metrics_text = std::make_shared<const std::string>();
+  std::shared_ptr<const std::string> health_text = std::make_shared<const std::string>("starting\n");
+  bool healthy = false;
   LatencyWindow video_delay{kVideoDelayWindow};  // source pushed -> written to a client, ms
   LatencyWindow video_age{kVideoDelayWindow};    // capture timestamp -> written to a client, ms
   // When the sources pushed their last frames, by PTS (source streaming threads write).
@@ -337,86 +343,9 @@ GstElement* LastElement(GstBin* pipeline, const std::string& factory) {
 using SharedRef = std::shared_ptr<HttpPage::Shared>;
 void DeleteRef(gpointer p) { delete static_cast<SharedRef*>(p); }
 
-}  // namespace
-
-HttpPage::HttpPage(HttpPageOptions options) : shared_(std::make_shared<Shared>()) {
-  shared_->opt = std::move(options);
-  shared_->history_cap = static_cast<size_t>(
-      std::max(1.0, shared_->opt.history_seconds * shared_->opt.events_hz));
-}
-
-HttpPage::~HttpPage() { Stop(); }
-
-int HttpPage::port() const { return shared_->bound_port; }
-
-std::string HttpPage::Url() const {
-  const std::string& h = shared_->opt.host;
-  const bool v6 = h.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + h + "]" : h) + ":" + std::to_string(shared_->bound_port) + "/";
-}
-
-HttpPageCounters HttpPage::counters() const {
-  const Shared& s = *shared_;
-  HttpPageCounters c;
-  c.requests = s.requests;
-  c.refused = s.refused;
-  c.bad_requests = s.bad_requests;
-  c.video_clients_total = s.video_total;
-  c.event_clients_total = s.events_total;
-  c.slow_clients_dropped = s.slow_dropped;
-  c.frames_encoded = s.frames_encoded;
-  c.frames_sent = s.frames_sent;
-  c.events_sent = s.events_sent;
-  return c;
-}
-
-bool HttpPage::Start(std::string* error) {
-  Shared* s = shared_.get();
-  const HttpPageOptions& o = s->opt;
+// The page's endpoints: /, /favicon.ico, /stats.json, /frame.jpg, /video.mjpg, /events.
+void AddPageRoutes(HttpPage::Shared* s) {
   httplib::Server& svr = s->server;
-  svr.new_task_queue = [s] {
-    return new ConnectionPool(s->opt.max_connections, 16, &s->connections);
-  };
-  // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, with which a second runner on
-  // the same port would bind too and the kernel would share the clients between them.
-  svr.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  svr.set_read_timeout(o.read_timeout_s, 0);
-  svr.set_write_timeout(o.write_timeout_s, 0);
-  svr.set_keep_alive_timeout(o.read_timeout_s);
-  svr.set_payload_max_length(64 * 1024);  // the page sends no bodies; refuse big ones
-  const bool loopback = IsLoopback(o.host);
-  svr.set_pre_routing_handler([s, loopback](const httplib::Request& req, httplib::Response& res) {
-    s->requests.fetch_add(1, std::memory_order_relaxed);
-    // On loopback, only pages of this machine's own names may talk to us: a web site whose
-    // name resolves to 127.0.0.1 (DNS rebinding) would otherwise read the video.
-    // (No Host at all, an HTTP/1.0 tool, is let through: browsers always send one.)
-    const std::string host = req.get_header_value("Host");
-    if (loopback && !host.empty() && !LoopbackHost(host)) {
-      s->bad_requests.fetch_add(1, std::memory_order_relaxed);
-      res.status = 403;
-      res.set_header("Connection", "close");
-      res.set_content("Host must be 127.0.0.1, localhost or [::1]\n", "text/plain");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    if (!tls_over_limit) return httplib::Server::HandlerResponse::Unhandled;
-    s->refused.fetch_add(1, std::memory_order_relaxed);
-    res.status = 503;
-    res.set_header("Retry-After", "5");
-    res.set_header("Connection", "close");
-    res.set_content("too many connections\n", "text/plain");
-    return httplib::Server::HandlerResponse::Handled;
-  });
-  svr.set_logger([s](const httplib::Request&, const httplib::Response& res) {
-    if (res.status == 400 || res.status == 413 || res.status == 414 || res.status == 431)
-      s->bad_requests.fetch_add(1, std::memory_order_relaxed);
-  });
-  svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) res.set_content(std::to_string(res.status) + "\n", "text/plain");
-  });
-
   svr.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "no-cache");
     res.set_content(kPageHtml, "text/html; charset=utf-8");
@@ -573,15 +502,139 @@ bool HttpPage::Start(std::string* error) {
         },
         [s](bool) { s->event_clients.fetch_sub(1); });
   });
+}
 
+}  // namespace
+
+HttpPage::HttpPage(HttpPageOptions options) : shared_(std::make_shared<Shared>()) {
+  shared_->opt = std::move(options);
+  shared_->history_cap = static_cast<size_t>(
+      std::max(1.0, shared_->opt.history_seconds * shared_->opt.events_hz));
+}
+
+HttpPage::~HttpPage() { Stop(); }
+
+int HttpPage::port() const { return shared_->bound_port; }
+
+std::string HttpPage::Url() const {
+  const std::string& h = shared_->opt.host;
+  const bool v6 = h.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + h + "]" : h) + ":" + std::to_string(shared_->bound_port) + "/";
+}
+
+HttpPageCounters HttpPage::counters() const {
+  const Shared& s = *shared_;
+  HttpPageCounters c;
+  c.requests = s.requests;
+  c.refused = s.refused;
+  c.bad_requests = s.bad_requests;
+  c.video_clients_total = s.video_total;
+  c.event_clients_total = s.events_total;
+  c.slow_clients_dropped = s.slow_dropped;
+  c.frames_encoded = s.frames_encoded;
+  c.frames_sent = s.frames_sent;
+  c.events_sent = s.events_sent;
+  return c;
+}
+
+bool HttpPage::Start(std::string* error) {
+  Shared* s = shared_.get();
+  const HttpPageOptions& o = s->opt;
+  httplib::Server& svr = s->server;
+  svr.new_task_queue = [s] {
+    return new ConnectionPool(s->opt.max_connections, 16, &s->connections);
+  };
+  // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, with which a second runner on
+  // the same port would bind too and the kernel would share the clients between them.
+  svr.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  svr.set_read_timeout(o.read_timeout_s, 0);
+  svr.set_write_timeout(o.write_timeout_s, 0);
+  svr.set_keep_alive_timeout(o.read_timeout_s);
+  svr.set_payload_max_length(64 * 1024);  // the page sends no bodies; refuse big ones
+  const bool loopback = IsLoopback(o.host);
+  svr.set_pre_routing_handler([s, loopback](const httplib::Request& req, httplib::Response& res) {
+    s->requests.fetch_add(1, std::memory_order_relaxed);
+    // On loopback, only pages of this machine's own names may talk to us: a web site whose
+    // name resolves to 127.0.0.1 (DNS rebinding) would otherwise read the video.
+    // (No Host at all, an HTTP/1.0 tool, is let through: browsers always send one.)
+    const std::string host = req.get_header_value("Host");
+    if (loopback && !host.empty() && !LoopbackHost(host)) {
+      s->bad_requests.fetch_add(1, std::memory_order_relaxed);
+      res.status = 403;
+      res.set_header("Connection", "close");
+      res.set_content("Host must be 127.0.0.1, localhost or [::1]\n", "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // Every endpoint only reads: GET and HEAD (cpp-httplib routes HEAD to the GET handlers).
+    if (req.method != "GET" && req.method != "HEAD") {
+      s->bad_requests.fetch_add(1, std::memory_order_relaxed);
+      res.status = 405;
+      res.set_header("Allow", "GET, HEAD");
+      res.set_header("Connection", "close");
+      res.set_content("GET or HEAD only\n", "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!tls_over_limit) return httplib::Server::HandlerResponse::Unhandled;
+    s->refused.fetch_add(1, std::memory_order_relaxed);
+    res.status = 503;
+    res.set_header("Retry-After", "5");
+    res.set_header("Connection", "close");
+    res.set_content("too many connections\n", "text/plain");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  svr.set_logger([s](const httplib::Request&, const httplib::Response& res) {
+    if (res.status == 400 || res.status == 413 || res.status == 414 || res.status == 431)
+      s->bad_requests.fetch_add(1, std::memory_order_relaxed);
+  });
+  svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) res.set_content(std::to_string(res.status) + "\n", "text/plain");
+  });
+
+  if (o.health) {
+    // The kiosk's documents (SetHealth): never computed here, only copied out under the lock.
+    svr.Get("/metrics", [s](const httplib::Request&, httplib::Response& res) {
+      std::shared_ptr<const std::string> text;
+      {
+        std::lock_guard<std::mutex> lock(s->mu);
+        text = s->metrics_text;
+      }
+      res.set_header("Cache-Control", "no-store");
+      res.set_content(*text, "text/plain; version=0.0.4; charset=utf-8");
+    });
+    svr.Get("/healthz", [s](const httplib::Request&, httplib::Response& res) {
+      std::shared_ptr<const std::string> text;
+      bool healthy;
+      {
+        std::lock_guard<std::mutex> lock(s->mu);
+        text = s->health_text;
+        healthy = s->healthy;
+      }
+      res.status = healthy ? 200 : 503;
+      res.set_header("Cache-Control", "no-store");
+      res.set_content(*text, "text/plain");
+    });
+  }
+  if (o.page) AddPageRoutes(s);
+
+  // bind() leaves its errno behind (cpp-httplib closes the socket, which keeps it): "address
+  // in use" can be told apart from a host that is not this machine's or does not resolve.
+  errno = 0;
   if (o.port == 0) {
     s->bound_port = svr.bind_to_any_port(o.host);
   } else {
     s->bound_port = svr.bind_to_port(o.host, o.port) ? o.port : -1;
   }
   if (s->bound_port <= 0) {
-    *error = "cannot listen on " + o.host + ":" + std::to_string(o.port) +
-             " (address in use, or not an address of this machine)";
+    const int err = errno;
+    *error = "cannot listen on " + o.host + ":" + std::to_string(o.port) + " (" +
+             (err == EADDRINUSE      ? std::string("address in use")
+              : err == EADDRNOTAVAIL ? std::string("not an address of this machine")
+              : err == EACCES        ? std::string("permission denied: a port below 1024")
+                                     : std::string("address in use, or not an address of this machine")) +
+             ")";
     return false;
   }
   s->listener = std::thread([s] { s->server.listen_after_bind(); });
@@ -594,6 +647,7 @@ bool HttpPage::Start(std::string* error) {
 }
 
 bool HttpPage::Attach(GstElement* pipeline, std::string* error) {
+  if (!shared_->opt.page) return true;  // health only: nothing to take from the pipeline
   GstElement* anchor = nullptr;
   if (!shared_->opt.anchor.empty()) {
     anchor = gst_bin_get_by_name(GST_BIN(pipeline), shared_->opt.anchor.c_str());
@@ -699,6 +753,7 @@ bool HttpPage::Attach(GstElement* pipeline, std::string* error) {
 
 void HttpPage::PublishStats(const std::vector<ElementStat>& elements, int64_t frames_analysed) {
   Shared& s = *shared_;
+  if (!s.opt.page) return;
   const int64_t now = SteadyNs();
   nlohmann::json j;
   double fps = -1;
@@ -743,6 +798,15 @@ void HttpPage::PublishStats(const std::vector<ElementStat>& elements, int64_t fr
     s.stats_json = std::move(text);
   }
   s.PushEvent(std::move(block));
+}
+
+void HttpPage::SetHealth(std::string metrics, bool healthy, std::string health) {
+  auto m = std::make_shared<const std::string>(std::move(metrics));
+  auto h = std::make_shared<const std::string>(std::move(health));
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  shared_->metrics_text = std::move(m);
+  shared_->health_text = std::move(h);
+  shared_->healthy = healthy;
 }
 
 void HttpPage::Stop() {

@@ -1,6 +1,9 @@
-// The live monitoring page of `facegraph run GRAPH --http [ADDR:]PORT` (docs/page.md): an HTTP
-// server on loopback (127.0.0.1:8080 unless another address is asked for) that serves
+// The runner's one HTTP server (cpp-httplib, docs/page.md, docs/kiosk.md): the live monitoring
+// page of `facegraph run GRAPH --http [ADDR:]PORT`, and the kiosk's /healthz and /metrics
+// (`facegraph kiosk`, tools/runner/kiosk.h). On loopback (127.0.0.1:8080 unless another address
+// is asked for). Two sets of endpoints, each switched by an option:
 //
+//   page (HttpPageOptions::page, on by default):
 //   /            the page (tools/runner/page/index.html, compiled in: nothing is fetched from
 //                anywhere else at run time)
 //   /video.mjpg  the annotated video, MJPEG (multipart/x-mixed-replace), at most max_fps
@@ -10,6 +13,14 @@
 //                the 468 landmarks and blendshapes, at most events_hz a second) and "stats"
 //                (per-element latency and drops, the server's own counters, once a second)
 //   /stats.json  the newest "stats" object
+//
+//   health (HttpPageOptions::health, off by default; the kiosk turns it on):
+//   /healthz     200 with the owner's health text while healthy, else 503 (SetHealth)
+//   /metrics     the owner's Prometheus text (format 0.0.4), 200 (SetHealth)
+//
+// Every endpoint answers GET and HEAD; another method is 405. Other paths are 404. The limits
+// (read and write timeouts, connections, the loopback Host check, request sizes) are the same
+// whichever endpoints are on.
 //
 // Video delay ("video_delay_ms" in the stats): from the source element pushing a frame to its
 // JPEG written to a client's socket (p50/p99 of the last 90 frames sent). "video_age_ms": the
@@ -32,13 +43,20 @@
 // whole ring behind, is dropped and counted. Beyond max_video_clients / max_event_clients
 // clients, and beyond max_connections connections, requests are answered 503.
 //
-// Threading: construct, Start, Attach, PublishStats and Stop from one thread (the runner's main
-// thread); the pad probes and appsink run on streaming threads, the server on its own pool;
-// they share state only through the mutex-guarded slot and ring. Attach again after the
+// Threading: construct, Start, Attach, PublishStats, SetHealth and Stop from one thread (the
+// runner's main thread); the pad probes and appsink run on streaming threads, the server on
+// its own pool; they share state only through the mutex-guarded slot, ring and documents. Attach again after the
 // runner rebuilt its pipeline (--reconnect). Stop (or the destructor) before the pipeline is
 // destroyed is not needed: the probes hold a reference to shared state.
 //
-// Example:
+// Example (the kiosk's server: health only):
+//   fg::HttpPageOptions o;
+//   o.port = 9464, o.page = false, o.health = true;
+//   fg::HttpPage http(o);
+//   if (!http.Start(&error)) ...;
+//   http.SetHealth("# TYPE up gauge\nup 1\n", true, "ok\n");   // curl 127.0.0.1:9464/metrics
+//
+// Example (the live page):
 //   fg::HttpPage page(fg::HttpPageOptions{});          // 127.0.0.1:8080
 //   if (!page.Start(&error)) ...;                       // binds now: a busy port is an error
 //   page.Attach(pipeline, &error);                      // before PLAYING
@@ -71,6 +89,9 @@ struct HttpPageOptions {
   int jpeg_quality = 60;
   std::string anchor;        // the element whose output the page shows and reads; empty: the
                              // last faceannotate, else the last facegraph element
+  bool page = true;          // the page's endpoints (/, /video.mjpg, /frame.jpg, /events,
+                             // /stats.json); off: Attach and PublishStats do nothing
+  bool health = false;       // /healthz and /metrics, with the documents given to SetHealth
 };
 
 // Parses "--http"'s value: "PORT", "ADDR:PORT" or "[V6ADDR]:PORT". False with a message when
@@ -109,6 +130,10 @@ class HttpPage {
 
   // The runner's latency table and analysed frames; published as a "stats" event.
   void PublishStats(const std::vector<ElementStat>& elements, int64_t frames_analysed);
+
+  // The documents of /metrics and /healthz (options.health): replaced whole, whenever the owner
+  // likes. Before the first call /healthz answers 503 "starting".
+  void SetHealth(std::string metrics, bool healthy, std::string health);
 
   // Stops serving (closes every connection). Idempotent.
   void Stop();

@@ -7,14 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
-#include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
-#include <map>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -22,143 +17,6 @@
 namespace fg {
 
 namespace {
-
-std::string Trim(const std::string& s) {
-  const size_t a = s.find_first_not_of(" \t\r");
-  if (a == std::string::npos) return "";
-  const size_t b = s.find_last_not_of(" \t\r");
-  return s.substr(a, b - a + 1);
-}
-
-bool ParseBool(const std::string& v, bool* out) {
-  if (v == "on" || v == "true" || v == "yes" || v == "1") return *out = true, true;
-  if (v == "off" || v == "false" || v == "no" || v == "0") return *out = false, true;
-  return false;
-}
-
-bool ParseInt(const std::string& v, int lo, int hi, int* out) {
-  char* end = nullptr;
-  errno = 0;
-  const long n = std::strtol(v.c_str(), &end, 10);
-  if (v.empty() || *end || errno || n < lo || n > hi) return false;
-  *out = static_cast<int>(n);
-  return true;
-}
-
-bool ParseSeconds(const std::string& v, double lo, double* out) {
-  char* end = nullptr;
-  const double s = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end || !std::isfinite(s) || s < lo) return false;
-  *out = s;
-  return true;
-}
-
-// "64M", "512K", "1G", "100000" (bytes; binary multiples).
-bool ParseSize(const std::string& v, uint64_t* out) {
-  char* end = nullptr;
-  const double n = std::strtod(v.c_str(), &end);
-  if (v.empty() || end == v.c_str() || !(n >= 0)) return false;
-  const std::string unit = end;
-  double mul = 1;
-  if (unit == "K" || unit == "k") mul = 1024.0;
-  else if (unit == "M") mul = 1024.0 * 1024;
-  else if (unit == "G") mul = 1024.0 * 1024 * 1024;
-  else if (!unit.empty()) return false;
-  *out = static_cast<uint64_t>(n * mul);
-  return true;
-}
-
-// "30", "30s", "15m", "1h", "1d".
-bool ParseDuration(const std::string& v, uint64_t* out) {
-  char* end = nullptr;
-  const double n = std::strtod(v.c_str(), &end);
-  if (v.empty() || end == v.c_str() || !(n >= 0)) return false;
-  const std::string unit = end;
-  double mul = 1;
-  if (unit == "m") mul = 60;
-  else if (unit == "h") mul = 3600;
-  else if (unit == "d") mul = 86400;
-  else if (!unit.empty() && unit != "s") return false;
-  *out = static_cast<uint64_t>(n * mul);
-  return true;
-}
-
-const char* const kKeys[] = {
-    "camera", "source", "graph", "width", "height", "fps", "max-height", "analysis", "extra",
-    "annotate", "display", "display-sink", "json", "json-max-size", "json-max-age",
-    "json-max-files", "privacy", "blur-faces", "stall-timeout", "max-backoff", "metrics"};
-
-// One key's value into cfg; "" on success, else what is wrong with the value.
-std::string Apply(const std::string& key, const std::string& v, KioskConfig* cfg) {
-  auto bad = [&](const char* want) { return "\"" + v + "\" is not " + want; };
-  if (key == "camera") {
-    if (v.empty()) return "wants a device, e.g. /dev/video0";
-    cfg->camera = v;
-  } else if (key == "source") {
-    cfg->source = v;
-  } else if (key == "graph") {
-    cfg->graph = v;
-  } else if (key == "width" || key == "height") {
-    int n;
-    if (!ParseInt(v, 16, 16384, &n)) return bad("a size in pixels (16 to 16384)");
-    (key == "width" ? cfg->width : cfg->height) = n;
-  } else if (key == "fps") {
-    if (!ParseInt(v, 1, 240, &cfg->fps)) return bad("frames per second (1 to 240)");
-  } else if (key == "max-height") {
-    if (!ParseInt(v, 16, 16384, &cfg->max_height)) return bad("a height in lines");
-  } else if (key == "analysis") {
-    cfg->emotion = cfg->vitals = false;
-    std::istringstream words(v);
-    std::string w;
-    bool track = false;
-    while (words >> w) {
-      if (w.back() == ',') w.pop_back();
-      if (w == "track") track = true;
-      else if (w == "emotion") cfg->emotion = true;
-      else if (w == "vitals") cfg->vitals = true;
-      else return "unknown analysis \"" + w + "\" (track, emotion, vitals; others go in extra)";
-    }
-    if (!track) return "must name track (the other analyses need its faces)";
-  } else if (key == "extra") {
-    cfg->extra = v;
-  } else if (key == "annotate") {
-    if (!ParseBool(v, &cfg->annotate)) return bad("on or off");
-  } else if (key == "display") {
-    if (v != "fullscreen" && v != "window" && v != "none") return bad("fullscreen, window or none");
-    cfg->display = v;
-  } else if (key == "display-sink") {
-    cfg->display_sink = v;
-  } else if (key == "json") {
-    cfg->json = v;
-  } else if (key == "json-max-size") {
-    if (!ParseSize(v, &cfg->json_max_size)) return bad("a size (e.g. 64M, 512K, 0 = off)");
-  } else if (key == "json-max-age") {
-    if (!ParseDuration(v, &cfg->json_max_age_s)) return bad("a duration (e.g. 1h, 15m, 30s, 0 = off)");
-  } else if (key == "json-max-files") {
-    if (!ParseInt(v, 1, 10000, &cfg->json_max_files)) return bad("a number of files (1 to 10000)");
-  } else if (key == "privacy") {
-    if (!ParseBool(v, &cfg->privacy)) return bad("on or off");
-  } else if (key == "blur-faces") {
-    if (!ParseBool(v, &cfg->blur_faces)) return bad("on or off");
-  } else if (key == "stall-timeout") {
-    if (!ParseSeconds(v, 0.2, &cfg->stall_timeout_s)) return bad("seconds (at least 0.2)");
-  } else if (key == "max-backoff") {
-    if (!ParseSeconds(v, 0.1, &cfg->max_backoff_s)) return bad("seconds (at least 0.1)");
-  } else if (key == "metrics") {
-    if (v == "off") {
-      cfg->metrics = false;
-      return "";
-    }
-    const size_t colon = v.rfind(':');
-    int port;
-    if (colon == std::string::npos || !ParseInt(v.substr(colon + 1), 0, 65535, &port))
-      return bad("HOST:PORT or off (e.g. 127.0.0.1:9464)");
-    cfg->metrics = true;
-    cfg->metrics_host = v.substr(0, colon);
-    cfg->metrics_port = port;
-  }
-  return "";
-}
 
 // Element factories a privacy-mode graph may end in: they put frames on a screen (or nowhere).
 bool IsDisplaySink(const std::string& factory) {
@@ -276,54 +134,6 @@ GstPadProbeReturn OnSinkData(GstPad*, GstPadProbeInfo* info, gpointer data) {
 }
 
 }  // namespace
-
-bool ParseKioskConfig(const std::string& text, const std::string& name, KioskConfig* cfg,
-                      std::string* error) {
-  std::istringstream in(text);
-  std::string line;
-  std::map<std::string, int> seen;  // key -> line
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    const std::string t = Trim(line);
-    if (t.empty() || t[0] == '#') continue;
-    const std::string where = name + ":" + std::to_string(n) + ": ";
-    const size_t eq = t.find('=');
-    if (eq == std::string::npos) {
-      *error = where + "expected \"key = value\", got \"" + t + "\"";
-      return false;
-    }
-    const std::string key = Trim(t.substr(0, eq)), value = Trim(t.substr(eq + 1));
-    if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) {
-      std::string known;
-      for (const char* k : kKeys) known += (known.empty() ? "" : ", ") + std::string(k);
-      *error = where + "unknown key \"" + key + "\" (known: " + known + ")";
-      return false;
-    }
-    if (seen.count(key)) {
-      *error = where + "\"" + key + "\" is set twice (first on line " +
-               std::to_string(seen[key]) + ")";
-      return false;
-    }
-    seen[key] = n;
-    const std::string why = Apply(key, value, cfg);
-    if (!why.empty()) {
-      *error = where + key + ": " + why;
-      return false;
-    }
-  }
-  return true;
-}
-
-bool LoadKioskConfig(const std::string& path, KioskConfig* cfg, std::string* error) {
-  std::ifstream in(path);
-  if (!in) {
-    *error = path + ": cannot read: " + std::strerror(errno);
-    return false;
-  }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return ParseKioskConfig(text, path, cfg, error);
-}
 
 namespace {
 // A property value in gst-launch syntax: double-quoted, so paths may hold spaces.
@@ -497,9 +307,24 @@ bool KioskSession::Start(std::string* error) {
   watchdog_ = sd_watchdog_enabled(0, &usec) > 0;
 #endif
   if (!cfg_.metrics) return true;
-  if (!http_.Start(cfg_.metrics_host, cfg_.metrics_port, error)) return false;
-  std::fprintf(stderr, "facegraph: kiosk: /healthz and /metrics on http://%s:%d/\n",
-               cfg_.metrics_host.c_str(), http_.port());
+  HttpPageOptions o;
+  o.host = cfg_.metrics_host;
+  o.port = cfg_.metrics_port;
+  o.health = true;
+  o.page = cfg_.page;
+  // Health only: a scraper or two; each open connection holds a server thread.
+  if (!cfg_.page) o.max_connections = 8;
+  http_ = std::make_unique<HttpPage>(o);
+  if (!http_->Start(error)) {
+    *error = "metrics: " + *error;
+    return false;
+  }
+  std::fprintf(stderr, "facegraph: kiosk: /healthz and /metrics%s on %s\n",
+               cfg_.page ? " and the live page" : "", http_->Url().c_str());
+  if (!IsLoopbackAddress(cfg_.metrics_host))
+    std::fprintf(stderr, "facegraph: kiosk: %s is not loopback: whoever reaches it reads the "
+                         "metrics%s (no login, no TLS)\n",
+                 cfg_.metrics_host.c_str(), cfg_.page ? " and sees the video" : "");
   return true;
 }
 
@@ -555,7 +380,7 @@ void KioskSession::OnTick(const RunStats& stats) {
       std::snprintf(health, sizeof health, "unhealthy: no frame for %.1f s\n",
                     stats.last_frame_ns < 0 ? (stats.now_ns - stats.started_ns) / 1e9
                                             : (stats.now_ns - stats.last_frame_ns) / 1e9);
-    http_.Set(Metrics(stats, healthy), healthy, health);
+    if (http_) http_->SetHealth(Metrics(stats, healthy), healthy, health);
   }
   // READY once the loop runs (a kiosk whose camera is missing at boot is up and retrying);
   // WATCHDOG on every tick: it stops only when this loop hangs (systemd then restarts us).
@@ -575,7 +400,8 @@ void KioskSession::OnTick(const RunStats& stats) {
 
 void KioskSession::OnStopping() {
   KioskNotify("STOPPING=1");
-  http_.Stop();
+  // With the page on, the run loop stops the server itself after reading its counters.
+  if (http_ && !cfg_.page) http_->Stop();
 }
 
 std::string KioskSession::Metrics(const RunStats& s, bool healthy) {

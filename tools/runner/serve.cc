@@ -6,7 +6,13 @@
 #include <gst/rtsp-server/rtsp-server.h>
 #endif
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -39,6 +45,70 @@ bool ParseRtspSpec(const std::string& text, RtspSpec* spec, std::string* error) 
   }
   s.port = static_cast<int>(port);
   *spec = s;
+  return true;
+}
+
+bool ReadRtspAuthFile(const std::string& file, std::vector<RtspUser>* users, std::string* error) {
+  std::ifstream in(file);
+  if (!in) {
+    *error = "--rtsp-auth-file: cannot read \"" + file + "\"";
+    return false;
+  }
+  std::vector<RtspUser> out;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // a file written on Windows
+    const size_t first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    const size_t colon = line.find(':');
+    // The line itself is never shown: it holds a password.
+    if (colon == std::string::npos || colon == 0 || colon + 1 >= line.size()) {
+      *error = "--rtsp-auth-file " + file + ": line " + std::to_string(n) +
+               " is not user:password (a user and a password, both non-empty)";
+      return false;
+    }
+    out.push_back({line.substr(0, colon), line.substr(colon + 1)});
+  }
+  if (out.empty()) {
+    *error = "--rtsp-auth-file " + file + ": no user:password line";
+    return false;
+  }
+  *users = std::move(out);
+  return true;
+}
+
+bool IsLoopbackIpAddress(const std::string& address) {
+  if (address == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, address.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, address.c_str(), &v6) != 1) return false;  // a host name: not known
+  if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+  return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;  // ::ffff:127.x.y.z
+}
+
+bool ConfigureRtspAuth(const std::string& auth_file, bool no_auth, RtspSpec* spec,
+                       std::string* error) {
+  if (!auth_file.empty() && no_auth) {
+    *error = "--rtsp-auth-file and --rtsp-no-auth contradict each other: give one";
+    return false;
+  }
+  spec->users.clear();
+  if (!auth_file.empty()) {
+    if (!ReadRtspAuthFile(auth_file, &spec->users, error)) return false;
+    struct stat st {};
+    if (stat(auth_file.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+      std::fprintf(stderr, "facegraph: warning: %s holds passwords and other users may read it "
+                           "(chmod 600 %s)\n", auth_file.c_str(), auth_file.c_str());
+    return true;
+  }
+  if (!no_auth && !IsLoopbackIpAddress(spec->address)) {
+    *error = "--rtsp " + spec->address + ":" + std::to_string(spec->port) + "/" + spec->path +
+             " would serve the video to the network without authentication: give "
+             "--rtsp-auth-file FILE (user:password lines), or --rtsp-no-auth to serve it to "
+             "anyone";
+    return false;
+  }
   return true;
 }
 
@@ -164,6 +234,26 @@ std::unique_ptr<RtspServe> RtspServe::Start(const RtspSpec& spec, std::string* e
       "! video/x-raw,format=I420 ! x264enc tune=zerolatency speed-preset=ultrafast "
       "key-int-max=30 ! rtph264pay name=pay0 pt=96 config-interval=1 )");
   gst_rtsp_media_factory_set_shared(factory, TRUE);
+  if (!spec.users.empty()) {
+    // Basic authentication: every listed user gets the role "viewer", which may open and
+    // play the one mount; a client without valid credentials has no role, so the server
+    // answers 401 Unauthorized (with a WWW-Authenticate: Basic challenge).
+    GstRTSPAuth* auth = gst_rtsp_auth_new();
+    gst_rtsp_auth_set_supported_methods(auth, GST_RTSP_AUTH_BASIC);
+    GstRTSPToken* token =
+        gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, "viewer", nullptr);
+    for (const RtspUser& u : spec.users) {
+      gchar* basic = gst_rtsp_auth_make_basic(u.name.c_str(), u.password.c_str());
+      gst_rtsp_auth_add_basic(auth, basic, token);
+      g_free(basic);
+    }
+    gst_rtsp_token_unref(token);
+    gst_rtsp_server_set_auth(im->server, auth);
+    g_object_unref(auth);
+    gst_rtsp_media_factory_add_role(factory, "viewer", GST_RTSP_PERM_MEDIA_FACTORY_ACCESS,
+                                    G_TYPE_BOOLEAN, TRUE, GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT,
+                                    G_TYPE_BOOLEAN, TRUE, nullptr);
+  }
   g_signal_connect(factory, "media-configure", G_CALLBACK(Impl::OnMediaConfigure), im);
   GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(im->server);
   gst_rtsp_mount_points_add_factory(mounts, ("/" + spec.path).c_str(), factory);

@@ -11,6 +11,12 @@
 //                                                                                  │
 //   RTSP server (own thread) : appsrc ! x264enc (zerolatency) ! rtph264pay ◄──────┘
 //
+// Authentication: with users (RtspSpec::users, from --rtsp-auth-file FILE: `user:password`
+// lines) the server asks every client for HTTP basic credentials (GstRTSPAuth) and serves only
+// those users; a client without them, or with a wrong password, gets "401 Unauthorized".
+// Without users it serves anyone, which ConfigureRtspAuth allows only on a loopback address
+// unless the caller said so (--rtsp-no-auth).
+//
 // The graph never waits for viewers or for the encoder: the branch queue drops frames when
 // they fall behind, and nothing is encoded while no client is connected. Clients share one
 // encoder (a shared media).
@@ -29,18 +35,41 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace fg {
+
+struct RtspUser {
+  std::string name, password;
+};
 
 struct RtspSpec {
   std::string address = "127.0.0.1";
   int port = 0;
   std::string path;  // without the leading '/'
+  std::vector<RtspUser> users;  // empty: no authentication
 };
 
 // "8554/live", "0.0.0.0:8554/live", "127.0.0.1:8554/cam/1". False with *error naming the
 // part that is wrong.
 bool ParseRtspSpec(const std::string& text, RtspSpec* spec, std::string* error);
+
+// Reads the users of an auth file: one `user:password` per line (split at the first ':'; the
+// user may not be empty, the password may not be empty), blank lines and lines starting with
+// '#' skipped. False with *error naming the file and line (never the password), or when it
+// holds no user.
+bool ReadRtspAuthFile(const std::string& file, std::vector<RtspUser>* users, std::string* error);
+
+// Whether `address` is a loopback address: a numeric 127.0.0.0/8, ::1 or ::ffff:127.x.y.z, or
+// "localhost". Stricter than http_page.h's IsLoopbackAddress (which takes any "127." prefix):
+// a host name such as 127.example.com resolves anywhere, so it needs authentication here.
+bool IsLoopbackIpAddress(const std::string& address);
+
+// The authentication of `spec` from the options: auth_file ("" = none) read into spec->users;
+// without users, a non-loopback address is refused unless no_auth. False with *error (a usage
+// error: the command line or the file is wrong).
+bool ConfigureRtspAuth(const std::string& auth_file, bool no_auth, RtspSpec* spec,
+                       std::string* error);
 
 class RtspServe {
  public:
