@@ -276,7 +276,7 @@ __attribute__((target("avx2,fma"))) int YuvRow420Avx2(const uint8_t* const* plan
 template <PixelFormat F>
 void SampleYuvInside(const ImageView& v, const Affine2D& m, int out_w, int out_h, float scale,
                      float offset, CropChannels ch, float* out, bool simd_slack) {
-  constexpr PixelFormatInfo I = kFormat<F>;
+  [[maybe_unused]] constexpr PixelFormatInfo I = kFormat<F>;  // used by the AVX2 branch only
   const uint8_t* const* planes = v.planes.data();
   const int* strides = v.strides.data();
   for (int i = 0; i < out_h; ++i) {
