@@ -317,6 +317,19 @@ struct HttpPage::Shared {
 
 namespace {
 
+// A streaming client takes one of `limit` slots of `clients` (released when its stream ends);
+// over the limit it gets 503 with Retry-After and is counted in `refused`.
+bool TakeClientSlot(std::atomic<int>& clients, int limit, std::atomic<uint64_t>& refused,
+                    const char* what, httplib::Response& res) {
+  if (clients.fetch_add(1) < limit) return true;
+  clients.fetch_sub(1);
+  refused.fetch_add(1, std::memory_order_relaxed);
+  res.status = 503;
+  res.set_header("Retry-After", "5");
+  res.set_content(std::string("too many ") + what + " clients\n", "text/plain");
+  return false;
+}
+
 // The last element of `pipeline` (stream order) made by `factory`, or by the facegraph plugin
 // when factory is empty, that has a src pad. A reference, or nullptr.
 GstElement* LastElement(GstBin* pipeline, const std::string& factory) {
@@ -386,14 +399,7 @@ void AddPageRoutes(HttpPage::Shared* s) {
       res.set_content("this graph has no video branch (no facegraph element)\n", "text/plain");
       return;
     }
-    if (s->video_clients.fetch_add(1) >= s->opt.max_video_clients) {
-      s->video_clients.fetch_sub(1);
-      s->refused.fetch_add(1, std::memory_order_relaxed);
-      res.status = 503;
-      res.set_header("Retry-After", "5");
-      res.set_content("too many video clients\n", "text/plain");
-      return;
-    }
+    if (!TakeClientSlot(s->video_clients, s->opt.max_video_clients, s->refused, "video", res)) return;
     s->video_total.fetch_add(1, std::memory_order_relaxed);
     res.set_header("Cache-Control", "no-cache, no-store");
     auto last_seq = std::make_shared<uint64_t>(0);
@@ -439,14 +445,7 @@ void AddPageRoutes(HttpPage::Shared* s) {
   });
 
   svr.Get("/events", [s](const httplib::Request&, httplib::Response& res) {
-    if (s->event_clients.fetch_add(1) >= s->opt.max_event_clients) {
-      s->event_clients.fetch_sub(1);
-      s->refused.fetch_add(1, std::memory_order_relaxed);
-      res.status = 503;
-      res.set_header("Retry-After", "5");
-      res.set_content("too many event clients\n", "text/plain");
-      return;
-    }
+    if (!TakeClientSlot(s->event_clients, s->opt.max_event_clients, s->refused, "event", res)) return;
     s->events_total.fetch_add(1, std::memory_order_relaxed);
     res.set_header("Cache-Control", "no-cache");
     auto next = std::make_shared<uint64_t>(0);  // 0: history not sent yet
