@@ -32,8 +32,8 @@ TEST(HttpAddress, ParsesPortAddressAndV6) {
 }
 
 TEST(HttpAddress, Loopback) {
-  for (const char* h : {"127.0.0.1", "127.1.2.3", "::1", "localhost"}) EXPECT_TRUE(IsLoopbackAddress(h)) << h;
-  for (const char* h : {"0.0.0.0", "192.168.1.2", "::", "localhost.example"}) EXPECT_FALSE(IsLoopbackAddress(h)) << h;
+  for (const char* h : {"127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.2", "localhost"}) EXPECT_TRUE(IsLoopbackAddress(h)) << h;
+  for (const char* h : {"0.0.0.0", "192.168.1.2", "::", "localhost.example", "127.example.com", "127.0.0.1.nip.io", "::ffff:10.0.0.1"}) EXPECT_FALSE(IsLoopbackAddress(h)) << h;
 }
 
 class HttpPageTest : public ::testing::Test {

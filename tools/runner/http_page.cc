@@ -2,7 +2,9 @@
 // and /metrics (http_page.h, docs/page.md, docs/kiosk.md).
 #include "tools/runner/http_page.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <atomic>
@@ -112,8 +114,17 @@ std::string SseBlock(const char* event, const std::string& data) {
   return s;
 }
 
+// A numeric 127.0.0.0/8, ::1 or ::ffff:127.x.y.z, or "localhost". Any other name is not
+// known to be this machine: "127.example.com" resolves wherever its owner points it (the
+// Host-header check below is what stops DNS rebinding).
 bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) != 1) return false;
+  if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+  return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
 }
 
 // The Host header's name without the port: one of this machine's loopback names.

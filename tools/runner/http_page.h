@@ -98,7 +98,8 @@ struct HttpPageOptions {
 // it is not one of those or the port is outside 0..65535.
 bool ParseHttpAddress(const std::string& text, std::string* host, int* port, std::string* error);
 
-// 127.x.x.x, ::1 or localhost. On such an address the server answers only requests whose Host
+// A numeric loopback address (127.0.0.0/8, ::1, ::ffff:127.x.y.z) or "localhost"; a host name
+// such as "127.example.com" is not one (it resolves anywhere). On such an address the server answers only requests whose Host
 // header names one of those (403 otherwise: a DNS-rebinding page cannot read the video).
 bool IsLoopbackAddress(const std::string& host);
 

@@ -1,13 +1,13 @@
 #include "tools/runner/serve.h"
 
+#include "tools/runner/http_page.h"  // IsLoopbackAddress
+
 #ifdef FG_HAVE_RTSP_SERVE
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/rtsp-server/rtsp-server.h>
 #endif
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -77,16 +77,6 @@ bool ReadRtspAuthFile(const std::string& file, std::vector<RtspUser>* users, std
   return true;
 }
 
-bool IsLoopbackIpAddress(const std::string& address) {
-  if (address == "localhost") return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, address.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, address.c_str(), &v6) != 1) return false;  // a host name: not known
-  if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
-  return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;  // ::ffff:127.x.y.z
-}
-
 bool ConfigureRtspAuth(const std::string& auth_file, bool no_auth, RtspSpec* spec,
                        std::string* error) {
   if (!auth_file.empty() && no_auth) {
@@ -102,7 +92,7 @@ bool ConfigureRtspAuth(const std::string& auth_file, bool no_auth, RtspSpec* spe
                            "(chmod 600 %s)\n", auth_file.c_str(), auth_file.c_str());
     return true;
   }
-  if (!no_auth && !IsLoopbackIpAddress(spec->address)) {
+  if (!no_auth && !IsLoopbackAddress(spec->address)) {
     *error = "--rtsp " + spec->address + ":" + std::to_string(spec->port) + "/" + spec->path +
              " would serve the video to the network without authentication: give "
              "--rtsp-auth-file FILE (user:password lines), or --rtsp-no-auth to serve it to "

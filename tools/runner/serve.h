@@ -60,11 +60,6 @@ bool ParseRtspSpec(const std::string& text, RtspSpec* spec, std::string* error);
 // holds no user.
 bool ReadRtspAuthFile(const std::string& file, std::vector<RtspUser>* users, std::string* error);
 
-// Whether `address` is a loopback address: a numeric 127.0.0.0/8, ::1 or ::ffff:127.x.y.z, or
-// "localhost". Stricter than http_page.h's IsLoopbackAddress (which takes any "127." prefix):
-// a host name such as 127.example.com resolves anywhere, so it needs authentication here.
-bool IsLoopbackIpAddress(const std::string& address);
-
 // The authentication of `spec` from the options: auth_file ("" = none) read into spec->users;
 // without users, a non-loopback address is refused unless no_auth. False with *error (a usage
 // error: the command line or the file is wrong).
