@@ -47,6 +47,7 @@
 #include "engine/draw/font.h"
 #include "engine/io/jpeg.h"
 #include "engine/io/png.h"
+#include "engine/render/avatar_head.h"
 #include "engine/render/face_features.h"
 #include "engine/render/face_texture.h"
 #include "engine/render/rasterizer.h"
@@ -125,6 +126,8 @@ std::vector<fg::RgbImage> RenderAvatars(const fg::ExpressionTrack& track, int si
   const fg::render::Texture tex = fg::render::MakeFaceTexture(face, 512, /*iris=*/false);
   fg::render::Material material;
   material.texture = &tex;
+  const fg::render::AvatarHead head = fg::render::MakeAvatarHead(face);
+  std::vector<std::array<float, 3>> head_scratch(head.vertex_count());
   fg::render::Rasterizer raster;
   raster.SetTarget(size, size);
   std::vector<std::array<float, 3>> morphed(face.vertices.size());
@@ -137,6 +140,8 @@ std::vector<fg::RgbImage> RenderAvatars(const fg::ExpressionTrack& track, int si
     const fg::render::Camera cam = fg::render::Camera::Fit(face.vertices, size, size, 0.95f);
     raster.Draw({morphed, face.triangles, face.uvs}, Eigen::Matrix3f::Identity(), cam, material,
                 fg::render::kAvatarLight, fg::render::Shading::kLit);
+    fg::render::DrawAvatarHead(raster, head, morphed, head_scratch, Eigen::Matrix3f::Identity(),
+                               cam, fg::render::kAvatarLight, fg::render::Shading::kLit);
     // Iris, pupil, teeth and tongue as faceavatar draws them (eyes forward).
     fg::render::RgbaImage r = raster.image();
     const fg::render::WrinkleDrive aus = fg::render::WrinkleDriveFromWeights(track.basis(), w);
