@@ -81,13 +81,13 @@ TEST(AvatarHead, HairEarsAndNeckSurroundTheFace) {
   }
   // Beyond the hair: background (3 cm above the forehead's top).
   EXPECT_TRUE(IsBackground(At(head, 0, top + 3.0f)));
-  // Ears: 0.6 cm beyond the oval's widest points (454 / 234), skin-red (R above B by 40+),
+  // Ears: 0.6 cm beyond the oval's widest points (454 / 234), skin-red (R above B by 25+),
   // and not the hair.
   for (int a : {454, 234}) {
     const float x = v[a][0] + (v[a][0] > 0 ? 0.6f : -0.6f), y = v[a][1];
     const uint8_t* q = At(head, x, y);
     EXPECT_TRUE(IsBackground(At(bare, x, y)));
-    EXPECT_GT(q[0], q[2] + 40) << "ear beside " << a;
+    EXPECT_GT(q[0], q[2] + 25) << "ear beside " << a;
     EXPECT_GT(Luma(q), 80.0f) << "ear beside " << a;
   }
   // Neck: 1 cm below the chin (152), and 4 cm to either side of the midline there.

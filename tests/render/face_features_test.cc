@@ -303,7 +303,8 @@ float Luma(const Picture& p, int x, int y) {
   return 0.299f * q[0] + 0.587f * q[1] + 0.114f * q[2];
 }
 
-// The brow in one column (canonical x, cm): its dark pixels (luma < 100) between 3.4 and
+// The brow in one column (canonical x, cm): its dark pixels (luma < 80: the brow paint, not
+// skin in the brow's shadow) between 3.4 and
 // 8 cm up (above the lashes, below the hairline), as the centroid height and the height
 // covered (cm); the innermost dark pixel's |x| (cm) over the band, for the inner end.
 struct BrowColumn {
@@ -315,7 +316,7 @@ BrowColumn Brow(const Picture& p, float x_cm) {
   BrowColumn b;
   int n = 0;
   for (int y = static_cast<int>(c.cy - c.scale * 8.0f); y <= static_cast<int>(c.cy - c.scale * 3.4f); ++y)
-    if (Luma(p, x, y) < 100) ++n, b.y += (c.cy - (y + 0.5f)) / c.scale;
+    if (Luma(p, x, y) < 80) ++n, b.y += (c.cy - (y + 0.5f)) / c.scale;
   if (n) b.y /= n;
   b.tall = n / c.scale;
   return b;
@@ -326,7 +327,7 @@ float InnerBrowEnd(const Picture& p, float side) {
   for (int y = static_cast<int>(c.cy - c.scale * 7.0f); y <= static_cast<int>(c.cy - c.scale * 3.6f); ++y)
     for (float xc = 0.0f; xc < 3.0f; xc += 1.0f / c.scale) {
       const int x = static_cast<int>(c.cx + c.scale * side * xc);
-      if (Luma(p, x, y) < 100) {
+      if (Luma(p, x, y) < 80) {
         inner = std::min(inner, xc);
         break;
       }
