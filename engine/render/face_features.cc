@@ -223,6 +223,14 @@ void DrawFaceFeatures(const Rasterizer& raster, std::span<const std::array<float
                         on_surface(cx + side * 0.3f, cy - 0.4f)};
     stroke(line, 3, 0.8f * au.au4, 0.08f, 0.1f, kFurrow);
   }
+  // AU4: the oblique bulge above each inner brow (FACS: "may produce an oblique wrinkle or
+  // muscle bulge running up from the inner corner of the brow"): a soft fold from the inner
+  // brow's upper edge up and in, at 45 degrees.
+  for (int inner : {336, 107}) {
+    const float sx = m[inner][0] > 0 ? 1.0f : -1.0f, x = m[inner][0], y = m[inner][1] + 0.15f;
+    const V3 line[2] = {on_surface(x + sx * 0.15f, y), on_surface(x - sx * 0.3f, y + 0.45f)};
+    stroke(line, 2, 0.7f * au.au4, 0.08f, 0.12f, kFurrow);
+  }
   // AU1 / AU2: horizontal forehead lines; AU1's in the middle (|x| < 1.7 cm), AU2's over
   // the outer thirds (1.3 .. 3.2 cm out), both following the brows' height.
   for (float above : {1.0f, 1.5f, 2.0f}) {

@@ -25,7 +25,8 @@
 //          strong as its AU (none at rest):
 //            AU1   horizontal lines in the middle of the forehead only
 //            AU2   horizontal lines over the outer forehead
-//            AU4   short vertical furrows between the brows
+//            AU4   short vertical furrows between the brows; an oblique fold running up
+//                  and in from each inner brow
 //            AU6   crow's feet fanning from the outer eye corners; the furrow below the
 //                  lower lid
 //            AU9   creases across the root of the nose and along its sides
