@@ -15,6 +15,8 @@ using P2 = std::array<float, 2>;
 constexpr int kEyeL[] = {263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249};
 constexpr int kEyeR[] = {33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7};
 // Inner lip contour: upper half corner 78 -> corner 308, lower half 308 -> 78.
+// The lower inner lip from corner 78 to corner 308 (kLower reversed): the seam's partner.
+constexpr int kInnerLoSeam[] = {78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308};
 constexpr int kUpper[] = {78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308};
 constexpr int kLower[] = {308, 324, 318, 402, 317, 14, 87, 178, 88, 95, 78};
 constexpr float kDepthTolCm = 0.8f;
@@ -232,7 +234,9 @@ void DrawFaceFeatures(const Rasterizer& raster, std::span<const std::array<float
     stroke(line, 2, 0.7f * au.au4, 0.08f, 0.12f, kFurrow);
   }
   // AU1 / AU2: horizontal forehead lines; AU1's in the middle (|x| < 1.7 cm), AU2's over
-  // the outer thirds (1.3 .. 3.2 cm out), both following the brows' height.
+  // the outer thirds (1.3 .. 3.2 cm out), both following the brows' height. With AU4 the
+  // outer lines fade (Ekman & Friesen on fear's 1+2+4: the wrinkles are in the centre, not
+  // across the entire forehead).
   for (float above : {1.0f, 1.5f, 2.0f}) {
     const float base = 0.5f * (m[334][1] + m[105][1]) + above;
     V3 mid[7];
@@ -247,7 +251,7 @@ void DrawFaceFeatures(const Rasterizer& raster, std::span<const std::array<float
         const float x = side * (1.3f + 0.45f * k);
         outer[k] = on_surface(x, base - 0.08f * k + 0.12f * (1 - (x / 2.4f) * (x / 2.4f)));
       }
-      stroke(outer, 5, 0.7f * au.au2);
+      stroke(outer, 5, 0.7f * au.au2 * (1 - au.au4));
     }
   }
   // AU9: creases across the root of the nose.
@@ -405,6 +409,14 @@ void DrawFaceFeatures(const Rasterizer& raster, std::span<const std::array<float
           for (int c = 0; c < 3; ++c) p[c] = src[c];
         }
     }
+    // Pressed lips meet along a firm line (FACS AU24: "the lips are pressed together"; AU23
+    // makes the lip line straighter): the seam between them, from corner to corner, dark as
+    // a furrow, so the tight mouth keeps its full width where the red has narrowed.
+    V3 seam[11];
+    for (int k = 0; k < 11; ++k)
+      for (int c = 0; c < 3; ++c)
+        seam[k][c] = 0.5f * (m[kUpper[k]][c] + m[kInnerLoSeam[k]][c]) + (c == 2 ? 0.05f : 0.0f);
+    stroke(seam, 11, au.au23, 0.1f, 0.08f, kFurrow);
   }
 
   // Eyes.

@@ -24,7 +24,8 @@
 //          the nasolabial furrow and AU15's fold, 40 %), each only where FACS puts it and as
 //          strong as its AU (none at rest):
 //            AU1   horizontal lines in the middle of the forehead only
-//            AU2   horizontal lines over the outer forehead
+//            AU2   horizontal lines over the outer forehead (fading with AU4: fear's
+//                  1+2+4 wrinkles the centre only)
 //            AU4   short vertical furrows between the brows; an oblique fold running up
 //                  and in from each inner brow
 //            AU6   crow's feet fanning from the outer eye corners; the furrow below the
@@ -35,7 +36,8 @@
 //            AU15  a short fold below and beside each lip corner, and the lip line
 //                  angled down past each corner (0.4 cm out, 0.3 cm down)
 //            AU23/24  (weights only) the lips' red narrowed: the outer 45 % of each lip's
-//                  red takes the skin's colour from just outside it
+//                  red takes the skin's colour from just outside it; the seam between the
+//                  pressed lips a firm dark line from corner to corner
 //          Intensities come from the weights (WrinkleDriveFromWeights: browInnerUp,
 //          browOuterUp*, browDown*, cheekSquint*, noseSneer*, mouthUpperUp*, mouthSmile*,
 //          mouthFrown*),

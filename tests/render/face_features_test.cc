@@ -5,7 +5,9 @@
 // up); a closed mouth shows no teeth or tongue, jawOpen 1 shows teeth (near-white) next to
 // the upper lip, tongue colour in the lower half and cavity between (at rest nothing is
 // drawn in the mouth: pixel-equal to the picture without the features). FACS wrinkles
-// appear where their AU acts and nowhere at rest. GazeFromLandmarks
+// appear where their AU acts and nowhere at rest; the brows' paint rises and falls as AU1, AU2
+// and AU4 say, the lip line turns down with AU15 and pressed lips keep a seam to the corners.
+// GazeFromLandmarks
 // reads a shifted iris landmark as gaze in the eye's own frame (a rolled head included),
 // and zero without iris landmarks. Colour classes by distance to the drawn colours (<= 20
 // per channel; lit lips (178, 88, 90 at most) stay outside the tongue class).
@@ -188,6 +190,8 @@ TEST(FaceFeatures, WrinklesShowTheirActionUnits) {
   const float brow = v[334][1], nose = v[6][1];
   const Case cases[] = {
       {"AU4", {{"browDownLeft", 1}, {"browDownRight", 1}}, -0.8f, v[9][1] - 0.8f, 0.8f, v[9][1] + 0.8f},
+      // AU4's oblique fold, up and in from the (lowered, drawn-in) inner brow.
+      {"AU4o", {{"browDownLeft", 1}, {"browDownRight", 1}}, 0.6f, v[336][1] - 0.6f, 1.3f, v[336][1]},
       {"AU1+2", {{"browInnerUp", 1}, {"browOuterUpLeft", 1}, {"browOuterUpRight", 1}}, -3, brow + 1.2f, 3,
        brow + 3.2f},
       {"AU9", {{"noseSneerLeft", 1}, {"noseSneerRight", 1}}, -0.8f, nose - 1.2f, 0.8f, nose + 0.5f},
@@ -237,6 +241,16 @@ TEST(FaceFeatures, WrinklesFromWeightsOnlyWhereFacsPutsThem) {
   EXPECT_EQ(one_out, 0);
   EXPECT_EQ(two_mid, 0);
   EXPECT_GE(two_out, 30);
+  // Fear's 1+2+4: the lines stay in the centre (Ekman & Friesen), none over the outer parts.
+  WrinkleDrive fear;
+  fear.au1 = fear.au2 = fear.au4 = 1;
+  const auto f = Render({}, {}, true, &fear);
+  const int fear_mid = Darker(f, bare, -1.0f, brow + 0.8f, 1.0f, brow + 2.5f);
+  const int fear_out = Darker(f, bare, 2.2f, brow + 0.5f, 3.4f, brow + 2.5f) +
+                       Darker(f, bare, -3.4f, brow + 0.5f, -2.2f, brow + 2.5f);
+  std::printf("  AU1+2+4 lines: middle %d, outer %d px\n", fear_mid, fear_out);
+  EXPECT_GE(fear_mid, 30);
+  EXPECT_EQ(fear_out, 0);
 }
 
 // AU23/24 (mouthPress, driven by the weights) narrows the lips' red: fewer lip-coloured
@@ -266,6 +280,24 @@ TEST(FaceFeatures, PressedLipsShowLessRed) {
   std::printf("  lip-red pixels: %d without the drive, %d with mouthPress 1\n", before, after);
   EXPECT_GT(before, 300);
   EXPECT_LE(after, before * 3 / 4);
+  // The pressed lips' seam runs to the corners: 0.4 cm inside each corner, the darkest pixel
+  // of the column across the mouth is darker by at least 15 levels than without the drive.
+  const auto& v = Face().vertices;
+  auto darkest = [&](const Picture& p, float x_cm) {
+    const Camera& c = p.cam;
+    const int x = static_cast<int>(c.cx + c.scale * x_cm);
+    int best = 255;
+    for (int y = static_cast<int>(c.cy - c.scale * (v[61][1] + 0.6f));
+         y <= static_cast<int>(c.cy - c.scale * (v[61][1] - 0.6f)); ++y)
+      best = std::min(best, static_cast<int>(p.img.Row(y)[4 * x]));
+    return best;
+  };
+  for (int corner : {61, 291}) {
+    const float x = v[corner][0] - (v[corner][0] > 0 ? 0.4f : -0.4f);
+    std::printf("  seam 0.4 cm inside corner %d: darkest red level %d -> %d\n", corner,
+                darkest(plain, x), darkest(drawn, x));
+    EXPECT_LE(darkest(drawn, x), darkest(plain, x) - 15) << corner;
+  }
 }
 
 // The AU1+4 corrective: sadness's inner brows (336 / 107) end up at least 0.4 cm above rest
