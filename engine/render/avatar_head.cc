@@ -39,7 +39,7 @@ AvatarHead MakeAvatarHead(const CanonicalFace& face) {
     // The hair's volume beyond the oval: 2 cm over the forehead (the oval above 4 cm),
     // tapering to 0.6 cm where it meets the temples (356 / 127, 2.4 cm up).
     const float vol = 0.6f + 1.4f * std::clamp((p[1] - 2.36f) / (4.0f - 2.36f), 0.0f, 1.0f);
-    Add(h, a, {0, 0, 0});                                  // on the face's edge
+    Add(h, a, {0, 0, 0});                                    // on the face's edge
     Add(h, a, {0.45f * vol * ux, 0.45f * vol * uy, -0.6f});  // the hair's front
     Add(h, a, {vol * ux, vol * uy, -2.5f});                  // its widest
     Add(h, a, {0.7f * vol * ux, 0.7f * vol * uy, -6.5f});    // going back

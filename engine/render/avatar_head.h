@@ -26,7 +26,7 @@
 // Example:
 //   const fg::render::AvatarHead head = fg::render::MakeAvatarHead(canonical);
 //   std::vector<std::array<float, 3>> scratch(head.vertex_count());
-//   raster.Draw({morphed, canonical.triangles, canonical.uvs}, rot, cam, face_material, light, kLit);
+//   raster.Draw({morphed, canonical.triangles, canonical.uvs}, rot, cam, face_mat, light, kLit);
 //   fg::render::DrawAvatarHead(raster, head, morphed, scratch, rot, cam, light, kLit);
 #pragma once
 

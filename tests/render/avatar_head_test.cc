@@ -36,7 +36,8 @@ Picture Render(bool head, const Eigen::Matrix3f& rot = Eigen::Matrix3f::Identity
                std::span<const Vec3> morphed = {}) {
   static const Texture tex = MakeFaceTexture(Canonical(), 256, /*iris=*/false);
   static const AvatarHead h = MakeAvatarHead(Canonical());
-  const std::span<const Vec3> m = morphed.empty() ? std::span<const Vec3>(Canonical().vertices) : morphed;
+  const std::span<const Vec3> m =
+      morphed.empty() ? std::span<const Vec3>(Canonical().vertices) : morphed;
   Rasterizer r;
   r.SetTarget(400, 400);
   r.Clear(kBackground);
@@ -101,8 +102,8 @@ TEST(AvatarHead, HairEarsAndNeckSurroundTheFace) {
 // The head is behind the face: every pixel the face drew is unchanged, frontal and turned
 // (yaw 30 degrees, pitch -10: the far ear is hidden, the face still wins).
 TEST(AvatarHead, TheFaceKeepsEveryPixelItDrew) {
-  for (const Eigen::Matrix3f& rot :
-       {Eigen::Matrix3f(Eigen::Matrix3f::Identity()), YawPitchRollToRotation(30.0f, -10.0f, 0.0f)}) {
+  for (const Eigen::Matrix3f& rot : {Eigen::Matrix3f(Eigen::Matrix3f::Identity()),
+                                     YawPitchRollToRotation(30.0f, -10.0f, 0.0f)}) {
     const Picture bare = Render(false, rot), head = Render(true, rot);
     int face = 0, changed = 0, added = 0;
     for (int y = 0; y < 400; ++y)
@@ -137,7 +138,8 @@ TEST(AvatarHead, TheHairFollowsTheFaceOutline) {
   };
   const Picture rest = Render(true), moved = Render(true, Eigen::Matrix3f::Identity(), up);
   const int dy = hair_top(rest) - hair_top(moved);
-  std::printf("  hair top: row %d at rest, %d moved (16 px = 1 cm)\n", hair_top(rest), hair_top(moved));
+  std::printf("  hair top: row %d at rest, %d moved (16 px = 1 cm)\n", hair_top(rest),
+              hair_top(moved));
   EXPECT_NEAR(dy, 16, 1);
 }
 

@@ -347,7 +347,8 @@ BrowColumn Brow(const Picture& p, float x_cm) {
   const int x = static_cast<int>(c.cx + c.scale * x_cm);
   BrowColumn b;
   int n = 0;
-  for (int y = static_cast<int>(c.cy - c.scale * 8.0f); y <= static_cast<int>(c.cy - c.scale * 3.4f); ++y)
+  const int top = static_cast<int>(c.cy - c.scale * 8.0f), bottom = static_cast<int>(c.cy - c.scale * 3.4f);
+  for (int y = top; y <= bottom; ++y)
     if (Luma(p, x, y) < 80) ++n, b.y += (c.cy - (y + 0.5f)) / c.scale;
   if (n) b.y /= n;
   b.tall = n / c.scale;
@@ -356,7 +357,8 @@ BrowColumn Brow(const Picture& p, float x_cm) {
 float InnerBrowEnd(const Picture& p, float side) {
   const Camera& c = p.cam;
   float inner = 1e9f;
-  for (int y = static_cast<int>(c.cy - c.scale * 7.0f); y <= static_cast<int>(c.cy - c.scale * 3.6f); ++y)
+  const int top = static_cast<int>(c.cy - c.scale * 7.0f), bottom = static_cast<int>(c.cy - c.scale * 3.6f);
+  for (int y = top; y <= bottom; ++y)
     for (float xc = 0.0f; xc < 3.0f; xc += 1.0f / c.scale) {
       const int x = static_cast<int>(c.cx + c.scale * side * xc);
       if (Luma(p, x, y) < 80) {
