@@ -22,6 +22,8 @@ std::unique_ptr<FaceAvatar> FaceAvatar::Create(const std::string& models_dir, st
   a->warp_->SetSkirt(kWarpSkirtScale);  // no tear where the face oval moves (warp.h)
   a->eyewear_ = std::make_unique<RigidEyewear>(a->canonical_);
   a->face_texture_ = MakeFaceTexture(a->canonical_, 512, /*iris=*/false);  // face_features.h
+  a->head_ = MakeAvatarHead(a->canonical_);  // hair, ears, neck (avatar_head.h)
+  a->head_scratch_.resize(a->head_.vertex_count());
   const size_t n = static_cast<size_t>(a->basis_->size());
   a->overlay_.assign(n, 0.f);
   a->scratch_w_.assign(n, 0.f);
@@ -252,6 +254,8 @@ void FaceAvatar::RenderPanel(const draw::MutableImageView& frame) {
     Camera cam = Camera::Fit(neutral, sub_w, layout.panel.h, 0.85f);
     cam.cx += static_cast<float>(i * sub_w);
     raster_.Draw(mesh, s.rot, cam, material, kAvatarLight, opts_.shading);
+    if (!gltf_)
+      DrawAvatarHead(raster_, head_, morphed_, head_scratch_, s.rot, cam, kAvatarLight, opts_.shading);
   }
   if (gltf_) {
     WriteRgba(raster_.image(), frame, layout.panel.x, layout.panel.y);

@@ -14,7 +14,7 @@
 //        lips, the mouth's cavity), painted once at Create, and per frame
 //        engine/render/face_features.h's iris and pupil at the face's gaze (tracker option
 //        iris), clipped by the lids (eyeBlink closes them), and teeth and tongue in the
-//        opened mouth.
+//        opened mouth; engine/render/avatar_head.h's hair, ears and neck around the mask.
 //   output warp: deform each face's own landmarks by the basis deltas of the weights it
 //        does not already show, piecewise-affine warp of the frame (engine/render/warp.h)
 //
@@ -74,6 +74,7 @@
 #include "engine/draw/canvas.h"
 #include "engine/face.h"
 #include "engine/geometry/canonical_face.h"
+#include "engine/render/avatar_head.h"
 #include "engine/render/composite.h"
 #include "engine/render/eyewear.h"
 #include "engine/render/face_features.h"
@@ -179,6 +180,8 @@ class FaceAvatar {
   std::optional<Timeline> timeline_;
   std::optional<GltfAvatar> gltf_;
   Texture face_texture_;  // the canonical avatar's (MakeFaceTexture)
+  AvatarHead head_;       // and its hair, ears and neck (MakeAvatarHead)
+  std::vector<std::array<float, 3>> head_scratch_;
   std::vector<int> gltf_index_;  // basis target -> avatar target (-1: none)
   std::array<int, kMeasuredCount> gltf_measured_index_{};  // measured -> avatar target (-1)
   std::vector<std::string> measured_names_;  // kMeasuredBlendshapes as strings

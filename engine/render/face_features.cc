@@ -15,9 +15,16 @@ using P2 = std::array<float, 2>;
 constexpr int kEyeL[] = {263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249};
 constexpr int kEyeR[] = {33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7};
 // Inner lip contour: upper half corner 78 -> corner 308, lower half 308 -> 78.
+// The lower inner lip from corner 78 to corner 308 (kLower reversed): the seam's partner.
+constexpr int kInnerLoSeam[] = {78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308};
 constexpr int kUpper[] = {78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308};
 constexpr int kLower[] = {308, 324, 318, 402, 317, 14, 87, 178, 88, 95, 78};
 constexpr float kDepthTolCm = 0.8f;
+// How much a stroke darkens the skin at its middle at full intensity: a fine wrinkle (the
+// forehead's lines, crow's feet) and a furrow or fold deep enough to hold a shadow (AU4's
+// glabellar furrows, AU9's nose creases, the nasolabial furrow, AU15's corner fold).
+constexpr float kFineLine = 0.22f;
+constexpr float kFurrow = 0.4f;
 
 template <size_t N>
 bool Inside(const P2 (&poly)[N], float x, float y) {  // even-odd rule
@@ -155,7 +162,7 @@ void DrawFaceFeatures(const Rasterizer& raster, std::span<const std::array<float
   // (darkening up to 22 %, 0.07 cm wide, softened over 0.1 cm) through points on the
   // surface. Nothing is drawn at rest (every intensity 0).
   auto stroke = [&](const V3* pts, int n, float intensity, float width_cm = 0.07f,
-                    float soft_cm = 0.1f) {
+                    float soft_cm = 0.1f, float darkest = kFineLine) {
     if (!(intensity > 0.02f)) return;
     intensity = std::min(intensity, 1.0f);
     P2 s[12];
@@ -186,7 +193,7 @@ void DrawFaceFeatures(const Rasterizer& raster, std::span<const std::array<float
         const float a = std::clamp(1 - (best - half) / soft, 0.0f, 1.0f) * intensity;
         if (a <= 0 || !visible(x, y, depth)) continue;
         uint8_t* p = panel.Row(y) + 4 * x;
-        for (int c = 0; c < 3; ++c) p[c] = static_cast<uint8_t>(p[c] * (1 - 0.22f * a) + 0.5f);
+        for (int c = 0; c < 3; ++c) p[c] = static_cast<uint8_t>(p[c] * (1 - darkest * a) + 0.5f);
       }
   };
   auto on_surface = [&](float x, float y) { return V3{x, y, SurfaceZ(morphed, x, y) + 0.02f}; };
@@ -216,10 +223,20 @@ void DrawFaceFeatures(const Rasterizer& raster, std::span<const std::array<float
     const float cx = 0.5f * (m[336][0] + m[107][0]), cy = m[9][1];
     const V3 line[3] = {on_surface(cx + side * 0.2f, cy + 0.45f), on_surface(cx + side * 0.24f, cy),
                         on_surface(cx + side * 0.3f, cy - 0.4f)};
-    stroke(line, 3, 0.8f * au.au4);
+    stroke(line, 3, 0.8f * au.au4, 0.08f, 0.1f, kFurrow);
+  }
+  // AU4: the oblique bulge above each inner brow (FACS: "may produce an oblique wrinkle or
+  // muscle bulge running up from the inner corner of the brow"): a soft fold from the inner
+  // brow's upper edge up and in, at 45 degrees.
+  for (int inner : {336, 107}) {
+    const float sx = m[inner][0] > 0 ? 1.0f : -1.0f, x = m[inner][0], y = m[inner][1] + 0.15f;
+    const V3 line[2] = {on_surface(x + sx * 0.15f, y), on_surface(x - sx * 0.3f, y + 0.45f)};
+    stroke(line, 2, 0.7f * au.au4, 0.08f, 0.12f, kFurrow);
   }
   // AU1 / AU2: horizontal forehead lines; AU1's in the middle (|x| < 1.7 cm), AU2's over
-  // the outer thirds (1.3 .. 3.2 cm out), both following the brows' height.
+  // the outer thirds (1.3 .. 3.2 cm out), both following the brows' height. With AU4 the
+  // outer lines fade (Ekman & Friesen on fear's 1+2+4: the wrinkles are in the centre, not
+  // across the entire forehead).
   for (float above : {1.0f, 1.5f, 2.0f}) {
     const float base = 0.5f * (m[334][1] + m[105][1]) + above;
     V3 mid[7];
@@ -234,14 +251,14 @@ void DrawFaceFeatures(const Rasterizer& raster, std::span<const std::array<float
         const float x = side * (1.3f + 0.45f * k);
         outer[k] = on_surface(x, base - 0.08f * k + 0.12f * (1 - (x / 2.4f) * (x / 2.4f)));
       }
-      stroke(outer, 5, 0.7f * au.au2);
+      stroke(outer, 5, 0.7f * au.au2 * (1 - au.au4));
     }
   }
   // AU9: creases across the root of the nose.
   for (int mark : {6, 197}) {
     const V3 line[3] = {on_surface(-0.5f, m[mark][1] + 0.05f), on_surface(0, m[mark][1] - 0.05f),
                         on_surface(0.5f, m[mark][1] + 0.05f)};
-    stroke(line, 3, 0.8f * au.au9);
+    stroke(line, 3, 0.8f * au.au9, 0.07f, 0.1f, kFurrow);
   }
   for (int side = 0; side < 2; ++side) {
     const float sx = side == 0 ? 1.0f : -1.0f;
@@ -255,22 +272,30 @@ void DrawFaceFeatures(const Rasterizer& raster, std::span<const std::array<float
       const float t = k / 7.0f, bulge = 4 * t * (1 - t) * 0.25f;
       fold[k] = on_surface(wx + t * (cx - wx) + sx * bulge, wy + t * (cy - wy));
     }
-    stroke(fold, 8, 0.8f * au.au12, 0.12f, 0.2f);
-    stroke(fold, 4, 0.6f * std::max(au.au9, au.au10), 0.12f, 0.2f);
+    stroke(fold, 8, 0.8f * au.au12, 0.12f, 0.2f, kFurrow);
+    stroke(fold, 4, 0.8f * std::max(au.au9, au.au10), 0.12f, 0.2f, kFurrow);
     // AU15 (and AU16): the corner pulled down folds the skin below and beside it: a short
     // soft crease from 0.3 cm beside the corner down and out.
     {
       const float fx = m[corner][0] + sx * 0.3f, fy = m[corner][1] - 0.1f;
       const V3 line[3] = {on_surface(fx, fy), on_surface(fx + sx * 0.12f, fy - 0.45f),
                           on_surface(fx + sx * 0.2f, fy - 0.9f)};
-      stroke(line, 3, 0.7f * au.au15, 0.1f, 0.15f);
+      stroke(line, 3, 0.7f * au.au15, 0.1f, 0.15f, kFurrow);
+      // The lip line angled down at the corner (FACS AU15: "the lip line angles down at
+      // the corners"): the dark line between the lips carried on from the corner, down
+      // and out, as the pulled-down corner shows it in a photograph.
+      const float lx = m[corner][0], ly = m[corner][1];
+      const V3 angle[3] = {on_surface(lx - sx * 0.05f, ly + 0.02f),
+                           on_surface(lx + sx * 0.2f, ly - 0.12f),
+                           on_surface(lx + sx * 0.38f, ly - 0.32f)};
+      stroke(angle, 3, au.au15, 0.08f, 0.08f, kFurrow);
     }
     // AU9: wrinkles along the side of the nose, slanting down and out from its root.
     {
       const float nx = m[6][0] + sx * 0.45f, ny = m[6][1] - 0.2f;
       const V3 line[3] = {on_surface(nx, ny), on_surface(nx + sx * 0.15f, ny - 0.35f),
                           on_surface(nx + sx * 0.35f, ny - 0.7f)};
-      stroke(line, 3, 0.6f * au.au9);
+      stroke(line, 3, 0.8f * au.au9, 0.07f, 0.1f, kFurrow);
     }
     // AU6: crow's feet, three short lines fanning out from 0.3 cm beyond the outer eye
     // corner, and the furrow below the lower lid.
@@ -384,6 +409,14 @@ void DrawFaceFeatures(const Rasterizer& raster, std::span<const std::array<float
           for (int c = 0; c < 3; ++c) p[c] = src[c];
         }
     }
+    // Pressed lips meet along a firm line (FACS AU24: "the lips are pressed together"; AU23
+    // makes the lip line straighter): the seam between them, from corner to corner, dark as
+    // a furrow, so the tight mouth keeps its full width where the red has narrowed.
+    V3 seam[11];
+    for (int k = 0; k < 11; ++k)
+      for (int c = 0; c < 3; ++c)
+        seam[k][c] = 0.5f * (m[kUpper[k]][c] + m[kInnerLoSeam[k]][c]) + (c == 2 ? 0.05f : 0.0f);
+    stroke(seam, 11, au.au23, 0.1f, 0.08f, kFurrow);
   }
 
   // Eyes.

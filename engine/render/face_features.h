@@ -19,20 +19,25 @@
 //   blink  the iris fades out as the lids' middle gap closes from 0.15 cm to 0.
 //
 //   wrinkles  FACS's appearance changes (Ekman & Friesen's FACS manual, per AU), which a
-//          smooth avatar's geometry cannot show, as faint soft lines on the surface
-//          (darkening at most 22 %), each only where FACS puts it and as strong as its AU
-//          (none at rest):
+//          smooth avatar's geometry cannot show, as soft lines on the surface (a fine
+//          wrinkle darkens at most 22 %; a furrow deep enough to hold a shadow, AU4's, AU9's,
+//          the nasolabial furrow and AU15's fold, 40 %), each only where FACS puts it and as
+//          strong as its AU (none at rest):
 //            AU1   horizontal lines in the middle of the forehead only
-//            AU2   horizontal lines over the outer forehead
-//            AU4   short vertical furrows between the brows
+//            AU2   horizontal lines over the outer forehead (fading with AU4: fear's
+//                  1+2+4 wrinkles the centre only)
+//            AU4   short vertical furrows between the brows; an oblique fold running up
+//                  and in from each inner brow
 //            AU6   crow's feet fanning from the outer eye corners; the furrow below the
 //                  lower lid
 //            AU9   creases across the root of the nose and along its sides
 //            AU12  the nasolabial furrow deepened from the nose wing to beyond the lip
 //                  corner (AU9/AU10 deepen its upper part)
-//            AU15  a short fold below and beside each lip corner
+//            AU15  a short fold below and beside each lip corner, and the lip line
+//                  angled down past each corner (0.4 cm out, 0.3 cm down)
 //            AU23/24  (weights only) the lips' red narrowed: the outer 45 % of each lip's
-//                  red takes the skin's colour from just outside it
+//                  red takes the skin's colour from just outside it; the seam between the
+//                  pressed lips a firm dark line from corner to corner
 //          Intensities come from the weights (WrinkleDriveFromWeights: browInnerUp,
 //          browOuterUp*, browDown*, cheekSquint*, noseSneer*, mouthUpperUp*, mouthSmile*,
 //          mouthFrown*),

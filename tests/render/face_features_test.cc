@@ -5,7 +5,9 @@
 // up); a closed mouth shows no teeth or tongue, jawOpen 1 shows teeth (near-white) next to
 // the upper lip, tongue colour in the lower half and cavity between (at rest nothing is
 // drawn in the mouth: pixel-equal to the picture without the features). FACS wrinkles
-// appear where their AU acts and nowhere at rest. GazeFromLandmarks
+// appear where their AU acts and nowhere at rest; the brows' paint rises and falls as AU1, AU2
+// and AU4 say, the lip line turns down with AU15 and pressed lips keep a seam to the corners.
+// GazeFromLandmarks
 // reads a shifted iris landmark as gaze in the eye's own frame (a rolled head included),
 // and zero without iris landmarks. Colour classes by distance to the drawn colours (<= 20
 // per channel; lit lips (178, 88, 90 at most) stay outside the tongue class).
@@ -13,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -187,6 +190,8 @@ TEST(FaceFeatures, WrinklesShowTheirActionUnits) {
   const float brow = v[334][1], nose = v[6][1];
   const Case cases[] = {
       {"AU4", {{"browDownLeft", 1}, {"browDownRight", 1}}, -0.8f, v[9][1] - 0.8f, 0.8f, v[9][1] + 0.8f},
+      // AU4's oblique fold, up and in from the (lowered, drawn-in) inner brow.
+      {"AU4o", {{"browDownLeft", 1}, {"browDownRight", 1}}, 0.6f, v[336][1] - 0.6f, 1.3f, v[336][1]},
       {"AU1+2", {{"browInnerUp", 1}, {"browOuterUpLeft", 1}, {"browOuterUpRight", 1}}, -3, brow + 1.2f, 3,
        brow + 3.2f},
       {"AU9", {{"noseSneerLeft", 1}, {"noseSneerRight", 1}}, -0.8f, nose - 1.2f, 0.8f, nose + 0.5f},
@@ -236,6 +241,16 @@ TEST(FaceFeatures, WrinklesFromWeightsOnlyWhereFacsPutsThem) {
   EXPECT_EQ(one_out, 0);
   EXPECT_EQ(two_mid, 0);
   EXPECT_GE(two_out, 30);
+  // Fear's 1+2+4: the lines stay in the centre (Ekman & Friesen), none over the outer parts.
+  WrinkleDrive fear;
+  fear.au1 = fear.au2 = fear.au4 = 1;
+  const auto f = Render({}, {}, true, &fear);
+  const int fear_mid = Darker(f, bare, -1.0f, brow + 0.8f, 1.0f, brow + 2.5f);
+  const int fear_out = Darker(f, bare, 2.2f, brow + 0.5f, 3.4f, brow + 2.5f) +
+                       Darker(f, bare, -3.4f, brow + 0.5f, -2.2f, brow + 2.5f);
+  std::printf("  AU1+2+4 lines: middle %d, outer %d px\n", fear_mid, fear_out);
+  EXPECT_GE(fear_mid, 30);
+  EXPECT_EQ(fear_out, 0);
 }
 
 // AU23/24 (mouthPress, driven by the weights) narrows the lips' red: fewer lip-coloured
@@ -265,6 +280,24 @@ TEST(FaceFeatures, PressedLipsShowLessRed) {
   std::printf("  lip-red pixels: %d without the drive, %d with mouthPress 1\n", before, after);
   EXPECT_GT(before, 300);
   EXPECT_LE(after, before * 3 / 4);
+  // The pressed lips' seam runs to the corners: 0.4 cm inside each corner, the darkest pixel
+  // of the column across the mouth is darker by at least 15 levels than without the drive.
+  const auto& v = Face().vertices;
+  auto darkest = [&](const Picture& p, float x_cm) {
+    const Camera& c = p.cam;
+    const int x = static_cast<int>(c.cx + c.scale * x_cm);
+    int best = 255;
+    for (int y = static_cast<int>(c.cy - c.scale * (v[61][1] + 0.6f));
+         y <= static_cast<int>(c.cy - c.scale * (v[61][1] - 0.6f)); ++y)
+      best = std::min(best, static_cast<int>(p.img.Row(y)[4 * x]));
+    return best;
+  };
+  for (int corner : {61, 291}) {
+    const float x = v[corner][0] - (v[corner][0] > 0 ? 0.4f : -0.4f);
+    std::printf("  seam 0.4 cm inside corner %d: darkest red level %d -> %d\n", corner,
+                darkest(plain, x), darkest(drawn, x));
+    EXPECT_LE(darkest(drawn, x), darkest(plain, x) - 15) << corner;
+  }
 }
 
 // The AU1+4 corrective: sadness's inner brows (336 / 107) end up at least 0.4 cm above rest
@@ -293,6 +326,109 @@ TEST(FaceFeatures, BrowCorrectiveRaisesTheInnerBrowsInSadness) {
     const auto [plain, corrected] = shape(weights);
     for (int v = 0; v < 468; ++v)
       for (int c = 0; c < 3; ++c) ASSERT_EQ(plain[v][c], corrected[v][c]) << v;
+  }
+}
+
+// Luma of a pixel (the FER network's grey).
+float Luma(const Picture& p, int x, int y) {
+  const uint8_t* q = p.img.Row(y) + 4 * x;
+  return 0.299f * q[0] + 0.587f * q[1] + 0.114f * q[2];
+}
+
+// The brow in one column (canonical x, cm): its dark pixels (luma < 80: the brow paint, not
+// skin in the brow's shadow) between 3.4 and
+// 8 cm up (above the lashes, below the hairline), as the centroid height and the height
+// covered (cm); the innermost dark pixel's |x| (cm) over the band, for the inner end.
+struct BrowColumn {
+  float y = 0, tall = 0;
+};
+BrowColumn Brow(const Picture& p, float x_cm) {
+  const Camera& c = p.cam;
+  const int x = static_cast<int>(c.cx + c.scale * x_cm);
+  BrowColumn b;
+  int n = 0;
+  const int top = static_cast<int>(c.cy - c.scale * 8.0f), bottom = static_cast<int>(c.cy - c.scale * 3.4f);
+  for (int y = top; y <= bottom; ++y)
+    if (Luma(p, x, y) < 80) ++n, b.y += (c.cy - (y + 0.5f)) / c.scale;
+  if (n) b.y /= n;
+  b.tall = n / c.scale;
+  return b;
+}
+float InnerBrowEnd(const Picture& p, float side) {
+  const Camera& c = p.cam;
+  float inner = 1e9f;
+  const int top = static_cast<int>(c.cy - c.scale * 7.0f), bottom = static_cast<int>(c.cy - c.scale * 3.6f);
+  for (int y = top; y <= bottom; ++y)
+    for (float xc = 0.0f; xc < 3.0f; xc += 1.0f / c.scale) {
+      const int x = static_cast<int>(c.cx + c.scale * side * xc);
+      if (Luma(p, x, y) < 80) {
+        inner = std::min(inner, xc);
+        break;
+      }
+    }
+  return inner;
+}
+
+// The rendered brows behave as FACS says (the brows' paint rides on the mesh): at rest each
+// is a full band at least 0.7 cm tall at its middle (105 / 334); AU1 (browInnerUp) raises
+// the inner part (column 2.1 cm from the midline) by at least 0.5 cm and leaves the outer
+// part (5 cm out) within 0.2 cm; AU2 (browOuterUp) raises the outer part by at least 0.5 cm;
+// AU4 (browDown) lowers the inner part by at least 0.35 cm and draws the inner ends at least
+// 0.2 cm towards the midline. (The amplitudes: 0.85, 0.8, 0.7 / 0.4 cm, blendshapes.h.)
+TEST(FaceFeatures, BrowsFollowTheirActionUnits) {
+  const auto rest = Render({});
+  const auto au1 = Render({{"browInnerUp", 1}});
+  const auto au2 = Render({{"browOuterUpLeft", 1}, {"browOuterUpRight", 1}});
+  const auto au4 = Render({{"browDownLeft", 1}, {"browDownRight", 1}});
+  for (float side : {-1.0f, 1.0f}) {
+    const float mid = side * 3.99f, inner = side * 2.1f, outer = side * 5.0f;
+    const BrowColumn r_mid = Brow(rest, mid), r_in = Brow(rest, inner), r_out = Brow(rest, outer);
+    const float up1_in = Brow(au1, inner).y - r_in.y, up1_out = Brow(au1, outer).y - r_out.y;
+    const float up2_out = Brow(au2, outer).y - r_out.y, down4_in = r_in.y - Brow(au4, inner).y;
+    const float end_rest = InnerBrowEnd(rest, side), end4 = InnerBrowEnd(au4, side);
+    std::printf("  side %+.0f: brow %.2f cm tall at its middle; AU1 inner %+.2f outer %+.2f cm; "
+                "AU2 outer %+.2f cm; AU4 inner %+.2f cm, inner end %.2f -> %.2f cm from the midline\n",
+                side, r_mid.tall, up1_in, up1_out, up2_out, -down4_in, end_rest, end4);
+    EXPECT_GE(r_mid.tall, 0.7f);
+    EXPECT_GE(up1_in, 0.5f);
+    EXPECT_LT(std::abs(up1_out), 0.2f);
+    EXPECT_GE(up2_out, 0.5f);
+    EXPECT_GE(down4_in, 0.35f);
+    EXPECT_GE(end_rest - end4, 0.2f);
+  }
+}
+
+// AU15 (mouthFrown) as FACS describes it: the lip corners go down, so the line between the
+// lips (its darkest pixel in a column 0.3 cm inside each corner) is at least 0.3 cm lower;
+// and the lip line angles down past the corner: beyond and below each moved corner, at
+// least 40 pixels darker (by 15+ levels) than the same face without the features, none at
+// rest.
+TEST(FaceFeatures, LipCornersTurnDownWithMouthFrown) {
+  const auto& v = Face().vertices;
+  const auto rest = Render({}), rest_bare = Render({}, {}, false);
+  const auto frown = Render({{"mouthFrownLeft", 1}, {"mouthFrownRight", 1}});
+  const auto frown_bare = Render({{"mouthFrownLeft", 1}, {"mouthFrownRight", 1}}, {}, false);
+  auto lip_line = [&](const Picture& p, float x_cm) {
+    const Camera& c = p.cam;
+    const int x = static_cast<int>(c.cx + c.scale * x_cm);
+    float best = 1e9f, at = 0;
+    for (int y = static_cast<int>(c.cy - c.scale * (v[61][1] + 1.0f));
+         y <= static_cast<int>(c.cy - c.scale * (v[61][1] - 1.2f)); ++y)
+      if (Luma(p, x, y) < best) best = Luma(p, x, y), at = (c.cy - (y + 0.5f)) / c.scale;
+    return at;
+  };
+  for (int corner : {61, 291}) {
+    const float sx = v[corner][0] > 0 ? 1.0f : -1.0f, x = v[corner][0] - sx * 0.3f;
+    const float down = lip_line(rest, x) - lip_line(frown, x);
+    const float cy = v[corner][1] - 0.5f;  // the corner moved 0.5 cm down
+    const float x0 = sx > 0 ? v[corner][0] + 0.1f : v[corner][0] - 0.55f;
+    const int beyond = Darker(frown, frown_bare, x0, cy - 0.45f, x0 + 0.45f, cy + 0.05f);
+    const int beyond_rest = Darker(rest, rest_bare, x0, cy - 0.45f, x0 + 0.45f, cy + 0.05f);
+    std::printf("  corner %d: lip line %.2f cm lower; %d pixels darker beyond it (at rest %d)\n",
+                corner, down, beyond, beyond_rest);
+    EXPECT_GE(down, 0.3f);
+    EXPECT_GE(beyond, 40);
+    EXPECT_EQ(beyond_rest, 0);
   }
 }
 

@@ -8,7 +8,8 @@
 //   avatar-prototypes PHOTO.{png,jpg} [--models-dir=DIR] [--backend=xnnpack|reference]
 //                     [--intensity=0..1] [--variants=warp|all] [--sheet=OUT.png]
 //                     [--avatar-sheet=OUT.png] [--min-recognised=N]
-//                     [--min-avatar-recognised=N] [--rigid-eyewear=0|1]
+//                     [--min-avatar-recognised=N] [--avatar-background=RRGGBB]
+//                     [--rigid-eyewear=0|1]
 //
 // --rigid-eyewear=1: warp with faceavatar rigid-eyewear=true (glasses keep their shape,
 // engine/render/eyewear.h); default 0, as the element.
@@ -23,7 +24,9 @@
 // judge whether each expression reads.
 // --avatar-sheet=OUT.png: the same seven expressions on the default rendered avatar
 // (faceavatar's panel without a glTF file: the canonical face wearing
-// engine/render/face_texture.h and face_features.h's eyes and mouth), labelled by expression.
+// engine/render/face_texture.h and face_features.h's eyes and mouth, avatar_head.h's hair,
+// ears and neck), labelled by expression, on faceavatar's default background
+// (FaceAvatarOptions::background) or --avatar-background=RRGGBB.
 // --min-avatar-recognised=N (with --avatar-sheet): exit status 4 when the rendered avatar's
 // pictures, classified as the warped photos are, recognise fewer than N of 6.
 // --min-recognised=N: exit status 3 when the first variant recognises fewer than N of 6 (the
@@ -47,6 +50,8 @@
 #include "engine/draw/font.h"
 #include "engine/io/jpeg.h"
 #include "engine/io/png.h"
+#include "engine/render/avatar_head.h"
+#include "engine/render/face_avatar.h"
 #include "engine/render/face_features.h"
 #include "engine/render/face_texture.h"
 #include "engine/render/rasterizer.h"
@@ -119,12 +124,16 @@ std::optional<std::string> WriteSheet(const std::string& path,
 
 // The default rendered avatar (faceavatar output=replace/side-by-side/pip without a glTF
 // file: the canonical face wearing MakeFaceTexture) pulling each row's expression, frontal,
-// lit, on a grey background: size x size pictures in kPrototypeRows order.
-std::vector<fg::RgbImage> RenderAvatars(const fg::ExpressionTrack& track, int size) {
+// lit, on `background` (faceavatar's own by default): size x size pictures in kPrototypeRows
+// order.
+std::vector<fg::RgbImage> RenderAvatars(const fg::ExpressionTrack& track, int size,
+                                        std::array<uint8_t, 4> background) {
   const fg::CanonicalFace& face = track.canonical();
   const fg::render::Texture tex = fg::render::MakeFaceTexture(face, 512, /*iris=*/false);
   fg::render::Material material;
   material.texture = &tex;
+  const fg::render::AvatarHead head = fg::render::MakeAvatarHead(face);
+  std::vector<std::array<float, 3>> head_scratch(head.vertex_count());
   fg::render::Rasterizer raster;
   raster.SetTarget(size, size);
   std::vector<std::array<float, 3>> morphed(face.vertices.size());
@@ -133,10 +142,12 @@ std::vector<fg::RgbImage> RenderAvatars(const fg::ExpressionTrack& track, int si
     const auto w = fg::ExpressionWeights(*fg::FindExpression(row.expression), track.basis());
     track.basis().Apply(w, morphed);
     fg::render::ApplyBrowCorrective(track.basis(), w, morphed);  // as faceavatar's panel
-    raster.Clear({96, 100, 108, 255});
+    raster.Clear(background);
     const fg::render::Camera cam = fg::render::Camera::Fit(face.vertices, size, size, 0.95f);
     raster.Draw({morphed, face.triangles, face.uvs}, Eigen::Matrix3f::Identity(), cam, material,
                 fg::render::kAvatarLight, fg::render::Shading::kLit);
+    fg::render::DrawAvatarHead(raster, head, morphed, head_scratch, Eigen::Matrix3f::Identity(),
+                               cam, fg::render::kAvatarLight, fg::render::Shading::kLit);
     // Iris, pupil, teeth and tongue as faceavatar draws them (eyes forward).
     fg::render::RgbaImage r = raster.image();
     const fg::render::WrinkleDrive aus = fg::render::WrinkleDriveFromWeights(track.basis(), w);
@@ -162,6 +173,7 @@ int main(int argc, char** argv) {
   bool all = true, rigid_eyewear = false;
   std::string sheet, avatar_sheet;
   int min_recognised = -1, min_avatar = -1, avatar_recognised = -1;
+  std::array<uint8_t, 4> background = fg::render::FaceAvatarOptions{}.background;
   for (int i = 1; i < argc; ++i) {
     if (!std::strncmp(argv[i], "--models-dir=", 13)) {
       models = argv[i] + 13;
@@ -181,6 +193,16 @@ int main(int argc, char** argv) {
       all = !std::strcmp(argv[i], "--variants=all");
     } else if (!std::strncmp(argv[i], "--avatar-sheet=", 15) && argv[i][15]) {
       avatar_sheet = argv[i] + 15;
+    } else if (!std::strncmp(argv[i], "--avatar-background=", 20)) {
+      char* end = nullptr;
+      const unsigned long rgb = std::strtoul(argv[i] + 20, &end, 16);
+      if (std::strlen(argv[i] + 20) != 6 || *end) {
+        std::fprintf(stderr, "avatar-prototypes: --avatar-background wants RRGGBB (hex), got %s\n",
+                     argv[i] + 20);
+        return 2;
+      }
+      background = {static_cast<uint8_t>(rgb >> 16), static_cast<uint8_t>(rgb >> 8),
+                    static_cast<uint8_t>(rgb), 255};
     } else if (!std::strncmp(argv[i], "--sheet=", 8) && argv[i][8]) {
       sheet = argv[i] + 8;
     } else if (!std::strncmp(argv[i], "--min-avatar-recognised=", 24)) {
@@ -251,7 +273,7 @@ int main(int argc, char** argv) {
   if (!avatar_sheet.empty()) {
     // The rendered avatar's seven pictures, labelled by expression only (the network's
     // reading of a rendered face is not part of this check).
-    const std::vector<fg::RgbImage> avatars = RenderAvatars(check->track(), 320);
+    const std::vector<fg::RgbImage> avatars = RenderAvatars(check->track(), 320, background);
     // The same reading as the warped photos get: tracker, crop, FER network.
     fg::PrototypeMatrix am;
     bool all_tracked = true;
