@@ -24,10 +24,14 @@
 // camera): the tracker may restart its track when the picture changes, so every face gets
 // the same id before the mirror sees it.
 //
-//   eval-blink DIR [--models-dir=DIR] [--csv=OUT.csv] [--refine=0|1] [--min-closed=F]
-//              [--min-open=F]
+//   eval-blink DIR [--models-dir=DIR] [--csv=OUT.csv] [--refine=0|1] [--lid=0|1]
+//              [--min-closed=F] [--min-open=F]
+//
+// Also printed: each shot's lid closure (mirror.h step 3b) and mouthSmile; the "happy"
+// shots are summarised as broad smiles (both mouthSmile >= 0.7, issue 15).
 //
 // --refine=0: the mirror from the landmarks alone (faceavatar refine=false); default 1.
+// --lid=0: without the mirror's lid-aperture step (MirrorOptions::lid_aperture); default 1.
 // --min-closed / --min-open: exit status 3 when fewer than that fraction of the closed /
 // open photos meet their bound. Exit status: 0 done; 1 a failure (the message names the
 // file or the model folder); 2 bad arguments; 3 a --min-* target missed.
@@ -57,6 +61,8 @@ struct Reading {
   float left = 0, right = 0;  // eyeBlinkLeft / eyeBlinkRight
   // The antagonists, for the CSV: eyeWide and eyeSquint, left / right.
   float wide_l = 0, wide_r = 0, squint_l = 0, squint_r = 0;
+  // The mirror's lid closure (step 3b), left / right, and the smile.
+  float closure_l = 0, closure_r = 0, smile_l = 0, smile_r = 0;
 };
 
 // The pair protocol above.
@@ -91,6 +97,10 @@ Reading RunPair(const fg::TrackerOptions& to, const fg::CanonicalFace& canonical
     out.wide_r = m->blendshapes.at("eyeWideRight");
     out.squint_l = m->blendshapes.at("eyeSquintLeft");
     out.squint_r = m->blendshapes.at("eyeSquintRight");
+    out.closure_l = m->lid_closure[0];
+    out.closure_r = m->lid_closure[1];
+    out.smile_l = m->blendshapes.at("mouthSmileLeft");
+    out.smile_r = m->blendshapes.at("mouthSmileRight");
   }
   return out;
 }
@@ -118,6 +128,8 @@ int main(int argc, char** argv) {
       models = argv[i] + 13;
     } else if (!std::strcmp(argv[i], "--refine=0") || !std::strcmp(argv[i], "--refine=1")) {
       mo.appearance = argv[i][9] == '1';
+    } else if (!std::strcmp(argv[i], "--lid=0") || !std::strcmp(argv[i], "--lid=1")) {
+      mo.lid_aperture = argv[i][6] == '1';
     } else if (!std::strncmp(argv[i], "--csv=", 6)) {
       csv = argv[i] + 6;
     } else if (!std::strncmp(argv[i], "--min-closed=", 13)) {
@@ -136,7 +148,7 @@ int main(int argc, char** argv) {
   }
   if (dir.empty()) {
     std::fprintf(stderr, "usage: eval-blink DIR [--models-dir=DIR] [--csv=OUT.csv] "
-                         "[--refine=0|1] [--min-closed=F] [--min-open=F]\n");
+                         "[--refine=0|1] [--lid=0|1] [--min-closed=F] [--min-open=F]\n");
     return 2;
   }
   std::error_code ec;
@@ -206,8 +218,10 @@ int main(int argc, char** argv) {
       }
       rows.push_back(row);
       if (row.r.face)
-        std::printf("%s %-10s %-6s eyeBlinkLeft %.2f eyeBlinkRight %.2f\n", nn.c_str(),
-                    kind.c_str(), group.c_str(), row.r.left, row.r.right);
+        std::printf("%s %-10s %-6s eyeBlinkLeft %.2f eyeBlinkRight %.2f (lid closure %+.2f "
+                    "%+.2f) mouthSmileLeft %.2f mouthSmileRight %.2f\n",
+                    nn.c_str(), kind.c_str(), group.c_str(), row.r.left, row.r.right,
+                    row.r.closure_l, row.r.closure_r, row.r.smile_l, row.r.smile_r);
       else
         std::printf("%s %-10s %-6s no face tracked (counted as a miss)\n", nn.c_str(), kind.c_str(),
                     group.c_str());
@@ -220,11 +234,13 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::fprintf(out, "subject,kind,group,face,eyeBlinkLeft,eyeBlinkRight,eyeWideLeft,"
-                      "eyeWideRight,eyeSquintLeft,eyeSquintRight\n");
+                      "eyeWideRight,eyeSquintLeft,eyeSquintRight,lidClosureLeft,lidClosureRight,"
+                      "mouthSmileLeft,mouthSmileRight\n");
     for (const Row& r : rows)
-      std::fprintf(out, "%s,%s,%s,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", r.subject.c_str(),
-                   r.kind.c_str(), r.group.c_str(), r.r.face ? 1 : 0, r.r.left, r.r.right,
-                   r.r.wide_l, r.r.wide_r, r.r.squint_l, r.r.squint_r);
+      std::fprintf(out, "%s,%s,%s,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n",
+                   r.subject.c_str(), r.kind.c_str(), r.group.c_str(), r.r.face ? 1 : 0, r.r.left,
+                   r.r.right, r.r.wide_l, r.r.wide_r, r.r.squint_l, r.r.squint_r, r.r.closure_l,
+                   r.r.closure_r, r.r.smile_l, r.r.smile_r);
     std::fclose(out);
   }
   // Summary per group.
@@ -251,6 +267,21 @@ int main(int argc, char** argv) {
                 group, n, met, bound, 100.0 * met / n, sum_lo / n, sum_hi / n);
     if (std::string(group) == "closed") closed_frac = static_cast<float>(met) / n;
     if (std::string(group) == "open") open_frac = static_cast<float>(met) / n;
+  }
+  // The broad smiles: the "happy" shots, both mouthSmile >= 0.7 (issue 15).
+  {
+    int n = 0, met = 0;
+    float sum = 0;
+    for (const Row& r : rows) {
+      if (r.kind != "happy") continue;
+      ++n;
+      const float lo = std::min(r.r.smile_l, r.r.smile_r);
+      sum += lo;
+      met += r.r.face && lo >= 0.7f;
+    }
+    if (n)
+      std::printf("smile  %d photos: %d meet both mouthSmile >= 0.7 (%.0f%%); mean lower side %.2f\n",
+                  n, met, 100.0 * met / n, sum / n);
   }
   int status = 0;
   if (min_closed >= 0 && closed_frac < min_closed) {
