@@ -81,7 +81,12 @@ int EyewearLayer::Find(const ImageView& src, std::span<const std::array<float, 3
       e.brow[9 - k] = L(id.brow_low[k]);
       brow_top = std::min(brow_top, e.brow[k].b);
     }
-    e.a0 = std::min(o.a, in.a) - 0.45f * ew, e.a1 = std::max(o.a, in.a) + 0.45f * ew;
+    // Across: from the midline (the bridge; 0.05 ew past it, so the two bands meet) or 0.45
+    // ew inside the inner corner if that is further, to 0.45 ew beyond the outer corner.
+    if (o.a > in.a)
+      e.a0 = std::min(in.a - 0.45f * ew, -0.05f * ew), e.a1 = o.a + 0.45f * ew;
+    else
+      e.a0 = o.a - 0.45f * ew, e.a1 = std::max(in.a + 0.45f * ew, 0.05f * ew);
     e.b0 = brow_top - 0.35f * ew, e.b1 = lo.b + 0.75f * ew;
     e.ca = 0.5f * (o.a + in.a), e.cb = 0.5f * (up.b + lo.b);
     e.ra = 0.575f * std::abs(o.a - in.a);

@@ -22,7 +22,8 @@
 // Find, per eye, in the face's own axes (u from the right eye's outer corner 33 to the
 // left's 263, v perpendicular, pointing down the face; ew = the mean eye width, corner to
 // corner): the band from the brows' top - 0.35 ew to the lower lid + 0.75 ew, and from
-// 0.45 ew inside the inner corner to 0.45 ew beyond the outer one. A pixel is frame when
+// the midline (or 0.45 ew inside the inner corner if that is further) to 0.45 ew beyond
+// the outer corner. A pixel is frame when
 // its luma is below the band's skin median minus T (T = max(30, 0.3 x the median));
 // inside the brow (the polygon of the brow's upper and lower landmarks, grown by 0.06 ew)
 // it must also be darker than the brow's own median minus T/2 (a frame lying on a brow is

@@ -5,7 +5,7 @@
 // grey (110), and a glasses frame per eye drawn dark (20), 3 px wide: top rim 0.3 cm below
 // the brow's lowest point (so AU4 lowers the brow to it and behind it), bottom rim 1 cm
 // below the lower lid, sides 1.0 cm from the midline and 0.7 cm beyond the outer corner;
-// the bridge joins the inner sides. The brow AUs at full intensity (AU1 + AU2: browInnerUp,
+// the bridge joins the inner sides at the top rim's height. The brow AUs at full intensity (AU1 + AU2: browInnerUp,
 // browOuterUp*; AU4: browDown*) and the six prototypes are warped with the layer on.
 // Targets: every rim within 1 px of straight and its centre line within 1 px of where it
 // was (tolerance: a third of the 3 px line's width; the plain warp's bends are printed);
@@ -65,7 +65,7 @@ std::vector<Rim> FrameRims() {
           {"right bottom rim", -outer, bottom, -inner, bottom},
           {"right outer side", -outer, bottom, -outer, top},
           {"right inner side", -inner, bottom, -inner, top},
-          {"bridge", -inner, top - 0.4f, inner, top - 0.4f}};
+          {"bridge", -inner, top, inner, top}};
 }
 
 constexpr std::array<int, 5> kBrowUp[2] = {{336, 296, 334, 293, 300}, {107, 66, 105, 63, 70}};
@@ -260,9 +260,12 @@ TEST(EyewearLayer, FrameStaysPutWhileBrowsMoveByTheirFacsAmplitude) {
       EXPECT_LE(std::abs(f.offset), 1.0f) << c.name << ", " << r.name;
     }
     for (auto [lm, amp] : c.brow_moves) {
-      const float x = target[lm][0];
-      const float before = BrowTopEdge(src, x, Py(v[lm][1]));
-      const float after = BrowTopEdge(out, x, target[lm][1]);
+      // 0.15 cm from the vertex towards the brow's middle (the column through an end vertex
+      // grazes the brow's corner), before at the source column, after at the moved one.
+      const float in = 0.15f * kScale * (std::abs(v[lm][0]) > std::abs(v[334][0]) ? -1.0f : 1.0f) *
+                       (v[lm][0] > 0 ? 1.0f : -1.0f);
+      const float before = BrowTopEdge(src, Px(v[lm][0]) + in, Py(v[lm][1]));
+      const float after = BrowTopEdge(out, target[lm][0] + in, target[lm][1]);
       const float moved_cm = (before - after) / kScale;  // up is +
       std::printf("  %-8s brow %3d upper edge moved %+.2f cm (FACS %+.2f)\n", c.name, lm, moved_cm,
                   amp);
