@@ -96,24 +96,6 @@ MirrorSolver::MirrorSolver(const CanonicalFace& canonical, const BlendshapeBasis
     if (blink >= 0 && wide >= 0 && opts_.exclusive_antagonists)
       exclusive_.push_back({blink, wide});
   }
-  // Lids (step 3b): eyeBlinkLeft's eye is the one whose upper lid its delta moves most.
-  {
-    constexpr std::array<int, 3> kUpperA = {386, 385, 387}, kLowerA = {374, 380, 373};
-    constexpr std::array<int, 3> kUpperB = {159, 158, 160}, kLowerB = {145, 153, 144};
-    const char* sides[2] = {"Left", "Right"};
-    for (int e = 0; e < 2; ++e) {
-      Lid& l = lids_[e];
-      l.blink = basis_.Index(std::string("eyeBlink") + sides[e]);
-      l.wide = basis_.Index(std::string("eyeWide") + sides[e]);
-      bool a = e == 0;
-      if (l.blink >= 0 && basis_.vertex_count() >= kMeshLandmarks) {
-        const auto& d = basis_.Delta(l.blink);
-        a = std::abs(d[kUpperA[0]][1]) >= std::abs(d[kUpperB[0]][1]);
-      }
-      l.upper = a ? kUpperA : kUpperB;
-      l.lower = a ? kLowerA : kLowerB;
-    }
-  }
   if (opts_.appearance)
     refiner_ = std::make_shared<const AppearanceRefiner>(canonical, basis_, opts_.appearance_options);
 }
@@ -703,7 +685,6 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
     t.points.assign(kMeshLandmarks, {0, 0, 0});
     t.offsets.assign(kMeshLandmarks, {0, 0, 0});
     t.raw.assign(n_, 0.0f);
-    t.lidded.assign(n_, 0.0f);
     t.filters.assign(n_, OneEuroFilter(opts_.smoothing_params));
     if (refiner_) t.appearance = refiner_->NewTrack();
     t.start_ns = pts_ns;
@@ -767,26 +748,9 @@ const MirrorResult* MirrorSolver::Update(const Face& face, int64_t pts_ns, int f
   } else {
     res.residual_cm = Solve(t.offsets, t.raw);
   }
-  // Step 3b: the lids' own closure against the neutral's aperture. Applied to a copy: the
-  // solve's own answer stays the next frame's warm start.
-  for (int k = 0; k < n_; ++k) t.lidded[k] = t.raw[k];
-  for (int e = 0; e < 2; ++e) {
-    const Lid& l = lids_[e];
-    float now = 0, rest = 0;
-    for (int j = 0; j < 3; ++j) {
-      now += t.points[l.upper[j]][1] - t.points[l.lower[j]][1];
-      rest += t.neutral[l.upper[j]][1] - t.neutral[l.lower[j]][1];
-    }
-    res.lid_closure[e] = rest > 1e-4f ? 1.0f - now / rest : 0.0f;
-    if (!opts_.lid_aperture || l.blink < 0) continue;
-    const float span = opts_.lid_closure_closed - opts_.lid_closure_open;
-    const float lid = span > 0 ? std::clamp((res.lid_closure[e] - opts_.lid_closure_open) / span, 0.0f, 1.0f) : 0.0f;
-    t.lidded[l.blink] = std::max(t.lidded[l.blink], lid);
-    if (lid > 0.5f && l.wide >= 0) t.lidded[l.wide] = 0;
-  }
   const double ts = 1e-9 * static_cast<double>(pts_ns);
   for (int k = 0; k < n_; ++k) {
-    float w = t.lidded[k];
+    float w = t.raw[k];
     if (opts_.smoothing) w = static_cast<float>(t.filters[k].Filter(ts, w));
     res.weights[k] = std::clamp(w, 0.0f, 1.0f);
   }

@@ -74,16 +74,6 @@
 //    a lid's edge pins the solve along the edge's normal, a vertex on bare skin counts as
 //    before. That normal matrix (and the ridge and L1 terms, scaled by the mean weight) is
 //    built per track once its texture template is learned.
-// 3b. Lid aperture: FaceMesh's lids follow a closing eye only part of the way, so the
-//    solve reads a real closed eye low. Per eye, the aperture (the mean vertical gap of three
-//    upper / lower lid vertex pairs, in the normalised frame) against the same eye's
-//    aperture in the track's neutral gives its closure c = 1 - aperture / neutral aperture:
-//    normalised by the face's own open eye, so it does not depend on the eye's shape. The
-//    eye's eyeBlink becomes at least (c - lid_closure_open) / (lid_closure_closed -
-//    lid_closure_open) clamped to [0, 1] (the thresholds: how far FaceMesh's lids close on
-//    a real closed eye and on a narrowed open one; docs/avatar.md "Mirror strength"), and
-//    when that reading is above 0.5 the eye's eyeWide is 0 (its antagonist). Which eye's
-//    vertices belong to eyeBlinkLeft is read from the basis's delta.
 // 4. Smoothing: a One Euro filter per weight (speed in weight units per second), little
 //    lag on fast moves, no jitter at rest; clamped to [0, 1] again.
 // 5. Tracker response (optional, SetResponseBasis): a tracker does not report the geometric
@@ -122,7 +112,6 @@
 #pragma once
 
 #include <Eigen/Core>
-#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -172,11 +161,6 @@ struct MirrorOptions {
   bool texture_weights = true;
   // eyeBlink and eyeWide of one eye never both (step 3); false: the plain BVLS.
   bool exclusive_antagonists = true;
-  // Lid aperture (step 3b): eyeBlink at least the lid closure mapped from
-  // [lid_closure_open, lid_closure_closed] to [0, 1]; false: the solve's eyeBlink only.
-  bool lid_aperture = true;
-  float lid_closure_open = 0.25f;
-  float lid_closure_closed = 0.55f;
 };
 
 // Per target, the landmark displacement a tracker reports for a unit weight (see 5. above).
@@ -210,9 +194,6 @@ struct MirrorResult {
   // RMS of the solve's residual over all vertices (cm; with a picture, weighted as the
   // texture-weighted solve weighs each coordinate)
   float residual_cm = 0;
-  // Step 3b: each eye's lid closure, 1 - aperture / the neutral's aperture (unsmoothed; can
-  // be negative for a widened eye), in eyeBlinkLeft, eyeBlinkRight order.
-  std::array<float, 2> lid_closure{};
   uint64_t updates = 0;
 };
 
@@ -278,7 +259,6 @@ class MirrorSolver {
     std::vector<std::array<float, 3>> lm;      // scratch: E as landmarks, for the measures
     std::vector<std::array<float, 3>> neutral, points, offsets;
     std::vector<float> raw;  // unsmoothed solution (the warm start)
-    std::vector<float> lidded;  // raw with step 3b applied (what is smoothed)
     std::vector<OneEuroFilter> filters;
     std::vector<std::array<float, 3>> residual;  // step 6: kMeasuredVertices filled, rest 0
     std::vector<OneEuroFilter> measured_filters;
@@ -316,13 +296,6 @@ class MirrorSolver {
   std::array<float, 2> prior_gain_{};
   std::vector<float> normal_;  // n x n: D^T C D + ridge I
   std::vector<std::pair<int, int>> exclusive_;  // antagonist pairs solved exclusively
-  // Step 3b, per eye in eyeBlinkLeft, eyeBlinkRight order: the blink and wide targets (-1:
-  // not in the basis) and the eye's upper and lower lid vertices.
-  struct Lid {
-    int blink = -1, wide = -1;
-    std::array<int, 3> upper{}, lower{};
-  };
-  std::array<Lid, 2> lids_{};
   std::vector<float> ridge_, sparsity_;  // per target (scaled for a response, see BuildNormal)
   int response_targets_ = 0;
   std::shared_ptr<const AppearanceRefiner> refiner_;  // null: opts_.appearance off

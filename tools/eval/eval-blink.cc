@@ -24,14 +24,13 @@
 // camera): the tracker may restart its track when the picture changes, so every face gets
 // the same id before the mirror sees it.
 //
-//   eval-blink DIR [--models-dir=DIR] [--csv=OUT.csv] [--refine=0|1] [--lid=0|1]
-//              [--min-closed=F] [--min-open=F]
+//   eval-blink DIR [--models-dir=DIR] [--csv=OUT.csv] [--refine=0|1] [--min-closed=F]
+//              [--min-open=F]
 //
-// Also printed: each shot's lid closure (mirror.h step 3b) and mouthSmile; the "happy"
-// shots are summarised as broad smiles (both mouthSmile >= 0.7, issue 15).
+// Also printed: each shot's mouthSmile; the "happy" shots are summarised as broad smiles
+// (both mouthSmile >= 0.7, issue 15).
 //
 // --refine=0: the mirror from the landmarks alone (faceavatar refine=false); default 1.
-// --lid=0: without the mirror's lid-aperture step (MirrorOptions::lid_aperture); default 1.
 // --min-closed / --min-open: exit status 3 when fewer than that fraction of the closed /
 // open photos meet their bound. Exit status: 0 done; 1 a failure (the message names the
 // file or the model folder); 2 bad arguments; 3 a --min-* target missed.
@@ -61,8 +60,8 @@ struct Reading {
   float left = 0, right = 0;  // eyeBlinkLeft / eyeBlinkRight
   // The antagonists, for the CSV: eyeWide and eyeSquint, left / right.
   float wide_l = 0, wide_r = 0, squint_l = 0, squint_r = 0;
-  // The mirror's lid closure (step 3b), left / right, and the smile.
-  float closure_l = 0, closure_r = 0, smile_l = 0, smile_r = 0;
+  // mouthSmileLeft / mouthSmileRight (the happy shots are broad smiles).
+  float smile_l = 0, smile_r = 0;
 };
 
 // The pair protocol above.
@@ -97,8 +96,6 @@ Reading RunPair(const fg::TrackerOptions& to, const fg::CanonicalFace& canonical
     out.wide_r = m->blendshapes.at("eyeWideRight");
     out.squint_l = m->blendshapes.at("eyeSquintLeft");
     out.squint_r = m->blendshapes.at("eyeSquintRight");
-    out.closure_l = m->lid_closure[0];
-    out.closure_r = m->lid_closure[1];
     out.smile_l = m->blendshapes.at("mouthSmileLeft");
     out.smile_r = m->blendshapes.at("mouthSmileRight");
   }
@@ -128,8 +125,6 @@ int main(int argc, char** argv) {
       models = argv[i] + 13;
     } else if (!std::strcmp(argv[i], "--refine=0") || !std::strcmp(argv[i], "--refine=1")) {
       mo.appearance = argv[i][9] == '1';
-    } else if (!std::strcmp(argv[i], "--lid=0") || !std::strcmp(argv[i], "--lid=1")) {
-      mo.lid_aperture = argv[i][6] == '1';
     } else if (!std::strncmp(argv[i], "--csv=", 6)) {
       csv = argv[i] + 6;
     } else if (!std::strncmp(argv[i], "--min-closed=", 13)) {
@@ -148,7 +143,7 @@ int main(int argc, char** argv) {
   }
   if (dir.empty()) {
     std::fprintf(stderr, "usage: eval-blink DIR [--models-dir=DIR] [--csv=OUT.csv] "
-                         "[--refine=0|1] [--lid=0|1] [--min-closed=F] [--min-open=F]\n");
+                         "[--refine=0|1] [--min-closed=F] [--min-open=F]\n");
     return 2;
   }
   std::error_code ec;
@@ -218,10 +213,10 @@ int main(int argc, char** argv) {
       }
       rows.push_back(row);
       if (row.r.face)
-        std::printf("%s %-10s %-6s eyeBlinkLeft %.2f eyeBlinkRight %.2f (lid closure %+.2f "
-                    "%+.2f) mouthSmileLeft %.2f mouthSmileRight %.2f\n",
+        std::printf("%s %-10s %-6s eyeBlinkLeft %.2f eyeBlinkRight %.2f mouthSmileLeft %.2f "
+                    "mouthSmileRight %.2f\n",
                     nn.c_str(), kind.c_str(), group.c_str(), row.r.left, row.r.right,
-                    row.r.closure_l, row.r.closure_r, row.r.smile_l, row.r.smile_r);
+                    row.r.smile_l, row.r.smile_r);
       else
         std::printf("%s %-10s %-6s no face tracked (counted as a miss)\n", nn.c_str(), kind.c_str(),
                     group.c_str());
@@ -234,13 +229,12 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::fprintf(out, "subject,kind,group,face,eyeBlinkLeft,eyeBlinkRight,eyeWideLeft,"
-                      "eyeWideRight,eyeSquintLeft,eyeSquintRight,lidClosureLeft,lidClosureRight,"
-                      "mouthSmileLeft,mouthSmileRight\n");
+                      "eyeWideRight,eyeSquintLeft,eyeSquintRight,mouthSmileLeft,mouthSmileRight\n");
     for (const Row& r : rows)
-      std::fprintf(out, "%s,%s,%s,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n",
+      std::fprintf(out, "%s,%s,%s,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n",
                    r.subject.c_str(), r.kind.c_str(), r.group.c_str(), r.r.face ? 1 : 0, r.r.left,
-                   r.r.right, r.r.wide_l, r.r.wide_r, r.r.squint_l, r.r.squint_r, r.r.closure_l,
-                   r.r.closure_r, r.r.smile_l, r.r.smile_r);
+                   r.r.right, r.r.wide_l, r.r.wide_r, r.r.squint_l, r.r.squint_r, r.r.smile_l,
+                   r.r.smile_r);
     std::fclose(out);
   }
   // Summary per group.
