@@ -283,5 +283,51 @@ TEST(EyewearLayer, FrameStaysPutWhileBrowsMoveByTheirFacsAmplitude) {
   }
 }
 
+// The same in NV12 (the layer reads pixels through ImageView::At and writes the filled-in
+// skin through WriteRgba, both per format): the grey picture as limited-range luma with
+// neutral chroma, AU1 + AU2 warped with the layer, read back as grey. Same targets.
+TEST(EyewearLayer, WorksOnNv12) {
+  const auto rgb = FaceWithGlasses();
+  auto to_y = [](int g) { return static_cast<uint8_t>(16 + (219 * g + 127) / 255); };
+  std::vector<uint8_t> y(static_cast<size_t>(kW) * kH), uv(static_cast<size_t>(kW) * kH / 2, 128);
+  for (size_t i = 0; i < y.size(); ++i) y[i] = to_y(rgb[3 * i]);
+  std::vector<uint8_t> oy = y, ouv = uv;
+  ImageView sv;
+  ASSERT_FALSE(ImageView::Wrap(PixelFormat::kNV12, kW, kH, {y.data(), uv.data(), nullptr},
+                               {kW, kW, 0}, &sv));
+  draw::MutableImageView dv;
+  ASSERT_FALSE(draw::MutableImageView::Wrap(PixelFormat::kNV12, kW, kH,
+                                            {oy.data(), ouv.data(), nullptr}, {kW, kW, 0}, &dv));
+  std::vector<Vec3> source, target;
+  for (const Vec3& v : Face().vertices) source.push_back({Px(v[0]), Py(v[1]), -kScale * v[2]});
+  const auto w = Weights({{"browInnerUp", 1}, {"browOuterUpLeft", 1}, {"browOuterUpRight", 1}});
+  std::vector<Vec3> m(Basis().vertex_count());
+  Basis().Apply(w, m);
+  for (size_t i = 0; i < m.size(); ++i)
+    for (int c = 0; c < 3; ++c) m[i][c] -= Basis().neutral()[i][c];
+  target.resize(source.size());
+  DisplaceLandmarks(source, m, Eigen::Matrix3f::Identity(), kScale, target);
+  FaceWarp warp(Face().triangles);
+  warp.SetSkirt(kWarpSkirtScale);
+  warp.SetEyewearLayer(true);
+  warp.Warp(sv, source, target, dv);
+  std::vector<uint8_t> grey(rgb.size());
+  for (size_t i = 0; i < oy.size(); ++i) {
+    const int g = std::clamp((oy[i] - 16) * 255 / 219, 0, 255);
+    grey[3 * i] = grey[3 * i + 1] = grey[3 * i + 2] = static_cast<uint8_t>(g);
+  }
+  for (const Rim& r : FrameRims()) {
+    const RimFit f = MeasureRim(grey, r);
+    EXPECT_LE(f.bend, 1.0f) << r.name;
+    EXPECT_LE(std::abs(f.offset), 1.0f) << r.name;
+  }
+  const auto& v = Face().vertices;
+  for (auto [lm, amp] : {std::pair{334, 0.80f}, std::pair{105, 0.80f}}) {
+    const float before = BrowTopEdge(rgb, Px(v[lm][0]), Py(v[lm][1]));
+    const float after = BrowTopEdge(grey, target[lm][0], target[lm][1]);
+    EXPECT_NEAR((before - after) / kScale, amp, 0.1f) << "brow " << lm;
+  }
+}
+
 }  // namespace
 }  // namespace fg::render
