@@ -204,30 +204,55 @@ float EyewearLayer::alpha(int x, int y) const {
 
 void EyewearLayer::FillSkin(const ImageView& src, const draw::MutableImageView& dst) {
   if (found_ == 0 || src.width != dst.width || src.height != dst.height) return;
-  patch_.Resize(w_, h_);
-  patch_.Fill({0, 0, 0, 0});
-  auto masked = [&](int x, int y) {  // frame coordinates
-    const int bx = x - x0_, by = y - y0_;
-    return bx >= 0 && by >= 0 && bx < w_ && by < h_ && alpha_[static_cast<size_t>(by) * w_ + bx] > 0;
+  // The box's colours (a one-pixel ring around it too, so every masked pixel has four
+  // neighbours here), then the masked ones filled: a first guess from the nearest unmasked
+  // pixel in each of the four directions (inverse-distance weighted), smoothed by
+  // Gauss-Seidel sweeps of the four-neighbour mean (the fill tends to the harmonic one, so
+  // a thick rim leaves no streaks where the skin above and below it differ column by column).
+  const int rw = w_ + 2, rh = h_ + 2;
+  fill_.resize(static_cast<size_t>(rw) * rh * 3);
+  auto at = [&](int x, int y) -> float* { return &fill_[(static_cast<size_t>(y + 1) * rw + x + 1) * 3]; };
+  auto masked = [&](int x, int y) {  // box coordinates
+    return x >= 0 && y >= 0 && x < w_ && y < h_ && alpha_[static_cast<size_t>(y) * w_ + x] > 0;
   };
+  for (int y = -1; y <= h_; ++y)
+    for (int x = -1; x <= w_; ++x) {
+      const Rgb8 c = src.At(std::clamp(x0_ + x, 0, src.width - 1), std::clamp(y0_ + y, 0, src.height - 1));
+      float* o = at(x, y);
+      o[0] = c.r, o[1] = c.g, o[2] = c.b;
+    }
+  constexpr int kDir[4][2] = {{-1, 0}, {1, 0}, {0, -1}, {0, 1}};
   for (int y = 0; y < h_; ++y)
     for (int x = 0; x < w_; ++x) {
-      if (!(alpha_[static_cast<size_t>(y) * w_ + x] > 0)) continue;
-      const int fx = x0_ + x, fy = y0_ + y;
+      if (!masked(x, y)) continue;
       float sum[3] = {0, 0, 0}, wsum = 0;
-      constexpr int kDir[4][2] = {{-1, 0}, {1, 0}, {0, -1}, {0, 1}};
       for (const auto& d : kDir) {
-        int px = fx, py = fy, dist = 0;
-        while (px >= 0 && py >= 0 && px < src.width && py < src.height && masked(px, py))
-          px += d[0], py += d[1], ++dist;
-        if (px < 0 || py < 0 || px >= src.width || py >= src.height) continue;
-        const Rgb8 c = src.At(px, py);
+        int px = x, py = y, dist = 0;
+        while (masked(px, py)) px += d[0], py += d[1], ++dist;
+        if (px < -1 || py < -1 || px > w_ || py > h_) continue;
+        const float* c = at(px, py);
         const float w = 1.0f / static_cast<float>(dist);
-        sum[0] += w * c.r, sum[1] += w * c.g, sum[2] += w * c.b, wsum += w;
+        sum[0] += w * c[0], sum[1] += w * c[1], sum[2] += w * c[2], wsum += w;
       }
-      if (!(wsum > 0)) continue;
+      float* o = at(x, y);
+      for (int c = 0; c < 3; ++c) o[c] = sum[c] / wsum;  // wsum > 0: the ring is unmasked
+    }
+  for (int sweep = 0; sweep < 24; ++sweep)
+    for (int y = 0; y < h_; ++y)
+      for (int x = 0; x < w_; ++x) {
+        if (!masked(x, y)) continue;
+        float* o = at(x, y);
+        for (int c = 0; c < 3; ++c)
+          o[c] = 0.25f * (at(x - 1, y)[c] + at(x + 1, y)[c] + at(x, y - 1)[c] + at(x, y + 1)[c]);
+      }
+  patch_.Resize(w_, h_);
+  patch_.Fill({0, 0, 0, 0});
+  for (int y = 0; y < h_; ++y)
+    for (int x = 0; x < w_; ++x) {
+      if (!masked(x, y)) continue;
       uint8_t* o = patch_.Row(y) + 4 * x;
-      for (int c = 0; c < 3; ++c) o[c] = static_cast<uint8_t>(std::lround(sum[c] / wsum));
+      const float* c = at(x, y);
+      for (int k = 0; k < 3; ++k) o[k] = static_cast<uint8_t>(std::clamp(std::lround(c[k]), 0L, 255L));
       o[3] = 255;
     }
   WriteRgba(patch_, dst, x0_, y0_);

@@ -70,8 +70,9 @@ class EyewearLayer {
   int Find(const ImageView& src, std::span<const std::array<float, 3>> landmarks);
 
   // Writes the skin under the frame into dst (a copy of src, Find's picture): every pixel
-  // with alpha > 0 becomes the inverse-distance mean of the nearest unmasked pixels left,
-  // right, above and below it.
+  // with alpha > 0 is filled from the unmasked pixels around it (the inverse-distance mean
+  // of the nearest ones left, right, above and below, then smoothed by 24 sweeps of the
+  // four-neighbour mean: close to the harmonic fill, no streaks).
   void FillSkin(const ImageView& src, const draw::MutableImageView& dst);
 
   // Lays the frame (Find's src pixels, by alpha) over `scratch`, an RGBA region whose
@@ -89,6 +90,7 @@ class EyewearLayer {
   std::vector<float> alpha_;
   std::vector<int> stack_, comp_;        // component labelling
   RgbaImage patch_;                      // FillSkin's filled pixels
+  std::vector<float> fill_;              // FillSkin's colours, the box and a 1 px ring
 };
 
 }  // namespace fg::render
