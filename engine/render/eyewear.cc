@@ -126,10 +126,13 @@ int EyewearLayer::Find(const ImageView& src, std::span<const std::array<float, 3
           c = 1;
         c |= static_cast<uint8_t>(s << 2);
       }
+      // Bit 3: on the band's upper edge (within 2 px), where hair comes in from above.
+      for (int e = 0; e < 2 && c; ++e)
+        if ((c >> 2 & 1) == e && p.b < eyes[e].b0 + 2.0f) c |= 8;
       cls_[i] = c;
       luma_[i] = c ? Luma(src.At(x0_ + x, y0_ + y)) : 0;
-      if ((c & 3) == 1) ++skin_hist[c >> 2][luma_[i]];
-      if ((c & 3) == 2) ++brow_hist[c >> 2][luma_[i]];
+      if ((c & 3) == 1) ++skin_hist[c >> 2 & 1][luma_[i]];
+      if ((c & 3) == 2) ++brow_hist[c >> 2 & 1][luma_[i]];
     }
   int skin[2], thr[2], brow[2];
   for (int s = 0; s < 2; ++s) {
@@ -140,7 +143,7 @@ int EyewearLayer::Find(const ImageView& src, std::span<const std::array<float, 3
   }
   // Dark pixels: below the skin by T; on the brow also below the brow by T / 2.
   for (size_t i = 0; i < n; ++i) {
-    const int c = cls_[i] & 3, s = cls_[i] >> 2;
+    const int c = cls_[i] & 3, s = cls_[i] >> 2 & 1;
     core_[i] = 0;
     if (c == 0 || c == 3 || skin[s] < 0) continue;
     int limit = skin[s] - thr[s];
@@ -156,10 +159,12 @@ int EyewearLayer::Find(const ImageView& src, std::span<const std::array<float, 3
     stack_.push_back(static_cast<int>(start));
     core_[start] = 3;  // visited
     int cx0 = w_, cx1 = -1, cy0 = h_, cy1 = -1;
+    bool from_above = false;
     while (!stack_.empty()) {
       const int i = stack_.back();
       stack_.pop_back();
       comp_.push_back(i);
+      from_above |= (cls_[i] & 8) != 0;
       const int x = i % w_, y = i / w_;
       cx0 = std::min(cx0, x), cx1 = std::max(cx1, x), cy0 = std::min(cy0, y), cy1 = std::max(cy1, y);
       for (int dy = -1; dy <= 1; ++dy)
@@ -170,7 +175,8 @@ int EyewearLayer::Find(const ImageView& src, std::span<const std::array<float, 3
           if (core_[j] == 1) core_[j] = 3, stack_.push_back(j);
         }
     }
-    const bool keep = std::max(cx1 - cx0 + 1, cy1 - cy0 + 1) >= min_extent;
+    // Long, and not coming in over the band's upper edge (hair, a hat's brim).
+    const bool keep = std::max(cx1 - cx0 + 1, cy1 - cy0 + 1) >= min_extent && !from_above;
     for (int i : comp_) core_[i] = keep ? 2 : 4;
   }
   // Alpha: 1 on the kept pixels; within 2 px of them (not in the eye) their own darkness.
@@ -183,7 +189,7 @@ int EyewearLayer::Find(const ImageView& src, std::span<const std::array<float, 3
           const int nx = x + dx, ny = y + dy;
           if (nx < 0 || ny < 0 || nx >= w_ || ny >= h_) continue;
           const size_t j = static_cast<size_t>(ny) * w_ + nx;
-          const int c = cls_[j] & 3, s = cls_[j] >> 2;
+          const int c = cls_[j] & 3, s = cls_[j] >> 2 & 1;
           if (core_[j] == 2) {
             alpha_[j] = 1;
           } else if (c != 0 && c != 3) {

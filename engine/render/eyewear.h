@@ -29,8 +29,10 @@
 // it must also be darker than the brow's own median minus T/2 (a frame lying on a brow is
 // darker than the hair); the eye itself (the ellipse through its corners, its lid gap
 // + 0.12 ew up and down, 1.15 x its half width across) is never frame, so the lids, lashes
-// and iris keep their motion. Only dark components whose extent is at least 0.35 ew are
-// kept (rims are long; pores, moles and shadows are not). Alpha: 1 on those pixels, and
+// and iris keep their motion. Only dark components whose extent is at least 0.35 ew and
+// that do not reach the band's upper edge are kept (rims are long; pores, moles and
+// shadows are not; hair and a hat's brim come in from above: the astronaut's fringe over
+// her brow was taken for a frame before that rule). Alpha: 1 on those pixels, and
 // within 2 px of them the pixel's own darkness (antialiased edges). A face without glasses
 // usually yields nothing (then the warp is unchanged); what it does yield (hair at the
 // temples, a dark shadow beside the nose) stays where it is, which is also what those do.
@@ -85,7 +87,8 @@ class EyewearLayer {
  private:
   int x0_ = 0, y0_ = 0, w_ = 0, h_ = 0;  // the searched box, frame px
   int found_ = 0;
-  std::vector<uint8_t> luma_, cls_;      // per box pixel: luma; 0 out, 1 skin, 2 brow, 3 eye
+  std::vector<uint8_t> luma_, cls_;      // per box pixel: luma; class (0 out, 1 skin, 2 brow,
+                                         // 3 eye) | eye << 2 | on the upper edge << 3
   std::vector<uint8_t> core_;            // dark pixels, then the kept components
   std::vector<float> alpha_;
   std::vector<int> stack_, comp_;        // component labelling

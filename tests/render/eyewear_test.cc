@@ -223,6 +223,11 @@ TEST(EyewearLayer, FindsTheFrameAndNotTheBrows) {
   ASSERT_FALSE(ImageView::Wrap(PixelFormat::kRGB, kW, kH, {bare.data(), nullptr, nullptr},
                                {kW * 3, 0, 0}, &sv));
   EXPECT_EQ(layer.Find(sv, lm), 0) << "a face without glasses has no frame";
+  // Hair: a dark fringe coming down over the left brow from above the band is not a frame.
+  for (int y = static_cast<int>(Py(v[334][1] + 2.0f)); y < static_cast<int>(Py(v[334][1] - 0.1f)); ++y)
+    for (int x = static_cast<int>(Px(2.0f)); x < static_cast<int>(Px(4.5f)); ++x)
+      for (int c = 0; c < 3; ++c) bare[(static_cast<size_t>(y) * kW + x) * 3 + c] = 40;
+  EXPECT_EQ(layer.Find(sv, lm), 0) << "hair over a brow is not a frame";
   // Too few landmarks: nothing.
   EXPECT_EQ(layer.Find(sv, std::span(lm).first(100)), 0);
 }
