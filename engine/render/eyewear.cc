@@ -31,9 +31,10 @@ bool NearPolygon(const V2* poly, int n, V2 p, float margin) {
       inside = !inside;
     const float ex = b.a - a.a, ey = b.b - a.b, l2 = ex * ex + ey * ey;
     const float t = l2 > 0 ? std::clamp(((p.a - a.a) * ex + (p.b - a.b) * ey) / l2, 0.0f, 1.0f) : 0;
-    best = std::min(best, std::hypot(p.a - a.a - t * ex, p.b - a.b - t * ey));
+    const float dx = p.a - a.a - t * ex, dy = p.b - a.b - t * ey;
+    best = std::min(best, dx * dx + dy * dy);
   }
-  return inside || best <= margin;
+  return inside || best <= margin * margin;
 }
 
 uint8_t Luma(Rgb8 c) { return static_cast<uint8_t>((299 * c.r + 587 * c.g + 114 * c.b + 500) / 1000); }
@@ -69,6 +70,7 @@ int EyewearLayer::Find(const ImageView& src, std::span<const std::array<float, 3
     float a0, a1, b0, b1;            // the band
     float ca, cb, ra, rb;            // the eye's ellipse
     std::array<V2, 10> brow;         // upper edge inner -> outer, lower edge outer -> inner
+    float ba0, ba1, bb0, bb1;        // the brow's box (the polygon test only inside it)
   } eyes[2];
   float bx0 = 1e30f, by0 = 1e30f, bx1 = -1e30f, by1 = -1e30f;
   for (int s = 0; s < 2; ++s) {
@@ -81,6 +83,10 @@ int EyewearLayer::Find(const ImageView& src, std::span<const std::array<float, 3
       e.brow[9 - k] = L(id.brow_low[k]);
       brow_top = std::min(brow_top, e.brow[k].b);
     }
+    e.ba0 = e.bb0 = 1e30f, e.ba1 = e.bb1 = -1e30f;
+    for (const V2& q : e.brow)
+      e.ba0 = std::min(e.ba0, q.a), e.ba1 = std::max(e.ba1, q.a), e.bb0 = std::min(e.bb0, q.b),
+      e.bb1 = std::max(e.bb1, q.b);
     // Across: from the midline (the bridge; 0.05 ew past it, so the two bands meet) or 0.45
     // ew inside the inner corner if that is further, to 0.45 ew beyond the outer corner.
     if (o.a > in.a)
@@ -120,7 +126,8 @@ int EyewearLayer::Find(const ImageView& src, std::span<const std::array<float, 3
         const float ea = (p.a - e.ca) / e.ra, eb = (p.b - e.cb) / e.rb;
         if (ea * ea + eb * eb <= 1)
           c = 3;
-        else if (NearPolygon(e.brow.data(), 10, p, margin))
+        else if (p.a >= e.ba0 - margin && p.a <= e.ba1 + margin && p.b >= e.bb0 - margin &&
+                 p.b <= e.bb1 + margin && NearPolygon(e.brow.data(), 10, p, margin))
           c = 2;
         else
           c = 1;
