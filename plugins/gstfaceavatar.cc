@@ -424,10 +424,9 @@ static void gst_face_avatar_class_init(GstFaceAvatarClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_RIGID_EYEWEAR,
       g_param_spec_boolean("rigid-eyewear", "Rigid eyewear",
-                           "output=warp: glasses keep their shape (around each eye, outside "
-                           "the lids, the skin moves by an affine map, so straight rims stay "
-                           "straight; the brows keep only their mean motion per eye); FALSE: the "
-                           "plain field, which bends frames on moving brows",
+                           "output=warp: glasses keep their shape (the frame found around the "
+                           "eyes stays where it is, the skin and brows move behind it); FALSE: "
+                           "the plain warp, which bends frames on moving brows",
                            d.rigid_eyewear, kFlags));
   g_object_class_install_property(
       gobject_class, PROP_MODELS_DIR,

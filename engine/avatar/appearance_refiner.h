@@ -2,8 +2,8 @@
 // follow an expression only partly, the skin itself shows where the features went.
 //
 // FaceMesh's landmarks follow a raised brow, a closing lid or a smiling mouth corner by a
-// fraction of the real displacement (measured on warped photos: inner brows ~0.2, smiles
-// 0.3-0.5, blinks ~0.5; engine/synth/tracker_response.h). This unit measures the rest from
+// fraction of the real displacement (the tracker's response, engine/synth/
+// tracker_response.h; figures in docs/avatar-engine.md). This unit measures the rest from
 // the picture: it maps the face's texture into the canonical face's frontal plane through
 // the tracked mesh, compares it with the same track's neutral texture, and moves each
 // expressive vertex to where its neutral texture has gone.

@@ -28,9 +28,8 @@
 //                own face shape (and a blink); it follows the face to rest within a few
 //                samples once it relaxes. The texture template of step 1b stays the one
 //                learned over the first window.
-//    The prior acts through scalar measures, not the mesh: FaceMesh's output differs from
-//    the canonical mesh by far more than an expression (measured: Grace Hopper's photo at
-//    rest solves to mouthSmile 1.0, eyeWide 1.0, cheekPuff 1.0 against the canonical face;
+//    The prior acts through scalar measures, not the mesh: FaceMesh's output on a real face
+//    at rest differs from the canonical mesh by far more than an expression (figures:
 //    docs/baselines.md), so the mesh itself cannot say "this is a smile". The facial action
 //    measures (engine/emotion/face_actions.h: in IOD units, pose-free) are much closer
 //    across faces. Per row of kPriorRows (smile -> mouthSmileLeft + mouthSmileRight,
@@ -66,10 +65,10 @@
 //    the box, KKT check), warm-started from the track's previous active set.
 //    eyeBlink and eyeWide of one eye are solved exclusively: when both come out active,
 //    the problem is solved again with each held at 0 and the lower objective kept (one eye
-//    after the other, a decided pair keeping its held target). On real
-//    raised brows and lids the L1 term alone let eyeWide (whose delta drags the skin up to
-//    the brow) and eyeBlink (putting the lid margin back) cancel: Yale's "surprised" shots
-//    read eyeBlink 0.2-0.75 beside eyeWide 1.0 (docs/avatar.md section 5).
+//    after the other, a decided pair keeping its held target). Why: on real raised brows
+//    and lids the L1 term alone lets eyeWide (whose delta drags the skin up to the brow)
+//    and eyeBlink (putting the lid margin back) both switch on and cancel (real-face
+//    figures: docs/avatar.md section 5).
 //    With pictures (1b) each refined vertex's x-y residual is weighted by a 2x2 block,
 //    I + (its window's texture structure tensor) / texture_floor^2: a vertex on a brow's or
 //    a lid's edge pins the solve along the edge's normal, a vertex on bare skin counts as
@@ -78,9 +77,9 @@
 // 4. Smoothing: a One Euro filter per weight (speed in weight units per second), little
 //    lag on fast moves, no jitter at rest; clamped to [0, 1] again.
 // 5. Tracker response (optional, SetResponseBasis): a tracker does not report the geometric
-//    deltas. FaceMesh's landmarks follow a warped picture by a fraction that differs per
-//    target (on the astronaut: jaw ~0.64 of the displacement, blinks ~0.5, smiles 0.3-0.5,
-//    inner brows 0.2), so the geometric basis reads every target low. A ResponseBasis holds,
+//    deltas. FaceMesh's landmarks follow a warped picture by a fraction of the displacement
+//    that differs per target (figures: docs/avatar-engine.md, "Per-subject calibration"), so
+//    the geometric basis reads every target low. A ResponseBasis holds,
 //    per target, the displacement the tracker actually reports for a unit weight, in the
 //    solver's own normalised canonical cm (step 1); with it the solve uses those vectors in
 //    place of the basis deltas (targets it lacks keep theirs). Everything else (rigid fit,

@@ -104,6 +104,11 @@ void FrameCopy::Assign(const ImageView& frame) {
   view_.height = frame.height;
   view_.planes = ptrs;
   view_.strides = strides;
+  mutable_.format = frame.format;
+  mutable_.width = frame.width;
+  mutable_.height = frame.height;
+  for (int p = 0; p < 3; ++p) mutable_.planes[p] = p < PlaneCount(frame.format) ? planes_[p].data() : nullptr;
+  mutable_.strides = strides;
 }
 
 Layout ComputeLayout(CompositeMode mode, int frame_w, int frame_h, float pip_fraction) {

@@ -67,10 +67,13 @@ class FrameCopy {
   void Assign(const ImageView& frame);
   // The copy (valid until the next Assign).
   const ImageView& view() const { return view_; }
+  // The same planes, writable (EyewearLayer fills the skin under glasses into a copy).
+  const draw::MutableImageView& mutable_view() const { return mutable_; }
 
  private:
   std::array<std::vector<uint8_t>, 3> planes_;
   ImageView view_;
+  draw::MutableImageView mutable_;
 };
 
 enum class CompositeMode { kReplace, kSideBySide, kPip };

@@ -20,7 +20,6 @@ std::unique_ptr<FaceAvatar> FaceAvatar::Create(const std::string& models_dir, st
   a->mirror_ = std::make_unique<MirrorSolver>(a->canonical_, *a->basis_);
   a->warp_ = std::make_unique<FaceWarp>(a->canonical_.triangles);
   a->warp_->SetSkirt(kWarpSkirtScale);  // no tear where the face oval moves (warp.h)
-  a->eyewear_ = std::make_unique<RigidEyewear>(a->canonical_);
   a->face_texture_ = MakeFaceTexture(a->canonical_, 512, /*iris=*/false);  // face_features.h
   a->head_ = MakeAvatarHead(a->canonical_);  // hair, ears, neck (avatar_head.h)
   a->head_scratch_.resize(a->head_.vertex_count());
@@ -302,7 +301,7 @@ void FaceAvatar::WarpFaces(FrameFaces& faces, const draw::MutableImageView& fram
       for (size_t v = 0; v < deltas_.size(); ++v)
         for (int c = 0; c < 3; ++c) deltas_[v][c] += w * d[v][c];
     }
-    if (opts_.rigid_eyewear) eyewear_->Apply(deltas_);  // glasses keep their shape
+    warp_->SetEyewearLayer(opts_.rigid_eyewear);  // glasses keep their shape (warp.h)
     const HeadPoseFit fit = FitHeadPose(canonical_, f.landmarks, frame.width, frame.height);
     const std::span<const std::array<float, 3>> src(f.landmarks.data(), kMeshLandmarks);
     DisplaceLandmarks(src, deltas_, fit.rotation, fit.scale, target_);

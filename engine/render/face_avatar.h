@@ -100,11 +100,9 @@ struct FaceAvatarOptions {
   // (engine/render/mouth.h: teeth move with their lips, a dark cavity between them). Off:
   // the plain piecewise-affine warp, which stretches the teeth.
   bool mouth_interior = true;
-  // Warp mode: glasses keep their shape (engine/render/eyewear.h RigidEyewear: around each
-  // eye, outside the lids, the skin moves by an affine map, so a frame's straight rims stay
-  // straight; the brows keep their mean rise or fall and tilt, not their bump). Off (the
-  // default): the plain field, whose brow shapes read better but which bends frames lying
-  // on moving brows (docs/avatar.md: on Grace Hopper 4 of 6 prototypes recognised off, 1 on).
+  // Warp mode: glasses keep their shape (engine/render/warp.h eyewear layer: the frame found
+  // around the eyes stays where it is, the skin and brows move behind it by the full
+  // deltas). Off (the default): the plain warp, which bends frames lying on moving brows.
   bool rigid_eyewear = false;
   OutputMode output = OutputMode::kPip;
   Shading shading = Shading::kLit;
@@ -200,7 +198,6 @@ class FaceAvatar {
   RgbaImage left_, panel_;  // panel_: the rasterized panel with the face's features
   FrameCopy copy_;
   std::unique_ptr<FaceWarp> warp_;
-  std::unique_ptr<RigidEyewear> eyewear_;
   MouthInterior mouth_;
 };
 

@@ -133,6 +133,13 @@ void FaceWarp::Warp(const ImageView& src, std::span<const std::array<float, 3>> 
       box = {std::min(box.x0, ring.x0), std::min(box.y0, ring.y0), std::max(box.x1, ring.x1),
              std::max(box.y1, ring.y1)};
   }
+  // The eyewear layer: the warp samples a copy with the frame filled in (eyewear.h).
+  const bool layer = eyewear_on_ && eyewear_.Find(src, source) > 0;
+  if (layer) {
+    skin_.Assign(src);
+    eyewear_.FillSkin(src, skin_.mutable_view());
+  }
+  const ImageView& sample = layer ? skin_.view() : src;
   const int bx = box.x0, by = box.y0, ex = box.x1, ey = box.y1;
   scratch_.Resize(ex - bx, ey - by);
   scratch_.Fill({0, 0, 0, 0});
@@ -140,14 +147,15 @@ void FaceWarp::Warp(const ImageView& src, std::span<const std::array<float, 3>> 
   if (depth_.size() < n) depth_.resize(n);
   std::fill_n(depth_.begin(), n, std::numeric_limits<float>::infinity());
   VisitPixelFormat(src.format, [&]<PixelFormat F>() {
-    WarpTriangles<F>(src, source, target, triangles_, bx, by, scratch_, depth_.data());
+    WarpTriangles<F>(sample, source, target, triangles_, bx, by, scratch_, depth_.data());
     // The skirt: the band between the face outline and a fixed outer ring, so pixels just
     // outside a moving outline are stretched, not torn.
     if (skirt) {
       const std::span<const std::array<float, 3>> bs(band_source_), bt(band_target_);
-      WarpTriangles<F>(src, bs, bt, band_, bx, by, scratch_, depth_.data());
+      WarpTriangles<F>(sample, bs, bt, band_, bx, by, scratch_, depth_.data());
     }
   });
+  if (layer) eyewear_.Composite(src, scratch_, bx, by);  // the frame over the moved skin
   WriteRgba(scratch_, dst, bx, by);
 }
 

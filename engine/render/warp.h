@@ -27,6 +27,14 @@
 // the photo's. The band is drawn only where the face mesh did not draw (it lies behind
 // every face triangle).
 //
+// Eyewear layer (SetEyewearLayer, off by default; needs the 468-point FaceMesh): glasses
+// are a rigid layer in front of the face (engine/render/eyewear.h EyewearLayer). Each Warp
+// finds the frame around the eyes of `source` in src, warps a copy of src in which the
+// frame is filled in with the skin around it (so brows and forehead move behind the frame
+// by the full deltas), then lays the frame's own pixels back where they were (the frame
+// moves with the head only: the landmarks carry the pose, the deltas only the expression).
+// When no frame is found the warp is the plain one. Costs a copy of the frame per Warp.
+//
 // Target landmarks from blendshape deltas: DisplaceLandmarks() adds to each source landmark
 // its delta (canonical centimetres, head frame: x right, y up, z towards the camera) rotated
 // by the head rotation and scaled by the fit's pixels per centimetre (engine/tracking/
@@ -57,6 +65,7 @@
 #include "engine/draw/canvas.h"
 #include "engine/image.h"
 #include "engine/render/composite.h"
+#include "engine/render/eyewear.h"
 
 namespace fg::render {
 
@@ -85,6 +94,12 @@ class FaceWarp {
   // The outer boundary loop (vertex indices, in order); empty before SetSkirt.
   const std::vector<int>& boundary() const { return boundary_; }
 
+  // The eyewear layer (see above): glasses stay rigid while the skin under them moves.
+  void SetEyewearLayer(bool on) { eyewear_on_ = on; }
+  bool eyewear_layer() const { return eyewear_on_; }
+  // The last Warp's frame finder (its alpha: for tests); meaningful only with the layer on.
+  const EyewearLayer& eyewear() const { return eyewear_; }
+
  private:
   std::vector<std::array<int, 3>> triangles_;
   int max_index_ = -1;
@@ -96,6 +111,10 @@ class FaceWarp {
   std::vector<int> boundary_;
   std::vector<std::array<int, 3>> band_;
   std::vector<std::array<float, 3>> band_source_, band_target_;
+  // Eyewear layer: the finder and the copy of src with the frame filled in.
+  bool eyewear_on_ = false;
+  EyewearLayer eyewear_;
+  FrameCopy skin_;
 };
 
 // target[i] = source[i] + (s * (R d).x, -s * (R d).y, -s * (R d).z), d = deltas_cm[i].

@@ -144,7 +144,6 @@ std::unique_ptr<ExpressionTrack> ExpressionTrack::FromLandmarks(
   t->own_ = OwnExpression(t->canonical_, t->neutral_, t->fit_);
   t->warp_ = std::make_unique<render::FaceWarp>(t->canonical_.triangles);
   t->warp_->SetSkirt(render::kWarpSkirtScale);  // no tear where the face oval moves
-  t->eyewear_ = std::make_unique<render::RigidEyewear>(t->canonical_);
   t->deltas_.resize(kMeshLandmarks);
   t->source_.resize(kMeshLandmarks);
   t->target_.resize(kMeshLandmarks);
@@ -193,7 +192,6 @@ void ExpressionTrack::TargetLandmarks(std::span<const float> weights,
     for (int v = 0; v < kMeshLandmarks; ++v)
       for (int c = 0; c < 3; ++c) deltas_[v][c] += w * d[v][c];
   }
-  if (rigid_eyewear_) eyewear_->Apply(deltas_);
   const auto m = out.first(std::min(out.size(), static_cast<size_t>(kMeshLandmarks)));
   render::DisplaceLandmarks(neutral_, deltas_, fit_.rotation, fit_.scale, m);
   // The placement is linear, so moving the displaced mesh equals displacing the moved one.

@@ -140,9 +140,10 @@ class ExpressionTrack {
   // default (the photo is taken as neutral, as faceavatar does). Used by the prototype
   // check (prototype_check.h) to show what the warp can and cannot change.
   void SetNeutralise(bool on) { neutralise_ = on; }
-  // Glasses keep their shape (engine/render/eyewear.h), as faceavatar rigid-eyewear (off by
-  // default there and here).
-  void SetRigidEyewear(bool on) { rigid_eyewear_ = on; }
+  // Glasses keep their shape: the warp's eyewear layer (engine/render/warp.h, eyewear.h
+  // EyewearLayer: the frame stays rigid, the brows move behind it by the full deltas), as
+  // faceavatar rigid-eyewear (off by default there and here).
+  void SetRigidEyewear(bool on) { warp_->SetEyewearLayer(on); }
 
   const BlendshapeBasis& basis() const { return *basis_; }
   const CanonicalFace& canonical() const { return canonical_; }
@@ -165,8 +166,6 @@ class ExpressionTrack {
   std::unique_ptr<render::FaceWarp> warp_;
   bool mouth_cavity_ = true;
   bool neutralise_ = false;
-  bool rigid_eyewear_ = false;
-  std::unique_ptr<render::RigidEyewear> eyewear_;
   std::vector<std::array<float, 3>> own_;  // canonical - photo, canonical cm (SetNeutralise)
   render::MouthInterior mouth_;
   // Scratch, sized at creation (Render does not allocate).

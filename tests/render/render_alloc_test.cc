@@ -1,11 +1,12 @@
 // The avatar's frame path allocates nothing once set up: FaceAvatar::Process (mirror solve,
 // instruction, timeline-free overlay, morphing, rasterizing, compositing; and the warp) in
-// every output mode on RGB and NV12 frames, after warm-up frames with the same face. Every
-// global operator new is counted while Process runs. Its own binary because it replaces the
-// global allocation functions.
+// every output mode on RGB and NV12 frames, and warp mode with rigid-eyewear's layer, after
+// warm-up frames with the same face. Every global operator new is counted while Process
+// runs. Its own binary because it replaces the global allocation functions.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <new>
 #include <string>
@@ -58,6 +59,27 @@ TEST(RenderAlloc, ProcessDoesNotAllocateAfterWarmUp) {
       EXPECT_EQ(count.Stop(), 0) << PixelFormatName(format) << " output " << static_cast<int>(out);
       avatar->Reset();
     }
+    // Warp mode with rigid-eyewear (the eyewear layer, warp.h) on a frame with a dark rim
+    // across each eye's band (0.3 cm under the brows), which the layer finds and keeps.
+    const float rim_y = 120 - 8 * (avatar->canonical().vertices[282][1] - 0.3f);
+    for (int r = static_cast<int>(rim_y) - 1; r <= static_cast<int>(rim_y) + 1; ++r)
+      for (int x = 160 - 8 * 5; x <= 160 + 8 * 5; ++x) {
+        if (std::abs(x - 160) < 8) continue;  // the bridge left out
+        if (format == PixelFormat::kRGB)
+          for (int c = 0; c < 3; ++c) planes[0][static_cast<size_t>(r) * strides[0] + 3 * x + c] = 10;
+        else
+          planes[0][static_cast<size_t>(r) * strides[0] + x] = 20;
+      }
+    FaceAvatarOptions o;
+    o.output = OutputMode::kWarp;
+    o.rigid_eyewear = true;
+    avatar->SetOptions(o);
+    int64_t pts = 0;
+    for (int i = 0; i < 40; ++i, pts += 33333333) avatar->Process(faces, pts, frame);
+    fg::testing::AllocationCount count;
+    for (int i = 0; i < 10; ++i, pts += 33333333) avatar->Process(faces, pts, frame);
+    EXPECT_EQ(count.Stop(), 0) << PixelFormatName(format) << " warp, rigid-eyewear";
+    avatar->Reset();
   }
 }
 

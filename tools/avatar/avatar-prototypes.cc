@@ -11,8 +11,8 @@
 //                     [--min-avatar-recognised=N] [--avatar-background=RRGGBB]
 //                     [--rigid-eyewear=0|1]
 //
-// --rigid-eyewear=1: warp with faceavatar rigid-eyewear=true (glasses keep their shape,
-// engine/render/eyewear.h); default 0, as the element.
+// --rigid-eyewear=1: warp with faceavatar rigid-eyewear=true (glasses keep their shape while
+// the brows move behind them: engine/render/eyewear.h); default 0, as the element.
 //
 // Variants: warp (faceavatar output=warp as it renders by default, mouth interior drawn:
 // what the issue scores), plain (mouth-interior=false), neutralised (the photo's own

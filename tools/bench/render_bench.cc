@@ -11,7 +11,8 @@
 //   render+mirror                        the same with the mirror solver on (solve + render)
 //   warp <format>                        one face re-rendered "very surprised" by the
 //                                        piecewise-affine warp (frame copy, pose fit,
-//                                        displacement, warp, mouth interior, write-back)
+//                                        displacement, warp, mouth interior, write-back);
+//                                        also with rigid-eyewear (the eyewear layer's search)
 // Printed: median and p99 in ms (steady_clock).
 //
 //   render_bench [--frames=N] [--warmup=N]
@@ -152,5 +153,10 @@ int main(int argc, char** argv) {
   run("warp rgb (one face)", o, "very surprised", fg::PixelFormat::kRGB);
   run("warp nv12 (one face)", o, "very surprised", fg::PixelFormat::kNV12);
   run("warp bgra (one face)", o, "very surprised", fg::PixelFormat::kBGRA);
+  // rigid-eyewear: the eyewear layer's search (the astronaut wears no glasses, so this is
+  // the cost on a face without them: no frame copy).
+  o.rigid_eyewear = true;
+  run("warp rgb rigid-eyewear (one face)", o, "very surprised", fg::PixelFormat::kRGB);
+  run("warp nv12 rigid-eyewear (one face)", o, "very surprised", fg::PixelFormat::kNV12);
   return 0;
 }

@@ -27,6 +27,9 @@
 //   eval-blink DIR [--models-dir=DIR] [--csv=OUT.csv] [--refine=0|1] [--min-closed=F]
 //              [--min-open=F]
 //
+// Also printed: each shot's mouthSmile; the "happy" shots are summarised as broad smiles
+// (both mouthSmile >= 0.7, issue 15).
+//
 // --refine=0: the mirror from the landmarks alone (faceavatar refine=false); default 1.
 // --min-closed / --min-open: exit status 3 when fewer than that fraction of the closed /
 // open photos meet their bound. Exit status: 0 done; 1 a failure (the message names the
@@ -57,6 +60,8 @@ struct Reading {
   float left = 0, right = 0;  // eyeBlinkLeft / eyeBlinkRight
   // The antagonists, for the CSV: eyeWide and eyeSquint, left / right.
   float wide_l = 0, wide_r = 0, squint_l = 0, squint_r = 0;
+  // mouthSmileLeft / mouthSmileRight (the happy shots are broad smiles).
+  float smile_l = 0, smile_r = 0;
 };
 
 // The pair protocol above.
@@ -91,6 +96,8 @@ Reading RunPair(const fg::TrackerOptions& to, const fg::CanonicalFace& canonical
     out.wide_r = m->blendshapes.at("eyeWideRight");
     out.squint_l = m->blendshapes.at("eyeSquintLeft");
     out.squint_r = m->blendshapes.at("eyeSquintRight");
+    out.smile_l = m->blendshapes.at("mouthSmileLeft");
+    out.smile_r = m->blendshapes.at("mouthSmileRight");
   }
   return out;
 }
@@ -206,8 +213,10 @@ int main(int argc, char** argv) {
       }
       rows.push_back(row);
       if (row.r.face)
-        std::printf("%s %-10s %-6s eyeBlinkLeft %.2f eyeBlinkRight %.2f\n", nn.c_str(),
-                    kind.c_str(), group.c_str(), row.r.left, row.r.right);
+        std::printf("%s %-10s %-6s eyeBlinkLeft %.2f eyeBlinkRight %.2f mouthSmileLeft %.2f "
+                    "mouthSmileRight %.2f\n",
+                    nn.c_str(), kind.c_str(), group.c_str(), row.r.left, row.r.right,
+                    row.r.smile_l, row.r.smile_r);
       else
         std::printf("%s %-10s %-6s no face tracked (counted as a miss)\n", nn.c_str(), kind.c_str(),
                     group.c_str());
@@ -220,11 +229,12 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::fprintf(out, "subject,kind,group,face,eyeBlinkLeft,eyeBlinkRight,eyeWideLeft,"
-                      "eyeWideRight,eyeSquintLeft,eyeSquintRight\n");
+                      "eyeWideRight,eyeSquintLeft,eyeSquintRight,mouthSmileLeft,mouthSmileRight\n");
     for (const Row& r : rows)
-      std::fprintf(out, "%s,%s,%s,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", r.subject.c_str(),
-                   r.kind.c_str(), r.group.c_str(), r.r.face ? 1 : 0, r.r.left, r.r.right,
-                   r.r.wide_l, r.r.wide_r, r.r.squint_l, r.r.squint_r);
+      std::fprintf(out, "%s,%s,%s,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n",
+                   r.subject.c_str(), r.kind.c_str(), r.group.c_str(), r.r.face ? 1 : 0, r.r.left,
+                   r.r.right, r.r.wide_l, r.r.wide_r, r.r.squint_l, r.r.squint_r, r.r.smile_l,
+                   r.r.smile_r);
     std::fclose(out);
   }
   // Summary per group.
@@ -251,6 +261,21 @@ int main(int argc, char** argv) {
                 group, n, met, bound, 100.0 * met / n, sum_lo / n, sum_hi / n);
     if (std::string(group) == "closed") closed_frac = static_cast<float>(met) / n;
     if (std::string(group) == "open") open_frac = static_cast<float>(met) / n;
+  }
+  // The broad smiles: the "happy" shots, both mouthSmile >= 0.7 (issue 15).
+  {
+    int n = 0, met = 0;
+    float sum = 0;
+    for (const Row& r : rows) {
+      if (r.kind != "happy") continue;
+      ++n;
+      const float lo = std::min(r.r.smile_l, r.r.smile_r);
+      sum += lo;
+      met += r.r.face && lo >= 0.7f;
+    }
+    if (n)
+      std::printf("smile  %d photos: %d meet both mouthSmile >= 0.7 (%.0f%%); mean lower side %.2f\n",
+                  n, met, 100.0 * met / n, sum / n);
   }
   int status = 0;
   if (min_closed >= 0 && closed_frac < min_closed) {
