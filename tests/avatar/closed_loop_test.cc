@@ -390,14 +390,16 @@ TrackerOptions LoopTrackerOptions() {
 // iris model on (README: FaceMesh's own eyelids hardly follow a closing eye).
 //
 // Issue 7 asks for a mean absolute weight error <= 0.1 per target. The geometric solver
-// does NOT meet it (README "Avatar engine" has the figures: 0.39-0.55 over each target's own
-// segment): FaceMesh's landmarks follow the warped picture only partly (jaw 0.64 of the
-// displacement, blinks ~0.5, smiles 0.3-0.5, inner brows 0.2), so the geometric basis reads
-// every target low (ClosedLoop.TrackerResponseCalibration below solves against FaceMesh's
-// measured response instead). The MAE is printed; what is asserted here is what holds and
-// must keep holding: every driven target reads clearly above its own neutral-time level
-// during its hold, on its own side (no left/right swap where the response separates the
-// twins), and the undriven targets stay small. Deterministic: synchronous detection, fixed inputs.
+// does not meet it (docs/avatar-engine.md, "Proofs on the photo", has the figures and the
+// command): FaceMesh's landmarks follow the warped picture only partly, so the geometric
+// basis reads every target low (ClosedLoop.TrackerResponseCalibration below solves against
+// FaceMesh's measured response instead). That target is the expected failure
+// ClosedLoop.DISABLED_GeometricMeetsIssueBound. Asserted here is what must hold for the
+// mirror to be usable at all: every driven target reads above its own neutral-time level
+// during its hold by more than the 0.05 a weight may wander on a still face, and the
+// blinks and the left smile on their own side (the right smile's twin moves with it under
+// the geometric solve, so it is only printed). Deterministic: synchronous detection, fixed
+// inputs.
 TEST(ClosedLoop, EveryDrivenTargetRespondsOnItsOwnSide) {
   const LoopResult def = RunLoop(LoopTrackerOptions(), MirrorOptions{});
   Report("closed loop, defaults (tracker + mirror smoothing, no iris)", def);
@@ -418,20 +420,29 @@ TEST(ClosedLoop, EveryDrivenTargetRespondsOnItsOwnSide) {
   for (int s = 0; s < static_cast<int>(std::size(kScript)); ++s) {
     const Scores sc = Score(r, s);
     const int i = Basis().Index(kScript[s].name);
-    // Measured holds 0.07 (browInnerUp) to 0.53 (eyeBlinkRight) over a neutral level ~0.
     EXPECT_GE(sc.hold_mean - neutral_level(i), 0.05f) << kScript[s].name << " does not respond";
-    // Not the issue's bound (see above); a regression guard at the measured level + margin.
-    EXPECT_LE(sc.window_mae, 0.7f) << kScript[s].name;
   }
-  // Left/right: the blinks and the left smile separate their twins by >= 0.06 (measured
-  // 0.26, 0.53, 0.06); the right smile's twin moves as much (0.26 vs 0.26), so it is only
-  // printed.
   for (const char* name : {"eyeBlinkLeft", "eyeBlinkRight", "mouthSmileLeft"}) {
     for (int s = 0; s < static_cast<int>(std::size(kScript)); ++s) {
       if (std::string(kScript[s].name) != name) continue;
       const Scores sc = Score(r, s);
-      EXPECT_GE(sc.hold_mean - sc.twin_hold, 0.04f) << name << " vs its twin";
+      EXPECT_GT(sc.hold_mean, sc.twin_hold) << name << " reads below its twin";
     }
+  }
+}
+
+// Issue 7's 0.1 for the geometric solver (the mirror without calibration or refinement): an
+// expected failure, run by ctest as closed_loop.geometric-issue-bound (WILL_FAIL); it prints
+// the measured values.
+TEST(ClosedLoop, DISABLED_GeometricMeetsIssueBound) {
+  TrackerOptions to = LoopTrackerOptions();
+  to.smoothing = false;
+  to.iris = true;
+  const LoopResult r = RunLoop(to, MirrorOptions{});
+  for (int s = 0; s < static_cast<int>(std::size(kScript)); ++s) {
+    const float mae = Score(r, s).window_mae;
+    std::printf("%s geometric window MAE: measured %.3f, issue 7 target 0.1\n", kScript[s].name, mae);
+    EXPECT_LE(mae, 0.1f) << kScript[s].name;
   }
 }
 
@@ -476,11 +487,8 @@ TEST(ClosedLoop, AppearanceRefinement) {
   Report("closed loop, appearance refinement + subject calibration (asserted)", cal);
   ASSERT_GT(cal.calibrated, 200);
   ASSERT_EQ(app.calibrated, geo.calibrated);
-  // Measured (MAE over each target's own segment; geometric -> refined -> refined and
-  // calibrated): jawOpen 0.464 -> 0.216 -> 0.044, eyeBlinkLeft 0.501 -> 0.255 -> 0.080,
-  // eyeBlinkRight 0.387 -> 0.233 -> 0.045, mouthSmileLeft 0.526 -> 0.218 -> 0.020,
-  // mouthSmileRight 0.407 -> 0.077 -> 0.029, browInnerUp 0.551 -> 0.214 -> 0.087.
-  // Issue 7's 0.1 is met and asserted for all six.
+  // Issue 7's 0.1 for all six, over each target's own segment and over the whole script
+  // (neutral stretches included: the calibration must not make neutral frames read high).
   struct Bound {
     const char* name;
     float window_mae;
@@ -492,11 +500,9 @@ TEST(ClosedLoop, AppearanceRefinement) {
     const Scores sc = Score(cal, s), sa = Score(app, s), sg = Score(geo, s);
     ASSERT_STREQ(bounds[s].name, kScript[s].name);
     EXPECT_LE(sc.window_mae, bounds[s].window_mae) << kScript[s].name;
-    // The refinement alone beats the landmarks alone on every target (measured by 0.15
-    // (eyeBlinkRight) to 0.34).
+    EXPECT_LE(sc.track_mae, 0.1f) << kScript[s].name;
+    // The refinement alone beats the landmarks alone on every target.
     EXPECT_LT(sa.window_mae, sg.window_mae) << kScript[s].name;
-    // Neutral frames stay neutral over the whole script (measured 0.005-0.022).
-    EXPECT_LE(sc.track_mae, 0.06f) << kScript[s].name;
   }
   // No left/right swap: the driven side reads far above its twin in every hold (measured
   // twins <= 0.02).
@@ -556,28 +562,15 @@ TEST(ClosedLoop, TrackerResponseCalibration) {
   Report("closed loop, calibrated response (tracker smoothing off, iris on)", r);
   ASSERT_GT(r.calibrated, 200);
   ASSERT_EQ(geo.calibrated, r.calibrated);
-  // Measured (MAE over each target's own segment, geometric -> calibrated): jawOpen 0.464 ->
-  // 0.067, eyeBlinkLeft 0.502 -> 0.085, eyeBlinkRight 0.386 -> 0.174, mouthSmileLeft 0.526
-  // -> 0.361, mouthSmileRight 0.408 -> 0.069, browInnerUp 0.550 -> 0.434. The issue's 0.1
-  // is met for jawOpen, eyeBlinkLeft and mouthSmileRight and asserted for them; the other
-  // three are asserted at the measured level + margin (NOT the issue's bound: FaceMesh's
-  // reply to the inner brows and the left smile differs between the two renderings; the
-  // brow's gain along its delta is 0.21 mirrored and 0.06 unmirrored at the same scale).
-  // Issue 15's FACS amplitudes (blendshapes.h "Amplitudes": the smile's corner moves 0.97
-  // cm instead of 0.54) changed this run: jawOpen 0.086, eyeBlinkLeft 0.077, eyeBlinkRight
-  // 0.159, mouthSmileLeft 0.090, mouthSmileRight 0.182 (right over-reads: 1.0 held at 0.8,
-  // its twin 0.35), browInnerUp 0.206. mouthSmileRight now misses the issue's 0.1: asserted
-  // here at the measured level + margin, and the 0.1 is the expected failure
-  // ClosedLoop.DISABLED_CalibratedSmileRightMeetsIssueBound (ctest
-  // closed_loop.calibrated-smile-right-issue-bound, WILL_FAIL).
+  // Issue 7's 0.1 is asserted for the targets this calibration meets (jawOpen, eyeBlinkLeft,
+  // mouthSmileLeft); the others are the expected failure
+  // ClosedLoop.DISABLED_CalibratedMissesMeetIssueBound. FaceMesh's reply to the inner brows
+  // and the right smile differs between the mirrored calibration view and the scored photo
+  // (docs/avatar-engine.md has the gains and the figures).
   struct Bound {
     const char* name;
     float window_mae;
   };
-  // Only the issue's 0.1 is asserted, for the targets that meet it; the others (0 here) are
-  // the expected failure ClosedLoop.DISABLED_CalibratedMissesMeetIssueBound (ctest
-  // closed_loop.calibrated-misses-issue-bound, WILL_FAIL), which prints their values. No
-  // bound here is a past measurement plus a margin.
   const Bound bounds[] = {{"jawOpen", 0.1f},         {"eyeBlinkLeft", 0.1f},
                           {"eyeBlinkRight", 0},      {"mouthSmileLeft", 0.1f},
                           {"mouthSmileRight", 0},    {"browInnerUp", 0}};
@@ -587,28 +580,24 @@ TEST(ClosedLoop, TrackerResponseCalibration) {
     if (bounds[s].window_mae > 0) {
       EXPECT_LE(sc.window_mae, bounds[s].window_mae) << kScript[s].name;
     }
-    // Every target better than the geometric solver on the same frames (measured 0.12 to
-    // 0.42 better).
-    EXPECT_LE(sc.window_mae, sg.window_mae - 0.08f) << kScript[s].name;
-    // Over the whole script too (the calibration must not make neutral frames read high):
-    // measured 0.014-0.113 (geometric 0.069-0.121).
-    EXPECT_LE(sc.track_mae, 0.15f) << kScript[s].name;
+    // Every target better than the geometric solver on the same frames.
+    EXPECT_LT(sc.window_mae, sg.window_mae) << kScript[s].name;
+    // Over the whole script too: issue 7's 0.1 with the neutral stretches included (the
+    // calibration must not make neutral frames read high).
+    EXPECT_LE(sc.track_mae, 0.1f) << kScript[s].name;
   }
-  // No left/right swap: the driven side reads above its twin in every hold (measured
-  // eyeBlinkLeft 0.89 vs 0, eyeBlinkRight 0.80 vs 0, mouthSmileLeft 0.32 vs 0,
-  // mouthSmileRight 0.88 vs 0.28).
+  // No left/right swap: the driven side reads above its twin in every hold.
   for (int s = 0; s < static_cast<int>(std::size(kScript)); ++s) {
     const int i = Basis().Index(kScript[s].name);
     if (Basis().MirrorTarget(i) == i) continue;
     const Scores sc = Score(r, s);
-    EXPECT_GE(sc.hold_mean - sc.twin_hold, 0.15f) << kScript[s].name << " vs its twin";
+    EXPECT_GT(sc.hold_mean, sc.twin_hold) << kScript[s].name << " reads below its twin";
   }
 }
 
 // Issue 7's 0.1 for the targets the calibrated loop above misses (eyeBlinkRight,
-// mouthSmileRight since issue 15's larger smile, browInnerUp): an expected failure, run by
-// ctest as closed_loop.calibrated-misses-issue-bound (WILL_FAIL); it prints the measured
-// values (docs/avatar-engine.md has the latest).
+// mouthSmileRight, browInnerUp): an expected failure, run by ctest as
+// closed_loop.calibrated-misses-issue-bound (WILL_FAIL); it prints the measured values.
 TEST(ClosedLoop, DISABLED_CalibratedMissesMeetIssueBound) {
   TrackerOptions to = LoopTrackerOptions();
   to.smoothing = false;
