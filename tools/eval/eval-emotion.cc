@@ -11,7 +11,8 @@
 //                       appsrc ! facetrack ! faceemotion ! appsink
 //                     fed a still: the image scaled so its longer side is --face-px (default
 //                     192: a 48x48 FER2013 face x4) and centred on a --canvas frame (default
-//                     640x480, mid-grey), pushed as --frames frames at 30 fps whose
+//                     640x480; around the picture --surround: mid-grey, or its border
+//                     continued, see below), pushed as --frames frames at 30 fps whose
 //                     timestamps start again at 0 for each image (tools/eval/still_graph.h:
 //                     time that goes back restarts both elements; DISCONT alone is only a
 //                     gap since issue 13 and would carry tracks across images). The
@@ -22,12 +23,24 @@
 //                     counters show every submitted crop classified, so the answer does not
 //                     depend on how busy the machine was.
 //
+// --surround grey|edge: what the frame shows around the picture. grey (default): flat mid-grey
+// (128). edge: every frame pixel outside the picture takes the picture's nearest border pixel
+// (rows and columns of the border continued to the frame's edges). A FER2013 picture is cut
+// tight round the face; where the emotion crop (EmotionCropOptions, 2.7 inter-ocular
+// distances) reaches past it, a camera would show the head and the room, and the network was
+// trained on no flat borders at all: docs/eval/emotion.md measures what each costs.
+//
 // Output: progress on stderr; the table (accuracy, balanced accuracy = mean recall over the
 // classes that have images, per-class recall, faces not found, unreadable files) on stdout and
 // in OUT/summary.md; OUT/predictions.csv (one row per image: the true class, both answers,
 // where the picture lies relative to the graph's eyes, and graph_top: the argmax of the
 // smoothed probabilities, which the label follows with hysteresis); OUT/confusion-graph.png and
 // OUT/confusion-alone.png (rows: true class, columns: answer, cells shaded by row share).
+// predictions.csv's crop_outside_picture: the share of faceemotion's crop (its transform on the
+// last frame's landmarks) that lies outside the picture, on the surround.
+// --save-crops DIR writes DIR/<class>/<image name>.png per image: left, what the classifier
+// alone is given (the picture at 64x64); right, the crop faceemotion takes from the same last
+// frame (EmotionCropTransform on the reported landmarks), both grey, x3.
 // An unreadable image is reported with its reason, counted, and left out of every figure; an
 // empty class folder is reported and left out of the balanced accuracy.
 //
@@ -36,8 +49,8 @@
 //
 // Usage:
 //   eval-emotion DATASET_DIR [--out DIR] [--models DIR] [--frames N] [--face-px N]
-//                [--canvas WxH] [--limit N] [--save-frames DIR]
-//                [--facetrack "PROP=VALUE ..."] [--faceemotion "PROP=VALUE ..."]
+//                [--canvas WxH] [--limit N] [--save-frames DIR] [--save-crops DIR]
+//                [--surround grey|edge] [--facetrack "PROP=VALUE ..."] [--faceemotion "PROP=VALUE ..."]
 //
 // --facetrack / --faceemotion add element properties to the graph (gst-launch syntax), e.g.
 // --facetrack "min-detection-score=0.3": the table then says what was set.
@@ -83,6 +96,7 @@ int Usage() {
   std::fprintf(stderr,
                "usage: eval-emotion DATASET_DIR [--out DIR] [--models DIR] [--frames N]\n"
                "                    [--face-px N] [--canvas WxH] [--limit N] [--save-frames DIR]\n"
+               "                    [--save-crops DIR] [--surround grey|edge]\n"
                "                    [--facetrack \"PROP=VALUE ...\"] [--faceemotion \"PROP=VALUE ...\"]\n"
                "DATASET_DIR holds one folder per class (angry disgust fear happy sad surprise\n"
                "neutral) of PNG or JPEG face images. Writes OUT/summary.md, predictions.csv,\n"
@@ -111,6 +125,8 @@ struct Options {
   std::string dataset, out = "out/eval-emotion", models;
   std::string facetrack_props, faceemotion_props;  // extra "name=value ..." for the elements
   std::string save_frames;  // where to write each composed frame as PNG (for the TF.js peer)
+  std::string save_crops;   // where to write the network's two inputs per image (--save-crops)
+  bool surround_edge = false;  // --surround edge: the picture's border continued, else grey
   int frames = 30, face_px = 192, canvas_w = 640, canvas_h = 480;
   long limit = 0;
 };
@@ -125,7 +141,7 @@ fg::Box Placement(const fg::RgbImage& img, const Options& o) {
 }
 
 // The image scaled (bilinear, pixel centres) so its longer side is face_px, centred on the
-// grey canvas.
+// canvas: grey around it, or (surround_edge) its nearest border pixel.
 void Compose(const fg::RgbImage& img, const Options& o, fg::RgbImage* frame) {
   frame->width = o.canvas_w;
   frame->height = o.canvas_h;
@@ -136,8 +152,12 @@ void Compose(const fg::RgbImage& img, const Options& o, fg::RgbImage* frame) {
   const float k = at.w / static_cast<float>(img.width);
   const int w = static_cast<int>(at.w), h = static_cast<int>(at.h);
   const int x0 = static_cast<int>(at.x), y0 = static_cast<int>(at.y);
-  for (int y = std::max(0, y0); y < std::min(o.canvas_h, y0 + h); ++y)
-    for (int x = std::max(0, x0); x < std::min(o.canvas_w, x0 + w); ++x) {
+  // With surround_edge every canvas pixel is sampled, the source position clamped to the
+  // picture: outside it, the nearest border pixel (the same value the clamp gives at the
+  // picture's own edge pixels).
+  const bool all = o.surround_edge;
+  for (int y = all ? 0 : std::max(0, y0); y < (all ? o.canvas_h : std::min(o.canvas_h, y0 + h)); ++y)
+    for (int x = all ? 0 : std::max(0, x0); x < (all ? o.canvas_w : std::min(o.canvas_w, x0 + w)); ++x) {
       const float sx = std::clamp((x - x0 + 0.5f) / k - 0.5f, 0.0f, img.width - 1.0f);
       const float sy = std::clamp((y - y0 + 0.5f) / k - 0.5f, 0.0f, img.height - 1.0f);
       const auto p = src.Bilinear(sx, sy);
@@ -164,6 +184,8 @@ struct GraphResult {
   // and how far its centre is below the eye midpoint. For a FER2013 image (the picture is the
   // training crop) this is the crop the network was trained on, in EmotionCropOptions' terms.
   std::optional<std::array<float, 2>> picture_in_iod;
+  // faceemotion's crop on that face (EmotionCropTransform on its landmarks, 64x64 -> frame).
+  std::optional<fg::Affine2D> crop;
 };
 
 GraphResult GraphAnswer(fg::eval::StillGraph& g, GstElement* emotion, const fg::RgbImage& canvas,
@@ -186,6 +208,7 @@ GraphResult GraphAnswer(fg::eval::StillGraph& g, GstElement* emotion, const fg::
     if (prob > top_p) top_p = prob, r.top = ClassOf(name).value_or(kNone);
   // The emotion crop's own frame (EmotionCropTransform): eye midpoint, 3D IOD, level eye line.
   fg::Affine2D m;
+  if (fg::EmotionCropTransform(best->landmarks, {}, &m)) r.crop = m;
   if (fg::EmotionCropTransform(best->landmarks, {.side_per_iod = 1, .centre_below_eyes_iod = 0}, &m)) {
     const float iod = std::hypot(m.a, m.d) * fg::kEmotionInputSize;  // side 1 IOD = 64 px
     const auto eyes = m.Apply(0.5f * fg::kEmotionInputSize, 0.5f * fg::kEmotionInputSize);
@@ -293,7 +316,8 @@ std::string Summary(const Options& o, const Tally& graph, const Tally& alone, lo
     << "graph: appsrc ! facetrack " << o.facetrack_props << " ! faceemotion "
     << o.faceemotion_props << " ! appsink; " << o.frames
     << " frames per image at 30 fps; image scaled to " << o.face_px << " px (longer side) on a "
-    << o.canvas_w << "x" << o.canvas_h << " grey frame\n";
+    << o.canvas_w << "x" << o.canvas_h << " frame, around it "
+    << (o.surround_edge ? "its border continued (--surround edge)" : "mid-grey") << "\n";
   if (!empty_classes.empty()) {
     s << "empty class folders (left out of the balanced accuracy):";
     for (const auto& c : empty_classes) s << " " << c;
@@ -326,6 +350,41 @@ std::string Summary(const Options& o, const Tally& graph, const Tally& alone, lo
   return s.str();
 }
 
+// The share of the crop's 64x64 pixel centres that fall outside the picture.
+float OutsideShare(const fg::Affine2D& m, const fg::Box& picture) {
+  int out = 0;
+  for (int y = 0; y < fg::kEmotionInputSize; ++y)
+    for (int x = 0; x < fg::kEmotionInputSize; ++x) {
+      const auto q = m.Apply(x + 0.5f, y + 0.5f);
+      out += q[0] < picture.x || q[1] < picture.y || q[0] > picture.x + picture.w ||
+             q[1] > picture.y + picture.h;
+    }
+  return static_cast<float>(out) / fg::kEmotionCropElements;
+}
+
+// Two network inputs side by side, x3, as grey pixels ([-1, 1] back to 0..255); a missing one
+// (no face) stays black.
+std::optional<std::string> WriteCropsPng(const std::string& path, const float* left,
+                                         const float* right) {
+  constexpr int kZoom = 3, kSide = fg::kEmotionInputSize * kZoom;
+  fg::RgbImage img;
+  img.width = 2 * kSide;
+  img.height = kSide;
+  img.pixels.assign(static_cast<size_t>(img.width) * img.height * 3, 0);
+  for (int half = 0; half < 2; ++half) {
+    const float* c = half ? right : left;
+    if (!c) continue;
+    for (int y = 0; y < kSide; ++y)
+      for (int x = 0; x < kSide; ++x) {
+        const float v = c[(y / kZoom) * fg::kEmotionInputSize + x / kZoom];
+        const auto g = static_cast<uint8_t>(std::clamp(std::lround((v + 1) * 127.5f), 0L, 255L));
+        uint8_t* d = img.pixels.data() + (static_cast<size_t>(y) * img.width + half * kSide + x) * 3;
+        d[0] = d[1] = d[2] = g;
+      }
+  }
+  return fg::WritePngRgb(path, img);
+}
+
 std::optional<long> ParseLong(const char* s) {
   char* end = nullptr;
   const long v = std::strtol(s, &end, 10);
@@ -353,15 +412,21 @@ int main(int argc, char** argv) {
       return *out = *n, true;
     };
     long n = 0;
-    if (a == "--out" || a == "--models" || a == "--save-frames" || a == "--facetrack" ||
-        a == "--faceemotion") {
+    if (a == "--out" || a == "--models" || a == "--save-frames" || a == "--save-crops" ||
+        a == "--facetrack" || a == "--faceemotion") {
       const char* v = value();
       if (!v) return Usage();
       (a == "--out"           ? o.out
        : a == "--models"      ? o.models
        : a == "--facetrack"   ? o.facetrack_props
        : a == "--faceemotion" ? o.faceemotion_props
+       : a == "--save-crops"  ? o.save_crops
                               : o.save_frames) = v;
+    } else if (a == "--surround") {
+      const char* v = value();
+      if (!v || (std::string(v) != "grey" && std::string(v) != "edge"))
+        return std::fprintf(stderr, "eval-emotion: --surround needs grey or edge\n"), Usage();
+      o.surround_edge = std::string(v) == "edge";
     } else if (a == "--frames" || a == "--face-px" || a == "--limit") {
       if (!positive(&n)) return Usage();
       if (a == "--frames") o.frames = static_cast<int>(n);
@@ -466,7 +531,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "eval-emotion: cannot write %s/predictions.csv\n", o.out.c_str());
     return kExitFailed;
   }
-  csv << "path,truth,alone,graph,picture_side_iod,picture_centre_below_eyes_iod,graph_top\n";
+  csv << "path,truth,alone,graph,picture_side_iod,picture_centre_below_eyes_iod,graph_top,"
+         "crop_outside_picture\n";
 
   Tally g_tally, a_tally;
   long unreadable = 0;
@@ -480,7 +546,7 @@ int main(int argc, char** argv) {
     if (auto e = fg::ReadImageRgb(it.path, &img)) {
       std::fprintf(stderr, "%seval-emotion: unreadable, left out: %s\n", tty ? "\n" : "", e->c_str());
       ++unreadable;
-      csv << it.path << "," << fg::kEmotionNames[it.truth] << ",unreadable,unreadable,,,unreadable\n";
+      csv << it.path << "," << fg::kEmotionNames[it.truth] << ",unreadable,unreadable,,,unreadable,\n";
       continue;
     }
     // Classifier alone: the whole picture is the face crop.
@@ -519,7 +585,22 @@ int main(int argc, char** argv) {
         << (g == kNone ? std::string_view("none") : fg::kEmotionNames[g]) << ",";
     if (gr.picture_in_iod) csv << (*gr.picture_in_iod)[0] << "," << (*gr.picture_in_iod)[1];
     else csv << ",";
-    csv << "," << (gr.top == kNone ? std::string_view("none") : fg::kEmotionNames[gr.top]) << "\n";
+    csv << "," << (gr.top == kNone ? std::string_view("none") : fg::kEmotionNames[gr.top]) << ",";
+    if (gr.crop) csv << OutsideShare(*gr.crop, Placement(img, o));
+    csv << "\n";
+    if (!o.save_crops.empty()) {
+      const fs::path dir = fs::path(o.save_crops) / fs::path(it.path).parent_path().filename();
+      fs::create_directories(dir, ec);
+      std::vector<float> graph_crop(fg::kEmotionCropElements);
+      if (gr.crop)
+        fg::SampleCrop(canvas.View(), *gr.crop, fg::kEmotionInputSize, fg::kEmotionInputSize,
+                       fg::CropNorm::kSigned, fg::CropChannels::kGray, graph_crop.data());
+      const std::string file = (dir / fs::path(it.path).stem()).string() + ".png";
+      if (auto e = WriteCropsPng(file, crop.data(), gr.crop ? graph_crop.data() : nullptr)) {
+        std::fprintf(stderr, "eval-emotion: %s\n", e->c_str());
+        return kExitFailed;
+      }
+    }
     const size_t done = i + 1;
     if (tty || done % 100 == 0 || done == items.size()) {
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
