@@ -69,8 +69,8 @@ struct Settings {
   double smoothing_beta = 10.0;
   bool post_messages = false;
   gint inference = GST_FACE_INFERENCE_SHARED;
-  int still_mesh_skip = fg::TrackerOptions{}.still_mesh_skip;
-  double still_motion = fg::TrackerOptions{}.still_motion;
+  int still_mesh_skip = 1;
+  double still_motion = 0.01;
 
   fg::TrackerOptions ToOptions() const {
     fg::TrackerOptions o;

@@ -13,6 +13,7 @@
 //     contention) each get their own faces: identical to the private tracker's.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 #include <vector>
 
