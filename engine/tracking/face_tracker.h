@@ -33,14 +33,15 @@
 // is most of the tracker's cost, and on a face that holds still it says the same thing each
 // frame. So a face whose landmarks moved less than `still_motion` inter-ocular distances per
 // frame (RMS over the 468 points) between its last two mesh runs skips the mesh on the next
-// `still_mesh_skip` frames (default 1: the mesh runs on alternate frames while the face is
-// still): its landmarks, box and crop are those of its last mesh run (still: no motion to
+// `still_mesh_skip` frames (1: the mesh runs on alternate frames while the face is still;
+// default 0, off): its landmarks, box and crop are those of its last mesh run (still: no motion to
 // carry), smoothed as usual. The first mesh run after a skip measures the motion again, so a
 // face that starts moving is followed from the next frame on, at most `still_mesh_skip` frames
 // late; a face moving faster than the threshold runs the mesh every frame. (MediaPipe reuses the
 // previous frame's landmarks as the next ROI; this goes one step further on still faces.) The
 // landmark error this costs against the every-frame mesh, on still, slowly moving and
-// starting faces: tests/tracking/tracker_sequence_test.cc (StillFace*); the saving: docs/speed.md.
+// starting faces: tests/tracking/tracker_sequence_test.cc (StillFace*); the saving and why it
+// is off by default (held landmarks cost facevitals' pulse signal on still faces): docs/speed.md.
 //
 // Iris (option `iris`, off by default): each eye is cropped (a square 2.3x the eye-corner
 // distance, rotated with the face; the subject's left eye mirrored, since the model is
@@ -111,7 +112,7 @@ struct TrackerOptions {
   // Still faces (above): frames in a row a still face may skip FaceMesh (0: the mesh runs on
   // every face every frame), and the motion below which a face is still (inter-ocular
   // distances per frame, RMS over the landmarks, between its last two mesh runs).
-  int still_mesh_skip = 1;
+  int still_mesh_skip = 0;
   float still_motion = 0.01f;
   // A crop the mesh rejects (presence below min_presence) gets one more pass on another
   // framing before the face is dropped or lost: a new track on the crop its own points frame

@@ -12,7 +12,7 @@
 // converted once, before timing, with render::WriteRgba): the crop stage samples straight from
 // it, so its row compares the formats' sampling cost (docs/inputs-formats.md).
 //
-// --still-mesh-skip=N sets TrackerOptions::still_mesh_skip (default: the tracker's, 1; 0: the
+// --still-mesh-skip=N sets TrackerOptions::still_mesh_skip (default: the tracker's, 0: the
 // mesh on every frame; the photo is still, so with N >= 1 the mesh runs on one frame in N + 1:
 // the total's mean is then the figure to compare, its median is a skipped frame's);
 // --inference=shared|private sets shared_inference.
