@@ -43,8 +43,7 @@
 //
 // Threading: Submit, Call, AddStream, RemoveStream and the stats are thread-safe (any thread).
 // `done` runs on the thread that runs the batch (the pool's, a Call's caller, or the caller of
-// RunOnce), with the request's
-// outputs valid only during the call; it must not block and must not call RemoveStream (it
+// RunOnce), with the request's outputs valid only during the call; it must not block and must not call RemoveStream (it
 // may Submit, to this pool or another). The destructor finishes the queued requests (their
 // done() runs) and joins the thread.
 //
