@@ -315,7 +315,7 @@ GType gst_face_inference_get_type() {
   static const GEnumValue values[] = {
       {GST_FACE_INFERENCE_SHARED, "The process-wide inference pool of the model, batched across "
                                   "streams with a fair schedule", "shared"},
-      {GST_FACE_INFERENCE_PRIVATE, "The element's own worker thread and network", "private"},
+      {GST_FACE_INFERENCE_PRIVATE, "The element's own networks (and worker thread)", "private"},
       {0, nullptr, nullptr}};
   static const GType type = g_enum_register_static("GstFaceInference", values);
   return type;
@@ -326,8 +326,8 @@ void gst_face_base_install_inference(GObjectClass* klass, guint id) {
       klass, id,
       g_param_spec_enum("inference", "Inference",
                         "Where the networks run: shared (the process-wide pool of each model, "
-                        "crops of all streams batched, round-robin per stream) or private (an "
-                        "own worker thread)",
+                        "crops of all streams batched, round-robin per stream) or private (the "
+                        "element's own networks)",
                         gst_face_inference_get_type(), GST_FACE_INFERENCE_SHARED,
                         kGstFaceParamFlags));
 }

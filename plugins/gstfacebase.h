@@ -131,8 +131,8 @@ void gst_face_base_install_models_dir(GObjectClass* klass, guint id, const char*
 void gst_face_base_install_counter(GObjectClass* klass, guint id, const char* name,
                                    const char* nick, const char* blurb);
 
-// The `inference` property of the elements whose networks run off the streaming thread
-// (faceemotion, faceliveness): GstFaceInference, "shared" (default: the process-wide
+// The `inference` property of the elements whose networks can run in the process-wide pools
+// (faceemotion, faceliveness, facetrack): GstFaceInference, "shared" (default: the process-wide
 // InferencePool of each model, batched across every stream, round-robin) or "private" (the
 // element's own worker thread and network). Values are fg::Inference's (track_worker.h).
 enum GstFaceInference { GST_FACE_INFERENCE_SHARED = 0, GST_FACE_INFERENCE_PRIVATE = 1 };

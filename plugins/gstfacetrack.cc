@@ -38,6 +38,9 @@ enum {
   PROP_TRACK_GRACE,
   PROP_MIN_FACE_SIZE,
   PROP_ZOOM_TILES,
+  PROP_INFERENCE,
+  PROP_STILL_MESH_SKIP,
+  PROP_STILL_MOTION,
 };
 
 const char* BackendName(int b) {
@@ -65,6 +68,9 @@ struct Settings {
   double smoothing_min_cutoff = 1.0;
   double smoothing_beta = 10.0;
   bool post_messages = false;
+  gint inference = GST_FACE_INFERENCE_SHARED;
+  int still_mesh_skip = 0;
+  double still_motion = 0.01;
 
   fg::TrackerOptions ToOptions() const {
     fg::TrackerOptions o;
@@ -75,6 +81,9 @@ struct Settings {
     o.grace_s = track_grace;
     o.min_face_px = min_face_size;
     o.zoom_tiles = zoom_tiles;
+    o.shared_inference = inference != GST_FACE_INFERENCE_PRIVATE;
+    o.still_mesh_skip = still_mesh_skip;
+    o.still_motion = static_cast<float>(still_motion);
     o.min_detection_score = static_cast<float>(min_detection_score);
     o.min_presence = static_cast<float>(min_presence);
     o.iris = iris;
@@ -149,8 +158,9 @@ std::unique_ptr<fg::FaceTracker> MakeTracker(GstFaceTrack* self, const Settings&
   std::string error;
   auto tracker = fg::FaceTracker::Create(s.ToOptions(), &error);
   if (tracker) {
-    GST_INFO_OBJECT(self, "tracker ready: models from %s, backend %s, max-faces %d, iris %d",
-                    s.models_dir.c_str(), BackendName(s.backend), s.max_faces, s.iris);
+    GST_INFO_OBJECT(self, "tracker ready: models from %s, backend %s, max-faces %d, iris %d, %s inference",
+                    s.models_dir.c_str(), BackendName(s.backend), s.max_faces, s.iris,
+                    s.inference == GST_FACE_INFERENCE_PRIVATE ? "private" : "shared");
     return tracker;
   }
   gst_face_base_post_models_error(
@@ -290,6 +300,9 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
     case PROP_TRACK_GRACE: s.track_grace = g_value_get_double(value); break;
     case PROP_MIN_FACE_SIZE: s.min_face_size = g_value_get_int(value); break;
     case PROP_ZOOM_TILES: s.zoom_tiles = g_value_get_boolean(value); break;
+    case PROP_INFERENCE: s.inference = g_value_get_enum(value); break;
+    case PROP_STILL_MESH_SKIP: s.still_mesh_skip = g_value_get_int(value); break;
+    case PROP_STILL_MOTION: s.still_motion = g_value_get_double(value); break;
     case PROP_POST_MESSAGES:
       s.post_messages = g_value_get_boolean(value);
       tracker_changed = false;
@@ -321,6 +334,9 @@ void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_TRACK_GRACE: g_value_set_double(value, s.track_grace); break;
     case PROP_MIN_FACE_SIZE: g_value_set_int(value, s.min_face_size); break;
     case PROP_ZOOM_TILES: g_value_set_boolean(value, s.zoom_tiles); break;
+    case PROP_INFERENCE: g_value_set_enum(value, s.inference); break;
+    case PROP_STILL_MESH_SKIP: g_value_set_int(value, s.still_mesh_skip); break;
+    case PROP_STILL_MOTION: g_value_set_double(value, s.still_motion); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
   GST_OBJECT_UNLOCK(self);
@@ -408,6 +424,24 @@ static void gst_face_track_class_init(GstFaceTrackClass* klass) {
                            "frame's detector pass (round robin: one tile per frame with nobody "
                            "in view, three with each periodic detection while tracking)",
                            d.zoom_tiles, kFlags));
+  // shared: FaceMesh, BlazeFace and Iris through the process-wide pool of each model (one
+  // model, one context per core and one fair schedule for every facetrack of the process);
+  // private: the element's own networks (face_tracker.h).
+  gst_face_base_install_inference(gobject_class, PROP_INFERENCE);
+  g_object_class_install_property(
+      gobject_class, PROP_STILL_MESH_SKIP,
+      g_param_spec_int("still-mesh-skip", "Still mesh skip",
+                       "Frames in a row a still face keeps its last mesh instead of running "
+                       "FaceMesh (0: every face every frame; 1: the mesh on alternate frames "
+                       "while the face is still, less CPU, but a weaker pulse signal for "
+                       "facevitals)",
+                       0, 30, d.still_mesh_skip, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_STILL_MOTION,
+      g_param_spec_double("still-motion", "Still motion",
+                          "A face is still below this landmark motion between its last two "
+                          "mesh runs (inter-ocular distances per frame, RMS over the points)",
+                          0.0, 1.0, d.still_motion, kFlags));
   g_object_class_install_property(
       gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean("post-messages", "Post messages",

@@ -19,36 +19,47 @@ Result<std::unique_ptr<InferencePool>> InferencePool::Build(const Options& opts,
   if (opts.max_batch < 1 || opts.max_batch > 256)
     return Status::Error(opts.model_json + ": InferencePool max_batch must be 1..256, not " +
                          std::to_string(opts.max_batch));
+  if (opts.runners < 1 || opts.runners > 64)
+    return Status::Error(opts.model_json + ": InferencePool runners must be 1..64, not " +
+                         std::to_string(opts.runners));
   std::unique_ptr<InferencePool> p(new InferencePool());
   p->opts_ = opts;
   p->model_ = std::move(model);
-  for (const IoSpec& io : p->model_->inputs)
-    if (io.shape.empty() || io.shape[0] != -1)
-      return Status::Error(opts.model_json + ": input '" + io.name +
-                           "' has a fixed batch; InferencePool needs a free batch dimension");
   if (p->model_->inputs.size() != 1)
     return Status::Error(opts.model_json + ": InferencePool takes models with one input");
+  for (const IoSpec& io : p->model_->inputs)
+    if (io.shape.empty() || (io.shape[0] != -1 && (io.shape[0] != 1 || opts.max_batch > 1)))
+      return Status::Error(opts.model_json + ": input '" + io.name +
+                           "' has a fixed batch; InferencePool needs a free batch dimension "
+                           "for max_batch " + std::to_string(opts.max_batch) +
+                           " (max_batch 1 runs its requests one by one)");
   for (int b = 1;; b *= 2) {
     const int size = std::min(b, opts.max_batch);
-    Batch batch;
-    batch.size = size;
-    batch.backend = MakeBackend(opts.backend, 1);
-    if (!batch.backend)
+    PlanAt at;
+    at.size = size;
+    at.backend = MakeBackend(opts.backend, 1);
+    if (!at.backend)
       return Status::Error(opts.model_json + ": backend '" + opts.backend + "' is not available");
     Result<std::unique_ptr<Plan>> plan =
-        batch.backend->Prepare(*p->model_, NativeInputShapes(*p->model_, size));
+        at.backend->Prepare(*p->model_, NativeInputShapes(*p->model_, size));
     if (!plan.ok()) return plan.status();
-    batch.plan = std::move(plan).value();
-    batch.ctx = batch.plan->NewContext();
-    if (!batch.ctx) return Status::Error(opts.model_json + ": out of memory for a run context");
-    batch.in.assign(static_cast<size_t>(NumElements(batch.plan->input_shapes()[0])), 0.0f);
-    for (const Shape& s : batch.plan->output_shapes())
-      batch.out.emplace_back(static_cast<size_t>(NumElements(s)), 0.0f);
-    p->batches_.push_back(std::move(batch));
+    at.plan = std::move(plan).value();
+    p->plans_.push_back(std::move(at));
     if (size == opts.max_batch) break;
   }
-  p->in_row_ = p->batches_[0].in.size();
-  for (const auto& o : p->batches_[0].out) p->out_row_.push_back(o.size());
+  p->runners_.resize(static_cast<size_t>(opts.runners));
+  for (Runner& r : p->runners_)
+    for (const PlanAt& at : p->plans_) {
+      Slot slot;
+      slot.ctx = at.plan->NewContext();
+      if (!slot.ctx) return Status::Error(opts.model_json + ": out of memory for a run context");
+      slot.in.assign(static_cast<size_t>(NumElements(at.plan->input_shapes()[0])), 0.0f);
+      for (const Shape& sh : at.plan->output_shapes())
+        slot.out.emplace_back(static_cast<size_t>(NumElements(sh)), 0.0f);
+      r.slots.push_back(std::move(slot));
+    }
+  p->in_row_ = p->runners_[0].slots[0].in.size();
+  for (const auto& o : p->runners_[0].slots[0].out) p->out_row_.push_back(o.size());
   if (opts.own_thread) p->thread_ = std::thread([raw = p.get()] { raw->Loop(); });
   return p;
 }
@@ -88,6 +99,9 @@ InferencePool::StreamStats InferencePool::RemoveStream(int stream) {
     discarded.swap(streams_[id].queue);
     streams_[id].stats.dropped += discarded.size();
     stats_.dropped += discarded.size();
+    for (Request& r : discarded)
+      if (r.finished) *r.finished = true;  // its Call returns false
+    if (!discarded.empty()) cv_.notify_all();
     // A batch may be running this stream's requests: their done() calls must be over before
     // the caller frees what they point to. (Index access: AddStream may grow streams_.)
     done_cv_.wait(lock, [&] { return streams_[id].in_run == 0; });
@@ -95,6 +109,24 @@ InferencePool::StreamStats InferencePool::RemoveStream(int stream) {
     out = streams_[id].stats;
   }
   return out;
+}
+
+bool InferencePool::EnqueueLocked(Request&& r, Request* discarded) {
+  const auto id = static_cast<size_t>(r.stream);
+  if (stopping_ || r.stream < 0 || id >= streams_.size() || !streams_[id].active) return false;
+  Stream& s = streams_[id];
+  r.batches_at_submit = stats_.batches;
+  if (s.capacity > 0 && s.queue.size() >= s.capacity) {
+    *discarded = std::move(s.queue.front());
+    s.queue.pop_front();
+    if (discarded->finished) *discarded->finished = true;  // its Call returns false
+    ++s.stats.dropped;
+    ++stats_.dropped;
+  }
+  s.queue.push_back(std::move(r));
+  ++s.stats.submitted;
+  ++stats_.submitted;
+  return true;
 }
 
 bool InferencePool::Submit(int stream, const float* input, Done done) {
@@ -105,22 +137,56 @@ bool InferencePool::Submit(int stream, const float* input, Done done) {
   Request discarded;  // the oldest, when the stream's queue was full; destroyed unlocked
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const auto id = static_cast<size_t>(stream);
-    if (stopping_ || stream < 0 || id >= streams_.size() || !streams_[id].active) return false;
-    Stream& s = streams_[id];
-    r.batches_at_submit = stats_.batches;
-    if (s.capacity > 0 && s.queue.size() >= s.capacity) {
-      discarded = std::move(s.queue.front());
-      s.queue.pop_front();
-      ++s.stats.dropped;
-      ++stats_.dropped;
-    }
-    s.queue.push_back(std::move(r));
-    ++s.stats.submitted;
-    ++stats_.submitted;
+    if (!EnqueueLocked(std::move(r), &discarded)) return false;
   }
-  cv_.notify_one();
+  // All: the pool's thread and Call's callers wait on cv_ (any of them may take it).
+  cv_.notify_all();
   return true;
+}
+
+bool InferencePool::Call(int stream, const float* input, const Done& done) {
+  bool finished = false, ran = false;
+  // Runs on whichever thread runs the batch; `ran` is read after `finished`, both ordered by mu_.
+  struct Ctx {
+    const Done* done;
+    bool* ran;
+  } ctx{&done, &ran};
+  Request r;
+  r.borrowed = input;
+  r.done = [c = &ctx](std::span<const float* const> out) {  // one pointer: no allocation
+    *c->ran = true;
+    if (*c->done) (*c->done)(out);
+  };
+  r.finished = &finished;
+  r.stream = stream;
+  Request discarded;
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!EnqueueLocked(std::move(r), &discarded)) return false;
+  cv_.notify_all();  // another waiter or the pool's thread may have a free runner first
+  while (!finished) {
+    const int runner = FreeRunnerLocked();
+    if (runner >= 0 && QueuedLocked()) {
+      runners_[static_cast<size_t>(runner)].busy = true;
+      std::vector<Request> batch = TakeBatchLocked();
+      lock.unlock();
+      Run(batch, runner);
+      lock.lock();
+      continue;
+    }
+    cv_.wait(lock);
+  }
+  lock.unlock();
+  return ran;
+}
+
+bool InferencePool::QueuedLocked() const {
+  return std::any_of(streams_.begin(), streams_.end(), [](const Stream& s) { return !s.queue.empty(); });
+}
+
+int InferencePool::FreeRunnerLocked() const {
+  for (size_t i = 0; i < runners_.size(); ++i)
+    if (!runners_[i].busy) return static_cast<int>(i);
+  return -1;
 }
 
 std::vector<InferencePool::Request> InferencePool::TakeBatchLocked() {
@@ -150,65 +216,96 @@ std::vector<InferencePool::Request> InferencePool::TakeBatchLocked() {
   return batch;
 }
 
-int InferencePool::Run(std::vector<Request>& reqs) {
+int InferencePool::Run(std::vector<Request>& reqs, int runner) {
   const int n = static_cast<int>(reqs.size());
-  if (n == 0) return 0;
-  Batch& b = *std::find_if(batches_.begin(), batches_.end(), [n](const Batch& x) { return x.size >= n; });
-  for (int i = 0; i < b.size; ++i) {
-    float* row = b.in.data() + static_cast<size_t>(i) * in_row_;
-    if (i < n)
-      std::memcpy(row, reqs[i].input.data(), in_row_ * sizeof(float));
-    else
-      std::fill(row, row + in_row_, 0.0f);
-  }
-  ConstBuffer in{b.in.data(), b.in.size()};
-  std::vector<MutableBuffer> outs;
-  for (auto& o : b.out) outs.push_back({o.data(), o.size()});
-  const Status st = b.plan->Run(std::span<const ConstBuffer>(&in, 1), outs, *b.ctx);
-  std::vector<const float*> rows(b.out.size());
-  for (int i = 0; i < n; ++i) {
-    for (size_t k = 0; k < b.out.size(); ++k)
-      rows[k] = st.ok() ? b.out[k].data() + static_cast<size_t>(i) * out_row_[k] : nullptr;
-    if (reqs[i].done) reqs[i].done(rows);  // null rows: the run failed (caller mistake only)
+  Runner& rn = runners_[static_cast<size_t>(runner)];
+  if (n > 0) {
+    const auto at = static_cast<size_t>(
+        std::find_if(plans_.begin(), plans_.end(), [n](const PlanAt& x) { return x.size >= n; }) -
+        plans_.begin());
+    const PlanAt& plan = plans_[at];
+    Slot& b = rn.slots[at];
+    const float* in_data = b.in.data();
+    if (plan.size == 1) {
+      in_data = reqs[0].data();  // read in place: no copy of a lone request
+    } else {
+      for (int i = 0; i < plan.size; ++i) {
+        float* row = b.in.data() + static_cast<size_t>(i) * in_row_;
+        if (i < n)
+          std::memcpy(row, reqs[i].data(), in_row_ * sizeof(float));
+        else
+          std::fill(row, row + in_row_, 0.0f);
+      }
+    }
+    ConstBuffer in{in_data, b.in.size()};
+    // Fixed arrays: the models the pool serves have a handful of outputs; no allocation per run.
+    constexpr size_t kMaxOutputs = 16;
+    MutableBuffer outs[kMaxOutputs];
+    const float* rows[kMaxOutputs];
+    const size_t n_out = std::min(b.out.size(), kMaxOutputs);
+    for (size_t k = 0; k < n_out; ++k) outs[k] = {b.out[k].data(), b.out[k].size()};
+    const Status st = b.out.size() > kMaxOutputs
+                          ? Status::Error(opts_.model_json + ": more than 16 outputs")
+                          : plan.plan->Run(std::span<const ConstBuffer>(&in, 1),
+                                           std::span<const MutableBuffer>(outs, n_out), *b.ctx);
+    for (int i = 0; i < n; ++i) {
+      for (size_t k = 0; k < n_out; ++k)
+        rows[k] = st.ok() ? b.out[k].data() + static_cast<size_t>(i) * out_row_[k] : nullptr;
+      // null rows: the run failed (caller mistake only)
+      if (reqs[i].done) reqs[i].done(std::span<const float* const>(rows, n_out));
+    }
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
+    rn.busy = false;
     for (const Request& r : reqs) {
       Stream& s = streams_[static_cast<size_t>(r.stream)];
       --s.in_run;
       ++s.stats.completed;
       s.stats.max_wait_batches = std::max(s.stats.max_wait_batches, stats_.batches - r.batches_at_submit);
+      if (r.finished) *r.finished = true;
     }
-    ++stats_.batches;
-    stats_.batched_items += static_cast<uint64_t>(n);
-    stats_.completed += static_cast<uint64_t>(n);
+    if (n > 0) {
+      ++stats_.batches;
+      stats_.batched_items += static_cast<uint64_t>(n);
+      stats_.completed += static_cast<uint64_t>(n);
+    }
   }
   done_cv_.notify_all();
+  cv_.notify_all();  // a runner is free; Call's callers may be finished
   return n;
 }
 
 int InferencePool::RunOnce() {
   std::vector<Request> batch;
+  int runner = -1;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    runner = FreeRunnerLocked();
+    if (runner < 0) return 0;
     batch = TakeBatchLocked();
+    if (batch.empty()) return 0;
+    runners_[static_cast<size_t>(runner)].busy = true;
   }
-  return Run(batch);
+  return Run(batch, runner);
 }
 
 void InferencePool::Loop() {
   for (;;) {
     std::vector<Request> batch;
+    int runner = -1;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] {
-        return stopping_ || std::any_of(streams_.begin(), streams_.end(),
-                                        [](const Stream& s) { return !s.queue.empty(); });
-      });
-      batch = TakeBatchLocked();
-      if (batch.empty() && stopping_) return;
+      cv_.wait(lock, [this] { return stopping_ || (QueuedLocked() && FreeRunnerLocked() >= 0); });
+      runner = FreeRunnerLocked();
+      if (runner >= 0) batch = TakeBatchLocked();
+      if (batch.empty()) {
+        if (stopping_) return;  // the destructor runs what is left
+        continue;
+      }
+      runners_[static_cast<size_t>(runner)].busy = true;
     }
-    Run(batch);
+    Run(batch, runner);
   }
 }
 
@@ -232,7 +329,8 @@ Result<std::shared_ptr<InferencePool>> InferencePool::Shared(const Options& opts
   struct Entry {
     const Model* model;
     std::string backend;
-    int max_batch;
+    int max_batch, runners;
+    bool own_thread;
     std::weak_ptr<InferencePool> pool;
   };
   static std::mutex mu;  // held while a pool is made: two elements starting at once share it
@@ -240,17 +338,47 @@ Result<std::shared_ptr<InferencePool>> InferencePool::Shared(const Options& opts
   std::lock_guard<std::mutex> lock(mu);
   std::erase_if(pools, [](const Entry& e) { return e.pool.expired(); });
   for (const Entry& e : pools)
-    if (e.model == m.value().get() && e.backend == opts.backend && e.max_batch == opts.max_batch)
+    if (e.model == m.value().get() && e.backend == opts.backend && e.max_batch == opts.max_batch &&
+        e.runners == opts.runners && e.own_thread == opts.own_thread)
       if (std::shared_ptr<InferencePool> p = e.pool.lock()) return p;
-  Options own = opts;
-  own.own_thread = true;
   // Built on the model just loaded (not loaded again: FG_MODEL_CACHE_LOG counts one load or
   // share per element).
-  Result<std::unique_ptr<InferencePool>> made = Build(own, m.value());
+  Result<std::unique_ptr<InferencePool>> made = Build(opts, m.value());
   if (!made.ok()) return made.status();
   std::shared_ptr<InferencePool> p = std::move(made).value();
-  pools.push_back({p->model_.get(), opts.backend, opts.max_batch, p});
+  pools.push_back({p->model_.get(), opts.backend, opts.max_batch, opts.runners, opts.own_thread, p});
   return p;
+}
+
+Result<std::unique_ptr<PoolSession>> PoolSession::Open(const InferencePool::Options& opts) {
+  Result<std::shared_ptr<InferencePool>> pool = InferencePool::Shared(opts);
+  if (!pool.ok()) return pool.status();
+  std::unique_ptr<PoolSession> s(new PoolSession());
+  s->pool_ = std::move(pool).value();
+  s->stream_ = s->pool_->AddStream(0);
+  s->input_.assign(s->pool_->input_elements(), 0.0f);
+  for (const Shape& sh : s->pool_->output_shapes())
+    s->outputs_.emplace_back(static_cast<size_t>(NumElements(sh)), 0.0f);
+  s->copy_ = [o = &s->outputs_](std::span<const float* const> rows) {
+    for (size_t k = 0; k < rows.size() && k < o->size(); ++k)
+      if (rows[k]) std::copy(rows[k], rows[k] + (*o)[k].size(), (*o)[k].begin());
+  };
+  return s;
+}
+
+PoolSession::~PoolSession() {
+  if (pool_) pool_->RemoveStream(stream_);
+}
+
+Status PoolSession::Run() {
+  bool got = false;
+  const InferencePool::Done check = [&](std::span<const float* const> rows) {
+    got = !rows.empty() && rows[0] != nullptr;
+    copy_(rows);
+  };
+  if (!pool_->Call(stream_, input_.data(), check) || !got)
+    return Status::Error(pool_->model().path + ": the inference pool did not run the request");
+  return Status::Ok();
 }
 
 }  // namespace fg::nn

@@ -111,17 +111,44 @@ std::vector<std::array<float, 2>> FaceTracker::RecoveryRegions(int w, int h) {
   return out;
 }
 
+std::unique_ptr<FaceTracker::Net> FaceTracker::OpenNet(const TrackerOptions& o,
+                                                      const std::string& file, std::string* error) {
+  auto net = std::make_unique<Net>();
+  const std::string path = o.models_dir + "/" + file;
+  if (o.shared_inference) {
+    // Batch 1 (one crop per request: the mesh's batch-1 plan is its fastest on the CPU, and
+    // BlazeFace fixes batch 1), no pool thread (the waiting caller runs its request), one run
+    // context per core.
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    auto s = nn::PoolSession::Open({.model_json = path, .backend = o.backend, .max_batch = 1,
+                                    .own_thread = false, .runners = std::min(cores, 64)});
+    if (!s.ok()) return *error = s.status().message(), nullptr;
+    net->pooled = std::move(s).value();
+  } else {
+    auto s = nn::Session::Open(path, o.backend);
+    if (!s.ok()) return *error = s.status().message(), nullptr;
+    net->own = std::move(s).value();
+  }
+  return net;
+}
+
+const nn::InferencePool* FaceTracker::mesh_pool() const {
+  return mesh_ && mesh_->pooled ? mesh_->pooled->pool().get() : nullptr;
+}
+
+const nn::InferencePool* FaceTracker::detector_pool() const {
+  return detector_ && detector_->pooled ? detector_->pooled->pool().get() : nullptr;
+}
+
 std::unique_ptr<FaceTracker> FaceTracker::Create(const TrackerOptions& opts, std::string* error) {
   std::unique_ptr<FaceTracker> t(new FaceTracker());
   t->opts_ = opts;
   t->opts_.detect_interval = std::max(1, opts.detect_interval);
   t->opts_.max_faces = std::max(1, opts.max_faces);
-  auto det = nn::Session::Open(opts.models_dir + "/blazeface.json", opts.backend);
-  if (!det.ok()) return *error = det.status().message(), nullptr;
-  auto mesh = nn::Session::Open(opts.models_dir + "/facemesh.json", opts.backend);
-  if (!mesh.ok()) return *error = mesh.status().message(), nullptr;
-  t->detector_ = std::move(det).value();
-  t->mesh_ = std::move(mesh).value();
+  t->detector_ = OpenNet(opts, "blazeface.json", error);
+  if (!t->detector_) return nullptr;
+  t->mesh_ = OpenNet(opts, "facemesh.json", error);
+  if (!t->mesh_) return nullptr;
   auto canonical = LoadCanonicalFace(opts.models_dir + "/" + kCanonicalFaceFile, error);
   if (!canonical) return nullptr;
   t->canonical_ = std::move(*canonical);
@@ -142,9 +169,8 @@ std::unique_ptr<FaceTracker> FaceTracker::Create(const TrackerOptions& opts, std
     return nullptr;
   }
   if (opts.iris) {
-    auto iris = nn::Session::Open(opts.models_dir + "/iris.json", opts.backend);
-    if (!iris.ok()) return *error = iris.status().message(), nullptr;
-    t->iris_ = std::move(iris).value();
+    t->iris_ = OpenNet(opts, "iris.json", error);
+    if (!t->iris_) return nullptr;
     if (t->iris_->input_shape(0) != nn::Shape{1, kIrisSize, kIrisSize, 3} ||
         nn::NumElements(t->iris_->output_shape(0)) != 3 * (kIrisContour + kIrisPoints)) {
       *error = t->iris_->model().path + ": not the 64x64 Iris model (76 points out)";
@@ -152,9 +178,8 @@ std::unique_ptr<FaceTracker> FaceTracker::Create(const TrackerOptions& opts, std
     }
   }
   if (opts.async_detect) {
-    auto det2 = nn::Session::Open(opts.models_dir + "/blazeface.json", opts.backend);
-    if (!det2.ok()) return *error = det2.status().message(), nullptr;
-    t->async_detector_ = std::move(det2).value();
+    t->async_detector_ = OpenNet(opts, "blazeface.json", error);
+    if (!t->async_detector_) return nullptr;
     const int n = 1 + std::max(0, opts.tiles_per_detect);
     t->job_inputs_.assign(n, std::vector<float>(static_cast<size_t>(kDetSize) * kDetSize * 3));
     t->job_lbs_.resize(n);
@@ -197,7 +222,7 @@ void FaceTracker::Reset() {
 
 bool FaceTracker::SetOptions(const TrackerOptions& o) {
   if (o.models_dir != opts_.models_dir || o.backend != opts_.backend || o.iris != opts_.iris ||
-      o.async_detect != opts_.async_detect)
+      o.async_detect != opts_.async_detect || o.shared_inference != opts_.shared_inference)
     return false;
   opts_ = o;
   // The worker's job buffers were sized at Create.
@@ -376,6 +401,7 @@ bool FaceTracker::RunMesh(const ImageView& frame, Track& t, double t_s) {
   const Affine2D m = Affine2D::SquareCrop(t.crop.cx, t.crop.cy, t.crop.side, t.crop.angle, kMeshSize);
   SampleCrop(frame, m, kMeshSize, kMeshSize, CropNorm::kUnit, CropChannels::kRgb, mesh_->input(0));
   const auto c1 = Clock::now();
+  ++timings_.meshes_run;
   const bool ok = mesh_->Run().ok();
   const auto c2 = Clock::now();
   timings_.crop_ms += Ms(c0, c1);
@@ -396,6 +422,11 @@ bool FaceTracker::RunMesh(const ImageView& frame, Track& t, double t_s) {
   if (!present) return false;
   if (iris_) RunIris(frame, t);
   t.landmarks = t.raw;  // same size every frame: no allocation after the first
+  Smooth(t, t_s);
+  return true;
+}
+
+void FaceTracker::Smooth(Track& t, double t_s) {
   const auto c3 = Clock::now();
   if (opts_.smoothing) {
     const auto& r = t.landmarks[kRightEyeOuter];
@@ -404,7 +435,44 @@ bool FaceTracker::RunMesh(const ImageView& frame, Track& t, double t_s) {
     t.smoother.Filter(t_s, iod, t.landmarks);
   }
   timings_.smooth_ms += Ms(c3, Clock::now());
-  return true;
+}
+
+bool FaceTracker::MaySkipMesh(const Track& t) const {
+  // Only a confirmed face with a measured motion under the threshold, not one just revived or
+  // whose last pass was a second look, and not more than still_mesh_skip frames in a row.
+  return opts_.still_mesh_skip > 0 && t.confirmed && !t.revived && t.skipped < opts_.still_mesh_skip &&
+         t.motion < opts_.still_motion && t.raw.size() >= static_cast<size_t>(kMeshLandmarks);
+}
+
+void FaceTracker::SkipMesh(Track& t, double t_s) {
+  // Still: the last mesh's points stand for this frame (the crop, box and presence too).
+  ++t.skipped;
+  ++t.frames_since_mesh;
+  ++timings_.meshes_skipped;
+  t.landmarks = t.raw;
+  Smooth(t, t_s);
+}
+
+void FaceTracker::MeasureMotion(Track& t) {
+  // RMS displacement (x, y) of the mesh points since the previous accepted run, per frame, in
+  // inter-ocular distances. Called after an accepted run; t.raw is this frame's.
+  const int frames = t.frames_since_mesh;
+  t.frames_since_mesh = 1;
+  t.skipped = 0;
+  if (t.prev_raw.size() != t.raw.size() || frames < 1) {
+    t.motion = 1e30f;
+  } else {
+    double sum = 0;
+    for (int i = 0; i < kMeshLandmarks; ++i) {
+      const float dx = t.raw[i][0] - t.prev_raw[i][0], dy = t.raw[i][1] - t.prev_raw[i][1];
+      sum += dx * dx + dy * dy;
+    }
+    const auto& r = t.raw[kRightEyeOuter];
+    const auto& l = t.raw[kLeftEyeOuter];
+    const float iod = std::max(1e-3f, std::hypot(l[0] - r[0], l[1] - r[1]));
+    t.motion = static_cast<float>(std::sqrt(sum / kMeshLandmarks)) / iod / static_cast<float>(frames);
+  }
+  t.prev_raw = t.raw;  // same size every time: no allocation after the first
 }
 
 void FaceTracker::RunIris(const ImageView& frame, Track& t) {
@@ -539,6 +607,10 @@ FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
 
   for (Track& t : tracks_) {
     if (t.lost) continue;
+    if (MaySkipMesh(t)) {
+      SkipMesh(t, t_s);
+      continue;
+    }
     bool found = RunMesh(frame, t, t_s);
     // Second look (TrackerOptions::second_look): one more pass on another framing of the same
     // face before the mesh's doubt drops it. The presence threshold is unchanged: a non-face
@@ -552,6 +624,7 @@ FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
     //    the detector draws around the visible part is accepted (seen on FER2013's tight
     //    crops: the face found on even frames only, docs/eval/emotion.md). Retry the crop
     //    that was accepted last (one frame old).
+    const bool looked_twice = !found && opts_.second_look;
     if (!found && opts_.second_look) {
       if (!t.confirmed && t.raw.size() >= static_cast<size_t>(kMeshLandmarks)) {
         t.crop = CropFromLandmarks(t.raw);
@@ -562,6 +635,8 @@ FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
       }
     }
     if (!found) {
+      t.motion = 1e30f;  // measured again from two accepted runs
+      t.prev_raw.clear();
       t.lost = true;
       // A new track the mesh rejects on its first frame was never reported: forget it now
       // rather than keep the detector running every frame for grace_s on its account.
@@ -570,6 +645,10 @@ FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
       t.revived = false;
       continue;
     }
+    // Still faces: the motion since the previous accepted run. A new or revived face, or a
+    // second look (another framing), starts the measure anew.
+    if (!t.confirmed || t.revived || looked_twice) t.prev_raw.clear();
+    MeasureMotion(t);
     t.revived = false;
     t.confirmed = true;
     t.last_box = BoundingBox(t.landmarks);

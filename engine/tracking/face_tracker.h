@@ -29,6 +29,20 @@
 // framing (`second_look`: the crop the rejected points frame for a new face, the last
 // accepted crop for a tracked one) before the face is dropped or counted lost.
 //
+// Still faces (options `still_mesh_skip`, `still_motion`): FaceMesh on every face every frame
+// is most of the tracker's cost, and on a face that holds still it says the same thing each
+// frame. So a face whose landmarks moved less than `still_motion` inter-ocular distances per
+// frame (RMS over the 468 points) between its last two mesh runs skips the mesh on the next
+// `still_mesh_skip` frames (1: the mesh runs on alternate frames while the face is still;
+// default 0, off): its landmarks, box and crop are those of its last mesh run (still: no motion to
+// carry), smoothed as usual. The first mesh run after a skip measures the motion again, so a
+// face that starts moving is followed from the next frame on, at most `still_mesh_skip` frames
+// late; a face moving faster than the threshold runs the mesh every frame. (MediaPipe reuses the
+// previous frame's landmarks as the next ROI; this goes one step further on still faces.) The
+// landmark error this costs against the every-frame mesh, on still, slowly moving and
+// starting faces: tests/tracking/tracker_sequence_test.cc (StillFace*); the saving and why it
+// is off by default (held landmarks cost facevitals' pulse signal on still faces): docs/speed.md.
+//
 // Iris (option `iris`, off by default): each eye is cropped (a square 2.3x the eye-corner
 // distance, rotated with the face; the subject's left eye mirrored, since the model is
 // trained on right eyes) and run through the Iris model. Its eyelid contour
@@ -39,9 +53,19 @@
 // Coordinates: frame pixels, continuous (pixel (0,0) covers [0,1) x [0,1)), y down; z in
 // the same scale as x, smaller = nearer the camera (FaceMesh's convention).
 //
+// Networks (option `shared_inference`, default on): every tracker of the process runs FaceMesh,
+// BlazeFace and Iris through the process-wide inference pool of each model
+// (engine/nn/inference_pool.h, nn::PoolSession): one loaded model, one plan and `runners`
+// run contexts per model whatever the number of trackers, and one round-robin schedule across
+// the streams. The pool runs the mesh at batch 1 (batching does not lower the CPU cost of
+// FaceMesh: docs/streams.md) and BlazeFace one by one (its model fixes batch 1); the thread
+// that waits for its crop runs it, so the streams' threads stay busy. Off: each tracker opens
+// its own Sessions (still on the ModelCache's shared model and plan, with its own contexts).
+// Results are the same either way (tests/tracking/tracker_pool_test.cc).
+//
 // Threading: thread-compatible: one tracker per stream (it owns one worker thread when
 // async_detect is on, joined in the destructor). Process() does not allocate once the
-// number of faces is steady.
+// number of faces is steady (with shared_inference, except the pool's request queue).
 //
 // Example:
 //   fg::TrackerOptions o;  o.models_dir = "~/.cache/facegraph/models";
@@ -57,12 +81,14 @@
 #include <optional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "engine/face.h"
 #include "engine/geometry/canonical_face.h"
 #include "engine/image.h"
+#include "engine/nn/inference_pool.h"
 #include "engine/nn/session.h"
 #include "engine/tracking/blazeface.h"
 #include "engine/tracking/one_euro.h"
@@ -82,6 +108,12 @@ struct TrackerOptions {
   bool smoothing = true;
   bool iris = false;               // run the Iris model on both eyes (see RunIris)
   bool async_detect = true;        // periodic detection on a worker thread (see above)
+  bool shared_inference = true;    // the networks run through the process-wide pools (above)
+  // Still faces (above): frames in a row a still face may skip FaceMesh (0: the mesh runs on
+  // every face every frame), and the motion below which a face is still (inter-ocular
+  // distances per frame, RMS over the landmarks, between its last two mesh runs).
+  int still_mesh_skip = 0;
+  float still_motion = 0.01f;
   // A crop the mesh rejects (presence below min_presence) gets one more pass on another
   // framing before the face is dropped or lost: a new track on the crop its own points frame
   // (the detector's box of a small face is coarse), a tracked face on the crop accepted last
@@ -122,6 +154,8 @@ struct TilePlan {
 // Where the time goes, per stage, for the last Process() call (milliseconds).
 struct TrackerTimings {
   double detect_ms = 0, crop_ms = 0, mesh_ms = 0, iris_ms = 0, smooth_ms = 0, pose_ms = 0;
+  int meshes_run = 0;               // FaceMesh passes (second looks included)
+  int meshes_skipped = 0;           // faces that kept their still landmarks (still_mesh_skip)
   bool detector_ran = false;        // inline, on this frame
   bool detector_started = false;    // handed to the worker on this frame
   bool detector_joined = false;     // the worker's faces joined the tracks on this frame
@@ -135,8 +169,9 @@ class FaceTracker {
   FrameFaces Process(const ImageView& frame, int64_t pts_ns);
   // Changes the options that need no model reload (max_faces, detect_interval, thresholds,
   // grace_s, crop_scale, smoothing and its parameters) in place, keeping the tracks and
-  // their ids. Returns false, changing nothing, when `o` differs in models_dir, backend, iris
-  // or async_detect: then create a new tracker. Call it from the thread that calls Process.
+  // their ids. Returns false, changing nothing, when `o` differs in models_dir, backend, iris,
+  // async_detect or shared_inference: then create a new tracker. Call it from the thread that
+  // calls Process.
   bool SetOptions(const TrackerOptions& o);
   const TrackerTimings& timings() const { return timings_; }
   const TrackerOptions& options() const { return opts_; }
@@ -146,8 +181,28 @@ class FaceTracker {
   // detector's input (frame pixels, after NMS). Detect(frame) is the whole frame's square.
   std::vector<Detection> DetectIn(const ImageView& frame, float x0, float y0, float side);
   void Reset();
+  // The shared pools this tracker's FaceMesh and BlazeFace run in (nullptr without
+  // shared_inference): what tests use to see that trackers share them.
+  const nn::InferencePool* mesh_pool() const;
+  const nn::InferencePool* detector_pool() const;
 
  private:
+  // One network: the tracker's own Session (shared_inference off) or a stream of the model's
+  // process-wide pool. The same calls either way.
+  struct Net {
+    std::unique_ptr<nn::Session> own;
+    std::unique_ptr<nn::PoolSession> pooled;
+    float* input(int i) { return own ? own->input(i) : pooled->input(i); }
+    const float* output(int i) const { return own ? own->output(i) : pooled->output(i); }
+    nn::Status Run() { return own ? own->Run() : pooled->Run(); }
+    int num_outputs() const { return own ? own->num_outputs() : pooled->num_outputs(); }
+    const nn::Shape& input_shape(int i) const { return own ? own->input_shape(i) : pooled->input_shape(i); }
+    const nn::Shape& output_shape(int i) const { return own ? own->output_shape(i) : pooled->output_shape(i); }
+    int output_index(std::string_view n) const { return own ? own->output_index(n) : pooled->output_index(n); }
+    const nn::Model& model() const { return own ? own->model() : pooled->model(); }
+  };
+  static std::unique_ptr<Net> OpenNet(const TrackerOptions& o, const std::string& file,
+                                      std::string* error);
   struct Crop {
     float cx = 0, cy = 0, side = 0, angle = 0;  // frame pixels; radians, CCW on screen
   };
@@ -162,6 +217,12 @@ class FaceTracker {
     Box last_box;
     float presence = 0;
     std::vector<std::array<float, 3>> raw;        // this frame's mesh: the next crop comes from it
+    // Still faces: the raw points of the previous accepted mesh run, the frames between the
+    // two runs, the motion measured there, and the mesh runs skipped since the last one.
+    std::vector<std::array<float, 3>> prev_raw;
+    int frames_since_mesh = 0;
+    float motion = 1e30f;  // inter-ocular distances per frame; huge until measured
+    int skipped = 0;
     std::vector<std::array<float, 3>> landmarks;  // smoothed: what is reported
     LandmarkSmoother smoother;
   };
@@ -181,17 +242,22 @@ class FaceTracker {
   Crop CropFromDetection(const Detection& d) const;
   Crop CropFromLandmarks(const std::vector<std::array<float, 3>>& lm) const;
   bool RunMesh(const ImageView& frame, Track& t, double t_s);
+  // Still faces: whether t may skip the mesh on this frame, and the skip itself.
+  bool MaySkipMesh(const Track& t) const;
+  void SkipMesh(Track& t, double t_s);
+  void Smooth(Track& t, double t_s);
+  void MeasureMotion(Track& t);
   void RunIris(const ImageView& frame, Track& t);
 
   TrackerOptions opts_;
-  std::unique_ptr<nn::Session> detector_, mesh_, iris_;
+  std::unique_ptr<Net> detector_, mesh_, iris_;
   BlazeFaceDecoder decoder_{256};
   CanonicalFace canonical_;
   std::vector<Track> tracks_;
   std::vector<Detection> dets_;  // scratch, reused
   // The background detector: its own session; the job is handed over under mu_ (once per
   // detect_interval frames, not per frame). busy_ is only touched by the caller's thread.
-  std::unique_ptr<nn::Session> async_detector_;
+  std::unique_ptr<Net> async_detector_;
   std::thread worker_;
   std::mutex mu_;
   std::condition_variable cv_;

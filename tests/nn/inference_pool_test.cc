@@ -7,7 +7,11 @@
 //     fewer and with more streams than a batch holds);
 //   - fairness under load (own thread): while one stream floods the pool, every request of
 //     another stream completes within one batch after the batch running when it was submitted;
-//   - a model with a fixed batch is refused by name;
+//   - a model with a fixed batch is refused by name for max_batch > 1, and at max_batch 1 runs
+//     its requests one by one with outputs identical to a Session's;
+//   - Call: the waiting caller runs the batch itself (no pool thread needed), outputs identical
+//     to a Session's; from many threads at once no more than `runners` batches run together and
+//     every caller gets its own result;
 //   - a stream's capacity keeps its newest requests and counts the discarded ones (exact);
 //   - RemoveStream discards what is queued and returns only once none of the stream's
 //     done() calls can run; the id is reused;
@@ -157,6 +161,109 @@ TEST(InferencePool, FixedBatchModelIsRefusedByName) {
   EXPECT_NE(pool.status().message().find("blazeface.json"), std::string::npos);
 }
 
+TEST(InferencePool, FixedBatchModelRunsOneByOneAtMaxBatchOne) {
+  const std::string path = testing::ModelsDir() + "/blazeface.json";
+  auto pool = InferencePool::Create({.model_json = path, .max_batch = 1, .own_thread = false});
+  ASSERT_TRUE(pool.ok()) << pool.status().message();
+  InferencePool& p = *pool.value();
+  EXPECT_EQ(p.input_shape(), (Shape{1, 256, 256, 3}));
+  auto single = Session::Open(path, "auto");
+  ASSERT_TRUE(single.ok());
+  const int a = p.AddStream(), b = p.AddStream();
+  std::vector<std::vector<float>> inputs, outputs(4);
+  for (int k = 0; k < 4; ++k) {
+    inputs.push_back(testing::XorshiftTensor(300 + k, static_cast<int64_t>(p.input_elements())));
+    ASSERT_TRUE(p.Submit(k % 2 ? b : a, inputs.back().data(), [&outputs, &p, k](std::span<const float* const> out) {
+      ASSERT_EQ(out.size(), 4u);
+      for (size_t o = 0; o < out.size(); ++o) {  // the four outputs, one after the other
+        ASSERT_NE(out[o], nullptr);
+        outputs[k].insert(outputs[k].end(), out[o], out[o] + NumElements(p.output_shapes()[o]));
+      }
+    }));
+  }
+  int batches = 0;
+  while (p.RunOnce() > 0) ++batches;
+  EXPECT_EQ(batches, 4) << "one request per batch";
+  for (int k = 0; k < 4; ++k) {
+    std::copy(inputs[k].begin(), inputs[k].end(), (*single)->input(0));
+    ASSERT_TRUE((*single)->Run().ok());
+    std::vector<float> want;
+    for (int o = 0; o < (*single)->num_outputs(); ++o)
+      want.insert(want.end(), (*single)->output(o), (*single)->output(o) + NumElements((*single)->output_shape(o)));
+    ASSERT_EQ(outputs[k].size(), want.size());
+    EXPECT_EQ(outputs[k], want) << "request " << k << ": the same plan at batch 1, bit-identical";
+  }
+}
+
+TEST(InferencePool, CallRunsOnTheCallersThreadWithoutAPoolThread) {
+  auto pool = InferencePool::Create({.model_json = Emotion(), .max_batch = 1, .own_thread = false});
+  ASSERT_TRUE(pool.ok()) << pool.status().message();
+  InferencePool& p = *pool.value();
+  auto single = Session::Open(Emotion(), "auto");
+  ASSERT_TRUE(single.ok());
+  const int s = p.AddStream();
+  const std::vector<float> in = testing::XorshiftTensor(9, static_cast<int64_t>(p.input_elements()));
+  std::vector<float> got;
+  std::thread::id ran_on;
+  ASSERT_TRUE(p.Call(s, in.data(), [&](std::span<const float* const> out) {
+    ran_on = std::this_thread::get_id();
+    got.assign(out[0], out[0] + 7);
+  }));
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  std::copy(in.begin(), in.end(), (*single)->input(0));
+  ASSERT_TRUE((*single)->Run().ok());
+  ASSERT_EQ(got.size(), 7u);
+  for (int c = 0; c < 7; ++c) EXPECT_EQ(got[c], (*single)->output(0)[c]) << "class " << c;
+  EXPECT_FALSE(p.Call(s + 1, in.data(), nullptr)) << "unknown stream";
+  EXPECT_EQ(p.stream_stats(s).completed, 1u);
+}
+
+// Six threads Call at once on a pool of two runners and no thread of its own: each gets the
+// output of its own input (the same as a Session's), and no more than two networks run at once.
+TEST(InferencePool, ConcurrentCallersShareTheRunners) {
+  auto pool = InferencePool::Create(
+      {.model_json = Emotion(), .max_batch = 1, .own_thread = false, .runners = 2});
+  ASSERT_TRUE(pool.ok()) << pool.status().message();
+  InferencePool& p = *pool.value();
+  EXPECT_EQ(p.runners(), 2);
+  auto single = Session::Open(Emotion(), "auto");
+  ASSERT_TRUE(single.ok());
+  constexpr int kThreads = 6, kCalls = 20;
+  std::vector<std::vector<float>> inputs, expected;
+  for (int t = 0; t < kThreads; ++t) {
+    inputs.push_back(testing::XorshiftTensor(500 + t, static_cast<int64_t>(p.input_elements())));
+    std::copy(inputs[t].begin(), inputs[t].end(), (*single)->input(0));
+    ASSERT_TRUE((*single)->Run().ok());
+    expected.emplace_back((*single)->output(0), (*single)->output(0) + 7);
+  }
+  std::atomic<int> running{0}, most{0}, wrong{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      const int s = p.AddStream();
+      for (int i = 0; i < kCalls; ++i) {
+        std::vector<float> got;
+        const bool ok = p.Call(s, inputs[t].data(), [&](std::span<const float* const> out) {
+          const int now = running.fetch_add(1) + 1;
+          int m = most.load();
+          while (now > m && !most.compare_exchange_weak(m, now)) {
+          }
+          std::this_thread::sleep_for(std::chrono::microseconds(300));  // overlap the runners
+          got.assign(out[0], out[0] + 7);
+          running.fetch_sub(1);
+        });
+        if (!ok) failed.fetch_add(1);
+        if (got != expected[t]) wrong.fetch_add(1);
+      }
+      p.RemoveStream(s);
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(wrong.load(), 0) << "a caller got another stream's output";
+  EXPECT_LE(most.load(), 2) << "more batches ran at once than there are runners";
+  EXPECT_EQ(p.stats().completed, static_cast<uint64_t>(kThreads * kCalls));
+}
+
 TEST(InferencePool, CapacityKeepsTheNewestAndCountsTheRest) {
   auto pool = InferencePool::Create({.model_json = Emotion(), .max_batch = 4, .own_thread = false});
   ASSERT_TRUE(pool.ok()) << pool.status().message();
@@ -218,6 +325,9 @@ TEST(InferencePool, SharedIsOnePoolPerModelWhileSomeoneHoldsIt) {
   auto other = InferencePool::Shared({.model_json = Emotion(), .max_batch = 2});
   ASSERT_TRUE(other.ok());
   EXPECT_NE(other.value().get(), a.value().get()) << "another max_batch is another pool";
+  auto threadless = InferencePool::Shared({.model_json = Emotion(), .max_batch = 4, .own_thread = false});
+  ASSERT_TRUE(threadless.ok());
+  EXPECT_NE(threadless.value().get(), a.value().get()) << "a pool without a thread is another pool";
   std::weak_ptr<InferencePool> weak = a.value();
   a = InferencePool::Shared({.model_json = Emotion(), .max_batch = 1});  // drops one holder
   EXPECT_FALSE(weak.expired()) << "b still holds it";

@@ -53,6 +53,9 @@ std::unique_ptr<FaceTracker> MakeTracker() {
   TrackerOptions o;
   o.models_dir = nn::testing::ModelsDir();
   o.async_detect = false;  // deterministic: detection inline on its frames
+  // The Session path (each tracker its own contexts on the cache's plans); the shared pools are
+  // tests/tracking/tracker_pool_test.cc's.
+  o.shared_inference = false;
   std::string err;
   auto t = FaceTracker::Create(o, &err);
   EXPECT_TRUE(t) << err;

@@ -1,6 +1,7 @@
 // facetrack through GstHarness on real frames (the astronaut photo): every engine format with
 // odd sizes and padded strides, landmarks of each format against RGB's, no face, two faces, a 1x1 frame, caps changes, flushing seeks,
-// DISCONT, EOS, properties changed from another thread while streaming, metadata through
+// DISCONT, EOS, properties changed from another thread while streaming, inference shared
+// against private (identical faces), metadata through
 // buffer copies, the region-of-interest metas, a bad models folder, and garbage frames.
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
@@ -333,7 +334,8 @@ TEST_F(FaceTrackTest, PropertiesChangedWhileStreaming) {
     for (int i = 0; i < 100; ++i) {
       g_object_set(h->element, "max-faces", 1 + i % 4, "iris", i % 7 == 0, "detect-interval",
                    1 + i % 20, "smoothing", i % 2 == 0, "smoothing-beta", 1.0 + i,
-                   "post-messages", i % 3 == 0, nullptr);
+                   "post-messages", i % 3 == 0, "still-mesh-skip", i % 3, nullptr);
+      gst_util_set_object_arg(G_OBJECT(h->element), "inference", i % 5 == 0 ? "private" : "shared");
       ++changes;
       g_usleep(1000);
     }
@@ -363,6 +365,35 @@ TEST_F(FaceTrackTest, PropertiesChangedWhileStreaming) {
   EXPECT_EQ(max_faces, 2);
   gst_buffer_unref(out);
   gst_harness_teardown(h);
+}
+
+// inference=shared (FaceMesh, BlazeFace through the process-wide pools) and private (own
+// networks): two elements alive together on the same moving frames give bit-identical faces,
+// with and without the still-face mesh skip; the properties read back.
+TEST_F(FaceTrackTest, SharedAndPrivateInferenceGiveTheSameFaces) {
+  for (const char* skip : {"0", "1"}) {
+    GstHarness* shared = NewHarness(GST_VIDEO_FORMAT_RGB, 640, 480, std::string("still-mesh-skip=") + skip);
+    GstHarness* own = NewHarness(GST_VIDEO_FORMAT_RGB, 640, 480,
+                                 std::string("inference=private still-mesh-skip=") + skip);
+    gint inference = -1, still = -1;
+    g_object_get(own->element, "inference", &inference, "still-mesh-skip", &still, nullptr);
+    EXPECT_EQ(inference, 1) << "private";
+    EXPECT_EQ(still, std::atoi(skip));
+    int with_face = 0;
+    for (int i = 0; i < 8; ++i) {
+      fgtest::Rgb frame = fgtest::Canvas(640, 480, 90);
+      fgtest::Paste(frame, Astronaut(), 40 + (i < 4 ? 0 : 3 * i), 0);  // still, then moving
+      GstBuffer* a = PushPull(shared, MakeFrame(frame, GST_VIDEO_FORMAT_RGB, 0, i * kFrame));
+      GstBuffer* b = PushPull(own, MakeFrame(frame, GST_VIDEO_FORMAT_RGB, 0, i * kFrame));
+      EXPECT_EQ(FacesOf(a), FacesOf(b)) << "skip " << skip << ", frame " << i;
+      with_face += FacesOf(a).faces.empty() ? 0 : 1;
+      gst_buffer_unref(a);
+      gst_buffer_unref(b);
+    }
+    EXPECT_EQ(with_face, 8);
+    gst_harness_teardown(shared);
+    gst_harness_teardown(own);
+  }
 }
 
 TEST_F(FaceTrackTest, MetadataSurvivesBufferCopies) {

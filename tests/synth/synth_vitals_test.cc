@@ -32,7 +32,7 @@ struct Outcome {
   double mean_abs = 0, max_abs = 0;
 };
 
-Outcome RunChain(const FaceSynthOptions& so, double seconds) {
+Outcome RunChain(const FaceSynthOptions& so, double seconds, int still_mesh_skip = 0) {
   Outcome out;
   std::string err;
   auto synth = FaceSynth::Create(so, &err);
@@ -40,6 +40,7 @@ Outcome RunChain(const FaceSynthOptions& so, double seconds) {
   TrackerOptions to;
   to.models_dir = ModelsDir();
   to.async_detect = false;  // deterministic
+  to.still_mesh_skip = still_mesh_skip;
   auto tracker = FaceTracker::Create(to, &err);
   EXPECT_TRUE(tracker) << err;
   auto canonical = LoadCanonicalFace(ModelsDir() + "/" + kCanonicalFaceFile, &err);
@@ -103,6 +104,21 @@ TEST(SynthVitals, StillFaceAt72Bpm) {
   EXPECT_LE(r.max_abs, 1.5);
   EXPECT_LE(r.mean_abs, 1.0);
   EXPECT_GT(r.confident, 0) << "a still face with a clean pulse is measured confidently";
+  EXPECT_EQ(r.confident_wrong, 0);
+}
+
+// The same still face with the tracker's still-face mesh skip (still_mesh_skip 1: the mesh on
+// alternate frames, landmarks held between): the same bounds. Missed today (the held landmarks
+// weaken the pulse: docs/speed.md#still-faces), which is why the skip is off by default: an
+// expected failure (tests/synth/CMakeLists.txt) that prints the errors it measures.
+TEST(SynthVitals, DISABLED_StillFaceAt72BpmWithStillMeshSkip) {
+  FaceSynthOptions o = Base();
+  o.motion = SynthMotion::kNone;
+  o.heart_rate_bpm = 72;
+  const Outcome r = RunChain(o, 14, /*still_mesh_skip=*/1);
+  ASSERT_GE(r.estimates, 4);
+  EXPECT_LE(r.max_abs, 1.5);
+  EXPECT_LE(r.mean_abs, 1.0);
   EXPECT_EQ(r.confident_wrong, 0);
 }
 

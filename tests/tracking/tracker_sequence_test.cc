@@ -1,7 +1,8 @@
 // FaceTracker on generated sequences with known motion: the real astronaut photo moved,
 // rolled +-30 degrees, scaled, occluded, noisy, and two faces crossing. Asserts the tracking
 // issue's proof: no id switches, still-face jitter <= 0.5 px RMS after smoothing, recovery
-// within 3 frames of reappearance.
+// within 3 frames of reappearance. StillFace*: the still-face mesh rate (still_mesh_skip)
+// against the every-frame mesh on still, slow, fast and starting faces (bounds there).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -130,6 +131,116 @@ TEST(TrackerSequence, StillNoisyFaceJittersLessThanHalfAPixel) {
   std::printf("[ still face ] jitter raw %.3f px RMS, smoothed %.3f px RMS\n", jitter[0], jitter[1]);
   EXPECT_LE(jitter[1], 0.5) << "smoothed jitter";
   EXPECT_LT(jitter[1], jitter[0]) << "smoothing must reduce jitter";
+}
+
+// Still faces (TrackerOptions::still_mesh_skip): the same frames through a tracker that runs
+// the mesh on every face every frame and one with still_mesh_skip 1, smoothing off
+// on both (the mesh's own points are compared). Error of a frame: the mean distance between
+// the two trackers' 468 points, in inter-ocular distances (IOD) of the every-frame tracker.
+struct SkipRun {
+  double mean_err = 0, max_err = 0;  // IOD
+  int frames = 0, skipped = 0;
+  std::vector<double> err;            // per frame
+  std::vector<int> skip;              // per frame: 1 when the mesh was skipped
+};
+
+SkipRun CompareSkip(const std::vector<Sprite>& path, float noise, uint32_t seed) {
+  TrackerOptions o;
+  o.models_dir = nn::testing::ModelsDir();
+  o.smoothing = false;
+  o.async_detect = false;
+  std::string err;
+  TrackerOptions every = o;
+  every.still_mesh_skip = 0;
+  o.still_mesh_skip = 1;
+  auto a = FaceTracker::Create(every, &err);
+  auto b = FaceTracker::Create(o, &err);
+  EXPECT_TRUE(a && b) << err;
+  SkipRun r;
+  if (!a || !b) return r;
+  std::mt19937 rng(seed);
+  for (size_t i = 0; i < path.size(); ++i) {
+    const std::vector<uint8_t> f = Render({path[i]}, noise, &rng);
+    const FrameFaces fa = Step(*a, f, static_cast<int>(i)), fb = Step(*b, f, static_cast<int>(i));
+    EXPECT_EQ(a->timings().meshes_skipped, 0);
+    if (fa.faces.size() != 1 || fb.faces.size() != 1) {
+      ADD_FAILURE() << "frame " << i << ": faces " << fa.faces.size() << " / " << fb.faces.size();
+      return r;
+    }
+    const auto& la = fa.faces[0].landmarks;
+    const auto& lb = fb.faces[0].landmarks;
+    const double iod = std::hypot(la[263][0] - la[33][0], la[263][1] - la[33][1]);
+    double sum = 0;
+    for (int k = 0; k < 468; ++k) sum += std::hypot(lb[k][0] - la[k][0], lb[k][1] - la[k][1]);
+    const double e = sum / 468 / iod;
+    r.err.push_back(e);
+    r.skip.push_back(b->timings().meshes_skipped);
+    r.mean_err += e;
+    r.max_err = std::max(r.max_err, e);
+    r.skipped += b->timings().meshes_skipped;
+    ++r.frames;
+  }
+  r.mean_err /= std::max(1, r.frames);
+  return r;
+}
+
+std::vector<Sprite> Path(int frames, float x0, float dx_per_frame, int still_frames = 0) {
+  std::vector<Sprite> p;
+  for (int i = 0; i < frames; ++i)
+    p.push_back(Sprite{x0 + dx_per_frame * std::max(0, i - still_frames), 240, 0.9f});
+  return p;
+}
+
+// A still face with sensor noise: the mesh runs on about every other frame, and the points
+// of the skipped frames stay within 0.02 IOD (mean) of the every-frame mesh (0.05 IOD worst):
+// the skipped frame's error is the mesh's own frame-to-frame noise.
+TEST(TrackerSequence, StillFaceSkipsTheMeshOnAlternateFrames) {
+  const SkipRun r = CompareSkip(Path(60, 320, 0), 2.0f, 21);
+  std::printf("[ still face ] mesh skipped on %d of %d frames; error vs every-frame mesh: mean %.4f, max %.4f IOD\n",
+              r.skipped, r.frames, r.mean_err, r.max_err);
+  EXPECT_GE(r.skipped, 25) << "the mesh should run on about every other frame of a still face";
+  EXPECT_LE(r.mean_err, 0.02);
+  EXPECT_LE(r.max_err, 0.05);
+}
+
+// Slow motion (0.2 px per frame, 6 px/s, about 0.006 IOD per frame): may skip; the points stay
+// within 0.02 IOD (mean) and 0.05 (worst) of the every-frame mesh.
+TEST(TrackerSequence, StillFaceSlowMotionStaysClose) {
+  const SkipRun r = CompareSkip(Path(60, 300, 0.2f), 2.0f, 22);
+  std::printf("[ slow face ] mesh skipped on %d of %d frames; error: mean %.4f, max %.4f IOD\n",
+              r.skipped, r.frames, r.mean_err, r.max_err);
+  EXPECT_LE(r.mean_err, 0.02);
+  EXPECT_LE(r.max_err, 0.05);
+}
+
+// A moving face (3 px per frame, about 0.09 IOD): the mesh runs every frame, so the points are
+// the every-frame mesh's.
+TEST(TrackerSequence, StillFaceMovingFaceRunsTheMeshEveryFrame) {
+  const SkipRun r = CompareSkip(Path(40, 250, 3.0f), 2.0f, 23);
+  std::printf("[ moving face ] mesh skipped on %d of %d frames; error: mean %.4f, max %.4f IOD\n",
+              r.skipped, r.frames, r.mean_err, r.max_err);
+  EXPECT_EQ(r.skipped, 0);
+  EXPECT_LE(r.max_err, 1e-6);
+}
+
+// Still for 30 frames, then moving at 4 px per frame (about 0.12 IOD): the face that starts
+// moving on a skipped frame is late by that one frame at most (error <= 0.2 IOD: one frame of
+// motion plus the mesh's noise), and from the third moving frame on the mesh runs every frame
+// (error <= 0.05 IOD, what is left of the different crops).
+TEST(TrackerSequence, StillFaceThatStartsMovingIsFollowedAtOnce) {
+  const SkipRun r = CompareSkip(Path(50, 280, 4.0f, 30), 2.0f, 24);
+  double start = 0, after = 0;
+  int skipped_after = 0;
+  for (int i = 30; i < r.frames; ++i) {
+    if (i < 32) start = std::max(start, r.err[i]);
+    else after = std::max(after, r.err[i]), skipped_after += r.skip[i];
+  }
+  std::printf("[ starting face ] still part skipped %d; error on the first 2 moving frames %.4f, after %.4f IOD\n",
+              r.skipped - skipped_after, start, after);
+  ASSERT_EQ(r.frames, 50);
+  EXPECT_LE(start, 0.2);
+  EXPECT_LE(after, 0.05);
+  EXPECT_EQ(skipped_after, 0) << "a moving face runs the mesh every frame";
 }
 
 TEST(TrackerSequence, MovingRollingScalingFaceKeepsOneIdAndFollows) {

@@ -12,7 +12,13 @@
 // converted once, before timing, with render::WriteRgba): the crop stage samples straight from
 // it, so its row compares the formats' sampling cost (docs/inputs-formats.md).
 //
+// --still-mesh-skip=N sets TrackerOptions::still_mesh_skip (default: the tracker's, 0: the
+// mesh on every frame; the photo is still, so with N >= 1 the mesh runs on one frame in N + 1:
+// the total's mean is then the figure to compare, its median is a skipped frame's);
+// --inference=shared|private sets shared_inference.
+//
 //   track_bench [--frames=N] [--warmup=N] [--backend=auto|xnnpack|reference] [--iris] [--format=F]
+//               [--still-mesh-skip=N] [--inference=shared|private]
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -45,15 +51,20 @@ int main(int argc, char** argv) {
   int frames = 300, warmup = 30;
   std::string backend = "auto";
   bool iris = false;
+  int still_skip = -1;  // -1: the tracker's default
+  bool shared = true;
   fg::PixelFormat format = fg::PixelFormat::kRGB;
   for (int i = 1; i < argc; ++i) {
     if (!std::strncmp(argv[i], "--frames=", 9)) frames = std::atoi(argv[i] + 9);
     else if (!std::strncmp(argv[i], "--warmup=", 9)) warmup = std::atoi(argv[i] + 9);
     else if (!std::strncmp(argv[i], "--backend=", 10)) backend = argv[i] + 10;
     else if (!std::strcmp(argv[i], "--iris")) iris = true;
+    else if (!std::strncmp(argv[i], "--still-mesh-skip=", 18)) still_skip = std::atoi(argv[i] + 18);
+    else if (!std::strcmp(argv[i], "--inference=private")) shared = false;
+    else if (!std::strcmp(argv[i], "--inference=shared")) shared = true;
     else if (!std::strncmp(argv[i], "--format=", 9) && fg::PixelFormatFromName(argv[i] + 9)) format = *fg::PixelFormatFromName(argv[i] + 9);
     else {
-      std::fprintf(stderr, "usage: track_bench [--frames=N] [--warmup=N] [--backend=B] [--iris] [--format=rgb|nv12|yuy2|...]\n");
+      std::fprintf(stderr, "usage: track_bench [--frames=N] [--warmup=N] [--backend=B] [--iris] [--format=rgb|nv12|yuy2|...] [--still-mesh-skip=N] [--inference=shared|private]\n");
       return 2;
     }
   }
@@ -97,6 +108,8 @@ int main(int argc, char** argv) {
     o.models_dir = env && *env ? env : FG_MODELS_DEFAULT_DIR;
     o.backend = backend;
     o.iris = iris;
+    if (still_skip >= 0) o.still_mesh_skip = still_skip;
+    o.shared_inference = shared;
     o.detect_interval = mode == 0 ? 30 : 1;
     o.async_detect = mode == 0;  // detect-all measures the detector inline, every frame
     std::string err;
@@ -106,7 +119,8 @@ int main(int argc, char** argv) {
       return 1;
     }
     Samples s;
-    int faces = 0;
+    int faces = 0, skipped = 0;
+    double sum_ms = 0;
     for (int i = 0; i < warmup + frames; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       fg::FrameFaces ff = t->Process(view, static_cast<int64_t>(i) * 33'333'333);
@@ -115,6 +129,8 @@ int main(int argc, char** argv) {
       faces += static_cast<int>(ff.faces.size());
       const fg::TrackerTimings& tm = t->timings();
       s.total.push_back(ms);
+      sum_ms += ms;
+      skipped += tm.meshes_skipped;
       s.crop.push_back(tm.crop_ms);
       s.mesh.push_back(tm.mesh_ms);
       s.smooth.push_back(tm.smooth_ms);
@@ -128,6 +144,8 @@ int main(int argc, char** argv) {
                 "on the worker %d times (results joined %d times)\n",
                 mode == 0 ? "steady" : "detect-all", mode == 0 ? "detect_interval 30" : "detect_interval 1",
                 static_cast<double>(faces) / frames, s.detect.size(), frames, s.started, s.joined);
+    std::printf("  still-mesh-skip %d, %s inference: mesh skipped on %d of %d frames; total mean %.3f ms\n",
+                o.still_mesh_skip, shared ? "shared" : "private", skipped, frames, sum_ms / frames);
     Row("total", s.total);
     Row("crop", s.crop);
     Row("mesh", s.mesh);
