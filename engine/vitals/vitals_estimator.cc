@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace fg {
 
@@ -38,6 +39,9 @@ struct VitalsEstimator::Track {
   std::vector<double> session_power;
   std::vector<std::array<float, 2>> session_votes;
   SessionVitals session;
+  // The reported rate's tracker (created on the first update) and its last update's pts.
+  std::optional<RateTracker> rate;
+  int64_t rate_pts = -1;
   int Slot(int i) const { return (head - count + i + 2 * capacity) % capacity; }  // i-th oldest
   int64_t Newest() const { return count ? pts[Slot(count - 1)] : std::numeric_limits<int64_t>::min(); }
 };
@@ -432,6 +436,15 @@ void VitalsEstimator::RunUpdate(Track& t) {
   for (float& v : fused) v = static_cast<float>(v / fsd);
   double hz, snr;
   analyse(fused, &hz, &snr, *welch_);
+  const double window_hz = hz;
+  res.window_bpm = static_cast<float>(60 * hz);
+  if (o.track_rate) {
+    if (!t.rate) t.rate.emplace(spec.df, o.band_lo_hz, o.band_hi_hz, o.tracking);
+    const double dt = t.rate->started() ? static_cast<double>(newest - t.rate_pts) * 1e-9 : 0.0;
+    hz = t.rate->Update(spec, window_hz, dt);
+    t.rate_pts = newest;
+    if (hz != window_hz) snr = SnrDb(spec, hz, o.band_lo_hz, o.band_hi_hz);
+  }
   res.valid = true;
   res.vitals.bpm = static_cast<float>(60 * hz);
   res.vitals.snr = static_cast<float>(snr);
@@ -514,7 +527,7 @@ void VitalsEstimator::RunUpdate(Track& t) {
   res.exposure = res.jumps > 0 ? static_cast<float>(o.exposure_jump_factor) : 1.0f;
   res.vitals.confidence = std::clamp(
       res.fill * res.gaps * res.snr_factor * res.motion * res.light * res.agreement * res.exposure, 0.0f, 1.0f);
-  AddToSession(t, spec, res.vitals.bpm, res.vitals.confidence);
+  AddToSession(t, spec, res.window_bpm, res.vitals.confidence);
   res.session = t.session;
 
   res.bvp.assign(fused.begin() + w0, fused.end());
