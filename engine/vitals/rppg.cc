@@ -491,6 +491,41 @@ double RateTracker::Update(const Spectrum& s, double pick_hz, double dt_s) {
   return (best + k0_ + delta) * df_;
 }
 
+double RefinePeak(const Spectrum& s, double hz, int bins) {
+  const int nb = static_cast<int>(s.power.size());
+  if (!(s.df > 0) || nb < 3) return hz;
+  const int c = static_cast<int>(std::lround(hz / s.df));
+  int best = -1;
+  for (int k = std::max(1, c - bins); k <= std::min(nb - 2, c + bins); ++k)
+    if (s.power[k] > 0 && s.power[k] >= s.power[k - 1] && s.power[k] >= s.power[k + 1] &&
+        (best < 0 || std::abs(k - c) < std::abs(best - c) ||
+         (std::abs(k - c) == std::abs(best - c) && s.power[k] > s.power[best])))
+      best = k;
+  return best < 0 ? hz : InterpolatedPeak(s, best).hz;
+}
+
+SpectralPeak FindTiltedPulsePeak(const Spectrum& s, double tilt, double lo_hz, double hi_hz,
+                                 double subharmonic_ratio, double subharmonic_min_snr_db,
+                                 Spectrum* tilted) {
+  *tilted = s;
+  const SpectralPeak plain = FindPulsePeak(s, lo_hz, hi_hz, subharmonic_ratio, subharmonic_min_snr_db);
+  if (tilt == 0) return plain;
+  for (size_t k = 1; k < tilted->power.size(); ++k) tilted->power[k] *= std::pow(k * s.df, tilt);
+  SpectralPeak pk = FindPulsePeak(*tilted, lo_hz, hi_hz, 0);
+  if (!pk.found) return plain;
+  if (plain.found && subharmonic_ratio > 0) {
+    const double tol = std::max(2 * s.df, 0.05);
+    for (int d : {2, 3})
+      if (std::abs(plain.hz - pk.hz / d) <= tol &&
+          SnrDb(s, plain.hz, lo_hz, hi_hz) >= subharmonic_min_snr_db)
+        return plain;
+  }
+  pk.hz = RefinePeak(s, pk.hz, 2);
+  const int k = static_cast<int>(std::lround(pk.hz / s.df));
+  if (k >= 0 && k < static_cast<int>(s.power.size())) pk.power = s.power[k];
+  return pk;
+}
+
 double SnrDb(const Spectrum& s, double f0, double lo_hz, double hi_hz, double halfwidth_hz) {
   double sig = 0, noise = 0;
   const bool harmonic = 2 * f0 <= hi_hz;

@@ -175,6 +175,21 @@ class RateTracker {
   std::vector<double> post_, prior_, kernel_;
 };
 
+// FindPulsePeak on a tilted copy of the spectrum: *tilted = power x (f / 1 Hz)^tilt (noise from
+// motion and compression rises towards low frequencies, a pulse does not), its strongest
+// local maximum f taken without the sub-harmonic check; then the check on the untilted
+// spectrum (FindPulsePeak(s, ...) with the ratio and SNR condition): where its own reading is
+// f / 2 or f / 3 (+-max(2 bins, 0.05 Hz)) with SnrDb >= subharmonic_min_snr_db on `s`, that is
+// the fundamental (the tilt raised its harmonic: a clean 45 bpm pulse). The result is refined
+// on `s` (its local maximum within +-2 bins, Gaussian-interpolated), so the tilt does not bias
+// the rate. tilt 0: FindPulsePeak(s, ...) exactly, *tilted = s.
+SpectralPeak FindTiltedPulsePeak(const Spectrum& s, double tilt, double lo_hz, double hi_hz,
+                                 double subharmonic_ratio, double subharmonic_min_snr_db,
+                                 Spectrum* tilted);
+
+// The local maximum of `s` within +-bins of hz, Gaussian-interpolated; hz itself when none.
+double RefinePeak(const Spectrum& s, double hz, int bins);
+
 // SNR in dB (de Haan 2013's definition, narrowed): power within +-halfwidth_hz of f0 and of
 // its first harmonic 2 f0 (when 2 f0 is inside [lo_hz, hi_hz]) against the power of every
 // other bin in [lo_hz, hi_hz].

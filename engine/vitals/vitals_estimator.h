@@ -112,6 +112,9 @@
 
 namespace fg {
 
+// VitalsOptions::spectral_tilt's default for fixed-region (skin patch) estimators.
+inline constexpr double kRegionSpectralTilt = 1.5;
+
 // How patches are fused (see "Fusion" in the header comment).
 enum class PatchFusion { kPixels, kSnr };
 
@@ -173,6 +176,15 @@ struct VitalsOptions {
   // The reported rate is tracked across updates (rppg.h RateTracker: a forward-only HMM over
   // the fused spectrum's bins); false reports each window's own peak (window_bpm) instead.
   bool track_rate = true;
+  // The peak picking of every spectrum (window, region, session) and the rate tracker's
+  // evidence see the spectrum multiplied by (f / 1 Hz)^spectral_tilt (rppg.h
+  // FindTiltedPulsePeak; the SNR and the rate's refinement use the untilted one): noise from
+  // motion and compression rises towards low frequencies, a pulse does not. 0 = off; < 0 = the
+  // layout's default: kRegionSpectralTilt for a fixed region (a small skin patch, where that
+  // noise buries the pulse), 0 for a face (its many pixels keep the pulse above it, and a clean
+  // 45 bpm pulse whose harmonic the tilt raises stays safer). Chosen on real data
+  // (docs/eval/vitals.md).
+  double spectral_tilt = -1;
   RateTrackerOptions tracking;
 };
 

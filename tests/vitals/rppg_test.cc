@@ -735,6 +735,10 @@ TEST_F(Estimator, HrvAndRespirationAfterThirtySeconds) {
 double FusedBpm(PatchFusion fusion, unsigned seed) {
   VitalsOptions o;
   o.fusion = fusion;
+  if (fusion == PatchFusion::kSnr) {  // the design before, whole: no spectral tilt, no tracking
+    o.spectral_tilt = 0;
+    o.track_rate = false;
+  }
   std::string err;
   auto est = VitalsEstimator::Create(GridLayout(4, 4), o, &err);
   EXPECT_TRUE(est) << err;

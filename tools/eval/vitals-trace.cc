@@ -23,6 +23,7 @@
 //   vitals-trace replay trace.txt [--method pos] [--window 10] [--subharmonic 0.5]
 //                      [--fusion pixels|snr] [--set OPTION=VALUE] ...   (OPTION: a VitalsOptions field)
 //   vitals-trace mean trace.txt
+// The frames are GStreamer's I420 (rows padded to 4 bytes, as fdsink writes them).
 // --pts-file: one presentation time in seconds per line (the frames' own times); without it the
 // frames are taken at k / fps.
 //
@@ -67,6 +68,10 @@ int Usage() {
   return 2;
 }
 
+// GStreamer's I420 layout (what fdsink writes): rows padded to a multiple of 4 bytes.
+int YStride(int w) { return (w + 3) / 4 * 4; }
+int CStride(int w) { return ((w + 1) / 2 + 3) / 4 * 4; }
+
 // Region mode: the rectangle's grid on every frame, as track 0 (facevitals mode=region).
 int DumpRegion(int w, int h, double fps, const std::vector<double>& pts_list, const std::string& text,
                std::vector<uint8_t>* buf) {
@@ -77,7 +82,8 @@ int DumpRegion(int w, int h, double fps, const std::vector<double>& pts_list, co
     return 2;
   }
   constexpr int kCols = 4, kRows = 4;  // facevitals' region grid (VitalsWorkerOptions)
-  const size_t ysz = static_cast<size_t>(w) * h, csz = static_cast<size_t>((w + 1) / 2) * ((h + 1) / 2);
+  const int ys = YStride(w), cs = CStride(w);
+  const size_t ysz = static_cast<size_t>(ys) * h, csz = static_cast<size_t>(cs) * ((h + 1) / 2);
   fg::PatchSamples patches;
   std::printf("# vitals-trace 1 patches %d grid %d %d\n", kCols * kRows, kCols, kRows);
   for (int64_t k = 0;; ++k) {
@@ -85,7 +91,7 @@ int DumpRegion(int w, int h, double fps, const std::vector<double>& pts_list, co
     uint8_t* d = buf->data();
     fg::ImageView view;
     if (auto e = fg::ImageView::Wrap(fg::PixelFormat::kI420, w, h, {d, d + ysz, d + ysz + csz},
-                                     {w, (w + 1) / 2, (w + 1) / 2}, &view)) {
+                                     {ys, cs, cs}, &view)) {
       std::fprintf(stderr, "vitals-trace: %s\n", e->c_str());
       return 1;
     }
@@ -131,7 +137,8 @@ int Dump(int argc, char** argv) {
     for (double v; f >> v;) pts_list.push_back(v);
   }
   std::string err;
-  const size_t ysz = static_cast<size_t>(w) * h, csz = static_cast<size_t>((w + 1) / 2) * ((h + 1) / 2);
+  const int ys = YStride(w), cs = CStride(w);
+  const size_t ysz = static_cast<size_t>(ys) * h, csz = static_cast<size_t>(cs) * ((h + 1) / 2);
   std::vector<uint8_t> buf(ysz + 2 * csz);
   if (!region.empty()) return DumpRegion(w, h, fps, pts_list, region == "full" ? "" : region, &buf);
   fg::TrackerOptions to;
@@ -160,7 +167,7 @@ int Dump(int argc, char** argv) {
     fg::ImageView view;
     if (auto e = fg::ImageView::Wrap(fg::PixelFormat::kI420, w, h,
                                      {buf.data(), buf.data() + ysz, buf.data() + ysz + csz},
-                                     {w, (w + 1) / 2, (w + 1) / 2}, &view)) {
+                                     {ys, cs, cs}, &view)) {
       std::fprintf(stderr, "vitals-trace: %s\n", e->c_str());
       return 1;
     }
@@ -266,7 +273,8 @@ int Replay(int argc, char** argv) {
           {"snr_full_db", &o.snr_full_db}, {"history_s", &o.history_s},
           {"subharmonic_min_snr_db", &o.subharmonic_min_snr_db}, {"subharmonic_ratio", &o.subharmonic_ratio},
           {"window_s", &o.window_s}, {"fs", &o.fs}, {"tracking.sigma_bpm", &o.tracking.sigma_bpm},
-          {"tracking.jump", &o.tracking.jump}, {"tracking.gamma", &o.tracking.gamma}};
+          {"tracking.jump", &o.tracking.jump}, {"tracking.gamma", &o.tracking.gamma},
+          {"spectral_tilt", &o.spectral_tilt}};
       if (k == "laplacian_iterations") o.laplacian_iterations = static_cast<int>(v);
       else if (k == "track_rate") o.track_rate = v != 0;
       else if (k == "tracking.gate_bins") o.tracking.gate_bins = static_cast<int>(v);
