@@ -27,6 +27,7 @@ enum {
   PROP_REGION,
   PROP_POST_MESSAGES,
   PROP_BVP,
+  PROP_LOSSLESS,
   // The counters: consecutive, in this order (fg::gst::PublishedCounts::Get).
   PROP_SUBMITTED,
   PROP_PROCESSED,
@@ -48,6 +49,7 @@ struct Settings {
   std::string region_error;  // non-empty when region_text does not parse
   bool post_messages = false;
   bool bvp = false;
+  bool lossless = false;
 
   fg::VitalsWorkerOptions ToOptions() const {
     fg::VitalsWorkerOptions o;
@@ -57,6 +59,7 @@ struct Settings {
     o.vitals.subharmonic_ratio = subharmonic;
     o.mode = static_cast<fg::VitalsMode>(mode);
     o.region = region;
+    o.lossless = lossless;
     return o;
   }
 };
@@ -293,6 +296,7 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
       s.post_messages = g_value_get_boolean(value);
       worker_changed = false;
       break;
+    case PROP_LOSSLESS: s.lossless = g_value_get_boolean(value); break;
     case PROP_BVP:
       s.bvp = g_value_get_boolean(value);
       worker_changed = false;
@@ -320,6 +324,7 @@ void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_REGION: g_value_set_string(value, s.region_text.c_str()); break;
     case PROP_POST_MESSAGES: g_value_set_boolean(value, s.post_messages); break;
     case PROP_BVP: g_value_set_boolean(value, s.bvp); break;
+    case PROP_LOSSLESS: g_value_set_boolean(value, s.lossless); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
   }
   GST_OBJECT_UNLOCK(self);
@@ -380,6 +385,13 @@ static void gst_face_vitals_class_init(GstFaceVitalsClass* klass) {
       gobject_class, PROP_BVP,
       g_param_spec_boolean("bvp", "BVP", "Attach the pulse waveform (bvp, bvp_fs) to the metadata",
                            d.bvp, kFlags));
+  g_object_class_install_property(
+      gobject_class, PROP_LOSSLESS,
+      g_param_spec_boolean("lossless", "Lossless",
+                           "Analyse every frame: when the worker lags, the streaming thread waits "
+                           "for it instead of dropping the oldest samples (files decoded faster "
+                           "than real time; keep false for a live source)",
+                           d.lossless, kFlags));
   gst_face_base_install_counter(gobject_class, PROP_SUBMITTED, "submitted", "Submitted",
                                 "Face samples handed to the worker");
   gst_face_base_install_counter(gobject_class, PROP_PROCESSED, "processed", "Processed",

@@ -151,9 +151,9 @@ void Lgi(const double* cn, int n, double* h) {
 // pulse signature", Physiol. Meas. 35(9), 2014, eqs. 13-16: W = Q^-1 Pbv with Q = Cn Cn^T on
 // zero-mean normalised traces, S = Cn^T W / (Pbv^T W) (unit gain along the signature), with
 // the paper's standardised signature Pbv = [0.33, 0.77, 0.53] (normalised). Not pyVHR's
-// per-window estimate (channel standard deviations): that follows whatever varies most, and
-// an in-band intensity wobble twice the pulse then wins every time (measured: 60 of 60
-// traces wrong; with the fixed signature 2 of 360).
+// per-window estimate (channel standard deviations): that follows whatever varies most, so an
+// in-band intensity wobble stronger than the pulse wins (docs/vitals-synthetic.md, "PBV's
+// signature", has the comparison).
 void Pbv(const double* cn, int n, double* h) {
   double mean[3];
   for (int k = 0; k < 3; ++k) {
@@ -412,6 +412,118 @@ SpectralPeak FindPulsePeak(const Spectrum& s, double lo_hz, double hi_hz,
     best = pick;
   }
   return InterpolatedPeak(s, best);
+}
+
+RateTracker::RateTracker(double df, double lo_hz, double hi_hz, const RateTrackerOptions& o)
+    : o_(o), df_(df) {
+  k0_ = df > 0 ? static_cast<int>(std::ceil(lo_hz / df)) : 0;
+  k1_ = df > 0 ? std::max(k0_, static_cast<int>(std::floor(hi_hz / df))) : 0;
+  const int nb = k1_ - k0_ + 1;
+  post_.assign(nb, 1.0 / nb);
+  prior_.assign(nb, 0.0);
+  kernel_.assign(nb, 0.0);
+}
+
+double RateTracker::Update(const Spectrum& s, double pick_hz, double dt_s) {
+  const int nb = k1_ - k0_ + 1;
+  if (!(df_ > 0) || std::abs(s.df - df_) > 1e-9 * df_ || static_cast<int>(s.power.size()) <= k1_)
+    return pick_hz;
+  const double* p = s.power.data() + k0_;
+  double pmax = 0;
+  for (int k = 0; k < nb; ++k) pmax = std::max(pmax, p[k]);
+  if (!(pmax > 0) || !std::isfinite(pmax)) return pick_hz;
+  // The window's own answer at the top of the evidence: where the sub-harmonic rule chose a
+  // weaker peak, its lobe (to the neighbouring minima) is lifted to the strongest power.
+  const int pick = std::clamp(static_cast<int>(std::lround(pick_hz / df_)) - k0_, 0, nb - 1);
+  double lift = p[pick] > 0 ? pmax / p[pick] : 1.0;
+  int lobe_lo = pick, lobe_hi = pick;
+  while (lobe_lo > 0 && p[lobe_lo - 1] < p[lobe_lo]) --lobe_lo;
+  while (lobe_hi + 1 < nb && p[lobe_hi + 1] < p[lobe_hi]) ++lobe_hi;
+  // Prior: the posterior before, diffused, plus the jump share.
+  if (!started_) {
+    std::fill(prior_.begin(), prior_.end(), 1.0 / nb);
+  } else {
+    const double sigma = std::max(1e-3, o_.sigma_bpm / 60.0 / df_ * std::sqrt(std::max(0.0, dt_s)));
+    const int half = std::min(nb - 1, static_cast<int>(std::ceil(3 * sigma)));
+    for (int d = 0; d <= half; ++d) kernel_[d] = std::exp(-0.5 * (d / sigma) * (d / sigma));
+    for (int k = 0; k < nb; ++k) {
+      double acc = 0, norm = 0;  // renormalised at the band's edges: no mass leaks out
+      for (int j = std::max(0, k - half); j <= std::min(nb - 1, k + half); ++j) {
+        const double w = kernel_[std::abs(k - j)];
+        acc += w * post_[j];
+        norm += w;
+      }
+      prior_[k] = acc / norm;
+    }
+    double sum = 0;
+    for (double v : prior_) sum += v;
+    for (double& v : prior_) v = (1 - o_.jump) * v / sum + o_.jump / nb;
+  }
+  double sum = 0;
+  for (int k = 0; k < nb; ++k) {
+    const double e = (k >= lobe_lo && k <= lobe_hi ? std::min(pmax, p[k] * lift) : p[k]) / pmax;
+    post_[k] = prior_[k] * std::pow(std::max(e, 1e-12), o_.gamma);
+    sum += post_[k];
+  }
+  if (!(sum > 0) || !std::isfinite(sum)) {
+    std::fill(post_.begin(), post_.end(), 1.0 / nb);
+    started_ = false;
+    return pick_hz;
+  }
+  for (double& v : post_) v /= sum;
+  started_ = true;
+  int best = 0;
+  for (int k = 1; k < nb; ++k)
+    if (post_[k] > post_[best]) best = k;
+  if (std::abs(best - pick) <= o_.gate_bins) return pick_hz;
+  // The window's own strongest local maximum near the tracked bin.
+  int near = -1;
+  for (int k = std::max(1, best - o_.gate_bins); k <= std::min(nb - 2, best + o_.gate_bins); ++k)
+    if (p[k] > 0 && p[k] >= p[k - 1] && p[k] >= p[k + 1] && (near < 0 || p[k] > p[near])) near = k;
+  if (near >= 0) return InterpolatedPeak(s, near + k0_).hz;
+  double delta = 0;
+  if (best > 0 && best + 1 < nb) {
+    const double a = std::log(post_[best - 1] + 1e-300), b = std::log(post_[best] + 1e-300),
+                 c = std::log(post_[best + 1] + 1e-300);
+    const double den = a - 2 * b + c;
+    if (den < 0) delta = std::clamp(0.5 * (a - c) / den, -0.5, 0.5);
+  }
+  return (best + k0_ + delta) * df_;
+}
+
+double RefinePeak(const Spectrum& s, double hz, int bins) {
+  const int nb = static_cast<int>(s.power.size());
+  if (!(s.df > 0) || nb < 3) return hz;
+  const int c = static_cast<int>(std::lround(hz / s.df));
+  int best = -1;
+  for (int k = std::max(1, c - bins); k <= std::min(nb - 2, c + bins); ++k)
+    if (s.power[k] > 0 && s.power[k] >= s.power[k - 1] && s.power[k] >= s.power[k + 1] &&
+        (best < 0 || std::abs(k - c) < std::abs(best - c) ||
+         (std::abs(k - c) == std::abs(best - c) && s.power[k] > s.power[best])))
+      best = k;
+  return best < 0 ? hz : InterpolatedPeak(s, best).hz;
+}
+
+SpectralPeak FindTiltedPulsePeak(const Spectrum& s, double tilt, double lo_hz, double hi_hz,
+                                 double subharmonic_ratio, double subharmonic_min_snr_db,
+                                 Spectrum* tilted) {
+  *tilted = s;
+  const SpectralPeak plain = FindPulsePeak(s, lo_hz, hi_hz, subharmonic_ratio, subharmonic_min_snr_db);
+  if (tilt == 0) return plain;
+  for (size_t k = 1; k < tilted->power.size(); ++k) tilted->power[k] *= std::pow(k * s.df, tilt);
+  SpectralPeak pk = FindPulsePeak(*tilted, lo_hz, hi_hz, 0);
+  if (!pk.found) return plain;
+  if (plain.found && subharmonic_ratio > 0) {
+    const double tol = std::max(2 * s.df, 0.05);
+    for (int d : {2, 3})
+      if (std::abs(plain.hz - pk.hz / d) <= tol &&
+          SnrDb(s, plain.hz, lo_hz, hi_hz) >= subharmonic_min_snr_db)
+        return plain;
+  }
+  pk.hz = RefinePeak(s, pk.hz, 2);
+  const int k = static_cast<int>(std::lround(pk.hz / s.df));
+  if (k >= 0 && k < static_cast<int>(s.power.size())) pk.power = s.power[k];
+  return pk;
 }
 
 double SnrDb(const Spectrum& s, double f0, double lo_hz, double hi_hz, double halfwidth_hz) {

@@ -129,6 +129,67 @@ SpectralPeak FindPeak(const Spectrum& s, double lo_hz, double hi_hz);
 SpectralPeak FindPulsePeak(const Spectrum& s, double lo_hz, double hi_hz,
                            double subharmonic_ratio = 0.5, double subharmonic_min_snr_db = -100);
 
+// Heart rate tracked across updates: a hidden Markov model over the spectrum's bins in
+// [lo_hz, hi_hz], run forwards only (causal: one step per update, no look-ahead), the
+// Bayesian spectral tracking of Viterbi-style HR trackers reduced to the filtering step.
+//   prior(f)  = (1 - jump) x (posterior before, convolved with a Gaussian of
+//               sigma_bpm x sqrt(dt_s) bpm) + jump / bins     (the rate drifts; or it jumps
+//               anywhere, so a lock on noise is left once the pulse wins a few windows)
+//   evidence  = (power(f) / max power)^gamma over the band of this update's spectrum, the lobe
+//               of `pick_hz` (the window's own answer: FindPulsePeak's, sub-harmonic rule
+//               included) lifted to the maximum where another peak was stronger
+//   posterior = prior x evidence, normalised
+// The reported rate is the posterior's strongest bin, refined on the window's own spectrum: the
+// interpolated local maximum within +-gate bins of it (the window's own peak where the two
+// agree, so a steady clean pulse reads exactly what FindPulsePeak reads), else the posterior's
+// bin refined by a parabola through its log. The first update (a uniform prior) reports
+// pick_hz. A window whose pulse drowns in noise (real compressed video) then moves the
+// estimate little, where its own argmax would jump to the noise.
+//
+// Threading: thread-compatible (one tracker per track). Update does not allocate.
+//
+// Example:
+//   RateTracker tr(spec.df, 0.7, 3.5, RateTrackerOptions{});
+//   each update:  const double hz = tr.Update(spec, FindPulsePeak(spec, 0.7, 3.5).hz, 1.0);
+struct RateTrackerOptions {
+  double sigma_bpm = 3;   // the rate's drift per second (Gaussian sigma)
+  double jump = 0.02;     // the share of the prior spread over the whole band
+  double gamma = 1;       // the evidence's exponent (higher: one window counts more)
+  int gate_bins = 3;      // the window's own peak is taken within this many bins of the MAP
+};
+class RateTracker {
+ public:
+  // df: the spectra's bin width (Hz); every Update's spectrum must have it.
+  RateTracker(double df, double lo_hz, double hi_hz, const RateTrackerOptions& o);
+  // One step; dt_s: seconds since the previous Update (ignored on the first). Returns the
+  // tracked rate in Hz, or pick_hz when the spectrum is empty or has another bin width.
+  double Update(const Spectrum& s, double pick_hz, double dt_s);
+  bool started() const { return started_; }
+  void Reset() { started_ = false; }
+
+ private:
+  RateTrackerOptions o_;
+  double df_;
+  int k0_, k1_;  // the band's bins
+  bool started_ = false;
+  std::vector<double> post_, prior_, kernel_;
+};
+
+// FindPulsePeak on a tilted copy of the spectrum: *tilted = power x (f / 1 Hz)^tilt (noise from
+// motion and compression rises towards low frequencies, a pulse does not), its strongest
+// local maximum f taken without the sub-harmonic check; then the check on the untilted
+// spectrum (FindPulsePeak(s, ...) with the ratio and SNR condition): where its own reading is
+// f / 2 or f / 3 (+-max(2 bins, 0.05 Hz)) with SnrDb >= subharmonic_min_snr_db on `s`, that is
+// the fundamental (the tilt raised its harmonic: a clean 45 bpm pulse). The result is refined
+// on `s` (its local maximum within +-2 bins, Gaussian-interpolated), so the tilt does not bias
+// the rate. tilt 0: FindPulsePeak(s, ...) exactly, *tilted = s.
+SpectralPeak FindTiltedPulsePeak(const Spectrum& s, double tilt, double lo_hz, double hi_hz,
+                                 double subharmonic_ratio, double subharmonic_min_snr_db,
+                                 Spectrum* tilted);
+
+// The local maximum of `s` within +-bins of hz, Gaussian-interpolated; hz itself when none.
+double RefinePeak(const Spectrum& s, double hz, int bins);
+
 // SNR in dB (de Haan 2013's definition, narrowed): power within +-halfwidth_hz of f0 and of
 // its first harmonic 2 f0 (when 2 f0 is inside [lo_hz, hi_hz]) against the power of every
 // other bin in [lo_hz, hi_hz].

@@ -75,7 +75,7 @@ FG_HD inline int ClampToInt(float f, int lo, int hi) {
 
 // `lm`: 468 x 3 floats (x, y, z per landmark, frame pixels); `tri`: three landmark indices.
 // Always inlined: a call returns the Raster through memory, and the row loop then reloads the
-// edge coefficients (the CPU sampler measured ~4 % slower).
+// edge coefficients (slower: docs/speed.md, "STGraph sampler").
 [[gnu::always_inline]] FG_HD inline Raster SetupTriangle(const float* lm, const int* tri, int W, int H) {
   Raster r;
   r.y0 = 0, r.y1 = -1, r.xlo = 0, r.xhi = -1;

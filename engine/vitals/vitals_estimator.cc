@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace fg {
 
@@ -38,6 +39,9 @@ struct VitalsEstimator::Track {
   std::vector<double> session_power;
   std::vector<std::array<float, 2>> session_votes;
   SessionVitals session;
+  // The reported rate's tracker (created on the first update) and its last update's pts.
+  std::optional<RateTracker> rate;
+  int64_t rate_pts = -1;
   int Slot(int i) const { return (head - count + i + 2 * capacity) % capacity; }  // i-th oldest
   int64_t Newest() const { return count ? pts[Slot(count - 1)] : std::numeric_limits<int64_t>::min(); }
 };
@@ -49,6 +53,7 @@ std::unique_ptr<VitalsEstimator> VitalsEstimator::Create(const CanonicalFace& ca
                                                          std::string* error) {
   auto e = CreateCommon(o, error);
   if (!e) return nullptr;
+  if (e->opts_.spectral_tilt < 0) e->opts_.spectral_tilt = 0;
   e->graph_ = FaceSTGraph::Create(canonical, error);
   if (!e->graph_) return nullptr;
   const int np = e->graph_->num_patches();
@@ -79,6 +84,7 @@ std::unique_ptr<VitalsEstimator> VitalsEstimator::Create(const PatchLayout& layo
   auto e = CreateCommon(o, error);
   if (!e) return nullptr;
   e->layout_ = layout;
+  if (e->opts_.spectral_tilt < 0) e->opts_.spectral_tilt = kRegionSpectralTilt;
   return e;
 }
 
@@ -239,7 +245,14 @@ void VitalsEstimator::AddToSession(Track& t, const Spectrum& spec, float bpm, fl
   Spectrum sum;
   sum.df = spec.df;
   sum.power = t.session_power;
-  const SpectralPeak pk = FindPulsePeak(sum, o.band_lo_hz, o.band_hi_hz, o.session_subharmonic_ratio);
+  // With a spectral tilt the sub-harmonic rescue of FindTiltedPulsePeak (a clear pulse at
+  // f / 2 on the untilted sum, SNR condition included) replaces session_subharmonic_ratio.
+  Spectrum tilted;
+  const SpectralPeak pk =
+      o.spectral_tilt != 0
+          ? FindTiltedPulsePeak(sum, o.spectral_tilt, o.band_lo_hz, o.band_hi_hz, o.subharmonic_ratio,
+                                o.subharmonic_min_snr_db, &tilted)
+          : FindPulsePeak(sum, o.band_lo_hz, o.band_hi_hz, o.session_subharmonic_ratio);
   SessionVitals& s = t.session;
   s.updates = static_cast<int>(t.session_votes.size());
   if (!pk.found) {
@@ -380,11 +393,11 @@ void VitalsEstimator::RunUpdate(Track& t) {
   // variance, summed per region and over the face. kSnr (the design before):
   // each patch at unit variance weighted by its own linear SNR, each region at unit variance
   // weighted by its SNR.
-  Spectrum spec;
+  Spectrum spec, tilted;  // the last analysed spectrum, and its tilted copy (spectral_tilt)
   auto analyse = [&](std::span<const float> x, double* hz, double* snr, const Welch& welch) {
     welch.Compute(x.subspan(w0), &spec);
-    const SpectralPeak pk = FindPulsePeak(spec, o.band_lo_hz, o.band_hi_hz, o.subharmonic_ratio,
-                                          o.subharmonic_min_snr_db);
+    const SpectralPeak pk = FindTiltedPulsePeak(spec, o.spectral_tilt, o.band_lo_hz, o.band_hi_hz,
+                                                o.subharmonic_ratio, o.subharmonic_min_snr_db, &tilted);
     *hz = pk.hz;
     *snr = pk.found ? SnrDb(spec, pk.hz, o.band_lo_hz, o.band_hi_hz) : -100.0;
   };
@@ -432,6 +445,16 @@ void VitalsEstimator::RunUpdate(Track& t) {
   for (float& v : fused) v = static_cast<float>(v / fsd);
   double hz, snr;
   analyse(fused, &hz, &snr, *welch_);
+  const double window_hz = hz;
+  res.window_bpm = static_cast<float>(60 * hz);
+  if (o.track_rate) {
+    if (!t.rate) t.rate.emplace(spec.df, o.band_lo_hz, o.band_hi_hz, o.tracking);
+    const double dt = t.rate->started() ? static_cast<double>(newest - t.rate_pts) * 1e-9 : 0.0;
+    hz = t.rate->Update(tilted, window_hz, dt);
+    if (hz != window_hz) hz = RefinePeak(spec, hz, 2);  // on the untilted spectrum: no bias
+    t.rate_pts = newest;
+    if (hz != window_hz) snr = SnrDb(spec, hz, o.band_lo_hz, o.band_hi_hz);
+  }
   res.valid = true;
   res.vitals.bpm = static_cast<float>(60 * hz);
   res.vitals.snr = static_cast<float>(snr);
@@ -514,7 +537,7 @@ void VitalsEstimator::RunUpdate(Track& t) {
   res.exposure = res.jumps > 0 ? static_cast<float>(o.exposure_jump_factor) : 1.0f;
   res.vitals.confidence = std::clamp(
       res.fill * res.gaps * res.snr_factor * res.motion * res.light * res.agreement * res.exposure, 0.0f, 1.0f);
-  AddToSession(t, spec, res.vitals.bpm, res.vitals.confidence);
+  AddToSession(t, spec, res.window_bpm, res.vitals.confidence);
   res.session = t.session;
 
   res.bvp.assign(fused.begin() + w0, fused.end());

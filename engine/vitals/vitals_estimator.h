@@ -42,14 +42,17 @@
 // 1 / sqrt(pixels) (sensor noise, and the block noise of compressed video), so the pixels make
 // a 4-pixel patch at the face's edge count 1/100 of a 400-pixel cheek patch; the variance
 // turns down a patch whose colour moves far more than a pulse does (hair or background
-// entering at the edge, a shadow, a specular spot). On the UBFC-rPPG dev split this gave
-// per-second MAE 13.7 bpm against 14.8 for the variance alone and 15.8 for the pixels
-// alone (docs/eval/vitals.md). The design before (kSnr, kept for comparison with
+// entering at the edge, a shadow, a specular spot); on real video both factors help
+// (docs/eval/vitals.md). The design before (kSnr, kept for comparison with
 // tools/eval/vitals-trace) scaled every patch to unit variance and weighted it by its own
 // spectral SNR: where every patch's SNR is poor (real compressed video) the SNR weights are
-// all alike, the tiny patches counted as much as the cheeks, and their noise, whose spectrum
-// rises towards low frequencies, put the rate at 45-70 bpm for subjects at 100-125 (25.6 bpm
-// per-second MAE on the same split). Regression test: VitalsFusion.* (tests/vitals/rppg_test.cc).
+// all alike, the tiny patches count as much as the cheeks, and their noise, whose spectrum
+// rises towards low frequencies, wins. Regression test: VitalsFusion.* (tests/vitals/rppg_test.cc).
+//
+// Rate tracking (track_rate, the default): the reported bpm is not each window's own peak but
+// a forward-only HMM over the fused spectra (rppg.h RateTracker), so a window whose pulse
+// drowns in noise moves the reported rate little; window_bpm keeps the window's own peak. The
+// SNR (and so the confidence) is taken at the reported rate.
 //
 // Exposure and white-balance jumps: per frame, the skin's mean luminance and its mean colour
 // ratios log(R/G), log(B/G) are kept (pixel-weighted over the patches). A change from one
@@ -109,6 +112,9 @@
 
 namespace fg {
 
+// VitalsOptions::spectral_tilt's default for fixed-region (skin patch) estimators.
+inline constexpr double kRegionSpectralTilt = 1.5;
+
 // How patches are fused (see "Fusion" in the header comment).
 enum class PatchFusion { kPixels, kSnr };
 
@@ -138,8 +144,7 @@ struct VitalsOptions {
   // harmonic f against the rest of the band) at least this. 0 dB: the pulse at f / 2 holds more
   // of the band's power than everything else. A clean pulse whose harmonic beat it passes
   // (the synthetic 45 bpm case); on real compressed video the f / 2 peak is the low-frequency
-  // noise (SNR -5..-2 dB) and the check halved correct rates of 100-130 bpm (UBFC-rPPG dev
-  // split, docs/eval/vitals.md).
+  // noise, and without this condition the check halved correct rates (docs/eval/vitals.md).
   double subharmonic_min_snr_db = 0;
   double resp_lo_hz = 0.1, resp_hi_hz = 0.5;
   // Respiration SNR: +-resp_halfwidth_hz around the peak (the 20 s Hann segment's main lobe is
@@ -161,15 +166,26 @@ struct VitalsOptions {
   // Session spectrum: each update's weight is its confidence plus this floor, so that a
   // session whose every window scored 0 still has a (low-confidence) rate. 0.3, not 0.02: on
   // real compressed video every confidence is near 0, and with 0.02 confidences of 0.00 or
-  // 0.03 changed a window's vote 2.5-fold (UBFC-rPPG dev split: session MAE 6.8 bpm with 0.02,
-  // 5.3 with 0.3; docs/eval/vitals.md). A window across an exposure jump (confidence <= 0.05)
-  // still votes with under a third of a clean one's weight.
+  // 0.03 changed a window's vote 2.5-fold (docs/eval/vitals.md). A window across an exposure
+  // jump (confidence <= 0.05) still votes with under a third of a clean one's weight.
   double session_weight_floor = 0.3;
   // FindPulsePeak's sub-harmonic check on the session spectrum: off. On real compressed video
-  // (UBFC-rPPG dev split, docs/eval/vitals.md) the averaged spectrum keeps broad low-frequency
-  // power near f / 2, and the check halved the session rate of 3 of 8 clips (session MAE 31.5
-  // bpm with it, 25.0 without).
+  // the averaged spectrum keeps broad low-frequency power near f / 2, and the check halved
+  // correct session rates (docs/eval/vitals.md).
   double session_subharmonic_ratio = 0;
+  // The reported rate is tracked across updates (rppg.h RateTracker: a forward-only HMM over
+  // the fused spectrum's bins); false reports each window's own peak (window_bpm) instead.
+  bool track_rate = true;
+  // The peak picking of every spectrum (window, region, session) and the rate tracker's
+  // evidence see the spectrum multiplied by (f / 1 Hz)^spectral_tilt (rppg.h
+  // FindTiltedPulsePeak; the SNR and the rate's refinement use the untilted one): noise from
+  // motion and compression rises towards low frequencies, a pulse does not. 0 = off; < 0 = the
+  // layout's default: kRegionSpectralTilt for a fixed region (a small skin patch, where that
+  // noise buries the pulse), 0 for a face (its many pixels keep the pulse above it, and a clean
+  // 45 bpm pulse whose harmonic the tilt raises stays safer). Chosen on real data
+  // (docs/eval/vitals.md).
+  double spectral_tilt = -1;
+  RateTrackerOptions tracking;
 };
 
 // The whole session of a track so far (see the header comment).
@@ -182,7 +198,8 @@ struct SessionVitals {
 struct VitalsResult {
   int64_t pts_ns = -1;     // newest sample used
   bool valid = false;      // at least min_seconds of data
-  Vitals vitals;           // bpm, snr (dB), confidence
+  Vitals vitals;           // bpm (tracked: track_rate), snr (dB, at bpm), confidence
+  float window_bpm = 0;    // this window's own spectral peak, before tracking
   // The factors of vitals.confidence (see the header comment).
   float fill = 0, gaps = 0, snr_factor = 0, motion = 0, light = 0, agreement = 0, exposure = 1;
   int jumps = 0;           // exposure / white-balance jumps in the window

@@ -40,7 +40,7 @@ Vitals ToVitals(const VitalsResult& r, bool with_bvp) {
 
 VitalsWorker::VitalsWorker(const VitalsWorkerOptions& opts)
     : opts_(opts),
-      jobs_(opts.queue_capacity, Backpressure::kDropOldest),
+      jobs_(opts.queue_capacity, opts.lossless ? Backpressure::kBlock : Backpressure::kDropOldest),
       results_(opts.result_capacity, Backpressure::kDropOldest),
       scratch_(std::make_unique<VitalsJob>()) {}
 

@@ -83,6 +83,10 @@ struct VitalsWorkerOptions {
   Box region;                  // region mode: frame pixels; w or h <= 0 = the whole frame
   int grid_cols = 4, grid_rows = 4;  // region mode: cells (cols x rows <= kVitalsMaxPatches)
   size_t queue_capacity = 256;  // jobs kept for the worker (newest)
+  // true: a full job edge makes Submit wait for room (Backpressure::kBlock) instead of
+  // dropping the oldest: every frame is analysed, for files decoded faster than real time
+  // (region mode on small frames decodes thousands a second). A live source keeps false.
+  bool lossless = false;
   size_t result_capacity = 64;  // results kept for Poll (newest)
   double track_timeout_s = 2;   // a track unseen this long is ended (both threads)
   // Tests only: called on the worker thread before each job (to stall it).

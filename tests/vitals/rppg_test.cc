@@ -248,6 +248,97 @@ TEST(Rppg, PulsePeakPrefersTheFundamentalOverAStrongerHarmonic) {
   EXPECT_NEAR(60 * FindPulsePeak(skirt, 0.7, 3.5, 0.5).hz, 72, 0.5);
 }
 
+// One 10 s window (30 Hz, the estimator's Welch) of a pulse at `hz` (fundamental 1, 2nd
+// harmonic 0.5) plus a tone at `noise_hz` of amplitude `noise_amp` and white noise.
+Spectrum WindowSpectrum(double hz, double noise_hz, double noise_amp, double white, std::mt19937* rng) {
+  std::normal_distribution<double> n(0, 1);
+  std::uniform_real_distribution<double> ph(0, 2 * kPi);
+  const double p1 = ph(*rng), p2 = ph(*rng), p3 = ph(*rng);
+  std::vector<float> x(300);
+  for (int i = 0; i < 300; ++i) {
+    const double t = i / 30.0;
+    x[i] = static_cast<float>(std::sin(2 * kPi * hz * t + p1) + 0.5 * std::sin(4 * kPi * hz * t + p2) +
+                              noise_amp * std::sin(2 * kPi * noise_hz * t + p3) + white * n(*rng));
+  }
+  Spectrum s;
+  Welch(30, 240, 30, 2048).Compute(x, &s);
+  return s;
+}
+
+TEST(RateTracker, FirstUpdateIsTheWindowsOwnPeak) {
+  std::mt19937 rng(21);
+  const Spectrum s = WindowSpectrum(1.3, 0.9, 0.3, 0.2, &rng);
+  const double pick = FindPulsePeak(s, 0.7, 3.5).hz;
+  RateTracker tr(s.df, 0.7, 3.5, RateTrackerOptions{});
+  EXPECT_FALSE(tr.started());
+  EXPECT_DOUBLE_EQ(tr.Update(s, pick, 1.0), pick);
+  EXPECT_TRUE(tr.started());
+  // A spectrum of another bin width is not tracked: the pick comes back unchanged.
+  Spectrum other = s;
+  other.df *= 2;
+  EXPECT_DOUBLE_EQ(tr.Update(other, 2.0, 1.0), 2.0);
+}
+
+TEST(RateTracker, WindowsLostToNoiseDoNotMoveTheRate) {
+  // 108 bpm; every third window a noise tone at 62 bpm is 1.6x the pulse (the window's own peak
+  // reads 62 there), as on real compressed video. The tracked rate stays at 108.
+  for (unsigned seed : {3u, 4u}) {
+    std::mt19937 rng(seed);
+    RateTracker tr(30.0 / 2048, 0.7, 3.5, RateTrackerOptions{});
+    int raw_wrong = 0;
+    double worst = 0;
+    for (int u = 0; u < 30; ++u) {
+      const bool noisy = u % 3 == 2;
+      const Spectrum s = WindowSpectrum(1.8, 62 / 60.0, noisy ? 1.6 : 0.4, 0.3, &rng);
+      const double pick = FindPulsePeak(s, 0.7, 3.5, 0.5, 0).hz;
+      raw_wrong += std::abs(60 * pick - 108) > 5;
+      worst = std::max(worst, std::abs(60 * tr.Update(s, pick, 1.0) - 108));
+    }
+    std::printf("[ tracker ] seed %u: windows whose own peak is off by > 5 bpm %d of 30, tracked worst %.2f bpm\n",
+                seed, raw_wrong, worst);
+    EXPECT_GE(raw_wrong, 8) << "the test must hold windows lost to the noise";
+    EXPECT_LT(worst, 2.0) << "seed " << seed;
+  }
+}
+
+TEST(RateTracker, FollowsARealChangeAndLeavesALockOnNoise) {
+  std::mt19937 rng(8);
+  RateTracker tr(30.0 / 2048, 0.7, 3.5, RateTrackerOptions{});
+  // A ramp from 70 to 100 bpm at 1 bpm a second: within 3 bpm all along.
+  double worst = 0;
+  for (int u = 0; u <= 30; ++u) {
+    const double bpm = 70 + u;
+    const Spectrum s = WindowSpectrum(bpm / 60, 2.9, 0.2, 0.3, &rng);
+    worst = std::max(worst, std::abs(60 * tr.Update(s, FindPulsePeak(s, 0.7, 3.5).hz, 1.0) - bpm));
+  }
+  std::printf("[ tracker ] ramp 70-100 bpm: worst %.2f bpm\n", worst);
+  EXPECT_LT(worst, 3.0);
+  // Then the pulse is gone and a noise tone at 150 bpm holds 10 windows; when the pulse (now 80)
+  // comes back, the tracker is there within 6 updates.
+  for (int u = 0; u < 10; ++u) {
+    const Spectrum s = WindowSpectrum(2.5, 2.5, 0.0, 0.3, &rng);
+    tr.Update(s, FindPulsePeak(s, 0.7, 3.5).hz, 1.0);
+  }
+  int back = -1;
+  for (int u = 0; u < 15 && back < 0; ++u) {
+    const Spectrum s = WindowSpectrum(80 / 60.0, 2.5, 0.3, 0.3, &rng);
+    if (std::abs(60 * tr.Update(s, FindPulsePeak(s, 0.7, 3.5).hz, 1.0) - 80) < 2) back = u + 1;
+  }
+  std::printf("[ tracker ] back on the pulse after %d updates\n", back);
+  EXPECT_GE(back, 1);
+  EXPECT_LE(back, 6);
+}
+
+TEST(RateTracker, TheWindowsSubharmonicChoiceIsKept) {
+  // 45 bpm whose 2nd harmonic is stronger (FindPulsePeak's sub-harmonic rule picks 45): the
+  // tracker reads 45 on every update, not the harmonic's 90.
+  const Spectrum h2 = TonesSpectrum({{0.75, 0.8}, {1.5, 1.0}});
+  const double pick = FindPulsePeak(h2, 0.7, 3.5, 0.5).hz;
+  ASSERT_NEAR(60 * pick, 45, 0.5);
+  RateTracker tr(h2.df, 0.7, 3.5, RateTrackerOptions{});
+  for (int u = 0; u < 10; ++u) EXPECT_NEAR(60 * tr.Update(h2, pick, 1.0), 45, 0.5) << "update " << u;
+}
+
 TEST(Rppg, SnrIsHigherForAPulseThanForNoise) {
   std::mt19937 rng(9);
   TraceSpec clean;
@@ -456,11 +547,15 @@ TEST_F(Estimator, FortyFiveBpmWithStrongHarmonicsIsReadAt45) {
     f.noise = 1.5;
     opts_ = VitalsOptions{};
     const VitalsResult now = *Run(f, seed);
+    // The ablations read each window's own peak (no rate tracking, which also keeps the
+    // harmonic out once the fundamental has won a window).
+    opts_.track_rate = false;
     opts_.filter_lo_hz = 0.7, opts_.filter_hi_hz = 3.5;
     const float check_only = Run(f, seed)->vitals.bpm;
     opts_.subharmonic_ratio = 0;
     const VitalsResult old = *Run(f, seed);
     opts_ = VitalsOptions{};
+    opts_.track_rate = false;
     opts_.subharmonic_ratio = 0;
     const float filter_only = Run(f, seed)->vitals.bpm;
     opts_ = VitalsOptions{};
@@ -640,6 +735,10 @@ TEST_F(Estimator, HrvAndRespirationAfterThirtySeconds) {
 double FusedBpm(PatchFusion fusion, unsigned seed) {
   VitalsOptions o;
   o.fusion = fusion;
+  if (fusion == PatchFusion::kSnr) {  // the design before, whole: no spectral tilt, no tracking
+    o.spectral_tilt = 0;
+    o.track_rate = false;
+  }
   std::string err;
   auto est = VitalsEstimator::Create(GridLayout(4, 4), o, &err);
   EXPECT_TRUE(est) << err;

@@ -211,6 +211,47 @@ TEST(VitalsWorker, StalledWorkerDropsAndCountsNeverBlocks) {
   EXPECT_FALSE(w->Latest(0)->valid);
 }
 
+// lossless: a stalled worker makes Push wait (on a producer thread here) instead of dropping;
+// once it runs again every job is processed and none is dropped.
+TEST(VitalsWorker, LosslessWaitsForTheWorkerAndDropsNothing) {
+  std::atomic<bool> entered{false}, go{false};
+  VitalsWorkerOptions o;
+  o.mode = VitalsMode::kRegion;
+  o.queue_capacity = 8;
+  o.lossless = true;
+  o.before_job = [&] {
+    entered.store(true);
+    entered.notify_all();
+    go.wait(false);
+  };
+  std::string err;
+  auto w = VitalsWorker::Create(o, &err);
+  ASSERT_TRUE(w) << err;
+  PatchSamples p;
+  p.rgb.assign(w->num_patches(), {150, 110, 90});
+  p.weight.assign(w->num_patches(), 100);
+  constexpr int kJobs = 60;
+  std::atomic<int> pushed{0};
+  std::thread producer([&] {
+    for (int i = 0; i < kJobs; ++i) {
+      EXPECT_TRUE(w->Push(0, int64_t{i} * 33'333'333, p, {10, 10}, 20, {}));
+      pushed.fetch_add(1);
+    }
+  });
+  entered.wait(false);  // the worker holds job 0 and waits on `go`
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const int while_stalled = pushed.load();
+  EXPECT_LE(while_stalled, 1 + static_cast<int>(o.queue_capacity)) << "Push waited for room";
+  go.store(true);
+  go.notify_all();
+  producer.join();
+  ASSERT_TRUE(w->WaitIdle(10));
+  const VitalsWorkerStats s = w->stats();
+  EXPECT_EQ(s.processed, static_cast<uint64_t>(kJobs));
+  EXPECT_EQ(s.jobs.dropped, 0u);
+  EXPECT_EQ(s.jobs.overflow, 0u);
+}
+
 // End of stream: WaitIdle drains what is queued and gives the final result; destroying the
 // worker with jobs queued and one in hand returns, discarding (and counting) the rest.
 TEST(VitalsWorker, StopAndEndOfStreamWithWorkInFlight) {

@@ -8,6 +8,8 @@
 //            ─► FaceTracker (as facetrack) ─► SampleFacePatches (as facevitals' face mode)
 //            ─► TRACE: one line per frame (pts, track id, centre, size, pose, 48 patches' RGB
 //               and weight); frames without a face keep their pts and id -1.
+//            With --region x,y,w,h (or "full"): no tracker; the rectangle's 4 x 4 grid
+//            (region_grid.h, as facevitals' region mode) as track 0 on every frame.
 //   replay:  TRACE ─► VitalsEstimator::PushPatches + UpdateDue ─► one CSV row per update
 //            (time_s, bpm, snr, confidence, session_bpm, session_confidence, region bpm).
 //   spectrum: TRACE ─► per frame the pixel-weighted mean skin RGB of the main track, for
@@ -16,10 +18,12 @@
 // Usage:
 //   gst-launch-1.0 -q filesrc location=vid.mp4 ! decodebin ! videoconvert !
 //     video/x-raw,format=I420,width=640,height=480 ! fdsink fd=1 |
-//     vitals-trace dump --size 640x480 --fps 30 [--pts-file FILE] [--models DIR] > trace.txt
+//     vitals-trace dump --size 640x480 --fps 30 [--pts-file FILE] [--models DIR]
+//                       [--region x,y,w,h|full] > trace.txt
 //   vitals-trace replay trace.txt [--method pos] [--window 10] [--subharmonic 0.5]
 //                      [--fusion pixels|snr] [--set OPTION=VALUE] ...   (OPTION: a VitalsOptions field)
 //   vitals-trace mean trace.txt
+// The frames are GStreamer's I420 (rows padded to 4 bytes, as fdsink writes them).
 // --pts-file: one presentation time in seconds per line (the frames' own times); without it the
 // frames are taken at k / fps.
 //
@@ -42,6 +46,7 @@
 #include "engine/geometry/canonical_face.h"
 #include "engine/image.h"
 #include "engine/tracking/face_tracker.h"
+#include "engine/vitals/region_grid.h"
 #include "engine/vitals/rppg.h"
 #include "engine/vitals/stgraph.h"
 #include "engine/vitals/vitals_estimator.h"
@@ -55,17 +60,62 @@ std::string DefaultModels() {
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: vitals-trace dump --size WxH --fps F [--pts-file FILE] [--models DIR] < I420 > TRACE\n"
+               "usage: vitals-trace dump --size WxH --fps F [--pts-file FILE] [--models DIR] [--region x,y,w,h|full]\n"
+               "                         < I420 > TRACE\n"
                "       vitals-trace replay TRACE [--method M] [--window S] [--subharmonic R] [--fusion pixels|snr]\n"
                "                             [--set OPTION=VALUE]...\n"
                "       vitals-trace mean TRACE\n");
   return 2;
 }
 
+// GStreamer's I420 layout (what fdsink writes): rows padded to a multiple of 4 bytes.
+int YStride(int w) { return (w + 3) / 4 * 4; }
+int CStride(int w) { return ((w + 1) / 2 + 3) / 4 * 4; }
+
+// Region mode: the rectangle's grid on every frame, as track 0 (facevitals mode=region).
+int DumpRegion(int w, int h, double fps, const std::vector<double>& pts_list, const std::string& text,
+               std::vector<uint8_t>* buf) {
+  std::string err;
+  const auto box = fg::ParseRegion(text, &err);
+  if (!box) {
+    std::fprintf(stderr, "vitals-trace: --region: %s\n", err.c_str());
+    return 2;
+  }
+  constexpr int kCols = 4, kRows = 4;  // facevitals' region grid (VitalsWorkerOptions)
+  const int ys = YStride(w), cs = CStride(w);
+  const size_t ysz = static_cast<size_t>(ys) * h, csz = static_cast<size_t>(cs) * ((h + 1) / 2);
+  fg::PatchSamples patches;
+  std::printf("# vitals-trace 1 patches %d grid %d %d\n", kCols * kRows, kCols, kRows);
+  for (int64_t k = 0;; ++k) {
+    if (std::fread(buf->data(), 1, buf->size(), stdin) != buf->size()) break;
+    uint8_t* d = buf->data();
+    fg::ImageView view;
+    if (auto e = fg::ImageView::Wrap(fg::PixelFormat::kI420, w, h, {d, d + ysz, d + ysz + csz},
+                                     {ys, cs, cs}, &view)) {
+      std::fprintf(stderr, "vitals-trace: %s\n", e->c_str());
+      return 1;
+    }
+    const fg::Box r = fg::ClipRegion(view, *box);
+    if (r.w <= 0) {
+      std::fprintf(stderr, "vitals-trace: --region %s lies outside the %dx%d frame\n", text.c_str(), w, h);
+      return 2;
+    }
+    fg::SampleGrid(view, r, kCols, kRows, &patches);
+    const double t = k < static_cast<int64_t>(pts_list.size()) ? pts_list[k] : k / fps;
+    std::printf("%lld 0 %.3f %.3f %.3f 0 0 0", static_cast<long long>(std::llround(t * 1e9)), r.x + r.w / 2,
+                r.y + r.h / 2, std::sqrt(r.w * r.h));
+    for (size_t p = 0; p < patches.rgb.size(); ++p)
+      std::printf(" %.4f %.4f %.4f %.2f", patches.rgb[p][0], patches.rgb[p][1], patches.rgb[p][2],
+                  patches.weight[p]);
+    std::printf("\n");
+  }
+  return 0;
+}
+
 int Dump(int argc, char** argv) {
   int w = 0, h = 0;
   double fps = 0;
-  std::string models = DefaultModels(), pts_file;
+  std::string models = DefaultModels(), pts_file, region;
   for (int i = 0; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -73,6 +123,7 @@ int Dump(int argc, char** argv) {
     else if (a == "--fps") fps = std::atof(next().c_str());
     else if (a == "--models") models = next();
     else if (a == "--pts-file") pts_file = next();
+    else if (a == "--region") region = next();
     else return Usage();
   }
   if (w <= 0 || h <= 0 || !(fps > 0)) return Usage();
@@ -86,6 +137,10 @@ int Dump(int argc, char** argv) {
     for (double v; f >> v;) pts_list.push_back(v);
   }
   std::string err;
+  const int ys = YStride(w), cs = CStride(w);
+  const size_t ysz = static_cast<size_t>(ys) * h, csz = static_cast<size_t>(cs) * ((h + 1) / 2);
+  std::vector<uint8_t> buf(ysz + 2 * csz);
+  if (!region.empty()) return DumpRegion(w, h, fps, pts_list, region == "full" ? "" : region, &buf);
   fg::TrackerOptions to;
   to.models_dir = models;
   to.async_detect = false;  // deterministic: the detector's faces join on the frame it ran
@@ -104,8 +159,6 @@ int Dump(int argc, char** argv) {
     std::fprintf(stderr, "vitals-trace: %s\n", err.c_str());
     return 1;
   }
-  const size_t ysz = static_cast<size_t>(w) * h, csz = static_cast<size_t>((w + 1) / 2) * ((h + 1) / 2);
-  std::vector<uint8_t> buf(ysz + 2 * csz);
   fg::TriangleSamples tri;
   fg::PatchSamples patches;
   std::printf("# vitals-trace 1 patches %d\n", graph->num_patches());
@@ -114,7 +167,7 @@ int Dump(int argc, char** argv) {
     fg::ImageView view;
     if (auto e = fg::ImageView::Wrap(fg::PixelFormat::kI420, w, h,
                                      {buf.data(), buf.data() + ysz, buf.data() + ysz + csz},
-                                     {w, (w + 1) / 2, (w + 1) / 2}, &view)) {
+                                     {ys, cs, cs}, &view)) {
       std::fprintf(stderr, "vitals-trace: %s\n", e->c_str());
       return 1;
     }
@@ -149,7 +202,8 @@ struct Frame {
   fg::PatchSamples patches;
 };
 
-bool ReadTrace(const char* path, std::vector<Frame>* out) {
+// grid_cols > 0: a region-mode trace (its grid), else a face-mode one.
+bool ReadTrace(const char* path, std::vector<Frame>* out, int* grid_cols = nullptr, int* grid_rows = nullptr) {
   std::ifstream f(path);
   if (!f) {
     std::fprintf(stderr, "vitals-trace: %s: cannot read\n", path);
@@ -159,7 +213,9 @@ bool ReadTrace(const char* path, std::vector<Frame>* out) {
   int np = 0;
   while (std::getline(f, line)) {
     if (line.rfind("#", 0) == 0) {
-      std::sscanf(line.c_str(), "# vitals-trace 1 patches %d", &np);
+      int gc = 0, gr = 0;
+      std::sscanf(line.c_str(), "# vitals-trace 1 patches %d grid %d %d", &np, &gc, &gr);
+      if (grid_cols) *grid_cols = gc, *grid_rows = gr;
       continue;
     }
     std::istringstream s(line);
@@ -215,8 +271,13 @@ int Replay(int argc, char** argv) {
           {"session_subharmonic_ratio", &o.session_subharmonic_ratio},
           {"session_weight_floor", &o.session_weight_floor}, {"snr_floor_db", &o.snr_floor_db},
           {"snr_full_db", &o.snr_full_db}, {"history_s", &o.history_s},
-          {"subharmonic_min_snr_db", &o.subharmonic_min_snr_db}};
+          {"subharmonic_min_snr_db", &o.subharmonic_min_snr_db}, {"subharmonic_ratio", &o.subharmonic_ratio},
+          {"window_s", &o.window_s}, {"fs", &o.fs}, {"tracking.sigma_bpm", &o.tracking.sigma_bpm},
+          {"tracking.jump", &o.tracking.jump}, {"tracking.gamma", &o.tracking.gamma},
+          {"spectral_tilt", &o.spectral_tilt}};
       if (k == "laplacian_iterations") o.laplacian_iterations = static_cast<int>(v);
+      else if (k == "track_rate") o.track_rate = v != 0;
+      else if (k == "tracking.gate_bins") o.tracking.gate_bins = static_cast<int>(v);
       else if (fields.count(k)) *fields[k] = v;
       else {
         std::fprintf(stderr, "vitals-trace: --set %s: unknown option\n", k.c_str());
@@ -225,19 +286,25 @@ int Replay(int argc, char** argv) {
     } else return Usage();
   }
   std::vector<Frame> frames;
-  if (!ReadTrace(argv[0], &frames)) return 1;
+  int grid_cols = 0, grid_rows = 0;
+  if (!ReadTrace(argv[0], &frames, &grid_cols, &grid_rows)) return 1;
   std::string err;
-  auto canonical = fg::LoadCanonicalFace(models + "/" + fg::kCanonicalFaceFile, &err);
-  if (!canonical) {
-    std::fprintf(stderr, "vitals-trace: %s\n", err.c_str());
-    return 1;
+  std::unique_ptr<fg::VitalsEstimator> est;
+  if (grid_cols > 0) {
+    est = fg::VitalsEstimator::Create(fg::GridLayout(grid_cols, grid_rows), o, &err);
+  } else {
+    auto canonical = fg::LoadCanonicalFace(models + "/" + fg::kCanonicalFaceFile, &err);
+    if (!canonical) {
+      std::fprintf(stderr, "vitals-trace: %s\n", err.c_str());
+      return 1;
+    }
+    est = fg::VitalsEstimator::Create(*canonical, o, &err);
   }
-  auto est = fg::VitalsEstimator::Create(*canonical, o, &err);
   if (!est) {
     std::fprintf(stderr, "vitals-trace: %s\n", err.c_str());
     return 1;
   }
-  std::printf("time_s,id,bpm,snr,confidence,session_bpm,session_confidence");
+  std::printf("time_s,id,bpm,snr,confidence,session_bpm,session_confidence,window_bpm");
   for (int r = 0; r < fg::kFaceRegions; ++r)
     std::printf(",%s", std::string(fg::FaceRegionName(static_cast<fg::FaceRegion>(r))).c_str());
   std::printf("\n");
@@ -250,6 +317,7 @@ int Replay(int argc, char** argv) {
       if (!r || !r->valid || r->pts_ns != fr.pts) continue;
       std::printf("%.3f,%lld,%.2f,%.2f,%.3f,%.2f,%.3f", r->pts_ns * 1e-9, static_cast<long long>(id),
                   r->vitals.bpm, r->vitals.snr, r->vitals.confidence, r->session.bpm, r->session.confidence);
+      std::printf(",%.2f", r->window_bpm);
       for (int k = 0; k < fg::kFaceRegions; ++k)
         std::printf(",%.1f", r->region_used[k] ? r->region_bpm[k] : 0.0f);
       std::printf("\n");
