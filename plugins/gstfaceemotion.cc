@@ -30,8 +30,11 @@ enum {
   PROP_DROPPED,
 };
 
-// How long EOS waits for the crops in flight (so the counters are final).
-constexpr double kEosWaitS = 0.5;
+// How long EOS waits for the crops in flight (so the counters are final). A bound for a worker
+// that hangs, not a latency: the wait ends as soon as the crops are done. It allows a full
+// queue on a CPU far slower than a desktop core (a small board, or qemu in tools/arm64-check,
+// where 0.5 s did not cover the first crop).
+constexpr double kEosWaitS = 5.0;
 
 // The property values. Written by set_property, read by the streaming thread; GST_OBJECT_LOCK.
 struct Settings {

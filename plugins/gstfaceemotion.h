@@ -46,7 +46,7 @@
 // Timing: rate checks, smoothing and the stale timeout go by the meta's pts (the buffer PTS);
 // buffers without one use the monotonic clock. A flushing seek, a changed segment, new
 // caps or timestamps that go back re-create the worker; a DISCONT buffer (packet loss) is a
-// gap: smoothing, labels and the neutral baselines go on across it. On EOS the element waits (at most 0.5 s) for the
+// gap: smoothing, labels and the neutral baselines go on across it. On EOS the element waits (at most 5 s) for the
 // crops in flight so the counters are final; their results belong to no frame.
 //
 // Threading: the worker is owned by the streaming thread between start() and stop(); the

@@ -291,6 +291,9 @@ void FaceTracker::StartAsyncDetect(const ImageView& frame, bool with_tiles) {
     for (const auto& o : RecoveryRegions(frame.width, frame.height))
       if (job_count_ <= slots) add_region(o);
   }
+  job_boxes_.clear();  // keeps its capacity: no allocation once the face count is steady
+  for (const Track& t : tracks_)
+    if (!t.lost) job_boxes_.emplace_back(t.id, t.last_box);
   job_min_score_ = opts_.min_detection_score;
   job_nms_iou_ = opts_.nms_iou;
   job_max_faces_ = opts_.max_faces;
@@ -517,14 +520,26 @@ void FaceTracker::RunIris(const ImageView& frame, Track& t) {
   timings_.iris_ms += Ms(c0, Clock::now());
 }
 
-void FaceTracker::Integrate(const std::vector<Detection>& dets) {
+void FaceTracker::Integrate(const std::vector<Detection>& dets,
+                            const std::vector<std::pair<int64_t, Box>>* job_boxes) {
+  // A detection whose centre lies in a tracked face's box is that face too: a small face's
+  // box from the whole frame's coarse scale can be loose enough to overlap it under 0.3.
+  auto same_face = [](const Box& track, const Box& det) {
+    return IoU(track, det) > 0.3f || CentreInside(det, track);
+  };
   for (const Detection& d : dets) {
-    // Already tracked? Then the tracker's own crop is better than the detector's.
-    // A detection whose centre lies in a tracked face's box is that face too: a small face's
-    // box from the whole frame's coarse scale can be loose enough to overlap it under 0.3.
+    // Already tracked? Then the tracker's own crop is better than the detector's. The
+    // worker's detections are of an older frame: a face that moved since is recognised by
+    // where its track was on that frame (with a slow detector or a fast face the old box
+    // may not overlap the new one, and the face would be taken for a new person).
     bool tracked = false;
-    for (const Track& t : tracks_)
-      if (!t.lost && (IoU(t.last_box, d.box) > 0.3f || CentreInside(d.box, t.last_box))) tracked = true;
+    for (const Track& t : tracks_) {
+      if (t.lost) continue;
+      if (same_face(t.last_box, d.box)) tracked = true;
+      if (job_boxes)
+        for (const auto& [id, box] : *job_boxes)
+          if (id == t.id && same_face(box, d.box)) tracked = true;
+    }
     if (tracked) continue;
     // A lost track nearby takes its id back.
     Track* revive = nullptr;
@@ -573,7 +588,7 @@ FrameFaces FaceTracker::Process(const ImageView& frame, int64_t pts_ns) {
   const bool can_detect = frame.width >= 2 && frame.height >= 2;
   if (async_detector_ && TakeAsyncResult(&dets_)) {
     timings_.detector_joined = true;
-    Integrate(dets_);
+    Integrate(dets_, &job_boxes_);
   }
   if (due && can_detect) {
     if (async_detector_ && active > 0) {

@@ -83,6 +83,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "engine/face.h"
@@ -228,7 +229,12 @@ class FaceTracker {
   };
 
   FaceTracker() = default;
-  void Integrate(const std::vector<Detection>& dets);
+  // Joins detections to the tracks: a detection of a tracked face is dropped, one near a lost
+  // track takes its id back, the rest start tracks. `job_boxes`: for the worker's detections,
+  // the tracks' boxes on the frame it sampled (job_boxes_); a track has moved since, by as
+  // many frames as the detector took, and its old box still identifies it.
+  void Integrate(const std::vector<Detection>& dets,
+                 const std::vector<std::pair<int64_t, Box>>* job_boxes = nullptr);
   void StartAsyncDetect(const ImageView& frame, bool with_tiles);
   // Origins of the tile-sized squares around small lost tracks' last boxes (frame pixels).
   std::vector<std::array<float, 2>> RecoveryRegions(int w, int h);
@@ -271,6 +277,8 @@ class FaceTracker {
   float job_min_score_ = 0.5f, job_nms_iou_ = 0.3f;     // likewise: the worker never reads opts_
   int job_max_faces_ = 1;
   std::vector<Detection> job_result_;                   // guarded by mu_
+  // Id and box of each tracked face on the frame the job sampled; caller's thread only.
+  std::vector<std::pair<int64_t, Box>> job_boxes_;
   bool busy_ = false;
   int64_t next_id_ = 1;
   int64_t frame_count_ = 0;

@@ -20,6 +20,7 @@
 #include "plugins/gstfacemeta.h"
 #include "tests/plugins/face_frames.h"
 #include "tests/plugins/gst_test_env.h"
+#include "tests/time_scale.h"
 
 namespace {
 
@@ -419,7 +420,7 @@ TEST_F(FaceAnnotateTest, AstronautHappyBarMatchesItsScore) {
       "draw-mesh=none draw-iris=false draw-pose=false draw-emotion=false draw-actions=false "
       "draw-vitals=false");
   gst_harness_set_src_caps_str(harness, VideoCaps(GST_VIDEO_FORMAT_RGB, 512, 512).c_str());
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  const auto deadline = std::chrono::steady_clock::now() + fgtest::Scaled(std::chrono::seconds(3));
   GstBuffer* out = nullptr;
   for (GstClockTime pts = 0;; pts += GST_SECOND / 30) {
     out = gst_harness_push_and_pull(harness, MakeFrame(fgtest::Astronaut(), GST_VIDEO_FORMAT_RGB, 0, pts));
@@ -429,7 +430,7 @@ TEST_F(FaceAnnotateTest, AstronautHappyBarMatchesItsScore) {
         std::chrono::steady_clock::now() > deadline)
       break;
     gst_buffer_unref(out);
-    g_usleep(5000);
+    g_usleep(fgtest::Scaled(std::chrono::microseconds(5000)).count());
   }
   const fg::Face& f = gst_buffer_get_face_graph_meta(out)->faces.faces.at(0);
   ASSERT_TRUE(f.emotion.has_value()) << "no emotion after 3 s";

@@ -30,6 +30,7 @@
 #include "tests/plugins/face_frames.h"
 #include "tests/plugins/gst_test_env.h"
 #include "tests/plugins/harness_steps.h"
+#include "tests/time_scale.h"
 
 namespace {
 
@@ -104,9 +105,10 @@ class FaceEmotionTest : public ::testing::Test {
   }
 
   // Pushes copies of `tracked` (pts from *pts on, one frame apart) until every face has an
-  // emotion, for at most 3 s of wall time; returns the last output (caller unrefs).
+  // emotion, for at most 3 s of wall time (times FG_TIME_SCALE); returns the last output
+  // (caller unrefs).
   static GstBuffer* RunUntilEmotion(GstHarness* h, GstBuffer* tracked, GstClockTime* pts) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    const auto deadline = std::chrono::steady_clock::now() + fgtest::Scaled(std::chrono::seconds(3));
     for (;;) {
       GstBuffer* out = PushPull(h, At(tracked, *pts));
       *pts += kFrame;
@@ -115,7 +117,7 @@ class FaceEmotionTest : public ::testing::Test {
         for (const fg::Face& f : FacesOf(out).faces) all &= f.emotion.has_value();
       if (all || std::chrono::steady_clock::now() > deadline) return out;
       gst_buffer_unref(out);
-      g_usleep(5000);  // the worker runs beside us; give it a moment
+      g_usleep(fgtest::Scaled(std::chrono::microseconds(5000)).count());  // the worker runs beside us; give it a moment
     }
   }
 
@@ -283,7 +285,7 @@ TEST_F(FaceEmotionTest, TracksAbsentTooLongAreEnded) {
   // discarded as the result of an ended track, so it cannot be taken for the returning face.
   for (GstClockTime end = pts + 3 * GST_SECOND / 2; pts < end; pts += kFrame)
     gst_buffer_unref(PushPull(h_, At(empty, pts)));
-  g_usleep(200000);
+  g_usleep(fgtest::Scaled(std::chrono::microseconds(200000)).count());
   gst_buffer_unref(PushPull(h_, At(empty, pts)));
   pts += kFrame;
   out = PushPull(h_, At(meshless, pts));
@@ -460,7 +462,7 @@ TEST_F(FaceEmotionTest, AFloodingStreamDoesNotStarveAnotherInTheSharedPool) {
   int behind = 0;  // frames after which 2 crops were in flight
   std::string label;
   for (int i = 0; i < 90; ++i) {
-    std::this_thread::sleep_until(t0 + i * std::chrono::microseconds(33333));  // real time
+    std::this_thread::sleep_until(t0 + i * fgtest::Scaled(std::chrono::microseconds(33333)));  // real time
     GstBuffer* out = PushPull(h_, At(tracked_, i * kFrame));
     if (const auto& e = FacesOf(out).faces.at(0).emotion) label = e->label;
     gst_buffer_unref(out);

@@ -22,6 +22,7 @@
 #include "tests/nn/nn_test_util.h"
 #include "tests/plugins/face_frames.h"
 #include "tests/plugins/gst_test_env.h"
+#include "tests/time_scale.h"
 
 namespace {
 
@@ -45,7 +46,8 @@ class FaceLivenessTest : public ::testing::Test {
     ASSERT_TRUE(registered);
   }
 
-  // Runs `launch` to EOS (at most 60 s); the challenge messages in order, and the errors.
+  // Runs `launch` to EOS (at most 60 s between messages, times FG_TIME_SCALE); the challenge
+  // messages in order, and the errors.
   static std::vector<ChallengeMessage> Run(const std::string& launch, std::string* errors) {
     std::vector<ChallengeMessage> out;
     GError* perr = nullptr;
@@ -60,7 +62,7 @@ class FaceLivenessTest : public ::testing::Test {
     GstBus* bus = gst_element_get_bus(pipe);
     for (;;) {
       GstMessage* m = gst_bus_timed_pop_filtered(
-          bus, 60 * GST_SECOND,
+          bus, static_cast<GstClockTime>(60 * GST_SECOND * fgtest::TimeScale()),
           static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT));
       if (!m) {
         *errors += "timeout";
@@ -233,7 +235,7 @@ TEST_F(FaceLivenessTurnTest, PassiveScoresReachTheMeta) {
   std::optional<fg::Liveness> l;
   for (int i = 0; i < 40 && !(l && l->decision != "unsure"); ++i) {
     l = Push(h, {0.0f});
-    g_usleep(20000);  // the worker runs beside the test thread
+    g_usleep(fgtest::Scaled(std::chrono::microseconds(20000)).count());  // the worker runs beside the test thread
   }
   ASSERT_TRUE(l);
   ASSERT_TRUE(l->real && l->live);

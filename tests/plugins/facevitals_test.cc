@@ -29,6 +29,7 @@
 #include "tests/plugins/gst_test_env.h"
 #include "tests/plugins/harness_steps.h"
 #include "tests/vitals/vitals_test_util.h"
+#include "tests/time_scale.h"
 
 namespace {
 
@@ -110,7 +111,8 @@ class FaceVitalsTest : public ::testing::Test {
 
   static GstBuffer* Run(GstHarness* h, GstBuffer* in) {
     GstBuffer* out = fgtest::PushPull(h, in);
-    g_usleep(1000);  // let the worker keep pace (it is not a race: only a lag otherwise)
+    // Let the worker keep pace (it is not a race: only a lag otherwise).
+    g_usleep(fgtest::Scaled(std::chrono::microseconds(1000)).count());
     return out;
   }
 
@@ -122,10 +124,11 @@ class FaceVitalsTest : public ::testing::Test {
     return nullptr;
   }
 
-  // Pushes frames from *i on until face `id` has vitals (at most 3 s of wall time);
+  // Pushes frames from *i on until face `id` has vitals (at most 3 s of wall time, times
+  // FG_TIME_SCALE);
   // returns the last output (caller unrefs).
   GstBuffer* RunUntilVitals(GstHarness* h, int* i, const std::vector<fg::Face>& faces, int64_t id) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    const auto deadline = std::chrono::steady_clock::now() + fgtest::Scaled(std::chrono::seconds(3));
     for (;;) {
       GstBuffer* out = Run(h, Frame((*i)++, faces));
       const fg::Face* f = out ? FaceWithId(out, id) : nullptr;

@@ -20,6 +20,7 @@
 #include "engine/tracking/face_tracker.h"
 #include "tests/nn/nn_test_util.h"
 #include "tests/tracking/scene_util.h"
+#include "tests/time_scale.h"
 
 namespace fg {
 namespace {
@@ -74,7 +75,7 @@ int FramesToFindAll(FaceTracker& t, const RgbImage& frame, const std::vector<Pla
     for (const Placed& p : faces) all = all && Found(ff, p);
     if (last) *last = ff;
     if (all) return i + 1;
-    if (pace_ms) std::this_thread::sleep_for(std::chrono::milliseconds(pace_ms));
+    if (pace_ms) std::this_thread::sleep_for(fgtest::Scaled(std::chrono::milliseconds(pace_ms)));
   }
   return max_frames + 1;
 }
@@ -204,7 +205,7 @@ TEST(TrackerHd, SmallFaceHiddenForAMomentKeepsItsId) {
     int64_t frame = 4 * bound;
     auto step = [&](const RgbImage& img) {
       last = t->Process(img.View(), frame++ * 33'333'333);
-      if (pace) std::this_thread::sleep_for(std::chrono::milliseconds(pace));
+      if (pace) std::this_thread::sleep_for(fgtest::Scaled(std::chrono::milliseconds(pace)));
     };
     for (int i = 0; i < 10; ++i) step(f);
     int64_t id = -1;
