@@ -447,7 +447,10 @@ void VitalsEstimator::RunUpdate(Track& t) {
   analyse(fused, &hz, &snr, *welch_);
   const double window_hz = hz;
   res.window_bpm = static_cast<float>(60 * hz);
-  if (o.track_rate) {
+  // The tracker starts on the first full window: a partial one (the first window_s of a
+  // track) has fewer Welch segments and a noisier spectrum, and locking onto its peak would
+  // carry a warm-up harmonic into the seconds after it. Until then the window's own peak.
+  if (o.track_rate && (fill_ratio >= 1 || (t.rate && t.rate->started()))) {
     if (!t.rate) t.rate.emplace(spec.df, o.band_lo_hz, o.band_hi_hz, o.tracking);
     const double dt = t.rate->started() ? static_cast<double>(newest - t.rate_pts) * 1e-9 : 0.0;
     hz = t.rate->Update(tilted, window_hz, dt);

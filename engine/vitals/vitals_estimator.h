@@ -52,7 +52,9 @@
 // Rate tracking (track_rate, the default): the reported bpm is not each window's own peak but
 // a forward-only HMM over the fused spectra (rppg.h RateTracker), so a window whose pulse
 // drowns in noise moves the reported rate little; window_bpm keeps the window's own peak. The
-// SNR (and so the confidence) is taken at the reported rate.
+// SNR (and so the confidence) is taken at the reported rate. The tracker starts on the first
+// full window (before it, the window's own peak is reported): partial windows are too noisy
+// to lock onto.
 //
 // Exposure and white-balance jumps: per frame, the skin's mean luminance and its mean colour
 // ratios log(R/G), log(B/G) are kept (pixel-weighted over the patches). A change from one

@@ -23,30 +23,15 @@
 #include <thread>
 #include <vector>
 
-#include "engine/io/png.h"
+#include "tests/nn/nn_test_util.h"
 
 namespace fg {
 namespace {
 
 constexpr int kW = 640, kH = 480;
 
-// The astronaut (512x512) in a grey 640x480 frame, shifted right by dx pixels.
-std::vector<uint8_t> Frame(int dx) {
-  static const RgbImage photo = [] {
-    RgbImage img;
-    auto err = ReadPngRgb(FG_ASTRONAUT, &img);
-    EXPECT_FALSE(err) << *err;
-    return img;
-  }();
-  std::vector<uint8_t> f(kW * kH * 3, 90);
-  for (int y = 0; y < kH && y < photo.height; ++y)
-    for (int x = 0; x < photo.width; ++x) {
-      const int fx = x + 40 + dx;
-      if (fx < 0 || fx >= kW) continue;
-      for (int k = 0; k < 3; ++k) f[3 * (y * kW + fx) + k] = photo.pixels[3 * (y * photo.width + x) + k];
-    }
-  return f;
-}
+// The astronaut in a grey 640x480 frame, shifted right by dx pixels.
+std::vector<uint8_t> Frame(int dx) { return nn::testing::AstronautOnGrey(kW, kH, dx); }
 
 ImageView View(const std::vector<uint8_t>& f) {
   ImageView v;

@@ -29,25 +29,8 @@ namespace {
 
 constexpr int kW = 640, kH = 480;
 
-// The astronaut photo (512x512) pasted into a grey 640x480 frame, shifted by `dx` pixels.
-std::vector<uint8_t> Frame(int dx) {
-  static const std::vector<uint8_t> photo = [] {
-    int w = 0, h = 0;
-    std::vector<uint8_t> p;
-    std::string err;
-    EXPECT_TRUE(nn::testing::DecodePngRgb(FG_ASTRONAUT, &w, &h, &p, &err)) << err;
-    EXPECT_EQ(w, 512);
-    return p;
-  }();
-  std::vector<uint8_t> f(kW * kH * 3, 90);
-  for (int y = 0; y < kH; ++y)
-    for (int x = 0; x < 512; ++x) {
-      const int fx = x + 40 + dx;
-      if (fx < 0 || fx >= kW || y >= 512) continue;
-      for (int k = 0; k < 3; ++k) f[3 * (y * kW + fx) + k] = photo[3 * (y * 512 + x) + k];
-    }
-  return f;
-}
+// The astronaut in a grey 640x480 frame, shifted right by dx pixels.
+std::vector<uint8_t> Frame(int dx) { return nn::testing::AstronautOnGrey(kW, kH, dx); }
 
 std::unique_ptr<FaceTracker> MakeTracker() {
   TrackerOptions o;

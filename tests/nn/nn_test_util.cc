@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 
 namespace fg::nn::testing {
@@ -53,6 +54,23 @@ bool DecodePngRgb(const std::string& path, int* w, int* h, std::vector<uint8_t>*
   *h = img.height;
   *rgb = std::move(img.pixels);
   return true;
+}
+
+std::vector<uint8_t> AstronautOnGrey(int w, int h, int dx) {
+  static const RgbImage photo = [] {  // C++11 magic static: decoded once, thread-safe
+    RgbImage img;
+    if (auto err = ReadPngRgb(::fg::testing::AstronautPath(), &img)) throw std::runtime_error(*err);
+    return img;
+  }();
+  std::vector<uint8_t> f(static_cast<size_t>(w) * h * 3, 90);
+  for (int y = 0; y < h && y < photo.height; ++y)
+    for (int x = 0; x < photo.width; ++x) {
+      const int fx = x + 40 + dx;
+      if (fx < 0 || fx >= w) continue;
+      for (int k = 0; k < 3; ++k)
+        f[3 * (static_cast<size_t>(y) * w + fx) + k] = photo.pixels[3 * (static_cast<size_t>(y) * photo.width + x) + k];
+    }
+  return f;
 }
 
 bool ImageTensor(const std::vector<uint8_t>& rgb, int img_w, int img_h, int x0, int y0, int size,

@@ -26,6 +26,11 @@ std::vector<float> XorshiftTensor(uint32_t seed, int64_t count);
 bool DecodePngRgb(const std::string& path, int* w, int* h, std::vector<uint8_t>* rgb,
                   std::string* error);
 
+// The astronaut photo (512x512; fg::testing::AstronautPath()) pasted at x = 40 + dx, y = 0 into
+// a w x h packed-RGB frame of grey 90, clipped at the frame's edges: the moving single face the
+// tracker tests feed. The photo is decoded once per process (thread-safe).
+std::vector<uint8_t> AstronautOnGrey(int w, int h, int dx);
+
 // Nearest-neighbour crop + resize + normalisation (README "astronaut case").
 // norm: "pm1", "unit" or "gray". shape is NHWC [1, H, W, C].
 bool ImageTensor(const std::vector<uint8_t>& rgb, int img_w, int img_h, int x0, int y0, int size,
