@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>  // getpid
+
 #include "engine/avatar/blendshapes.h"
 #include "engine/geometry/canonical_face.h"
 #include "engine/render/face_avatar.h"
@@ -53,7 +55,9 @@ const Generated& Avatar() {
     out.face = *f;
     out.basis = BlendshapeBasis::Create(out.face, &err);
     EXPECT_TRUE(out.basis) << err;
-    out.path = ::testing::TempDir() + "/fg_arkit_test_avatar.glb";
+    // One file per process: ctest runs each test of this binary as its own process, in
+    // parallel, and a shared name let one process read the file while another rewrote it.
+    out.path = ::testing::TempDir() + "/fg_arkit_test_avatar." + std::to_string(getpid()) + ".glb";
     EXPECT_EQ(fgtest::WriteGltf(out.path, fgtest::ArkitTestAvatar(out.face, *out.basis), true), "");
     return out;
   }();

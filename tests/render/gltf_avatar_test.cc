@@ -9,6 +9,8 @@
 #include <fstream>
 #include <string>
 
+#include <unistd.h>  // getpid
+
 #include "engine/render/gltf_avatar.h"
 #include "tests/render/gltf_writer.h"
 
@@ -39,7 +41,8 @@ fgtest::GltfMesh Grid() {
 }
 
 std::string TempPath(const std::string& name) {
-  return ::testing::TempDir() + "/fg_render_" + name;
+  // Per process: ctest runs the tests of this binary as parallel processes.
+  return ::testing::TempDir() + "/fg_render_" + std::to_string(getpid()) + "_" + name;
 }
 
 class GltfAvatarTest : public ::testing::TestWithParam<bool> {};
